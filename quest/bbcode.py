@@ -312,7 +312,7 @@ class _Renderer:
                 self._append(f'<img src="{src}" alt="" loading="lazy">')
         else:
             url = _safe_url(content)
-            if url is None:
+            if url is None or any(frame.name == "url" for frame in self.stack):
                 self._text(content)
             else:
                 self._append(f'<a href="{html.escape(url, quote=True)}">{html.escape(content)}</a>')
