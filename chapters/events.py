@@ -1,0 +1,52 @@
+"""One small function per kind of vote event; each writes an append-only row.
+
+Call them inside the transaction that makes the change, so the record and
+the change land together or not at all.
+"""
+
+from chapters.models import Vote, VoteEvent
+
+
+def _log(vote: Vote, kind: str, *, by, reason: str = "", **data) -> VoteEvent:
+    return VoteEvent.objects.create(vote=vote, kind=kind, by=by, reason=reason, data=data)
+
+
+def vote_opened(vote: Vote, *, by) -> VoteEvent:
+    return _log(vote, VoteEvent.Kind.OPENED, by=by, closes_at=_iso(vote.closes_at))
+
+
+def vote_closed(vote: Vote, *, by, reason: str = "") -> VoteEvent:
+    return _log(vote, VoteEvent.Kind.CLOSED, by=by, reason=reason)
+
+
+def vote_extended(vote: Vote, *, by, reason: str, old_closes_at) -> VoteEvent:
+    return _log(
+        vote,
+        VoteEvent.Kind.EXTENDED,
+        by=by,
+        reason=reason,
+        old_closes_at=_iso(old_closes_at),
+        new_closes_at=_iso(vote.closes_at),
+    )
+
+
+def vote_reopened(vote: Vote, *, by, reason: str) -> VoteEvent:
+    return _log(
+        vote, VoteEvent.Kind.REOPENED, by=by, reason=reason, closes_at=_iso(vote.closes_at)
+    )
+
+
+def prompts_changed(vote: Vote, *, by, ballots_existed: bool) -> VoteEvent:
+    return _log(vote, VoteEvent.Kind.PROMPTS_CHANGED, by=by, ballots_existed=ballots_existed)
+
+
+def outcome_picked(vote: Vote, *, by, prompt: int, letters: list[str]) -> VoteEvent:
+    return _log(vote, VoteEvent.Kind.OUTCOME_PICKED, by=by, prompt=prompt, letters=letters)
+
+
+def write_in_adopted(vote: Vote, *, by, prompt: int, text: str) -> VoteEvent:
+    return _log(vote, VoteEvent.Kind.WRITE_IN_ADOPTED, by=by, prompt=prompt, text=text)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,173 @@
+"""Chapters, their votes, and the prompts and options ballots are read against."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Chapter(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    quest = models.ForeignKey("quest.Quest", on_delete=models.CASCADE, related_name="chapters")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    post = models.OneToOneField(
+        "quest.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="chapter"
+    )
+    # The closed vote whose results this chapter carries on from.
+    follows_vote = models.ForeignKey(
+        "chapters.Vote", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["quest", "number"], name="chapter_unique_number")
+        ]
+        ordering = ["quest", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.quest}: chapter {self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("chapter-detail", args=[self.quest.slug, self.number])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class VoteQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=Vote.Status.OPEN)
+
+    def due_to_close(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=Vote.Status.OPEN, closes_at__isnull=False, closes_at__lte=now)
+
+    def due_to_open(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=Vote.Status.SCHEDULED, opens_at__isnull=False, opens_at__lte=now)
+
+
+class Vote(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class Visibility(models.TextChoices):
+        ALWAYS = "always", "Always"
+        AFTER_VOTING = "after_voting", "After voting"
+        AFTER_CLOSE = "after_close", "After the vote closes"
+
+    chapter = models.OneToOneField(Chapter, on_delete=models.CASCADE, related_name="vote")
+    opens_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)  # null: until closed by hand
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    results_visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.ALWAYS
+    )
+    # The quest master's post in the thread that carries the prompts.
+    post = models.OneToOneField(
+        "quest.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="vote"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever what a post is read against changes (prompts, options,
+    # the window); a Reading made against an older spec is stale and the
+    # post is read again.
+    spec_version = models.PositiveIntegerField(default=1)
+    # Recount bookkeeping (see votes.services): a recount is wanted when
+    # wanted_at > done_at; queued_at coalesces bursts into one task.
+    recount_wanted_at = models.DateTimeField(null=True, blank=True)
+    recount_queued_at = models.DateTimeField(null=True, blank=True)
+    recount_done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = VoteQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"vote on {self.chapter}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class Prompt(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", "Pick one"
+        MULTI = "multi", "Choose any"
+        RANKED = "ranked", "Rank in order"
+        WRITE_IN = "write_in", "Write-in"
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="prompts")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SINGLE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "number"], name="prompt_unique_number")
+        ]
+        ordering = ["vote", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.text[:60]}"
+
+
+class Option(models.Model):
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="options")
+    letter = models.CharField(max_length=2)
+    text = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "letter"], name="option_unique_letter"),
+            models.CheckConstraint(
+                condition=Q(letter__regex=r"^[A-Z]{1,2}$"), name="option_letter_upper"
+            ),
+        ]
+        ordering = ["prompt", "letter"]
+
+    def __str__(self) -> str:
+        return f"{self.letter}) {self.text[:60]}"
+
+
+class VoteEvent(models.Model):
+    """Append-only record of what the quest master (or the clock) did to a vote."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        CLOSED = "closed", "Closed"
+        EXTENDED = "extended", "Extended"
+        REOPENED = "reopened", "Reopened"
+        PROMPTS_CHANGED = "prompts_changed", "Prompts changed"
+        OUTCOME_PICKED = "outcome_picked", "Outcome picked"
+        WRITE_IN_ADOPTED = "write_in_adopted", "Write-in adopted"
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # None when the clock did it (the beat task closing a vote on time).
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["vote", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.vote} at {self.at:%Y-%m-%d %H:%M}"

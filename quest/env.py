@@ -1,0 +1,59 @@
+"""Read settings from the environment, failing loudly on malformed values.
+
+A typo in a deployment variable should stop the process at start-up with a
+message naming the variable, not surface later as odd behaviour.
+"""
+
+import os
+from urllib.parse import urlparse
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class EnvError(ValueError):
+    pass
+
+
+def envstr(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise EnvError(f"{name} must be one of {sorted(_TRUE | _FALSE - {''})}, not {raw!r}")
+
+
+def envint(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise EnvError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def envurl(name: str, schemes: tuple[str, ...]) -> str:
+    """A URL with one of `schemes`, or "" when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parsed = urlparse(raw)
+    if parsed.scheme not in schemes or not (parsed.hostname or parsed.path):
+        raise EnvError(f"{name} must be a URL starting with {' or '.join(schemes)}://, not {raw!r}")
+    return raw

@@ -1,0 +1,132 @@
+"""Quests, their staff, and the thread of posts.
+
+A quest's thread is an ordered list of posts. Each post has two numbers:
+`seq`, its position in the thread (the order ballots are folded in), and
+`ref`, the number people quote and link to (`[QUOTE="name, post: ref"]`,
+`#post-ref`). Imported posts keep the forum's post id as `ref`, so quotes in
+imported bodies still point at the right post.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class QuestQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_public=True)
+
+    def by_activity(self):
+        return self.order_by("-last_activity_at", "-pk")
+
+
+class Quest(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    quest_master = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quests_run"
+    )
+    is_public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(db_index=True)
+
+    objects = QuestQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("quest-thread", args=[self.slug])
+
+
+class Membership(models.Model):
+    """A role a user holds in one quest besides being its quest master."""
+
+    class Role(models.TextChoices):
+        MODERATOR = "moderator", "Moderator"
+
+    quest = models.ForeignKey(Quest, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MODERATOR)
+    appointed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["quest", "user"], name="membership_unique_per_quest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role} of {self.quest})"
+
+
+class PostQuerySet(models.QuerySet):
+    def in_thread_order(self):
+        return self.order_by("seq")
+
+    def between(self, *, after_seq: int, before_seq: int | None):
+        """Posts strictly after `after_seq` and, when given, strictly before `before_seq`."""
+        qs = self.filter(seq__gt=after_seq)
+        return qs.filter(seq__lt=before_seq) if before_seq is not None else qs
+
+
+class Post(models.Model):
+    quest = models.ForeignKey(Quest, on_delete=models.CASCADE, related_name="posts")
+    seq = models.PositiveIntegerField()
+    ref = models.BigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+    )
+    body = models.TextField()
+    posted_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every edit; a Reading remembers the version it read, so a
+    # stale reading is found by comparing two integers.
+    version = models.PositiveIntegerField(default=1)
+    # Imported posts only know their last edit time, not their revisions.
+    imported = models.BooleanField(default=False)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["quest", "seq"], name="post_unique_seq"),
+            models.UniqueConstraint(fields=["quest", "ref"], name="post_unique_ref"),
+        ]
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"post {self.ref} by {self.author} in {self.quest}"
+
+    @property
+    def anchor(self) -> str:
+        return f"post-{self.ref}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("post-permalink", args=[self.quest.slug, self.ref])
+
+
+class PostRevision(models.Model):
+    """Every text a post has had, the current one included."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "version"], name="revision_unique_version")
+        ]
+        ordering = ["post", "version"]
+
+    def __str__(self) -> str:
+        return f"revision {self.version} of {self.post_id}"

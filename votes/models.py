@@ -1,0 +1,130 @@
+"""Readings, ballots, moderator decisions and tally runs.
+
+The database is the only source of truth: a tally is always recomputed from
+the stored Readings and Decisions, never incremented, so a lost or doubled
+task message cannot lose or double a vote.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Reading(models.Model):
+    """How one post was read against one vote (votes.reading.types.Reading as JSON)."""
+
+    vote = models.ForeignKey("chapters.Vote", on_delete=models.CASCADE, related_name="readings")
+    post = models.ForeignKey("quest.Post", on_delete=models.CASCADE, related_name="readings")
+    post_version = models.PositiveIntegerField()
+    spec_version = models.PositiveIntegerField()
+    rules_version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20)
+    data = models.JSONField()
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "post"], name="reading_unique_per_post")
+        ]
+
+    def __str__(self) -> str:
+        return f"reading of {self.post_id} for {self.vote_id}: {self.kind}"
+
+
+class Ballot(models.Model):
+    """A voter's counted ballot, as of the latest recount.
+
+    Earlier ballots stay as history (`is_current=False`); a partial unique
+    index keeps exactly one current ballot per voter per vote.
+    """
+
+    vote = models.ForeignKey("chapters.Vote", on_delete=models.CASCADE, related_name="ballots")
+    voter = models.CharField(max_length=150)
+    # {"1": {"letters": [...], "text": ..., "post": ref}, ...}
+    answers = models.JSONField()
+    is_current = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vote", "voter"],
+                condition=Q(is_current=True),
+                name="ballot_one_current_per_voter",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter}'s ballot on {self.vote_id}"
+
+
+class Decision(models.Model):
+    """A moderator's ruling on a held-back answer: an input to every recount.
+
+    Append-only: a later decision on the same (post, prompt) supersedes an
+    earlier one, and both stay on record.
+    """
+
+    class Action(models.TextChoices):
+        ACCEPT = "accept", "Accept the suggested reading"
+        SET = "set", "Count another answer"
+        REJECT = "reject", "Count nothing"
+
+    vote = models.ForeignKey("chapters.Vote", on_delete=models.CASCADE, related_name="decisions")
+    post = models.ForeignKey("quest.Post", on_delete=models.CASCADE, related_name="decisions")
+    prompt = models.PositiveIntegerField(null=True, blank=True)  # null: the whole post
+    action = models.CharField(max_length=10, choices=Action.choices)
+    answer = models.JSONField(null=True, blank=True)
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["vote", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on post {self.post_id} prompt {self.prompt}"
+
+
+class TallyRun(models.Model):
+    """One computed tally, stored only when the result changed."""
+
+    vote = models.ForeignKey("chapters.Vote", on_delete=models.CASCADE, related_name="tally_runs")
+    created_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField()  # quest-tally/1
+    sha256 = models.CharField(max_length=64)
+    rules_version = models.PositiveIntegerField()
+    # What it was computed from: [[post ref, version], ...] and decision ids.
+    inputs = models.JSONField(default=dict)
+    is_final = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["vote", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vote"], condition=Q(is_final=True), name="tally_one_final_per_vote"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"tally of {self.vote_id} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Outcome(models.Model):
+    """The quest master's call on a closed vote: a pick among tied options, adopted write-ins."""
+
+    vote = models.ForeignKey("chapters.Vote", on_delete=models.CASCADE, related_name="outcomes")
+    prompt = models.PositiveIntegerField()
+    letters = models.JSONField(default=list, blank=True)  # decided option(s)
+    write_ins = models.JSONField(default=list, blank=True)  # adopted entry texts
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "prompt"], name="outcome_unique_per_prompt")
+        ]
+
+    def __str__(self) -> str:
+        return f"outcome of prompt {self.prompt} on {self.vote_id}"

@@ -1,0 +1,244 @@
+"""Plain data crossing the edge of the reading package.
+
+Everything here is immutable and JSON-serialisable so that a Reading can be
+stored in a row, compared between runs (determinism), and fed back into a
+recount without touching the post again. Nothing here imports Django.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+# Bump whenever a change to the rules could change any Reading: every stored
+# Reading carries the version it was made with, and the sweeper re-reads posts
+# whose Reading is older than this.
+RULES_VERSION = 1
+
+
+class PromptKind(StrEnum):
+    SINGLE = "single"  # exactly one letter
+    MULTI = "multi"  # any number of letters ("choose any")
+    RANKED = "ranked"  # letters in order of preference
+    WRITE_IN = "write_in"  # free text
+    LINES = "lines"  # forum-style [X] ballots (a later issue)
+
+
+class PostKind(StrEnum):
+    BALLOT = "ballot"  # the voter's first post in the window with answers
+    AMENDMENT = "amendment"  # a later post that changes some answers
+    REPLACEMENT = "replacement"  # says it replaces the earlier ballot whole
+    ENDORSEMENT = "endorsement"  # copies the answers of the post it quotes
+    PROXY = "proxy"  # follows another voter's counted ballot
+    NOT_BALLOT = "not_ballot"
+    TALLY = "tally"  # a tally someone posted: never a ballot
+    QUEST_MASTER = "quest_master"
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    letter: str  # upper case, "A", "B", …
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSpec:
+    number: int
+    kind: PromptKind
+    text: str
+    options: tuple[OptionSpec, ...] = ()
+
+    def option(self, letter: str) -> OptionSpec | None:
+        return next((o for o in self.options if o.letter == letter.upper()), None)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteSpec:
+    """The vote a post is read against."""
+
+    prompts: tuple[PromptSpec, ...]
+    quest_master: str
+    post_id: int | None = None  # the quest master's post that holds the prompts
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None  # None: open until closed by hand
+
+    def prompt(self, number: int) -> PromptSpec | None:
+        return next((p for p in self.prompts if p.number == number), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    body: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostIn:
+    """One post of the thread as the reader sees it."""
+
+    id: int  # the post's id in the thread (forum post id, or position for a paste)
+    author: str
+    posted_at: datetime
+    body: str  # forum BBCode, the current text
+    edited_at: datetime | None = None  # last edit, when that is all we know
+    # Earlier bodies, oldest first, when the app stored them. The current body
+    # is `body`; revisions[i].at is when revisions[i] was replaced.
+    revisions: tuple[Revision, ...] = ()
+
+
+Span = tuple[int, int]  # [start, end) character offsets into PostIn.body
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    prompt: int
+    letters: tuple[str, ...] = ()  # single: one; multi: sorted; ranked: in order
+    text: str | None = None  # write-in text, as the voter wrote it (BBCode stripped)
+    joins: str | None = None  # write-in that joins this poster's entry ("Same as X")
+    spans: tuple[Span, ...] = ()
+    reason: str = ""  # why it was read so, for people: "numbered answer '1-B'"
+
+    def to_json(self) -> dict:
+        return {
+            "prompt": self.prompt,
+            "letters": list(self.letters),
+            "text": self.text,
+            "joins": self.joins,
+            "spans": [list(s) for s in self.spans],
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Answer:
+        return cls(
+            prompt=d["prompt"],
+            letters=tuple(d.get("letters") or ()),
+            text=d.get("text"),
+            joins=d.get("joins"),
+            spans=tuple(tuple(s) for s in d.get("spans") or ()),
+            reason=d.get("reason", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An answer held back for a moderator: not counted until one decides."""
+
+    prompt: int | None  # None: the whole post is held back
+    reason: str  # for people: "option D does not exist in prompt 1"
+    suggestion: Answer | None = None  # what a moderator accepts in one click
+    spans: tuple[Span, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "prompt": self.prompt,
+            "reason": self.reason,
+            "suggestion": self.suggestion.to_json() if self.suggestion else None,
+            "spans": [list(s) for s in self.spans],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Flag:
+        sug = d.get("suggestion")
+        return cls(
+            prompt=d.get("prompt"),
+            reason=d["reason"],
+            suggestion=Answer.from_json(sug) if sug else None,
+            spans=tuple(tuple(s) for s in d.get("spans") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    post_id: int
+    author: str
+    kind: PostKind
+    answers: tuple[Answer, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    endorses: int | None = None  # post whose answers were copied into `answers`
+    proxy_of: str | None = None  # voter whose counted ballot this voter follows
+    proxy_pinned: bool = False  # "[X] ^Name": as that ballot stood at this post
+    # Why a post with a ballot shape is not counted ("posted after the vote
+    # closed", "quest master's post", "tally post"); None when not excluded.
+    excluded: str | None = None
+    rules_version: int = RULES_VERSION
+
+    def to_json(self) -> dict:
+        return {
+            "post_id": self.post_id,
+            "author": self.author,
+            "kind": str(self.kind),
+            "answers": [a.to_json() for a in self.answers],
+            "flags": [f.to_json() for f in self.flags],
+            "endorses": self.endorses,
+            "proxy_of": self.proxy_of,
+            "proxy_pinned": self.proxy_pinned,
+            "excluded": self.excluded,
+            "rules_version": self.rules_version,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Reading:
+        return cls(
+            post_id=d["post_id"],
+            author=d["author"],
+            kind=PostKind(d["kind"]),
+            answers=tuple(Answer.from_json(a) for a in d.get("answers") or ()),
+            flags=tuple(Flag.from_json(f) for f in d.get("flags") or ()),
+            endorses=d.get("endorses"),
+            proxy_of=d.get("proxy_of"),
+            proxy_pinned=d.get("proxy_pinned", False),
+            excluded=d.get("excluded"),
+            rules_version=d.get("rules_version", RULES_VERSION),
+        )
+
+
+class DecisionAction(StrEnum):
+    ACCEPT = "accept"  # count the flag's suggestion
+    SET = "set"  # count the moderator's own answer
+    REJECT = "reject"  # count nothing from this flag
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A moderator's ruling on a flag; an input to every recount."""
+
+    post_id: int
+    prompt: int | None
+    action: DecisionAction
+    answer: Answer | None = None  # for SET (and ACCEPT, filled from the suggestion)
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """One voter's counted answer to one prompt, and the post that gave it."""
+
+    answer: Answer
+    post_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    post_id: int
+    author: str
+    prompt: int | None
+    reason: str
+    suggestion: Answer | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    post_id: int
+    author: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Folded:
+    """The result of folding a vote's Readings: one ballot per voter."""
+
+    # voter -> prompt number -> what is counted
+    ballots: dict[str, dict[int, Counted]] = field(default_factory=dict)
+    flagged: list[HeldBack] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)

@@ -1,0 +1,32 @@
+"""Celery tasks: thin shells that pass ids to services.
+
+Every task is idempotent (results are recomputed from rows), so
+`acks_late` redelivery after a crash is harmless.
+"""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from votes import services
+
+_RETRY = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="votes.read_post", **_RETRY)
+def read_post_task(post_id: int) -> None:
+    services.post_read(post_id=post_id)
+
+
+@shared_task(name="votes.recount", **_RETRY)
+def recount_task(vote_id: int) -> None:
+    services.vote_recount(vote_id=vote_id)
+
+
+@shared_task(name="votes.sweep", acks_late=True)
+def sweep_task() -> dict:
+    return services.sweep()
