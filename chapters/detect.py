@@ -32,8 +32,9 @@ WRITE_IN = "write_in"
 # "1953: the thaw" is not one either.
 _PROMPT = re.compile(r"^(?P<number>\d{1,3})\s*[.):\-–]\s*(?P<text>(?!\d).*)$")
 # "A)", "A.", "A -", "A:", "a)", with an optional ballot box "[ ]" or "[X]" before it.
+# Only ")" may touch the text ("A)Yes"): "A.Lincoln" or "A-10" are not options.
 _OPTION = re.compile(
-    r"^(?:\[\s?[xX✓]?\s?\]\s*)?(?P<letter>[A-Za-z])\s*[.):\-–](?:\s+|$)(?P<text>.*)$"
+    r"^(?:\[\s?[xX✓]?\s?\]\s*)?(?P<letter>[A-Za-z])\s*(?:\)\s*|[.:\-–](?:\s+|$))(?P<text>.*)$"
 )
 _RANKED = re.compile(r"\brank(?:ed)?\b|\bin order of preference\b", re.IGNORECASE)
 _MULTI = re.compile(

@@ -220,6 +220,10 @@ def test_it_detects_the_red_alert_chapter_two_vote(text):
             ],
         ),
         (
+            "1. Who flies?\nA)Ilyushin\nB)Tupolev\nA-10s are American.",
+            [(1, "single", "Who flies?", [("A", "Ilyushin"), ("B", "Tupolev")])],
+        ),
+        (
             "1. Who leads?\nA) [URL=https://example.com/zhukov]Zhukov[/URL]\nB) Malenkov \\",
             [(1, "single", "Who leads?", [("A", "Zhukov"), ("B", "Malenkov")])],
         ),
