@@ -1,0 +1,250 @@
+"""The numbered-answer grammar of one line (rules 2, 4 and the shapes of rule 11).
+
+A line is read from its start: optional markers (`[X]`, bullets), an optional
+phrase ending in "vote:", then one or more answers `<number><separator><answer>`.
+Every pattern here has bounded repetition, so no line can make it backtrack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import match_option
+from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
+
+DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_HEAD = re.compile(
+    rf"(\d{{1,2}})(?![\d,])"
+    rf"(?:([ \t]{{0,3}}(?:[{DASHES}]{{1,2}}(?![>{DASHES}])|[.):](?!\d))[ \t]{{0,3}})"
+    rf"|([ \t]{{1,3}})|)"
+)
+_MARKERS = re.compile(
+    r"[ \t]*(?:\[[xX\u2713\u2714 ]?\][ \t]*|[-*\u2022\u00b7][ \t]+|\([xX]\)[ \t]*)?"
+)
+_VOTE_PHRASE = re.compile(
+    rf"(?i)(?:[A-Za-z']{{1,20}}[ \t]+){{0,4}}?votes?(?:[ \t]+(?:is|are|as follows))?"
+    rf"[ \t]*[:{DASHES}][ \t]*"
+)
+_LETTER = re.compile(r"[A-Za-z](?![A-Za-z0-9'\u2019])")
+_RUN = re.compile(r"[A-Z]{2,8}(?![A-Za-z0-9])")
+_LIST_GLUE = re.compile(r"[ \t]{0,2}(?:,|/|&|\+|>|;|\band\b|\bthen\b)?[ \t]{0,2}")
+_LIST_NEXT_OK = re.compile(r"[ \t]*(?:$|[,/&+>;.!)\]]|\d|and\b|then\b)")
+_RANK_BRACKETS = re.compile(r"\[(\d)\][ \t]{0,3}([A-Za-z])(?![A-Za-z])")
+_TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)\]]|[ \t][{DASHES}]|\d)")
+_CONTINUE = re.compile(r"[ \t,;|]{0,6}(?:and[ \t]{1,3})?(?=\d)")
+_ARTICLE_FOLLOW = re.compile(r"[ \t]+([a-z][a-z']*)")
+_CONNECTIVES = frozenset(
+    {"because", "since", "as", "for", "cause", "cos", "cuz", "obviously", "definitely"}
+    | {"clearly", "again", "too", "also", "all", "the", "way", "here", "please"}
+)
+_OPTION_TEXT_END = re.compile(rf"[.;!?,(]|[ \t][{DASHES}][ \t]|$")
+_BARE_NUMBER = re.compile(rf"[ \t]*(\d{{1,2}})[ \t]*[.):{DASHES}]?[ \t]*$")
+UNKNOWN_SHAPE = re.compile(
+    r"(?i)[ \t]*(?:#[ \t]{0,2}\d{1,2}|q(?:uestion)?[ \t]{0,2}\d{1,2}|prompt[ \t]{0,2}\d{1,2}"
+    r"|\d{1,2}[ \t]{0,3}(?:->|=>|\u2192|=|>))[ \t]{0,3}[-:.)=>]{0,2}[ \t]{0,3}[A-Za-z](?![A-Za-z])"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One answer found on a line; offsets are into the line."""
+
+    prompt: int
+    start: int
+    end: int  # end of the answer itself (commentary after it is not part of it)
+    letters: tuple[str, ...] = ()
+    text: str | None = None  # write-in text, or None
+    problem: str | None = None  # set: held back for this reason
+    suggestion: tuple[str, ...] = ()  # letters a moderator may accept
+    how: str = "numbered answer"
+    text_at: int = 0  # where a write-in's text starts in the line
+
+
+@dataclass(frozen=True, slots=True)
+class LineRead:
+    hits: tuple[Hit, ...]
+    vote_phrase: str  # the "Changing my vote:" prefix, "" when none
+    bare_number: int | None = None  # the line holds only "3." (the answer follows)
+
+
+def strip_markers(line: str) -> int:
+    """Offset after `[X]`, bullets and similar markers at the start of a line."""
+    return _MARKERS.match(line).end()
+
+
+def read_line(line: str, vote: VoteSpec) -> LineRead:
+    pos = strip_markers(line)
+    phrase = ""
+    m = _VOTE_PHRASE.match(line, pos)
+    if m and m.end() < len(line) and line[m.end()].isdigit():
+        phrase = line[pos : m.end()]
+        pos = m.end()
+    bare = _BARE_NUMBER.match(line, pos)
+    if bare and not phrase:
+        return LineRead((), phrase, bare_number=int(bare.group(1)))
+    hits: list[Hit] = []
+    while pos < len(line):
+        hit = _read_answer(line, pos, vote, after_phrase=bool(phrase) or bool(hits))
+        if hit is None:
+            break
+        hits.append(hit)
+        if hit.text is not None:
+            break
+        cont = _CONTINUE.match(line, hit.end)
+        if cont is None:
+            break
+        pos = cont.end()
+    return LineRead(tuple(hits), phrase)
+
+
+def _read_answer(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) -> Hit | None:
+    m = _HEAD.match(line, pos)
+    if m is None or m.end() >= len(line) or line[m.end()].isspace():
+        return None
+    number = int(m.group(1))
+    explicit = m.group(2) is not None
+    if m.group(2) is None and m.group(3) is None and not line[m.end()].isalpha():
+        return None
+    prompt = vote.prompt(number)
+    at = m.end()
+    if prompt is None:
+        letters = _read_letters(line, at, None)
+        if letters is None or not explicit:
+            return None
+        return Hit(number, pos, letters[1], problem=f"there is no prompt {number} in this vote")
+    if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
+        if not (explicit or after_phrase):
+            return None
+        return Hit(
+            number, pos, len(line), text=line[at:].strip(), how="numbered write-in", text_at=at
+        )
+    return _read_choice(line, pos, at, prompt, explicit=explicit or after_phrase)
+
+
+def _read_choice(line: str, pos: int, at: int, prompt: PromptSpec, *, explicit: bool) -> Hit | None:
+    letters = _read_letters(line, at, prompt)
+    if letters is not None:
+        found, end = letters
+        term = _TERMINATOR.match(line, end)
+        if term is None and not (explicit and line[end : end + 1].isspace()):
+            return None
+        hit = Hit(prompt.number, pos, end, letters=found)
+        follow = _ARTICLE_FOLLOW.match(line, end) if term is None else None
+        if follow and len(found) == 1 and found[0] in "AI" and follow.group(1) not in _CONNECTIVES:
+            # "1. A lot of people…" may be a sentence, not option A.
+            word = follow.group(1)
+            return Hit(
+                prompt.number,
+                pos,
+                end,
+                problem=f"'{line[pos:end]} {word}' may be a sentence rather than option {found[0]}",
+                suggestion=found,
+            )
+        return _check_letters(hit, prompt)
+    seg_end = _OPTION_TEXT_END.search(line, at).start()
+    typed = line[at:seg_end]
+    how, option = match_option(typed, prompt)
+    if option is None:
+        return None
+    if how == "loose":
+        return Hit(
+            prompt.number,
+            pos,
+            seg_end,
+            problem=(
+                f"'{typed.strip()}' is not the text of an option of prompt {prompt.number}; "
+                f"it looks closest to {option.letter}) {option.text}"
+            ),
+            suggestion=(option.letter,),
+        )
+    return Hit(
+        prompt.number,
+        pos,
+        seg_end,
+        letters=(option.letter,),
+        how=f"option text ({'whole text' if how == 'whole' else 'first words'} of {option.letter})",
+    )
+
+
+def _read_letters(
+    line: str, at: int, prompt: PromptSpec | None
+) -> tuple[tuple[str, ...], int] | None:
+    kind = prompt.kind if prompt else PromptKind.SINGLE
+    if kind is PromptKind.RANKED and line.startswith("[1]", at):
+        found = []
+        end = at
+        for m in _RANK_BRACKETS.finditer(line, at):
+            if m.start() != end and line[end : m.start()].strip():
+                break
+            found.append(m.group(2).upper())
+            end = m.end()
+        return (tuple(found), end) if found else None
+    run = _RUN.match(line, at)
+    if run:
+        return tuple(run.group(0)), run.end()
+    m = _LETTER.match(line, at)
+    if m is None:
+        return None
+    found = [m.group(0).upper()]
+    end = m.end()
+    while len(found) < 26:
+        glue = _LIST_GLUE.match(line, end)
+        nxt = _LETTER.match(line, glue.end())
+        if glue.end() == end or nxt is None or _LIST_NEXT_OK.match(line, nxt.end()) is None:
+            break
+        found.append(nxt.group(0).upper())
+        end = nxt.end()
+    return tuple(found), end
+
+
+def _check_letters(hit: Hit, prompt: PromptSpec) -> Hit:
+    letters = hit.letters
+    known = {o.letter for o in prompt.options}
+    missing = [x for x in letters if known and x not in known]
+    if missing:
+        return Hit(
+            hit.prompt,
+            hit.start,
+            hit.end,
+            problem=f"option {', '.join(missing)} does not exist in prompt {prompt.number}",
+        )
+    if prompt.kind is PromptKind.SINGLE and len(set(letters)) > 1:
+        return Hit(
+            hit.prompt,
+            hit.start,
+            hit.end,
+            problem=f"prompt {prompt.number} takes one answer, but this gives {', '.join(letters)}",
+        )
+    if prompt.kind is PromptKind.RANKED:
+        if len(set(letters)) != len(letters):
+            return Hit(
+                hit.prompt,
+                hit.start,
+                hit.end,
+                problem=f"ranks the same option twice in prompt {prompt.number}",
+            )
+        return hit
+    return Hit(hit.prompt, hit.start, hit.end, letters=tuple(sorted(set(letters))), how=hit.how)
+
+
+def option_line(line: str, prompt: PromptSpec) -> tuple[OptionSpec, bool, int] | None:
+    """`A) text` under a prompt: (option, is the option's own text restated, end of letter)."""
+    m = _OPTION_LINE.match(line)
+    if m is None:
+        return None
+    option = prompt.option(m.group(1))
+    if option is None:
+        return None
+    from .text import bare
+
+    rest = m.group(2).strip()
+    return option, bool(rest) and bare(rest) == bare(option.text), m.start(2)
+
+
+_OPTION_LINE = re.compile(rf"[ \t]*\(?([A-Za-z])(?:[).:;{DASHES}]|[ \t]*$)[ \t]*(.*)")
+
+
+def bare_number_line(line: str) -> int | None:
+    m = _BARE_NUMBER.match(line)
+    return int(m.group(1)) if m else None

@@ -1,0 +1,157 @@
+"""Votes written as prose (rule 6): explicit letters count, inferred answers are suggestions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import STOPWORDS, content_stems, stem, words
+from .types import PromptKind, PromptSpec, VoteSpec
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+}  # fmt: skip
+_ADDRESS = re.compile(
+    r"(?i)\b(?:(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth|[1-8](?:st|nd|rd|th))"
+    r"[ \t]+(?:[a-z]{1,15}[ \t]+){0,2}?"
+    r"(?:proposal|question|prompt|issue|point|vote|course|topic|one|item)"
+    r"|(?:proposal|question|prompt|point|vote|item|number|no\.|#)[ \t]*(?P<num>\d{1,2})\b)"
+)
+_EXPLICIT = re.compile(
+    r"(?:\b(?:[Ii]|[Ww]e)[ \t]+(?:(?:would|will|'d|'ll|am[ \t]+going[ \t]+to|shall)[ \t]+)?"
+    r"(?:vote|am[ \t]+voting|choose|pick|go[ \t]+with|support|back|prefer)[ \t]+"
+    r"(?:for[ \t]+)?(?:option[ \t]+)?"
+    r"|\b[Mm]y[ \t]+(?:vote|choice|pick|answer)[ \t]+(?:is|would[ \t]+be|=)[ \t]+(?:option[ \t]+)?)"
+    r"(?P<letter>[A-Z]|[a-z](?=[ \t]*(?:$|[.,;!])))(?![\w'])"
+    r"(?:[ \t]+(?:on|for|in)[ \t]+(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|"
+    r"1st|2nd|3rd|4th|5th)|(?:prompt|question|number|#)?[ \t]*(?P<num>\d{1,2})\b))?"
+)
+_LETTER_PAREN = re.compile(r"\b([A-Z])\)[ \t]*(?=\w)")
+_NEGATION = re.compile(r"(?i)\b(?:not|never|against|no)\b|n't\b")
+_CLAUSE_SPLIT = re.compile(
+    r"[.;!?\n]|,[ \t]+(?:but|and|also)\b|\b(?:also|but|because|and[ \t]+yes)\b"
+)
+_CUE = re.compile(
+    r"(?i)\b(?:we|i)[ \t]+(?:should|must|need[ \t]+to|ought|'d|would|think|say|vote|want)\b"
+    r"|\b(?:let'?s|yes|yeah|no|nope)\b"
+)
+_YES = re.compile(r"(?i)\b(?:yes|yeah|yep|should|must|agree)\b")
+_NO = re.compile(r"(?i)\b(?:no|nope|not|never)\b|n't\b")
+
+
+@dataclass(frozen=True, slots=True)
+class ProseAnswer:
+    prompt: int | None  # None: the letter is explicit but the prompt is not
+    letter: str | None  # None: placed, but nothing readable
+    start: int
+    end: int
+    firm: bool  # an explicit letter; otherwise only a suggestion
+    why: str
+
+
+def addressed_prompt(paragraph: str, vote: VoteSpec) -> tuple[int, str] | None:
+    """Which prompt a paragraph under a quoted vote block says it is about."""
+    m = _ADDRESS.search(paragraph[:200])
+    if m is None:
+        return None
+    number = _ORDINALS.get(m.group("ord").lower()) if m.group("ord") else int(m.group("num"))
+    return (number, m.group(0)) if vote.prompt(number) else None
+
+
+def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list[ProseAnswer]:
+    """Letters stated as a vote: "I vote B on the second", "my vote is A", "A) Show leniency"."""
+    found: list[ProseAnswer] = []
+    for m in _EXPLICIT.finditer(paragraph):
+        letter = m.group("letter").upper()
+        number = placed
+        if m.group("ord"):
+            number = _ORDINALS[m.group("ord").lower()]
+        elif m.group("num"):
+            number = int(m.group("num"))
+        if number is None:
+            owners = [p.number for p in vote.prompts if p.option(letter)]
+            number = owners[0] if len(owners) == 1 else None
+        found.append(
+            ProseAnswer(
+                number, letter, m.start(), m.end(), True, f"voting statement '{m.group(0)}'"
+            )
+        )
+    for m in _LETTER_PAREN.finditer(paragraph):
+        letter = m.group(1)
+        following = words(paragraph[m.end() : m.end() + 80])[:2]
+        owners = [
+            p.number
+            for p in vote.prompts
+            if (placed is None or p.number == placed)
+            and (o := p.option(letter)) is not None
+            and following
+            and words(o.text)[: len(following)] == following[: len(words(o.text))]
+        ]
+        if len(owners) == 1:
+            end = m.end() + len(" ".join(following))
+            found.append(
+                ProseAnswer(owners[0], letter, m.start(), end, True, f"option named as '{letter})'")
+            )
+    return found
+
+
+def _option_evidence(clause_stems: frozenset[str], prompt: PromptSpec) -> set[str]:
+    topic = content_stems(prompt.text)
+    letters = set()
+    for option in prompt.options:
+        others = set()
+        for o in prompt.options:
+            if o is not option:
+                others |= content_stems(o.text)
+        distinct = {s for s in content_stems(option.text) - others - topic if len(s) >= 5}
+        if distinct & clause_stems:
+            letters.add(option.letter)
+    return letters
+
+
+def _yes_no(prompt: PromptSpec) -> tuple[str | None, str | None]:
+    yes = next((o.letter for o in prompt.options if words(o.text) == ["yes"]), None)
+    no = next((o.letter for o in prompt.options if words(o.text) == ["no"]), None)
+    return yes, no
+
+
+def inferred(text: str, vote: VoteSpec, prompts: set[int], placed: int | None) -> list[ProseAnswer]:
+    """Answers a reader could guess from prose; never counted, only suggested (rule 6)."""
+    found: dict[int, ProseAnswer] = {}
+    pos = 0
+    for sep in [*_CLAUSE_SPLIT.finditer(text), None]:
+        end = sep.start() if sep else len(text)
+        clause = text[pos:end]
+        start, pos = pos, (sep.end() if sep else len(text))
+        if not clause.strip() or (placed is None and not _CUE.search(clause)):
+            continue
+        stems = frozenset(stem(w) for w in words(clause) if w not in STOPWORDS and len(w) > 2)
+        for prompt in vote.prompts:
+            if prompt.number not in prompts or prompt.kind is PromptKind.WRITE_IN:
+                continue
+            if placed is not None and prompt.number != placed:
+                continue
+            letters = _option_evidence(stems, prompt)
+            yes, no = _yes_no(prompt)
+            on_topic = placed is not None or len(content_stems(prompt.text) & stems) >= 2
+            if not letters and yes and no and on_topic:
+                negated = bool(_NO.search(clause))
+                if negated or _YES.search(clause):
+                    letters = {no if negated else yes}
+            if not letters and not on_topic:
+                continue
+            letter = next(iter(letters)) if len(letters) == 1 else None
+            prior = found.get(prompt.number)
+            if prior is not None and prior.letter != letter:
+                letter = None  # two clauses point two ways: no suggestion
+            if prior is None or prior.letter is not None:
+                found[prompt.number] = ProseAnswer(
+                    prompt.number, letter, start, end, False, clause.strip()[:120]
+                )
+    return list(found.values())
+
+
+def negated_before(text: str, start: int) -> bool:
+    clause_start = max(text.rfind(c, 0, start) for c in ".;!?\n")
+    return bool(_NEGATION.search(text[clause_start + 1 : start]))

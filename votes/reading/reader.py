@@ -1,0 +1,690 @@
+"""Read posts into Readings: the main algorithm of the reading package."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from . import grammar, prose, social
+from .bbcode import QUOTE_MARK, Doc, Quote, scan
+from .text import bare, collapse_spaces, match_option
+from .types import Answer, Flag, PostIn, PostKind, PromptKind, PromptSpec, Reading, VoteSpec
+
+MAX_BODY = 100_000
+MAX_CHAIN = 8  # endorsements of endorsements followed at most this deep
+_LINE = re.compile(r"[^\n]*")
+_NUMBER_PREFIX = re.compile(r"[ \t]*(?:\d{1,2}[ \t]*[-.):\u2013\u2014]?[ \t]*)?")
+_COUNTED_KINDS = {
+    PostKind.BALLOT,
+    PostKind.AMENDMENT,
+    PostKind.REPLACEMENT,
+    PostKind.ENDORSEMENT,
+    PostKind.PROXY,
+}
+
+
+@dataclass(slots=True)
+class _Found:
+    prompt: int
+    start: int  # own-text offsets
+    end: int
+    letters: tuple[str, ...] = ()
+    text: str | None = None
+    problem: str | None = None
+    suggestion: tuple[str, ...] = ()
+    how: str = ""
+
+
+@dataclass(slots=True)
+class _Draft:
+    """What the lines of one body say, before the thread is consulted."""
+
+    doc: Doc
+    found: list[_Found] = field(default_factory=list)
+    prose_paragraphs: list[tuple[int, int, int | None]] = field(default_factory=list)
+    unknown: list[tuple[int, int]] = field(default_factory=list)
+    block_quoted: bool = False
+    numbered: bool = False  # answers in a numbered or quoted-prompt shape were found
+
+
+class _Thread:
+    """Indexes over one thread, built once, and the memo of Readings."""
+
+    def __init__(self, vote: VoteSpec, posts: Sequence[PostIn]):
+        self.vote = vote
+        self.posts = list(posts)
+        self.index: dict[int, int] = {}
+        self.by_author: dict[str, list[int]] = {}
+        self.first_seen: dict[str, tuple[int, str]] = {}
+        for i, post in enumerate(self.posts):
+            self.index.setdefault(post.id, i)
+            key = post.author.casefold()
+            self.by_author.setdefault(key, []).append(i)
+            self.first_seen.setdefault(key, (i, post.author))
+        self.memo: dict[int, Reading] = {}
+        self.bare_bodies: dict[int, str] = {}
+        self.prompt_bares = [(p, bare(p.text)) for p in vote.prompts]
+        self.qm = vote.quest_master.casefold()
+
+    # -- lookups ---------------------------------------------------------
+
+    def posters_before(self, i: int) -> dict[str, str]:
+        me = self.posts[i].author.casefold()
+        return _PostersView(self.first_seen, i, me)
+
+    def in_window(self, post: PostIn) -> str | None:
+        """Why a post falls outside the vote's window, or None."""
+        if self.vote.opens_at and post.posted_at < self.vote.opens_at:
+            return "posted before the vote opened"
+        if self.vote.closes_at and post.posted_at > self.vote.closes_at:
+            return "posted after the vote closed"
+        return None
+
+    def quoted_post(self, quote: Quote, i: int) -> int | None:
+        if quote.post_id is not None:
+            j = self.index.get(quote.post_id)
+            return j if j is not None and j < i else None
+        wanted = bare(quote.text)
+        if not wanted:
+            return None
+        candidates = self.by_author.get(quote.author.casefold(), []) if quote.author else range(i)
+        checked = 0
+        for j in reversed(candidates):
+            if j >= i:
+                continue
+            checked += 1
+            if checked > 200:  # bounded: an old post is not worth a long search
+                break
+            if wanted in self._bare_body(j):
+                return j
+        return None
+
+    def _bare_body(self, j: int) -> str:
+        if j not in self.bare_bodies:
+            self.bare_bodies[j] = bare(scan(self.posts[j].body[:MAX_BODY]).text)
+        return self.bare_bodies[j]
+
+    def has_earlier_ballot(self, i: int) -> bool:
+        for j in self.by_author[self.posts[i].author.casefold()]:
+            if j >= i:
+                return False
+            if self.reading(j).kind in _COUNTED_KINDS:
+                return True
+        return False
+
+    # -- reading ---------------------------------------------------------
+
+    def reading(self, i: int, chain: frozenset[int] = frozenset()) -> Reading:
+        """Read post i against the posts before it.
+
+        1. A post over 100 KB is held back whole, unread.
+        2. The quest master's posts, tally posts and posts outside the window are
+           not ballots; when their text has a ballot shape, `excluded` says why.
+        3. The body is split into own text and quotes (bbcode.scan) and read
+           line by line (_read_lines): numbered answers, answers under quoted or
+           restated prompts, write-ins, and the prose paragraphs left over.
+        4. Prose is read (rule 6): explicit letters count, inferred answers are
+           flags with a suggestion.
+        5. A short agreement under a quote copies the quoted post's answers, as
+           that post was read (recursively, memoised, at most MAX_CHAIN deep);
+           a whole-line "[X] Name" is a proxy.
+        6. Rule 11 checks: unknown shapes and edits after the close hold back.
+        7. The kind follows from what was found and the author's earlier posts.
+        """
+        if i in self.memo:
+            return self.memo[i]
+        post = self.posts[i]
+        base = {"post_id": post.id, "author": post.author}
+        if len(post.body) > MAX_BODY:
+            reading = Reading(
+                **base,
+                kind=PostKind.NOT_BALLOT,
+                flags=(Flag(None, "post is longer than 100 KB; held back unread"),),
+            )
+            self.memo[i] = reading
+            return reading
+        doc = scan(post.body)
+        reason = None
+        kind = PostKind.NOT_BALLOT
+        if post.author.casefold() == self.qm:
+            reason, kind = "quest master's post", PostKind.QUEST_MASTER
+        elif social.is_tally(post.body, doc.text):
+            reason, kind = "tally post", PostKind.TALLY
+        else:
+            reason = self.in_window(post)
+        if reason is not None:
+            shaped = kind is PostKind.TALLY or self._has_ballot_shape(doc)
+            reading = Reading(**base, kind=kind, excluded=reason if shaped else None)
+            self.memo[i] = reading
+            return reading
+        reading = self._read_in_window(i, post, doc, chain)
+        self.memo[i] = reading
+        return reading
+
+    def _has_ballot_shape(self, doc: Doc) -> bool:
+        draft = _read_lines(doc, self.vote, self.prompt_bares)
+        return bool(draft.numbered or draft.unknown)
+
+    def _read_in_window(self, i: int, post: PostIn, doc: Doc, chain: frozenset[int]) -> Reading:
+        answers, flags, endorses, proxy = self._read_body(i, doc, chain)
+        answers, flags = self._edited_after_close(i, post, answers, flags, chain)
+        if proxy is not None:
+            kind = PostKind.PROXY
+        elif endorses is not None:
+            kind = PostKind.ENDORSEMENT
+        elif answers or flags:
+            if not self.has_earlier_ballot(i):
+                kind = PostKind.BALLOT
+            elif social.says_replacement(doc.text):
+                kind = PostKind.REPLACEMENT
+            else:
+                kind = PostKind.AMENDMENT
+        else:
+            kind = PostKind.NOT_BALLOT
+        return Reading(
+            post_id=post.id,
+            author=post.author,
+            kind=kind,
+            answers=tuple(sorted(answers, key=lambda a: a.prompt)),
+            flags=tuple(flags),
+            endorses=endorses,
+            proxy_of=proxy[0] if proxy else None,
+            proxy_pinned=proxy[1] if proxy else False,
+        )
+
+    def _read_body(
+        self, i: int, doc: Doc, chain: frozenset[int]
+    ) -> tuple[list[Answer], list[Flag], int | None, tuple[str, bool] | None]:
+        vote = self.vote
+        draft = _read_lines(doc, vote, self.prompt_bares)
+        posters = self.posters_before(i)
+        proxy = _proxy(doc, posters)
+        if proxy is not None:
+            return [], [], None, proxy
+        endorsement = _endorsement(doc, vote)
+        found = draft.found
+        if endorsement is None:
+            found = found + _read_prose(draft, vote)
+        answers, flags = _settle(found, doc, vote, posters)
+        if draft.unknown:
+            s, e = draft.unknown[0]
+            shape = doc.text[s:e].strip()[:60]
+            spans = tuple(doc.span(s, e) for s, e in draft.unknown)
+            reason = f"ballot-like text in a shape the reader does not know: '{shape}'"
+            return [], [Flag(None, reason, spans=spans)], None, None
+        if endorsement is None:
+            return answers, flags, None, None
+        quote, agree_span = endorsement
+        span = doc.span(*agree_span)
+        j = self.quoted_post(quote, i)
+        if j is None:
+            where = f"post {quote.post_id}" if quote.post_id else "a quoted post"
+            return (
+                [],
+                [
+                    Flag(
+                        None,
+                        f"agrees with {where}, not found earlier in this thread",
+                        spans=(span,),
+                    )
+                ],
+                None,
+                None,
+            )
+        target = self.posts[j]
+        if j in chain or len(chain) >= MAX_CHAIN:
+            reason = f"endorsement of post {target.id} goes round in a circle or too deep"
+            return [], [Flag(None, reason, spans=(span,))], target.id, None
+        quoted = self.reading(j, chain | {i})
+        if quoted.excluded or quoted.kind in (PostKind.QUEST_MASTER, PostKind.TALLY):
+            why = quoted.excluded or "it is not a ballot"
+            reason = f"agrees with post {target.id}, which is not counted ({why})"
+            return [], [Flag(None, reason, spans=(span,))], target.id, None
+        if not quoted.answers and not quoted.flags:
+            reason = f"agrees with post {target.id}, which holds no ballot"
+            return [], [Flag(None, reason, spans=(span,))], target.id, None
+        own = {a.prompt for a in answers} | {f.prompt for f in flags}
+        copied = [
+            replace(a, spans=(span,), reason=f"copied from post {target.id}")
+            for a in quoted.answers
+            if a.prompt not in own
+        ]
+        copied_flags = [
+            replace(f, reason=f"copied from post {target.id}: {f.reason}", spans=(span,))
+            for f in quoted.flags
+            if f.prompt not in own
+        ]
+        return copied + answers, copied_flags + flags, target.id, None
+
+    def _edited_after_close(
+        self, i: int, post: PostIn, answers: list[Answer], flags: list[Flag], chain: frozenset[int]
+    ) -> tuple[list[Answer], list[Flag]]:
+        closes = self.vote.closes_at
+        if not closes or not post.edited_at or post.edited_at <= closes:
+            return answers, flags
+        if not answers and not flags:
+            return answers, flags
+        at_close = next((r.body for r in post.revisions if r.at > closes), None)
+        if at_close is None:
+            when = post.edited_at.strftime("%Y-%m-%d %H:%M")
+            reason = (
+                f"edited after the vote closed ({when}); the text at closing time is "
+                "not known, so the whole post is held back"
+            )
+            return [], [Flag(None, reason)]
+        old_answers, _, _, _ = self._read_body(i, scan(at_close[:MAX_BODY]), chain)
+        old = {a.prompt: a for a in old_answers}
+        kept, held = [], list(flags)
+        for a in answers:
+            before = old.get(a.prompt)
+            if before is not None and _same_answer(before, a):
+                kept.append(a)
+                continue
+            was = _show(before) if before else "no answer"
+            reason = (
+                f"answer to prompt {a.prompt} changed after the vote closed: "
+                f"it read {was} at closing time, now {_show(a)}"
+            )
+            held.append(Flag(a.prompt, reason, suggestion=before, spans=a.spans))
+        return kept, held
+
+
+class _PostersView(dict):
+    """Posters who wrote before post i (other than its author), by case-folded name."""
+
+    def __init__(self, first_seen: dict[str, tuple[int, str]], i: int, me: str):
+        super().__init__()
+        self._first_seen, self._i, self._me = first_seen, i, me
+
+    def get(self, key, default=None):  # type: ignore[override]
+        seen = self._first_seen.get(key)
+        if seen is None or seen[0] >= self._i or key == self._me:
+            return default
+        return seen[1]
+
+
+def _same_answer(a: Answer, b: Answer) -> bool:
+    return a.letters == b.letters and bare(a.text or "") == bare(b.text or "")
+
+
+def _show(a: Answer) -> str:
+    if a.text is not None:
+        return f"'{a.text[:40]}'"
+    return "".join(a.letters) or "nothing"
+
+
+# -- lines ---------------------------------------------------------------
+
+
+def _restated_prompt(line: str, prompt_bares: list[tuple[PromptSpec, str]]) -> PromptSpec | None:
+    start = grammar.strip_markers(line)
+    rest = line[_NUMBER_PREFIX.match(line, start).end() :]
+    b = bare(rest)
+    if len(b) < 12:
+        return None
+    for prompt, pb in prompt_bares:
+        if b == pb or (len(b) >= 24 and pb.startswith(b)):
+            return prompt
+        if len(pb) >= 24 and b.startswith(pb) and len(b) - len(pb) <= 3:
+            return prompt
+    return None
+
+
+def _quoted_prompts(quote: Quote, prompt_bares: list[tuple[PromptSpec, str]]) -> list[PromptSpec]:
+    qb = bare(quote.text)
+    return [p for p, pb in prompt_bares if pb and pb[:60] in qb]
+
+
+def _read_lines(doc: Doc, vote: VoteSpec, prompt_bares: list[tuple[PromptSpec, str]]) -> _Draft:
+    """Walk the own text line by line (rules 2-5): the state machine of the reader.
+
+    1. A quote line that holds one prompt, a restated prompt line, or a line
+       holding only "3." opens that prompt's context: what follows answers it.
+    2. A numbered answer line closes any context; a numbered write-in runs to
+       the first blank line, a context write-in to the next prompt or answer.
+    3. Under a choice prompt, `A) text` answers it, unless every option is
+       restated word for word (a copied prompt block, not a vote).
+    4. Lines left over are prose, grouped into paragraphs for the prose rules;
+       ballot-like lines in unknown shapes are set aside for rule 11.
+    """
+    draft = _Draft(doc)
+    text = doc.text
+    found = draft.found
+    ctx: PromptSpec | None = None
+    ctx_how = ""
+    pending: list[_Found] = []
+    writein: list[int] | None = None  # [prompt, start, end, numbered]
+    quote_no = 0
+    restated = 0
+    paragraph: list[int] | None = None  # [start, end, placed]
+
+    def close_writein() -> None:
+        nonlocal writein
+        if writein is not None:
+            body = collapse_spaces(text[writein[1] : writein[2]])
+            if body:
+                how = "numbered write-in" if writein[3] else f"write-in under {ctx_how} prompt"
+                found.append(_Found(writein[0], writein[1], writein[2], text=body, how=how))
+                draft.numbered = True
+        writein = None
+
+    def close_context() -> None:
+        nonlocal ctx
+        if len(pending) == 1:
+            found.append(pending[0])
+            draft.numbered = True
+        pending.clear()
+        ctx = None
+
+    def close_paragraph() -> None:
+        nonlocal paragraph
+        if paragraph is not None:
+            draft.prose_paragraphs.append((paragraph[0], paragraph[1], paragraph[2]))
+        paragraph = None
+
+    for m in _LINE.finditer(text):
+        s, e = m.span()
+        if s == e and s > 0 and text[s - 1 : s] != "\n":
+            continue  # finditer's empty match after a line
+        line = m.group(0)
+        stripped = line.strip()
+        if stripped == QUOTE_MARK:
+            close_writein()
+            close_context()
+            close_paragraph()
+            quote = doc.quotes[quote_no] if quote_no < len(doc.quotes) else None
+            quote_no += 1
+            prompts = _quoted_prompts(quote, prompt_bares) if quote else []
+            if len(prompts) == 1:
+                ctx, ctx_how = prompts[0], "quoted"
+                if ctx.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
+                    writein = [ctx.number, e, e, 0]
+            elif len(prompts) > 1:
+                draft.block_quoted = True
+            continue
+        if not stripped:
+            close_paragraph()
+            if writein is not None and writein[3]:
+                close_writein()
+            continue
+        prompt = _restated_prompt(line, prompt_bares) if len(stripped) > 14 else None
+        if prompt is not None:
+            close_writein()
+            close_context()
+            close_paragraph()
+            ctx, ctx_how = prompt, "restated"
+            restated += 1
+            draft.block_quoted = draft.block_quoted or restated > 1
+            if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
+                writein = [prompt.number, e, e, 0]
+            continue
+        read = grammar.read_line(line, vote)
+        if read.hits:
+            close_writein()
+            close_context()
+            close_paragraph()
+            for hit in read.hits:
+                if hit.text is not None:
+                    writein = [hit.prompt, s + hit.text_at, e, 1]
+                else:
+                    found.append(
+                        _Found(
+                            hit.prompt, s + hit.start, s + hit.end, hit.letters, None,
+                            hit.problem, hit.suggestion, hit.how,
+                        )
+                    )  # fmt: skip
+            draft.numbered = True
+            continue
+        if read.bare_number is not None and vote.prompt(read.bare_number) is not None:
+            close_writein()
+            close_context()
+            close_paragraph()
+            ctx, ctx_how = vote.prompt(read.bare_number), "numbered"
+            if ctx.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
+                writein = [ctx.number, e, e, 0]
+            continue
+        if writein is not None:
+            if writein[2] == writein[1]:
+                writein[1] = s
+            writein[2] = e
+            continue
+        if ctx is not None:
+            got = _answer_under(line, s, ctx, ctx_how)
+            if got == "restated":
+                continue
+            if got is not None:
+                pending.clear()
+                found.append(got)
+                draft.numbered = True
+                ctx = None
+                continue
+        if grammar.UNKNOWN_SHAPE.match(line):
+            close_paragraph()
+            draft.unknown.append((s, e))
+            continue
+        placed = ctx.number if ctx is not None else None
+        if paragraph is None or paragraph[2] != placed:
+            close_paragraph()
+            paragraph = [s, e, placed]
+        paragraph[1] = e
+    close_writein()
+    close_context()
+    close_paragraph()
+    return draft
+
+
+def _answer_under(line: str, s: int, ctx: PromptSpec, how: str) -> _Found | str | None:
+    """A line directly under a quoted or restated choice prompt (rules 3 and 4)."""
+    where = f"answer under {how} prompt {ctx.number}"
+    option = grammar.option_line(line, ctx)
+    start = s + grammar.strip_markers(line)
+    if option is not None:
+        spec, restated, _ = option
+        if restated:
+            return "restated"
+        return _Found(ctx.number, start, s + len(line.rstrip()), (spec.letter,), how=where)
+    letters = grammar._read_letters(line, grammar.strip_markers(line), ctx)
+    if letters is not None and not line[letters[1] :].strip(" \t.;!"):
+        hit = grammar._check_letters(
+            grammar.Hit(ctx.number, 0, letters[1], letters=letters[0], how=where), ctx
+        )
+        return _Found(ctx.number, start, s + letters[1], hit.letters, None, hit.problem, (), where)
+    sentence = re.split(r"[.;!?(]", line, maxsplit=1)[0]
+    kind, spec = match_option(sentence, ctx)
+    if spec is None:
+        return None
+    end = s + len(sentence)
+    if kind == "loose":
+        problem = (
+            f"'{sentence.strip()[:60]}' under prompt {ctx.number} reads like "
+            f"{spec.letter}) {spec.text}, but not word for word"
+        )
+        return _Found(ctx.number, start, end, problem=problem, suggestion=(spec.letter,), how=where)
+    return _Found(ctx.number, start, end, (spec.letter,), how=f"{where}: option text")
+
+
+# -- prose, endorsements, proxies ------------------------------------------
+
+
+def _read_prose(draft: _Draft, vote: VoteSpec) -> list[_Found]:
+    """Rule 6 over the paragraphs the line walk left over."""
+    text = draft.doc.text
+    out: list[_Found] = []
+    answered = {f.prompt for f in draft.found}
+    placed: int | None = None
+    placed_by = ""
+    writein: _Found | None = None
+    loose: list[tuple[int, int]] = []
+    for start, end, ctx in draft.prose_paragraphs:
+        para = text[start:end]
+        where = ctx
+        if where is None and draft.block_quoted and not draft.numbered:
+            addressed = prose.addressed_prompt(para, vote)
+            if addressed is not None:
+                placed, placed_by = addressed
+                writein = None
+            elif placed is not None and writein is not None:
+                writein.end = end
+                writein.text = collapse_spaces(text[writein.start : end])
+                continue
+            where = placed if addressed is not None else None
+        if where is None:
+            for ans in prose.explicit_letters(para, vote, None):
+                if ans.prompt is not None:
+                    out.append(_prose_found(ans, start, "voting statement"))
+                elif not draft.found:
+                    out.append(
+                        _Found(0, start + ans.start, start + ans.end,
+                               problem=f"{ans.why} does not say which prompt it answers")
+                    )  # fmt: skip
+            loose.append((start, end))
+            continue
+        prompt = vote.prompt(where)
+        if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
+            if where in answered:
+                continue
+            how = f"prose placed under prompt {where}"
+            how += f" by '{placed_by}'" if ctx is None else ""
+            writein = _Found(where, start, end, text=collapse_spaces(para), how=how)
+            out.append(writein)
+            answered.add(where)
+            continue
+        explicit = [a for a in prose.explicit_letters(para, vote, where) if a.prompt == where]
+        if explicit:
+            out.append(_prose_found(explicit[0], start, "voting statement"))
+            answered.add(where)
+            continue
+        if where in answered:
+            continue
+        guesses = prose.inferred(para, vote, {where}, where)
+        letter = guesses[0].letter if guesses else None
+        snippet = para.strip()[:80]
+        if letter:
+            verdict = f"reads as {letter}; a moderator must confirm"
+        else:
+            verdict = "gives no clear answer; a moderator must decide"
+        problem = f"prose under prompt {where} ('{snippet}') {verdict}"
+
+        out.append(
+            _Found(where, start, end, problem=problem, suggestion=(letter,) if letter else ())
+        )
+        answered.add(where)
+    answered |= {f.prompt for f in out}
+    open_prompts = {p.number for p in vote.prompts} - answered
+    if open_prompts and loose:
+        for start, end in loose:
+            for guess in prose.inferred(text[start:end], vote, open_prompts, None):
+                if guess.letter is None:
+                    continue
+                problem = (
+                    f"reads as {guess.letter} on prompt {guess.prompt} from prose "
+                    f"('{guess.why}'); a moderator must confirm"
+                )
+                out.append(
+                    _Found(guess.prompt, start + guess.start, start + guess.end,
+                           problem=problem, suggestion=(guess.letter,))
+                )  # fmt: skip
+                open_prompts.discard(guess.prompt)
+    return out
+
+
+def _prose_found(ans: prose.ProseAnswer, offset: int, how: str) -> _Found:
+    return _Found(
+        ans.prompt, offset + ans.start, offset + ans.end, (ans.letter,), how=f"{how}: {ans.why}"
+    )
+
+
+def _own_lines(doc: Doc) -> list[tuple[int, int]]:
+    return [m.span() for m in _LINE.finditer(doc.text) if m.group(0).strip()]
+
+
+def _proxy(doc: Doc, posters: dict[str, str]) -> tuple[str, bool] | None:
+    lines = [(s, e) for s, e in _own_lines(doc) if doc.text[s:e].strip() != QUOTE_MARK]
+    if len(lines) != 1:
+        return None
+    s, e = lines[0]
+    return social.proxy(doc.text[s:e], posters)
+
+
+def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int]] | None:
+    """A short agreement next to a quote: (the quote, the agreement's own-text span)."""
+    if not doc.quotes:
+        return None
+    lines = _own_lines(doc)
+    quotes_before = 0
+    agree = None
+    prose_chars = 0
+    for s, e in lines:
+        line = doc.text[s:e]
+        if line.strip() == QUOTE_MARK:
+            quotes_before += 1
+            continue
+        if agree is None:
+            end = social.agreement(line)
+            if end is None:
+                return None
+            rest = line[end:]
+            if rest.strip() and not grammar.read_line(rest.lstrip(" ,;:-\t"), vote).hits:
+                return None
+            agree = (s, s + end, quotes_before)
+            continue
+        if not grammar.read_line(line, vote).hits:
+            prose_chars += len(line.strip())
+    if agree is None or prose_chars > 80:
+        return None
+    index = agree[2] - 1 if agree[2] > 0 else 0
+    return doc.quotes[index], (agree[0], agree[1])
+
+
+def _settle(
+    found: list[_Found], doc: Doc, vote: VoteSpec, posters: dict[str, str]
+) -> tuple[list[Answer], list[Flag]]:
+    """One answer per prompt, or flags where the post contradicts itself (rule 11)."""
+    by_prompt: dict[int, list[_Found]] = {}
+    for f in found:
+        by_prompt.setdefault(f.prompt, []).append(f)
+    answers: list[Answer] = []
+    flags: list[Flag] = []
+    for number, items in sorted(by_prompt.items()):
+        spans = tuple(doc.span(f.start, f.end) for f in items)
+        prompt_no = number if vote.prompt(number) else None
+        problems = [f for f in items if f.problem]
+        if problems:
+            first = problems[0]
+            suggestion = None
+            if first.suggestion and len(items) == 1 and prompt_no is not None:
+                suggestion = Answer(prompt_no, letters=first.suggestion, spans=spans)
+            flags.append(Flag(prompt_no, first.problem, suggestion=suggestion, spans=spans))
+            continue
+        distinct = {(f.letters, bare(f.text or "")) for f in items}
+        if len(distinct) > 1:
+            shown = " and ".join(f"'{doc.text[f.start : f.end].strip()[:40]}'" for f in items[:3])
+            flags.append(
+                Flag(prompt_no, f"two different answers to prompt {number} in one post: {shown}",
+                     spans=spans)
+            )  # fmt: skip
+            continue
+        f = items[0]
+        snippet = doc.text[f.start : f.end].strip()
+        reason = f"{f.how} '{snippet[:40]}{'…' if len(snippet) > 40 else ''}'"
+        joins = social.joins(f.text, posters) if f.text is not None else None
+        answers.append(
+            Answer(number, letters=f.letters, text=f.text, joins=joins, spans=spans, reason=reason)
+        )
+    return answers, flags
+
+
+# -- public entry points ---------------------------------------------------
+
+
+def read_post(post: PostIn, vote: VoteSpec, earlier: Sequence[PostIn] = ()) -> Reading:
+    """Read one post against the vote, with the thread before it (in order)."""
+    thread = _Thread(vote, [*earlier, post])
+    return thread.reading(len(thread.posts) - 1)
+
+
+def read_thread(vote: VoteSpec, posts: Sequence[PostIn]) -> list[Reading]:
+    """Read every post of a thread, each with the posts before it."""
+    thread = _Thread(vote, posts)
+    return [thread.reading(i) for i in range(len(thread.posts))]

@@ -1,0 +1,80 @@
+"""Posts that point at other posts or people: endorsements, proxies, tallies, replacements."""
+
+from __future__ import annotations
+
+import re
+
+from .grammar import DASHES
+
+_AGREE = re.compile(
+    r"(?i)[ \t]*(?:"
+    r"(?:i|we)?[ \t]*(?:also|too|fully|totally|completely)?[ \t]*"
+    r"(?:second(?:ed)?|support|agree(?:d)?|endorse|back|vote[ \t]+for|concur)"
+    r"(?:[ \t]+(?:with[ \t]+)?(?:this|that|it|the[ \t]+above|this[ \t]+(?:vote|plan|ballot)))?"
+    r"(?:[ \t]+(?:too|as[ \t]+well|also|fully))?"
+    r"|\+[ \t]?1|this|same(?:[ \t]+here)?|ditto|me[ \t]+too|seconded|thirded|agreed"
+    r")[ \t]*[.!]{0,3}"
+)
+_EXCEPT = re.compile(rf"(?i)[ \t]*[,;:{DASHES}]?[ \t]*(?:except|but|apart[ \t]+from|with)[ \t]*:?")
+_REPLACE = re.compile(
+    r"(?i)\b(?:new[ \t]+vote|revised[ \t]+vote|updated[ \t]+vote|vote[ \t]+revised"
+    r"|ignore[ \t]+my[ \t]+(?:last|previous|earlier|old|other)"
+    r"|disregard[ \t]+my[ \t]+(?:last|previous|earlier|old|other)"
+    r"|replac(?:e|es|ing)[ \t]+my[ \t]+(?:last[ \t]+|previous[ \t]+|earlier[ \t]+)?(?:vote|ballot)"
+    r"|scratch[ \t]+my[ \t]+(?:last|previous|earlier|old))\b"
+)
+_TALLY_MARK = re.compile(r"(?m)^[ \t]*(?:\[[^\]\n]{0,60}\][ \t]*){0,4}#####")
+_TALLY_TITLE = re.compile(r"(?i)^\W{0,5}(?:unofficial[ \t]+)?(?:vote[ \t]+)?tally\b")
+_TALLY_COUNTS = re.compile(r"(?im)(?:no\.?[ \t]+of[ \t]+votes|\(\d{1,4}\)|:[ \t]*\d{1,4}[ \t]*$)")
+_PROXY = re.compile(
+    r"(?i)[ \t]*(?:\[[xX]\][ \t]*(?P<pin>\^)?[ \t]*@?|voting[ \t]+with[ \t]+@?|same[ \t]+as[ \t]+@)"
+    r"(?P<name>[^\n]{1,60}?)[ \t.!]*$"
+)
+_JOINS = re.compile(
+    r"(?i)^(?:same[ \t]+as[ \t]+@?(?P<a>[^\n.,!]{1,60}?)|(?P<b>[^\n.,!]{1,60}?)['\u2019]s?"
+    r"[ \t]+(?:idea|plan|proposal|write-?in))[ \t.!]*$"
+)
+
+
+def agreement(line: str) -> int | None:
+    """End of a short agreement at the start of `line` ("I second this"), else None."""
+    m = _AGREE.match(line)
+    if m is None or m.end() == 0 or not line[: m.end()].strip():
+        return None
+    rest = line[m.end() :]
+    if not rest.strip():
+        return m.end()
+    exc = _EXCEPT.match(rest)
+    if exc and exc.end() > 0:
+        return m.end() + exc.end()
+    if rest.lstrip()[:1] in (",", ";", ":", "-") or rest[:1] in (" ", "\t"):
+        return m.end()  # the rest must then be answers, checked by the caller
+    return None
+
+
+def says_replacement(text: str) -> bool:
+    return _REPLACE.search(text) is not None
+
+
+def is_tally(body: str, own_text: str) -> bool:
+    if _TALLY_MARK.search(body):
+        return True
+    first = own_text.lstrip()[:200]
+    return bool(_TALLY_TITLE.match(first)) and len(_TALLY_COUNTS.findall(own_text)) >= 2
+
+
+def proxy(line: str, posters: dict[str, str]) -> tuple[str, bool] | None:
+    """A whole line naming another poster to vote with: (their name, pinned)."""
+    m = _PROXY.fullmatch(line)
+    if m is None:
+        return None
+    name = posters.get(m.group("name").strip().casefold())
+    return (name, bool(m.group("pin"))) if name else None
+
+
+def joins(text: str, posters: dict[str, str]) -> str | None:
+    """The poster whose write-in this one names ("Same as X", "X's idea")."""
+    m = _JOINS.match(text.strip())
+    if m is None:
+        return None
+    return posters.get((m.group("a") or m.group("b") or "").strip().casefold())

@@ -1,0 +1,85 @@
+"""Small text helpers shared by the reading rules: comparing text the way people do."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .types import OptionSpec, PromptSpec
+
+_NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")
+_SPACE = re.compile(r"[ \t\u00a0]+")
+
+_STOPWORD_TEXT = (
+    "a an the and or of to in on for with by at from as is are be was were it its this "
+    "that these those we our us i my me you your he she they them their his her should "
+    "would could will shall can do does did not no yes but if so than then there here have "
+    "has had been being into onto over under about up down out all any some more most such "
+    "very also just only other which who whom what when where why how each both "
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def bare(text: str) -> str:
+    """Text compared whole: case, punctuation, white space and accents ignored."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return _NON_WORD.sub("", text)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def stem(word: str) -> str:
+    # A crude stem is enough to match "Korean" with "Korea" and "punished" with
+    # "punish"; anything it gets wrong only changes a suggestion, never a count.
+    return word[:5]
+
+
+def content_stems(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 2)
+
+
+def collapse_spaces(text: str) -> str:
+    lines = [_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(lines).strip()
+
+
+@lru_cache(maxsize=4096)
+def _option_words(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
+
+
+def match_option(text: str, prompt: PromptSpec) -> tuple[str, OptionSpec | None]:
+    """How option text typed in an answer's place matches one option (rule 4).
+
+    Returns ("whole", option), ("first", option), ("loose", option) or ("none", None).
+    A whole-text match wins over a first-words match; a first-words match counts
+    only when exactly one option starts with those words; anything looser is only
+    a suggestion.
+    """
+    typed = tuple(words(text))
+    if not typed or not prompt.options:
+        return "none", None
+    whole = [o for o in prompt.options if _option_words(o.text) == typed]
+    if len(whole) == 1:
+        return "whole", whole[0]
+    first = [o for o in prompt.options if _option_words(o.text)[: len(typed)] == typed]
+    if len(first) == 1:
+        return "first", first[0]
+    if len(first) > 1:
+        return "none", None
+    typed_stems = content_stems(text)
+    if not typed_stems:
+        return "none", None
+    scored = []
+    for o in prompt.options:
+        opt_stems = content_stems(o.text)
+        if opt_stems and opt_stems <= typed_stems | opt_stems and opt_stems & typed_stems:
+            scored.append((len(opt_stems & typed_stems) / len(opt_stems), o))
+    scored.sort(key=lambda t: -t[0])
+    if scored and scored[0][0] >= 0.5 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+        return "loose", scored[0][1]
+    return "none", None
