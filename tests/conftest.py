@@ -1,0 +1,112 @@
+"""Fixtures for tests on real services: a Celery worker, beat, and the Redis server.
+
+Tests that need PostgreSQL, Redis or a worker are marked `@pytest.mark.services`
+(using `celery_worker`, `celery_beat` or `redis_server` marks them). They run
+under `bin/with-services`, which `make test` wraps around pytest. Elsewhere they
+are skipped with the reason, except in CI (CI=true), where a missing service is
+a failure: a green CI run must mean the real thing was tested.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.services import CeleryProcess, RedisServer, database_url_for, services_missing
+
+SERVICE_FIXTURES = {"celery_worker", "celery_beat", "redis_server"}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("services") is None:
+        return
+    reason = services_missing()
+    if not reason:
+        return
+    message = (
+        f"{reason}: this test needs real PostgreSQL and Redis; "
+        "run it under bin/with-services (make test does)"
+    )
+    if _in_ci():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def _celery_env() -> dict[str, str]:
+    """The test process's environment, pointed at the test run's database.
+
+    pytest-django renamed the database to `test_<name>` in
+    `connection.settings_dict` by the time this runs (the caller depends on
+    `transactional_db`), so the worker sees what the test wrote and committed.
+    """
+    from django.db import connection
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_for(connection.settings_dict)
+    env["DJANGO_SETTINGS_MODULE"] = "quest.settings"
+    env["PYTHONUNBUFFERED"] = "1"
+    # A worker never runs tasks eagerly, whatever the caller's shell says.
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    return env
+
+
+def _empty_broker() -> None:
+    # Messages left by earlier tests would run against this test's rows.
+    with RedisServer().client() as client:
+        client.flushdb()
+
+
+def _celery_process(kind: str, workdir: Path) -> Iterator[CeleryProcess]:
+    process = CeleryProcess(kind, env=_celery_env(), workdir=workdir)
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """The throwaway Redis: `.stop()`, `.start()`, `.restart()`, `.ping()`, `.client()`.
+
+    Left running after the test, whatever the test did to it.
+    """
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.start()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, redis_server: RedisServer, tmp_path: Path):
+    """A real worker process on an empty broker: `.stop()`, `.kill()`, `.start()`, `.log_text()`.
+
+    The test's database is transactional (rows are committed, so the worker
+    sees them); the worker is stopped before the tables are emptied.
+    """
+    redis_server.start()
+    _empty_broker()
+    yield from _celery_process("worker", tmp_path)
+
+
+@pytest.fixture
+def celery_beat(transactional_db: None, redis_server: RedisServer, tmp_path: Path):
+    """A real `celery beat` sending the periodic tasks in CELERY_BEAT_SCHEDULE.
+
+    Set SWEEP_SECONDS with `celery_beat.env[...]` and `.stop()`/`.start()` to change its pace.
+    """
+    redis_server.start()
+    yield from _celery_process("beat", tmp_path)
