@@ -31,9 +31,7 @@ def vote_extended(vote: Vote, *, by, reason: str, old_closes_at) -> VoteEvent:
 
 
 def vote_reopened(vote: Vote, *, by, reason: str) -> VoteEvent:
-    return _log(
-        vote, VoteEvent.Kind.REOPENED, by=by, reason=reason, closes_at=_iso(vote.closes_at)
-    )
+    return _log(vote, VoteEvent.Kind.REOPENED, by=by, reason=reason, closes_at=_iso(vote.closes_at))
 
 
 def prompts_changed(vote: Vote, *, by, ballots_existed: bool) -> VoteEvent:

@@ -50,11 +50,13 @@ def post_create(
     ref: int | None = None,
     edited_at: datetime | None = None,
     imported: bool = False,
+    request_reading: bool = True,
 ) -> Post:
     """Append a post to the thread and ask for it to be read.
 
     The quest row is locked so that two posts at once get distinct, ordered
-    `seq` and `ref` numbers.
+    `seq` and `ref` numbers. Bulk imports pass `request_reading=False` and ask
+    for one recount per vote at the end instead of one read per post.
     """
     Quest.objects.select_for_update().filter(pk=quest.pk).first()
     top = Post.objects.filter(quest=quest).aggregate(seq=Max("seq"), ref=Max("ref"))
@@ -75,22 +77,25 @@ def post_create(
     Quest.objects.filter(pk=quest.pk, last_activity_at__lt=posted_at).update(
         last_activity_at=posted_at
     )
-    _request_reading(post)
+    if request_reading:
+        _request_reading(post)
     return post
 
 
 @transaction.atomic
-def post_edit(*, post: Post, body: str, by) -> Post:
+def post_edit(*, post: Post, body: str, by, at: datetime | None = None) -> Post:
     """Keep the old text as a revision and ask for the post to be read again."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     if body == post.body:
         return post
-    now = timezone.now()
+    now = at or timezone.now()
     post.version += 1
     post.body = body
     post.edited_at = now
     post.save(update_fields=["version", "body", "edited_at"])
-    PostRevision.objects.create(post=post, version=post.version, body=body, created_at=now, editor=by)
+    PostRevision.objects.create(
+        post=post, version=post.version, body=body, created_at=now, editor=by
+    )
     _request_reading(post)
     return post
 

@@ -145,10 +145,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 # Longer than any task may run, so a message is never redelivered mid-task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# A post is committed before its task is sent: with the broker down, give up
+# quickly (the sweeper re-sends) rather than keep the player waiting.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 SWEEP_SECONDS = envint("SWEEP_SECONDS", 30)
+# A recount queued this long ago and not yet done is presumed lost and re-queued.
+RECOUNT_STALL_SECONDS = envint("RECOUNT_STALL_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "votes.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
     "close-due-votes": {"task": "chapters.close_due_votes", "schedule": timedelta(seconds=15)},

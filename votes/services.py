@@ -15,6 +15,7 @@ The flow (see README, "How the pieces fit"):
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -32,8 +33,10 @@ from votes.tally import tally_json, tally_sha256
 
 log = logging.getLogger(__name__)
 
-# A queued recount whose message has not run after this long is presumed lost.
-RECOUNT_STALL = timedelta(seconds=60)
+
+def _recount_stall() -> timedelta:
+    """A queued recount whose message has not run after this long is presumed lost."""
+    return timedelta(seconds=settings.RECOUNT_STALL_SECONDS)
 
 
 # --- 1. Asking for work -------------------------------------------------------
@@ -97,7 +100,9 @@ def post_read(*, post_id: int) -> Reading | None:
             return row
         earlier = selectors.context_posts(vote, upto_seq=post.seq)
         reading = read_post(
-            selectors.post_in(post), selectors.vote_spec(vote), [selectors.post_in(p) for p in earlier]
+            selectors.post_in(post),
+            selectors.vote_spec(vote),
+            [selectors.post_in(p) for p in earlier],
         )
         row = _store_reading(vote, post, reading)
         vote_recount_request(vote=vote)
@@ -154,9 +159,7 @@ def tally_compute(vote: Vote) -> tuple[dict, dict]:
     The `tally` command and the workers both come through here.
     """
     posts, readings = _fresh_readings(vote)
-    decisions = list(
-        Decision.objects.filter(vote=vote).select_related("post").order_by("at", "pk")
-    )
+    decisions = list(Decision.objects.filter(vote=vote).select_related("post").order_by("at", "pk"))
     folded = fold(selectors.vote_spec(vote), readings, [_decision_in(d) for d in decisions])
     tally = tally_json(
         vote=selectors.vote_spec(vote),
@@ -260,7 +263,7 @@ def sweep(*, now=None) -> dict:
     behind = Vote.objects.filter(
         Q(recount_done_at__isnull=True) | Q(recount_wanted_at__gt=F("recount_done_at")),
         recount_wanted_at__isnull=False,
-    ).filter(Q(recount_queued_at__isnull=True) | Q(recount_queued_at__lt=now - RECOUNT_STALL))
+    ).filter(Q(recount_queued_at__isnull=True) | Q(recount_queued_at__lt=now - _recount_stall()))
     stale = [v for v in Vote.objects.exclude(status=Vote.Status.SCHEDULED) if _has_stale(v)]
     requeued = 0
     for vote in {v.pk: v for v in [*behind, *stale]}.values():
@@ -274,3 +277,35 @@ def _has_stale(vote: Vote) -> bool:
     posts = selectors.window_posts(vote)
     rows = {r.post_id: r for r in Reading.objects.filter(vote=vote)}
     return any(p.pk not in rows or _is_stale(rows[p.pk], p, vote) for p in posts)
+
+
+# --- 6. Reading the results -------------------------------------------------
+
+
+def tally_title(vote: Vote) -> str:
+    chapter = vote.chapter
+    return f"{chapter.quest.title}: {chapter.title} - vote tally"
+
+
+def current_tally(vote: Vote) -> TallyRun:
+    """The latest stored tally, computing the first one if there is none yet."""
+    return latest_tally(vote) or vote_recount(vote_id=vote.pk)
+
+
+def answer_posts(vote: Vote) -> dict[tuple[str, int], int]:
+    """(voter, prompt number) -> ref of the post that gave the counted answer."""
+    links: dict[tuple[str, int], int] = {}
+    for voter, answers in Ballot.objects.filter(vote=vote, is_current=True).values_list(
+        "voter", "answers"
+    ):
+        for number, answer in answers.items():
+            if answer.get("post") is not None:
+                links[(voter, int(number))] = answer["post"]
+    return links
+
+
+def has_ballot(vote: Vote, user) -> bool:
+    return (
+        user.is_authenticated
+        and Ballot.objects.filter(vote=vote, voter=user.username, is_current=True).exists()
+    )

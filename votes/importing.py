@@ -1,0 +1,262 @@
+"""Import and export whole quest threads in the `quest-thread/1` format.
+
+The import takes the header and the posts separately, and posts as an
+iterable, so a reader that streams a large file can feed it post by post.
+Importing the same file twice changes nothing: posts are keyed by their ids.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from chapters.detect import detect_prompts
+from chapters.models import Chapter, Option, Prompt, Vote
+from quest.models import Membership, Post, Quest
+from quest.services import imported_author, moderator_appoint, post_create, post_edit
+from votes.services import vote_recount_request
+
+FORMAT = "quest-thread/1"
+KINDS = {"single", "multi", "ranked", "write_in", "lines"}
+
+
+class ThreadFormatError(ValidationError):
+    """The file cannot be imported; the message says where and why."""
+
+
+@transaction.atomic
+def thread_import(data: dict) -> Quest:
+    """Import a whole `quest-thread/1` document; returns the quest."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ThreadFormatError(f"Not a {FORMAT} file: its 'format' must be {FORMAT!r}.")
+    posts = data.get("posts")
+    if not isinstance(posts, list):
+        raise ThreadFormatError("The file has no 'posts' list.")
+    return import_stream(header=data, posts=iter(posts))
+
+
+def import_stream(*, header: dict, posts: Iterator[dict] | Iterable[dict]) -> Quest:
+    with transaction.atomic():
+        quest = _quest(header.get("quest"))
+        by_ref = {p.ref: p for p in Post.objects.filter(quest=quest)}
+        for i, raw in enumerate(posts):
+            _post(quest, raw, i, by_ref)
+        for raw in header.get("chapters") or []:
+            _chapter(quest, raw, by_ref)
+        for vote in Vote.objects.filter(chapter__quest=quest):
+            vote_recount_request(vote=vote)
+    return quest
+
+
+def _quest(raw) -> Quest:
+    if not isinstance(raw, dict) or not raw.get("slug") or not raw.get("quest_master"):
+        raise ThreadFormatError("'quest' must give at least 'slug' and 'quest_master'.")
+    qm = imported_author(str(raw["quest_master"]))
+    quest, _ = Quest.objects.get_or_create(
+        slug=str(raw["slug"]),
+        defaults={
+            "title": str(raw.get("title") or raw["slug"]),
+            "quest_master": qm,
+            "last_activity_at": timezone.now(),
+        },
+    )
+    for name in raw.get("moderators") or []:
+        user = imported_author(str(name))
+        if user.pk != quest.quest_master_id:
+            moderator_appoint(quest=quest, user=user, by=quest.quest_master)
+    return quest
+
+
+def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post]) -> None:
+    where = f"post {index + 1}"
+    if not isinstance(raw, dict):
+        raise ThreadFormatError(f"{where} is not an object.")
+    try:
+        ref = int(raw["id"])
+        author = str(raw["author"]).strip()
+        body = str(raw["body"])
+    except (KeyError, TypeError, ValueError):
+        raise ThreadFormatError(
+            f"{where} needs an integer 'id', an 'author' and a 'body'."
+        ) from None
+    if not author:
+        raise ThreadFormatError(f"{where} has an empty author.")
+    posted_at = _time(raw.get("posted_at"), f"{where} 'posted_at'", required=True)
+    edited_at = _time(raw.get("edited_at"), f"{where} 'edited_at'")
+    existing = by_ref.get(ref)
+    if existing is not None:
+        if existing.body != body:
+            post_edit(post=existing, body=body, by=existing.author, at=edited_at)
+        return
+    by_ref[ref] = post_create(
+        quest=quest,
+        author=imported_author(author),
+        body=body,
+        posted_at=posted_at,
+        ref=ref,
+        edited_at=edited_at,
+        imported=True,
+        request_reading=False,
+    )
+
+
+def _chapter(quest: Quest, raw: dict, by_ref: dict[int, Post]) -> None:
+    try:
+        number = int(raw["number"])
+        post = by_ref[int(raw["post"])]
+    except (KeyError, TypeError, ValueError):
+        raise ThreadFormatError(
+            "Each chapter needs a 'number' and a 'post' that is one of the file's posts."
+        ) from None
+    chapter, _ = Chapter.objects.update_or_create(
+        quest=quest,
+        number=number,
+        defaults={
+            "title": str(raw.get("title") or f"Chapter {number}")[:200],
+            "body": post.body,
+            "status": Chapter.Status.PUBLISHED,
+            "post": post,
+            "published_at": post.posted_at,
+        },
+    )
+    if raw.get("vote"):
+        _vote(chapter, raw["vote"], by_ref)
+
+
+def _vote(chapter: Chapter, raw: dict, by_ref: dict[int, Post]) -> None:
+    where = f"chapter {chapter.number}'s vote"
+    try:
+        post = by_ref[int(raw.get("post", chapter.post.ref))]
+    except (KeyError, TypeError, ValueError):
+        raise ThreadFormatError(f"{where}: 'post' is not one of the file's posts.") from None
+    opens_at = _time(raw.get("opens_at"), f"{where} 'opens_at'") or post.posted_at
+    closes_at = _time(raw.get("closes_at"), f"{where} 'closes_at'")
+    status = Vote.Status.CLOSED if closes_at and closes_at <= timezone.now() else Vote.Status.OPEN
+    vote, created = Vote.objects.get_or_create(
+        chapter=chapter,
+        defaults={
+            "post": post,
+            "opens_at": opens_at,
+            "closes_at": closes_at,
+            "status": status,
+            "closed_at": closes_at if status == Vote.Status.CLOSED else None,
+        },
+    )
+    if not created:
+        return
+    prompts = raw.get("prompts")
+    if prompts is None:
+        prompts = _detected(post.body, where)
+    for p in prompts:
+        _prompt(vote, p, where)
+
+
+def _detected(body: str, where: str) -> list[dict]:
+    found = detect_prompts(body)
+    if not found.prompts:
+        raise ThreadFormatError(f"{where}: no 'prompts' given and none found in the vote's post.")
+    return [
+        {
+            "number": p.number,
+            "kind": p.kind,
+            "text": p.text,
+            "options": [{"letter": o.letter, "text": o.text} for o in p.options],
+        }
+        for p in found.prompts
+    ]
+
+
+def _prompt(vote: Vote, raw: dict, where: str) -> None:
+    kind = raw.get("kind", "single")
+    if kind not in KINDS:
+        raise ThreadFormatError(f"{where}: prompt kind {kind!r} is not one of {sorted(KINDS)}.")
+    try:
+        prompt = Prompt.objects.create(
+            vote=vote, number=int(raw["number"]), kind=kind, text=str(raw.get("text", ""))
+        )
+        Option.objects.bulk_create(
+            Option(prompt=prompt, letter=str(o["letter"]).upper(), text=str(o.get("text", "")))
+            for o in raw.get("options") or []
+        )
+    except (KeyError, TypeError, ValueError):
+        raise ThreadFormatError(
+            f"{where}: each prompt needs a 'number'; options a 'letter'."
+        ) from None
+
+
+def _time(value, where: str, *, required: bool = False) -> datetime | None:
+    if value in (None, ""):
+        if required:
+            raise ThreadFormatError(f"{where} is missing.")
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None or parsed.tzinfo is None:
+        raise ThreadFormatError(f"{where} must be an ISO 8601 time with a zone, not {value!r}.")
+    return parsed
+
+
+def thread_export(quest: Quest) -> dict:
+    """The quest as a `quest-thread/1` document: every post, chapter, vote and prompt."""
+    moderators = (
+        Membership.objects.filter(quest=quest, role=Membership.Role.MODERATOR)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    chapters = (
+        Chapter.objects.filter(quest=quest, status=Chapter.Status.PUBLISHED)
+        .select_related("post", "vote__post")
+        .order_by("number")
+    )
+    posts = Post.objects.filter(quest=quest).select_related("author").order_by("seq")
+    return {
+        "format": FORMAT,
+        "quest": {
+            "slug": quest.slug,
+            "title": quest.title,
+            "quest_master": quest.quest_master.username,
+            "moderators": [m.user.username for m in moderators],
+        },
+        "chapters": [_chapter_json(c) for c in chapters],
+        "posts": [
+            {
+                "id": p.ref,
+                "author": p.author.username,
+                "posted_at": _iso(p.posted_at),
+                "edited_at": _iso(p.edited_at),
+                "body": p.body,
+            }
+            for p in posts
+        ],
+    }
+
+
+def _chapter_json(chapter: Chapter) -> dict:
+    out = {"number": chapter.number, "title": chapter.title, "post": chapter.post.ref}
+    vote = getattr(chapter, "vote", None)
+    if vote is not None and vote.post_id:
+        out["vote"] = {
+            "post": vote.post.ref,
+            "opens_at": _iso(vote.opens_at),
+            "closes_at": _iso(vote.closes_at),
+            "prompts": [
+                {
+                    "number": p.number,
+                    "kind": p.kind,
+                    "text": p.text,
+                    **(
+                        {"options": [{"letter": o.letter, "text": o.text} for o in p.options.all()]}
+                        if p.kind != "write_in"
+                        else {}
+                    ),
+                }
+                for p in vote.prompts.prefetch_related("options")
+            ],
+        }
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None

@@ -1,0 +1,162 @@
+"""The tally as people see it: a live partial, JSON, BBCode and CSV."""
+
+import hashlib
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import condition, require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
+
+from chapters.models import Vote
+from quest.models import Quest
+from quest.permissions import can_moderate, can_read
+from votes import services
+from votes.tally import ballots_csv, to_bbcode
+
+POLL_SECONDS = 3
+
+
+def _get_vote_for_reader(request: HttpRequest, slug: str, number: int) -> Vote:
+    quest = get_object_or_404(Quest, slug=slug)
+    if not can_read(request.user, quest):
+        raise Http404("No such quest.")
+    vote = (
+        Vote.objects.select_related("chapter__quest__quest_master", "post")
+        .filter(chapter__quest=quest, chapter__number=number, chapter__status="published")
+        .first()
+    )
+    if vote is None:
+        raise Http404("This chapter has no vote.")
+    return vote
+
+
+def _results_visible(request: HttpRequest, vote: Vote) -> bool:
+    """Honour the vote's results visibility; staff always see."""
+    quest = vote.chapter.quest
+    if can_moderate(request.user, quest) or vote.results_visibility == Vote.Visibility.ALWAYS:
+        return True
+    if vote.results_visibility == Vote.Visibility.AFTER_CLOSE:
+        return vote.is_closed
+    return vote.is_closed or services.has_ballot(vote, request.user)
+
+
+def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
+    # The tally's hash plus who is looking: the same tally renders differently
+    # for staff and for a player who has not voted yet.
+    vote = _get_vote_for_reader(request, slug, number)
+    run = services.latest_tally(vote)
+    if run is None:
+        return None
+    viewer = f"{run.sha256}:{run.is_final}:{_results_visible(request, vote)}:"
+    viewer += "staff" if can_moderate(request.user, vote.chapter.quest) else "reader"
+    return hashlib.sha256(viewer.encode()).hexdigest()[:32]
+
+
+@require_GET
+@vary_on_headers("HX-Request", "Cookie")
+@condition(etag_func=_etag)
+def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The live tally: a page, or (for htmx polling) just its `tally` partial.
+
+    Polling revalidates with the ETag, so an unchanged tally costs a 304;
+    once the vote is closed and its tally final, polling stops.
+    """
+    vote = _get_vote_for_reader(request, slug, number)
+    run = services.current_tally(vote)
+    visible = _results_visible(request, vote)
+    links = services.answer_posts(vote) if visible else {}
+    context = {
+        "quest": vote.chapter.quest,
+        "chapter": vote.chapter,
+        "vote": vote,
+        "run": run,
+        "tally": _for_display(run.data, links, vote) if visible else None,
+        "visible": visible,
+        "is_staff": can_moderate(request.user, vote.chapter.quest),
+        "final": run.is_final,
+        "poll_seconds": POLL_SECONDS,
+    }
+    template = "votes/tally.html"
+    if request.htmx:
+        template += "#tally"
+    response = render(request, template, context)
+    if request.htmx and run.is_final:
+        stop = HttpResponseStopPolling(response.content)
+        stop["ETag"] = response.get("ETag", "")
+        return stop
+    return response
+
+
+def _for_display(tally: dict, links: dict, vote: Vote) -> dict:
+    """The tally JSON with bar widths and voter links added for the template."""
+    thread = reverse("quest-thread", args=[vote.chapter.quest.slug])
+    prompts = []
+    for p in tally["prompts"]:
+        rows = p.get("options") or p.get("entries") or []
+        top = max((r["votes"] for r in rows), default=0) or 1
+        leaders = set(p.get("leaders") or [])
+        shown = []
+        for r in rows:
+            voters = [
+                {"name": v, "href": _post_href(thread, vote, links.get((v, p["number"])))}
+                for v in r["voters"]
+            ]
+            shown.append(
+                {
+                    **r,
+                    "voters": voters,
+                    "width": round(100 * r["votes"] / top),
+                    "leads": r.get("letter") in leaders,
+                }
+            )
+        ties = len(leaders) > 1
+        prompts.append({**p, "rows": shown, "tie": ties})
+    return {**tally, "prompts": prompts}
+
+
+def _post_href(thread: str, vote: Vote, ref: int | None) -> str | None:
+    if ref is None:
+        return None
+    return reverse("post-permalink", args=[vote.chapter.quest.slug, ref])
+
+
+@require_GET
+def chapter_tally_json(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    vote = _get_vote_for_reader(request, slug, number)
+    if not _results_visible(request, vote):
+        return JsonResponse(
+            {"error": "Results are hidden until you vote or the vote closes."}, status=403
+        )
+    return JsonResponse(services.current_tally(vote).data, json_dumps_params={"indent": 1})
+
+
+@require_GET
+def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The tally as forum BBCode, voters linked to the posts that gave their answers."""
+    vote = _get_vote_for_reader(request, slug, number)
+    if not _results_visible(request, vote):
+        return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
+    base = request.build_absolute_uri("/").rstrip("/")
+    links = {
+        key: base + reverse("post-permalink", args=[slug, ref])
+        for key, ref in services.answer_posts(vote).items()
+    }
+    text = to_bbcode(
+        services.current_tally(vote).data, title=services.tally_title(vote), links=links
+    )
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    vote = _get_vote_for_reader(request, slug, number)
+    if not _results_visible(request, vote):
+        return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
+    _, extra = services.tally_compute(vote)
+    from votes.selectors import vote_spec
+
+    response = HttpResponse(ballots_csv(extra["folded"], vote_spec(vote)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-chapter-{number}-ballots.csv"'
+    return response
