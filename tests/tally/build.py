@@ -1,0 +1,103 @@
+"""Short-hand for Readings and votes in the fold and tally tables.
+
+`ballot("1B 2A 3=Build dams")` gives answers: a number and letters for a
+letter prompt, `N=text` for a write-in, `N^Name` for a write-in joining Name.
+`summary(folded)` turns the result back into the same short-hand, so a table
+row reads like the posts it is about.
+"""
+
+from votes.reading.types import (
+    Answer,
+    Flag,
+    Folded,
+    OptionSpec,
+    PostKind,
+    PromptKind,
+    PromptSpec,
+    Reading,
+    VoteSpec,
+)
+
+QM = "panpiotr"
+
+
+def _options(letters: str) -> tuple[OptionSpec, ...]:
+    return tuple(OptionSpec(x, f"Option {x}") for x in letters)
+
+
+VOTE = VoteSpec(
+    prompts=(
+        PromptSpec(1, PromptKind.SINGLE, "Decide the fate", _options("ABC")),
+        PromptSpec(
+            2, PromptKind.SINGLE, "End the war?", (OptionSpec("A", "Yes"), OptionSpec("B", "No"))
+        ),
+        PromptSpec(3, PromptKind.WRITE_IN, "Write down initiatives"),
+        PromptSpec(4, PromptKind.MULTI, "Choose any", _options("ABCD")),
+        PromptSpec(5, PromptKind.RANKED, "Rank the plans", _options("ABC")),
+    ),
+    quest_master=QM,
+    post_id=1,
+)
+
+
+def answer(token: str) -> Answer:
+    number = int("".join(c for c in token[:2] if c.isdigit()))
+    rest = token[len(str(number)) :]
+    if rest.startswith("="):
+        return Answer(number, text=rest[1:])
+    if rest.startswith("^"):
+        return Answer(number, joins=rest[1:])
+    return Answer(number, letters=tuple(rest))
+
+
+def ballot(text: str) -> tuple[Answer, ...]:
+    """Answers from space-separated tokens; write-in text uses `_` for spaces."""
+    return tuple(answer(t.replace("_", " ")) for t in text.split())
+
+
+def post(
+    post_id: int,
+    author: str,
+    answers: str = "",
+    *,
+    kind: PostKind | None = None,
+    flags: tuple[Flag, ...] = (),
+    proxy: str | None = None,
+    pinned: bool = False,
+    excluded: str | None = None,
+    endorses: int | None = None,
+) -> Reading:
+    if kind is None:
+        kind = PostKind.PROXY if proxy else PostKind.BALLOT
+    return Reading(
+        post_id=post_id,
+        author=author,
+        kind=kind,
+        answers=ballot(answers),
+        flags=flags,
+        endorses=endorses,
+        proxy_of=proxy,
+        proxy_pinned=pinned,
+        excluded=excluded,
+    )
+
+
+def flag(prompt: int | None, suggestion: str = "", reason: str = "unsure") -> Flag:
+    return Flag(prompt, reason, answer(suggestion) if suggestion else None)
+
+
+def render(a: Answer) -> str:
+    if a.text is not None or a.joins is not None:
+        return f"{a.prompt}={(a.text or '^' + str(a.joins)).replace(' ', '_')}"
+    return f"{a.prompt}{''.join(a.letters)}"
+
+
+def summary(folded: Folded) -> dict[str, str]:
+    return {
+        voter: " ".join(render(c.answer) for _, c in sorted(ballot.items()))
+        for voter, ballot in folded.ballots.items()
+    }
+
+
+def held(folded: Folded) -> list[tuple[int, str, int | None]]:
+    return [(h.post_id, h.author, h.prompt) for h in folded.flagged]
