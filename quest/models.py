@@ -103,12 +103,12 @@ class Post(models.Model):
     def __str__(self) -> str:
         return f"post {self.ref} by {self.author} in {self.quest}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("post-permalink", args=[self.quest.slug, self.ref])
+
     @property
     def anchor(self) -> str:
         return f"post-{self.ref}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("post-permalink", args=[self.quest.slug, self.ref])
 
 
 class PostRevision(models.Model):
