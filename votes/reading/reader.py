@@ -451,7 +451,8 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompt_bares: list[tuple[PromptSpec, s
             continue
         if ctx is not None:
             got = _answer_under(line, s, ctx, ctx_how)
-            if got == "restated":
+            if isinstance(got, tuple):
+                pending.append(got[1])  # a lone restated option is the answer
                 continue
             if got is not None:
                 pending.clear()
@@ -474,16 +475,17 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompt_bares: list[tuple[PromptSpec, s
     return draft
 
 
-def _answer_under(line: str, s: int, ctx: PromptSpec, how: str) -> _Found | str | None:
+def _answer_under(
+    line: str, s: int, ctx: PromptSpec, how: str
+) -> _Found | tuple[str, _Found] | None:
     """A line directly under a quoted or restated choice prompt (rules 3 and 4)."""
     where = f"answer under {how} prompt {ctx.number}"
     option = grammar.option_line(line, ctx)
     start = s + grammar.strip_markers(line)
     if option is not None:
         spec, restated, _ = option
-        if restated:
-            return "restated"
-        return _Found(ctx.number, start, s + len(line.rstrip()), (spec.letter,), how=where)
+        found = _Found(ctx.number, start, s + len(line.rstrip()), (spec.letter,), how=where)
+        return ("restated", found) if restated else found
     letters = grammar._read_letters(line, grammar.strip_markers(line), ctx)
     if letters is not None and not line[letters[1] :].strip(" \t.;!"):
         hit = grammar._check_letters(

@@ -77,8 +77,8 @@ def match_option(text: str, prompt: PromptSpec) -> tuple[str, OptionSpec | None]
     scored = []
     for o in prompt.options:
         opt_stems = content_stems(o.text)
-        if opt_stems and opt_stems <= typed_stems | opt_stems and opt_stems & typed_stems:
-            scored.append((len(opt_stems & typed_stems) / len(opt_stems), o))
+        if opt_stems & typed_stems:
+            scored.append((len(opt_stems & typed_stems) / len(typed_stems), o))
     scored.sort(key=lambda t: -t[0])
     if scored and scored[0][0] >= 0.5 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
         return "loose", scored[0][1]
