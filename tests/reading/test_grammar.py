@@ -100,7 +100,8 @@ OPTION_TEXT = [  # rule 4: option text in an answer's place
 
 UNDER_PROMPT = [  # rule 3: answers under a quoted or restated prompt
     (
-        '[QUOTE="panpiotr, post: 100"]1. Decide the fate of the agents who betrayed Beria.[/QUOTE]\n'
+        '[QUOTE="panpiotr, post: 100"]1. Decide the fate of the agents who betrayed Beria.'
+        "[/QUOTE]\n"
         "A) Even if they acted to save their skin we should reward it.",
         {1: "A"},
     ),

@@ -203,9 +203,8 @@ class _Thread:
         if proxy is not None:
             return [], [], None, proxy
         endorsement = _endorsement(doc, vote)
-        found = draft.found
-        if endorsement is None:
-            found = found + _read_prose(draft, vote)
+        extra = _read_prose(draft, vote) if endorsement is None else endorsement[2]
+        found = draft.found + extra
         answers, flags = _settle(found, doc, vote, posters)
         if draft.unknown:
             s, e = draft.unknown[0]
@@ -215,7 +214,7 @@ class _Thread:
             return [], [Flag(None, reason, spans=spans)], None, None
         if endorsement is None:
             return answers, flags, None, None
-        quote, agree_span = endorsement
+        quote, agree_span, _ = endorsement
         span = doc.span(*agree_span)
         j = self.quoted_post(quote, i)
         if j is None:
@@ -609,7 +608,7 @@ def _proxy(doc: Doc, posters: dict[str, str]) -> tuple[str, bool] | None:
     return social.proxy(doc.text[s:e], posters)
 
 
-def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int]] | None:
+def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list[_Found]] | None:
     """A short agreement next to a quote: (the quote, the agreement's own-text span)."""
     if not doc.quotes:
         return None
@@ -627,8 +626,16 @@ def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int]] | No
             if end is None:
                 return None
             rest = line[end:]
-            if rest.strip() and not grammar.read_line(rest.lstrip(" ,;:-\t"), vote).hits:
+            skip = len(rest) - len(rest.lstrip(" ,;:-\t"))
+            changes = grammar.read_line(rest[skip:], vote).hits
+            if rest.strip() and (not changes or any(h.text is not None for h in changes)):
                 return None
+            at = s + end + skip
+            overrides = [
+                _Found(h.prompt, at + h.start, at + h.end, h.letters, None, h.problem,
+                       h.suggestion, f"change to the endorsed ballot: {h.how}")
+                for h in changes
+            ]  # fmt: skip
             agree = (s, s + end, quotes_before)
             continue
         if not grammar.read_line(line, vote).hits:
@@ -636,7 +643,7 @@ def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int]] | No
     if agree is None or prose_chars > 80:
         return None
     index = agree[2] - 1 if agree[2] > 0 else 0
-    return doc.quotes[index], (agree[0], agree[1])
+    return doc.quotes[index], (agree[0], agree[1]), overrides
 
 
 def _settle(
