@@ -14,9 +14,10 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import combinations
 from types import MappingProxyType
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, utils
 
 from votes.reading.types import Answer, Counted, Folded, PromptKind, PromptSpec, VoteSpec
 
@@ -159,21 +160,12 @@ def merge_suggestions(entries: Sequence[Mapping], threshold: float = 85) -> list
     come sorted) and their similarity, 0-100; best matches first.
     """
     texts = [str(e["text"]) for e in entries]
-    if len(texts) < 2:
-        return []
-    scores = process.cdist(
-        texts,
-        texts,
-        scorer=fuzz.token_sort_ratio,
-        processor=utils.default_process,
-        score_cutoff=threshold,
-    )
+    keys = [utils.default_process(t) for t in texts]
     pairs = []
-    for i in range(len(texts)):
-        for j in range(i + 1, len(texts)):
-            score = float(scores[i][j])
-            if score >= threshold:
-                pairs.append({"a": texts[i], "b": texts[j], "score": round(score, 1)})
+    for i, j in combinations(range(len(texts)), 2):
+        score = fuzz.token_sort_ratio(keys[i], keys[j], score_cutoff=threshold)
+        if score:
+            pairs.append({"a": texts[i], "b": texts[j], "score": round(score, 1)})
     pairs.sort(key=lambda p: (-p["score"], p["a"], p["b"]))
     return pairs
 
