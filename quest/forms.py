@@ -1,0 +1,104 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+
+User = get_user_model()
+
+# What a browser's decoder leaves where a request held bytes that are not UTF-8.
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def _check_readable(value: str) -> None:
+    if REPLACEMENT_CHARACTER in value:
+        raise ValidationError(
+            "Part of this text could not be read (it was not valid UTF-8). "
+            "Please retype or paste it again.",
+            code="invalid_encoding",
+        )
+
+
+class _TextField(forms.CharField):
+    """A CharField whose every bad-input case has a message a forum user understands.
+
+    CharField already refuses NUL characters; the message says what to do.
+    """
+
+    default_error_messages = {
+        "null_characters_not_allowed": (
+            "The text contains a NUL character, which cannot be saved. "
+            "Remove it (it often comes from pasting binary data) and try again."
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.validators.append(_check_readable)
+
+
+class PostForm(forms.Form):
+    body = _TextField(
+        label="Message",
+        # Leading spaces can matter in BBCode ([CODE]); the whole text is kept.
+        strip=False,
+        max_length=settings.POST_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={
+            "required": "Write something before posting: the message is empty.",
+            "max_length": (
+                f"A post can be at most {settings.POST_MAX_CHARS:,} characters long "
+                "(this one has %(show_value)s). Split it into several posts."
+            ),
+        },
+    )
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if not body.strip():
+            raise ValidationError(
+                "Write something before posting: the message is empty.", code="required"
+            )
+        return body
+
+
+class QuestForm(forms.Form):
+    title = _TextField(
+        max_length=200,
+        error_messages={"required": "Give the quest a title."},
+    )
+    description = _TextField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="A sentence or two shown on the home page and at the top of the thread.",
+    )
+
+
+class AppointModeratorForm(forms.Form):
+    username = _TextField(
+        max_length=150,
+        error_messages={"required": "Enter the username of the person to appoint."},
+    )
+
+    def __init__(self, *args, quest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.quest = quest
+
+    def clean_username(self):
+        name = self.cleaned_data["username"].strip()
+        user = User.objects.filter(username__iexact=name).first()
+        if user is None:
+            raise ValidationError(f"There is no user called “{name}”.", code="unknown_user")
+        if user.pk == self.quest.quest_master_id:
+            raise ValidationError(
+                "You are this quest's quest master: you already have every power.",
+                code="quest_master",
+            )
+        return user
+
+
+class SignupForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username",)

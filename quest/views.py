@@ -1,0 +1,276 @@
+"""Pages for quests and the thread: home, accounts, reading, posting, staff.
+
+Every view finds its objects through one `_get_*_for_<role>` helper, so the
+access rule for a page is the first thing it does and lives in one line.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from quest import bbcode, selectors, services
+from quest.forms import AppointModeratorForm, PostForm, QuestForm, SignupForm
+from quest.models import Membership, Post, Quest
+from quest.permissions import can_edit_post, can_manage, can_moderate, can_post, can_read
+
+User = get_user_model()
+
+
+# --- Access helpers ------------------------------------------------------------
+
+
+def _get_quest_for_reader(request: HttpRequest, slug: str) -> Quest:
+    quest = get_object_or_404(Quest.objects.select_related("quest_master"), slug=slug)
+    if not can_read(request.user, quest):
+        # A private quest does not reveal that it exists.
+        raise Http404("No such quest.")
+    return quest
+
+
+def _get_quest_for_player(request: HttpRequest, slug: str) -> Quest:
+    quest = _get_quest_for_reader(request, slug)
+    if not can_post(request.user, quest):
+        raise PermissionDenied("You cannot post in this quest.")
+    return quest
+
+
+def _get_quest_for_quest_master(request: HttpRequest, slug: str) -> Quest:
+    quest = _get_quest_for_reader(request, slug)
+    if not can_manage(request.user, quest):
+        raise PermissionDenied("Only the quest master can do this.")
+    return quest
+
+
+def _get_post_for_reader(request: HttpRequest, slug: str, ref: int) -> Post:
+    quest = _get_quest_for_reader(request, slug)
+    post = selectors.post_by_ref(quest, ref)
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+def _get_post_for_author(request: HttpRequest, slug: str, ref: int) -> Post:
+    post = _get_post_for_reader(request, slug, ref)
+    if not can_edit_post(request.user, post):
+        raise PermissionDenied("You can only edit your own posts.")
+    return post
+
+
+def _get_post_for_moderator(request: HttpRequest, slug: str, ref: int) -> Post:
+    post = _get_post_for_reader(request, slug, ref)
+    if not can_moderate(request.user, post.quest):
+        raise PermissionDenied("Only the quest master and moderators can see revisions.")
+    return post
+
+
+# --- Home and accounts ------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    page = selectors.home_page(request.GET.get("page"))
+    return render(request, "quest/home.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! You are signed in.")
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quest_create(request: HttpRequest) -> HttpResponse:
+    form = QuestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        quest = services.quest_create(
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            by=request.user,
+        )
+        messages.success(request, "Your quest is open. Write the first chapter when ready.")
+        return redirect(quest)
+    return render(request, "quest/quest_form.html", {"form": form})
+
+
+# --- The thread ----------------------------------------------------------------------
+
+
+def _post_url(quest: Quest):
+    """Where a quote's "Author said:" header links: the quoted post's permalink."""
+    return lambda ref: reverse("post-permalink", args=[quest.slug, ref])
+
+
+def _quote_prefill(quest: Quest, raw_ref: str | None) -> str:
+    """The reply box's starting text for `?quote=<ref>`, or "" when there is nothing to quote."""
+    if not raw_ref or not raw_ref.isdigit():
+        return ""
+    post = selectors.post_by_ref(quest, int(raw_ref))
+    if post is None:
+        return ""
+    return bbcode.quote_for_reply(post.author.get_username(), post.ref, post.body)
+
+
+def _thread_context(request: HttpRequest, quest: Quest, page, form: PostForm | None) -> dict:
+    user = request.user
+    return {
+        "quest": quest,
+        "page": page,
+        "form": form,
+        "open_vote": selectors.open_vote(quest),
+        "can_post": can_post(user, quest),
+        "can_moderate": can_moderate(user, quest),
+        "can_manage": can_manage(user, quest),
+    }
+
+
+def _render_thread(request, quest, page, form, *, status=200) -> HttpResponse:
+    template_name = "quest/thread.html"
+    if request.htmx and not request.htmx.boosted:
+        template_name += "#thread"
+    # Rendered here rather than by a template filter so quote headers can link
+    # to permalinks in this quest.
+    post_url = _post_url(quest)
+    page.object_list = list(page.object_list)
+    for post in page.object_list:
+        post.html = bbcode.render(post.body, post_url=post_url)
+    context = _thread_context(request, quest, page, form)
+    return render(request, template_name, context, status=status)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def quest_thread(request: HttpRequest, slug: str) -> HttpResponse:
+    quest = _get_quest_for_reader(request, slug)
+    quote = request.GET.get("quote")
+    # Quoting replies at the end of the thread, so it opens on the last page.
+    page = selectors.thread_page(quest, request.GET.get("page", "last" if quote else 1))
+    form = None
+    if can_post(request.user, quest) and not page.has_next():
+        form = PostForm(initial={"body": _quote_prefill(quest, quote)})
+    return _render_thread(request, quest, page, form)
+
+
+@login_required
+@require_POST
+def post_reply(request: HttpRequest, slug: str) -> HttpResponse:
+    quest = _get_quest_for_player(request, slug)
+    form = PostForm(request.POST)
+    if not form.is_valid():
+        # Shown on the last page, with everything typed kept in the box.
+        page = selectors.thread_page(quest, "last")
+        return _render_thread(request, quest, page, form, status=400)
+    post = services.post_create(quest=quest, author=request.user, body=form.cleaned_data["body"])
+    return redirect(post)
+
+
+@require_GET
+def post_permalink(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
+    post = _get_post_for_reader(request, slug, ref)
+    url = reverse("quest-thread", args=[slug])
+    page = selectors.page_of_post(post)
+    query = f"?page={page}" if page > 1 else ""
+    return redirect(f"{url}{query}#{post.anchor}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_edit(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
+    post = _get_post_for_author(request, slug, ref)
+    form = PostForm(request.POST or None, initial={"body": post.body})
+    if request.method == "POST" and form.is_valid():
+        services.post_edit(post=post, body=form.cleaned_data["body"], by=request.user)
+        messages.success(request, "Your post was saved.")
+        return redirect(post)
+    status = 400 if form.is_bound else 200
+    return render(request, "quest/post_edit.html", {"post": post, "form": form}, status=status)
+
+
+@login_required
+@require_GET
+def post_revisions(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
+    post = _get_post_for_moderator(request, slug, ref)
+    post_url = _post_url(post.quest)
+    revisions = list(selectors.post_revisions(post))
+    for revision in revisions:
+        revision.html = bbcode.render(revision.body, post_url=post_url)
+    return render(
+        request,
+        "quest/post_revisions.html",
+        {"post": post, "quest": post.quest, "revisions": revisions},
+    )
+
+
+@require_POST
+def bbcode_preview(request: HttpRequest) -> HttpResponse:
+    """What a post will look like, for the Preview button under the reply box."""
+    form = PostForm(request.POST)
+    html = bbcode.render(form.cleaned_data["body"]) if form.is_valid() else ""
+    return render(request, "quest/thread.html#preview", {"preview_html": html, "form": form})
+
+
+# --- Staff ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quest_moderators(request: HttpRequest, slug: str) -> HttpResponse:
+    quest = _get_quest_for_quest_master(request, slug)
+    form = AppointModeratorForm(quest=quest)
+    if request.method == "POST":
+        if request.POST.get("action") == "remove":
+            return _remove_moderator(request, quest)
+        form = AppointModeratorForm(request.POST, quest=quest)
+        if form.is_valid():
+            user = form.cleaned_data["username"]
+            services.moderator_appoint(quest=quest, user=user, by=request.user)
+            messages.success(request, f"{user.username} is now a moderator of this quest.")
+            return redirect("quest-moderators", quest.slug)
+    memberships = (
+        Membership.objects.filter(quest=quest, role=Membership.Role.MODERATOR)
+        .select_related("user", "appointed_by")
+        .order_by("user__username")
+    )
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "quest/moderators.html",
+        {"quest": quest, "memberships": memberships, "form": form},
+        status=status,
+    )
+
+
+def _remove_moderator(request: HttpRequest, quest: Quest) -> HttpResponse:
+    raw = request.POST.get("user", "")
+    if not raw.isdigit() or int(raw) > selectors.MAX_DB_INT:
+        messages.error(request, "Choose a moderator to remove.")
+        return redirect("quest-moderators", quest.slug)
+    membership = Membership.objects.filter(quest=quest, user_id=int(raw)).select_related("user")
+    membership = membership.first()
+    if membership is None:
+        messages.error(request, "That person is not a moderator of this quest.")
+    else:
+        services.moderator_remove(quest=quest, user=membership.user)
+        messages.success(request, f"{membership.user.username} is no longer a moderator.")
+    return redirect("quest-moderators", quest.slug)
+
+
+# --- Help ------------------------------------------------------------------------------
+
+
+@require_GET
+def help_voting(request: HttpRequest) -> HttpResponse:
+    return render(request, "quest/help_voting.html")

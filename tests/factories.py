@@ -1,0 +1,94 @@
+"""Test data built through the real services, and the persona fixtures.
+
+Personas (as in the house style): `quest_master` runs `quest`, `moderator` is
+appointed in it, `player` is any other signed-in user, `outsider` is a
+signed-in user who has nothing to do with the quest (useful as "moderator of
+another quest" or "someone else's post"). A test module takes the fixtures
+with a star import (`__all__` lists them) and names the helpers it calls:
+
+    from tests.factories import *  # noqa: F403  (fixtures)
+    from tests.factories import make_post, make_user
+
+The star import also brings `web_test_settings`, an autouse fixture.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from quest import services
+from quest.models import Post, Quest
+
+User = get_user_model()
+
+# The fixtures: star-imported by test modules so pytest finds them.
+__all__ = ["moderator", "outsider", "player", "quest", "quest_master", "web_test_settings"]
+
+# Only users made with `password=PASSWORD` have it; others log in with force_login,
+# which skips the (deliberately slow) password hashing.
+PASSWORD = "a-long-test-password-42"
+
+
+def make_user(name: str, *, password: str | None = None, **fields):
+    user = User(username=name, **fields)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save()
+    return user
+
+
+def make_quest(quest_master, title: str = "The Red Alert", **kwargs) -> Quest:
+    return services.quest_create(title=title, by=quest_master, **kwargs)
+
+
+def make_post(quest: Quest, author, body: str = "Hello.", **kwargs) -> Post:
+    return services.post_create(quest=quest, author=author, body=body, **kwargs)
+
+
+def make_posts(quest: Quest, author, count: int, body: str = "Post {n}") -> list[Post]:
+    return [make_post(quest, author, body.format(n=n)) for n in range(1, count + 1)]
+
+
+@pytest.fixture(autouse=True)
+def web_test_settings(settings):
+    """Serve pages in tests as on a laptop (autouse in every module that imports it).
+
+    Outside DEBUG the settings redirect to HTTPS and mark cookies secure, which
+    the test client and a browser on the live server's http:// URL trip on, and
+    static URLs come from a manifest that only `collectstatic` writes.
+    """
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def quest_master(db):
+    return make_user("quest_master")
+
+
+@pytest.fixture
+def moderator(db):
+    return make_user("moderator")
+
+
+@pytest.fixture
+def player(db):
+    return make_user("player")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def quest(quest_master, moderator) -> Quest:
+    quest = make_quest(quest_master, description="A quest to test with.")
+    services.moderator_appoint(quest=quest, user=moderator, by=quest_master)
+    return quest
