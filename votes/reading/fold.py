@@ -21,6 +21,7 @@ from votes.reading.types import (
     HeldBack,
     PostKind,
     PromptKind,
+    PromptSpec,
     Reading,
     VoteSpec,
 )
@@ -106,6 +107,8 @@ def fold(vote: VoteSpec, readings: Sequence[Reading], decisions: Sequence[Decisi
 class _Folder:
     def __init__(self, vote: VoteSpec, decisions: Sequence[Decision]) -> None:
         self.vote = vote
+        # Letters match options as the reader wrote them: upper case.
+        self.prompts = {p.number: (p, frozenset(o.letter for o in p.options)) for p in vote.prompts}
         self.voters: dict[str, _Voter] = {}
         self.names: dict[str, str] = {}  # casefolded name -> name as posted
         self.position: dict[int, int] = {}  # post id -> place in post order
@@ -172,7 +175,7 @@ class _Folder:
         if answer is None:
             return
         answer = answer if answer.prompt == prompt else replace(answer, prompt=prompt)
-        problem = _invalid(self.vote, answer)
+        problem = _invalid(self.prompts, answer)
         if problem is None and answer.joins is not None:
             answer, problem = self._join(answer, decided=ruling is not None)
         if problem is not None:
@@ -326,15 +329,17 @@ class _Resolver:
         return ballot
 
 
-def _invalid(vote: VoteSpec, answer: Answer) -> str | None:
+def _invalid(
+    prompts: Mapping[int, tuple[PromptSpec, frozenset[str]]], answer: Answer
+) -> str | None:
     """Why an answer cannot be counted as it stands, or None."""
-    prompt = vote.prompt(answer.prompt)
-    if prompt is None:
+    if answer.prompt not in prompts:
         return f"prompt {answer.prompt} is not in this vote"
+    prompt, letters = prompts[answer.prompt]
     if prompt.kind in _LETTER_KINDS:
         if not answer.letters:
             return f"no option given for prompt {prompt.number}"
-        unknown = [x for x in answer.letters if prompt.options and prompt.option(x) is None]
+        unknown = [x for x in answer.letters if letters and x not in letters]
         if unknown:
             return f"option {unknown[0]} does not exist in prompt {prompt.number}"
         if prompt.kind == PromptKind.SINGLE and len(set(answer.letters)) > 1:
