@@ -7,8 +7,8 @@ real source. Each top-level quote becomes one QUOTE_MARK character on a line of
 its own, so the line scanner sees where a quote stood without reading into it.
 
 The scanner is one regex pass over tag-shaped tokens plus a stack, so it is
-linear in the body: unclosed or stray tags are treated as plain text, the way
-the forum shows them.
+linear in the body: an unclosed or stray tag is dropped and hides nothing, so
+"[QUOTE]1-A" with no closing tag still reads as the poster's "1-A".
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def _parse_quote_attr(attr: str | None) -> tuple[str | None, int | None]:
 
 
 def _match_tags(body: str) -> list[tuple[int, int, bool, str, str | None, int]]:
-    """Tag tokens that pair up: (start, end, closing, name, attr, partner index)."""
+    """Known tag tokens: (start, end, closing, name, attr, partner index or -1)."""
     tokens: list[tuple[int, int, bool, str, str | None]] = []
     for m in _TAG.finditer(body):
         name = m.group(2).lower()
@@ -102,7 +102,7 @@ def _match_tags(body: str) -> list[tuple[int, int, bool, str, str | None, int]]:
                 if tokens[j][3] == name:
                     partner[i], partner[j] = j, i
                     break
-    return [(*t, partner[i]) for i, t in enumerate(tokens) if partner[i] >= 0]
+    return [(*t, partner[i]) for i, t in enumerate(tokens)]
 
 
 def scan(body: str) -> Doc:
@@ -128,13 +128,15 @@ def scan(body: str) -> Doc:
         own.append(text)
         own_len += len(text)
 
-    for start, end, closing, name, attr, _partner in _match_tags(body):
+    for start, end, closing, name, attr, partner in _match_tags(body):
         chunk = body[pos:start]
         if quote_depth == 0 and hidden == 0:
             emit(chunk, pos)
         elif quote_depth == 1 and hidden == 0:
             quote_text.append(chunk)
         pos = end
+        if partner < 0:
+            continue  # a stray tag: dropped, but it opens or closes nothing
         if name == _QUOTE:
             if not closing:
                 quote_depth += 1
