@@ -2,7 +2,7 @@
 
 Pure Python (no Django): the workers, the `tally` command and the chapter page
 all call these functions, so a tally reads the same wherever it is shown.
-The format is described in docs/thread-format (section 3 of the shared copy).
+The format is section 3 of the shared thread-format.md.
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ def _prompt_json(prompt: PromptSpec, folded: Folded, method: str) -> dict:
         winners = (schulze if method == "schulze" else instant_runoff)(ballots, letters)
         out["method"] = method
         out["winner"] = winners[0] if len(winners) == 1 else (winners or None)
+        # A ranked prompt leads by its method's winners, not by first choices, so
+        # every page shows the same answer to "who is ahead".
         out["leaders"] = winners
     else:
         out["leaders"] = _leaders(options)

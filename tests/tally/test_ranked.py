@@ -89,7 +89,7 @@ def _votelib_paths(ballots: list[str]) -> dict:
     return Schulze.widest_paths(pairs)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(_election())
 def test_it_agrees_with_votelib_schulze(election):
     candidates, ballots = election
@@ -112,7 +112,7 @@ def test_it_agrees_with_votelib_schulze(election):
         assert chosen == set(mine)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(_election())
 def test_it_agrees_with_pyrankvote_when_there_is_one_winner(election):
     candidates, ballots = election
