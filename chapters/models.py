@@ -68,12 +68,19 @@ class Vote(models.Model):
         AFTER_VOTING = "after_voting", "After voting"
         AFTER_CLOSE = "after_close", "After the vote closes"
 
+    class RankedMethod(models.TextChoices):
+        SCHULZE = "schulze", "Schulze"
+        INSTANT_RUNOFF = "instant_runoff", "Instant runoff"
+
     chapter = models.OneToOneField(Chapter, on_delete=models.CASCADE, related_name="vote")
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)  # null: until closed by hand
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     results_visibility = models.CharField(
         max_length=16, choices=Visibility.choices, default=Visibility.ALWAYS
+    )
+    ranked_method = models.CharField(
+        max_length=16, choices=RankedMethod.choices, default=RankedMethod.SCHULZE
     )
     # The quest master's post in the thread that carries the prompts.
     post = models.OneToOneField(

@@ -242,3 +242,24 @@ def _reread(vote: Vote) -> None:
     from votes.services import vote_reread_request
 
     vote_reread_request(vote=vote)
+
+
+@transaction.atomic
+def chapter_draft_next(*, vote: Vote, by) -> Chapter:
+    """Open the draft of the chapter after a closed vote, its results at the top."""
+    from votes.services import results_block
+
+    if not vote.is_closed:
+        raise ValidationError("Close the vote before writing the next chapter.")
+    existing = Chapter.objects.filter(follows_vote=vote).first()
+    if existing is not None:
+        return existing
+    quest = vote.chapter.quest
+    number = (Chapter.objects.filter(quest=quest).aggregate(n=Max("number"))["n"] or 0) + 1
+    return Chapter.objects.create(
+        quest=quest,
+        number=number,
+        title=f"Chapter {number}",
+        body=results_block(vote) + "\n\n",
+        follows_vote=vote,
+    )

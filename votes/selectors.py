@@ -82,6 +82,19 @@ def window_posts(vote: Vote) -> list[Post]:
     )
 
 
+def window_index(vote: Vote) -> list[tuple[int, int, int]]:
+    """(pk, ref, version) of the window's posts in thread order: enough to find stale readings."""
+    bounds = window_bounds(vote)
+    if bounds is None:
+        return []
+    return list(
+        Post.objects.filter(quest_id=vote.chapter.quest_id)
+        .between(after_seq=bounds[0], before_seq=bounds[1])
+        .order_by("seq")
+        .values_list("pk", "ref", "version")
+    )
+
+
 def context_posts(vote: Vote, *, upto_seq: int | None = None) -> list[Post]:
     """The thread from the previous chapter up to (not including) `upto_seq`.
 

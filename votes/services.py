@@ -16,6 +16,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,7 +24,7 @@ from django.utils import timezone
 from chapters.models import Vote
 from quest.models import Post
 from votes import selectors
-from votes.models import Ballot, Decision, Reading, TallyRun
+from votes.models import Ballot, Decision, Outcome, Reading, TallyRun
 from votes.reading import read_post, read_thread
 from votes.reading.fold import fold
 from votes.reading.types import RULES_VERSION, Answer, DecisionAction
@@ -133,21 +134,63 @@ def _store_reading(vote: Vote, post: Post, reading: ReadingOut) -> Reading:
     return row
 
 
-def _fresh_readings(vote: Vote) -> tuple[list[Post], list[ReadingOut]]:
-    """The window's posts and their Readings, reading stale or missing ones first."""
-    posts = selectors.window_posts(vote)
-    rows = {r.post_id: r for r in Reading.objects.filter(vote=vote)}
-    stale = [p for p in posts if p.pk not in rows or _is_stale(rows[p.pk], p, vote)]
+def _fresh_readings(vote: Vote) -> tuple[list[tuple[int, int, int]], list[ReadingOut]]:
+    """The window's posts as (pk, ref, version) and their Readings, reading stale ones first.
+
+    Only ids and versions are loaded to find what is stale; post bodies are
+    loaded only when something must be read, and written back in one query.
+    """
+    window = selectors.window_index(vote)
+    stored = {
+        post_id: (tuple(versions), data)
+        for post_id, *versions, data in Reading.objects.filter(vote=vote).values_list(
+            "post_id", "post_version", "spec_version", "rules_version", "data"
+        )
+    }
+    current = (vote.spec_version, RULES_VERSION)
+    stale = {
+        pk
+        for pk, _, version in window
+        if pk not in stored or stored[pk][0] != (version, *current)
+    }
     if stale:
         context = selectors.context_posts(vote)
-        spec = selectors.vote_spec(vote)
-        wanted = {p.pk for p in stale}
-        fresh = read_thread(spec, [selectors.post_in(p) for p in context])
-        by_ref = {r.post_id: r for r in fresh}
-        for p in posts:
-            if p.pk in wanted:
-                rows[p.pk] = _store_reading(vote, p, by_ref[p.ref])
-    return posts, [ReadingOut.from_json(rows[p.pk].data) for p in posts]
+        fresh = {
+            r.post_id: r
+            for r in read_thread(selectors.vote_spec(vote), [selectors.post_in(p) for p in context])
+        }
+        now = timezone.now()
+        rows = []
+        for pk, ref, version in window:
+            if pk in stale:
+                reading = fresh[ref]
+                stored[pk] = ((version, *current), reading.to_json())
+                rows.append(
+                    Reading(
+                        vote=vote,
+                        post_id=pk,
+                        post_version=version,
+                        spec_version=vote.spec_version,
+                        rules_version=reading.rules_version,
+                        kind=str(reading.kind),
+                        data=stored[pk][1],
+                        read_at=now,
+                    )
+                )
+        Reading.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["vote", "post"],
+            update_fields=[
+                "post_version",
+                "spec_version",
+                "rules_version",
+                "kind",
+                "data",
+                "read_at",
+            ],
+        )
+    return window, [ReadingOut.from_json(stored[pk][1]) for pk, _, _ in window]
 
 
 # --- 3. Recounting ------------------------------------------------------------
@@ -158,7 +201,7 @@ def tally_compute(vote: Vote) -> tuple[dict, dict]:
 
     The `tally` command and the workers both come through here.
     """
-    posts, readings = _fresh_readings(vote)
+    window, readings = _fresh_readings(vote)
     decisions = list(Decision.objects.filter(vote=vote).select_related("post").order_by("at", "pk"))
     folded = fold(selectors.vote_spec(vote), readings, [_decision_in(d) for d in decisions])
     tally = tally_json(
@@ -167,9 +210,10 @@ def tally_compute(vote: Vote) -> tuple[dict, dict]:
         quest=vote.chapter.quest.slug,
         chapter=vote.chapter.number,
         status=vote.status,
+        method=vote.ranked_method,
     )
     inputs = {
-        "posts": [[p.ref, p.version] for p in posts],
+        "posts": [[ref, version] for _, ref, version in window],
         "decisions": [d.pk for d in decisions],
         "spec_version": vote.spec_version,
     }
@@ -198,20 +242,29 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
 
 
 def _store_ballots(vote: Vote, folded) -> None:
-    current = {b.voter: b for b in Ballot.objects.filter(vote=vote, is_current=True)}
+    """Make the current Ballot rows match the fold; unchanged ballots are left alone."""
+    current = {
+        voter: (pk, answers)
+        for pk, voter, answers in Ballot.objects.filter(vote=vote, is_current=True).values_list(
+            "pk", "voter", "answers"
+        )
+    }
     now = timezone.now()
+    retired, created = [], []
     for voter, answers in folded.ballots.items():
         data = {
             str(n): {**c.answer.to_json(), "post": c.post_id} for n, c in sorted(answers.items())
         }
         old = current.pop(voter, None)
-        if old is not None and old.answers == data:
+        if old is not None and old[1] == data:
             continue
         if old is not None:
-            Ballot.objects.filter(pk=old.pk).update(is_current=False)
-        Ballot.objects.create(vote=vote, voter=voter, answers=data, updated_at=now)
-    # Voters whose ballot no longer counts (e.g. a moderator rejected it).
-    Ballot.objects.filter(pk__in=[b.pk for b in current.values()]).update(is_current=False)
+            retired.append(old[0])
+        created.append(Ballot(vote=vote, voter=voter, answers=data, updated_at=now))
+    # Voters whose ballot no longer counts (e.g. a moderator rejected it) are retired too.
+    retired += [pk for pk, _ in current.values()]
+    Ballot.objects.filter(pk__in=retired).update(is_current=False)
+    Ballot.objects.bulk_create(created)
 
 
 def _store_run(vote: Vote, tally: dict, inputs: dict) -> TallyRun:
@@ -274,9 +327,12 @@ def sweep(*, now=None) -> dict:
 
 
 def _has_stale(vote: Vote) -> bool:
-    posts = selectors.window_posts(vote)
-    rows = {r.post_id: r for r in Reading.objects.filter(vote=vote)}
-    return any(p.pk not in rows or _is_stale(rows[p.pk], p, vote) for p in posts)
+    read = set(
+        Reading.objects.filter(
+            vote=vote, spec_version=vote.spec_version, rules_version=RULES_VERSION
+        ).values_list("post_id", "post_version")
+    )
+    return any((pk, version) not in read for pk, _, version in selectors.window_index(vote))
 
 
 # --- 6. Reading the results -------------------------------------------------
@@ -309,3 +365,125 @@ def has_ballot(vote: Vote, user) -> bool:
         user.is_authenticated
         and Ballot.objects.filter(vote=vote, voter=user.username, is_current=True).exists()
     )
+
+
+# --- 7. Outcomes: what the closed vote decided ------------------------------
+
+
+def final_tally(vote: Vote) -> TallyRun | None:
+    return TallyRun.objects.filter(vote=vote, is_final=True).first()
+
+
+def outcome_pick(*, vote: Vote, prompt: int, letters: list[str], by) -> Outcome:
+    """The quest master settles a tie: the pick must be among the tied leaders."""
+    from chapters import events
+
+    tally_prompt = _final_prompt(vote, prompt)
+    tied = _tied(tally_prompt)
+    if len(tied) < 2:
+        raise ValidationError(f"Prompt {prompt} has no tie to settle.")
+    letters = sorted({letter.upper() for letter in letters})
+    if not letters or not set(letters) <= set(tied):
+        raise ValidationError(f"Pick among the tied options: {', '.join(tied)}.")
+    with transaction.atomic():
+        outcome, _ = Outcome.objects.update_or_create(
+            vote=vote, prompt=prompt, defaults={"letters": letters, "by": by}
+        )
+        events.outcome_picked(vote, by=by, prompt=prompt, letters=letters)
+    return outcome
+
+
+def write_in_adopt(*, vote: Vote, prompt: int, text: str, by) -> Outcome:
+    """The quest master adopts a write-in entry of the final tally."""
+    from chapters import events
+
+    tally_prompt = _final_prompt(vote, prompt)
+    entries = [e["text"] for e in tally_prompt.get("entries") or []]
+    if text not in entries:
+        raise ValidationError("Adopt one of the entries of the final tally.")
+    with transaction.atomic():
+        outcome, _ = Outcome.objects.get_or_create(vote=vote, prompt=prompt, defaults={"by": by})
+        if text not in outcome.write_ins:
+            outcome.write_ins = [*outcome.write_ins, text]
+            outcome.by = by
+            outcome.save(update_fields=["write_ins", "by"])
+            events.write_in_adopted(vote, by=by, prompt=prompt, text=text)
+    return outcome
+
+
+def _final_prompt(vote: Vote, number: int) -> dict:
+    run = final_tally(vote)
+    if run is None:
+        raise ValidationError("The vote has no final tally yet: close it first.")
+    prompt = next((p for p in run.data["prompts"] if p["number"] == number), None)
+    if prompt is None:
+        raise ValidationError(f"The vote has no prompt {number}.")
+    return prompt
+
+
+def _tied(prompt: dict) -> list[str]:
+    winner = prompt.get("winner")
+    if prompt.get("kind") == "ranked":
+        return list(winner) if isinstance(winner, list) else []
+    return list(prompt.get("leaders") or [])
+
+
+def results(vote: Vote) -> list[dict]:
+    """Per prompt: what was decided (after any tie pick), the counts, adopted write-ins."""
+    run = final_tally(vote)
+    if run is None:
+        return []
+    outcomes = {o.prompt: o for o in Outcome.objects.filter(vote=vote)}
+    out = []
+    for p in run.data["prompts"]:
+        outcome = outcomes.get(p["number"])
+        tied = _tied(p)
+        if outcome and outcome.letters:
+            decided, how = outcome.letters, "tie settled by the quest master"
+        elif p.get("kind") == "ranked":
+            winner = p.get("winner")
+            decided = [winner] if isinstance(winner, str) else []
+            how = "tie: the quest master decides" if tied else p.get("method", "")
+        else:
+            leaders = p.get("leaders") or []
+            decided = leaders if len(leaders) == 1 else []
+            how = "tie: the quest master decides" if tied else ""
+        options = {o["letter"]: o for o in p.get("options") or []}
+        out.append(
+            {
+                "number": p["number"],
+                "text": p["text"],
+                "kind": p.get("kind"),
+                "decided": [
+                    {"letter": x, "text": options[x]["text"], "votes": options[x]["votes"]}
+                    for x in decided
+                    if x in options
+                ],
+                "how": how,
+                "tied": tied if not (outcome and outcome.letters) else [],
+                "options": p.get("options") or [],
+                "entries": p.get("entries") or [],
+                "adopted": outcome.write_ins if outcome else [],
+            }
+        )
+    return out
+
+
+def results_block(vote: Vote) -> str:
+    """The results as BBCode for the top of the next chapter."""
+    lines = [f"[B]Results of the vote on {vote.chapter.title}[/B]"]
+    for r in results(vote):
+        lines.append("")
+        lines.append(f"[B]{r['number']}. {r['text']}[/B]")
+        for d in r["decided"]:
+            lines.append(f"Decided: {d['letter']}) {d['text']} ({d['votes']} votes)")
+        if r["tied"]:
+            lines.append(f"Tie between {', '.join(r['tied'])}: the quest master decides.")
+        counts = ", ".join(f"{o['letter']}: {o['votes']}" for o in r["options"])
+        if counts:
+            lines.append(f"Votes: {counts}")
+        for text in r["adopted"]:
+            lines.append(f"Adopted: {text}")
+        if r["kind"] == "write_in" and not r["adopted"]:
+            lines.append(f"{len(r['entries'])} write-in entries; none adopted.")
+    return "\n".join(lines)

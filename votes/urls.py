@@ -13,4 +13,6 @@ urlpatterns = [
     path(
         "chapters/<int:number>/ballots.csv", views.chapter_ballots_csv, name="chapter-ballots-csv"
     ),
+    path("chapters/<int:number>/outcome/", views.vote_outcome, name="vote-outcome"),
+    path("chapters/<int:number>/next/", views.next_chapter, name="chapter-next"),
 ]

@@ -2,20 +2,32 @@
 
 import hashlib
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import condition, require_GET
+from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from chapters.models import Vote
+from chapters.services import chapter_draft_next
 from quest.models import Quest
-from quest.permissions import can_moderate, can_read
+from quest.permissions import can_manage, can_moderate, can_read
 from votes import services
-from votes.tally import ballots_csv, to_bbcode
+from votes.tally import ballots_csv, merge_suggestions, to_bbcode
 
 POLL_SECONDS = 3
+
+
+class OutcomeForm(forms.Form):
+    prompt = forms.IntegerField(min_value=1)
+    letters = forms.MultipleChoiceField(
+        required=False, choices=[(c, c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    )
+    write_in = forms.CharField(required=False, max_length=20_000)
 
 
 def _get_vote_for_reader(request: HttpRequest, slug: str, number: int) -> Vote:
@@ -66,6 +78,7 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     vote = _get_vote_for_reader(request, slug, number)
     run = services.current_tally(vote)
     visible = _results_visible(request, vote)
+    is_staff = can_moderate(request.user, vote.chapter.quest)
     links = services.answer_posts(vote) if visible else {}
     context = {
         "quest": vote.chapter.quest,
@@ -74,9 +87,12 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "run": run,
         "tally": _for_display(run.data, links, vote) if visible else None,
         "visible": visible,
-        "is_staff": can_moderate(request.user, vote.chapter.quest),
+        "is_staff": is_staff,
         "final": run.is_final,
         "poll_seconds": POLL_SECONDS,
+        "can_manage": can_manage(request.user, vote.chapter.quest),
+        "results": services.results(vote) if run.is_final and visible else [],
+        "merge_suggestions": _merge_suggestions(run.data) if is_staff else [],
     }
     template = "votes/tally.html"
     if request.htmx:
@@ -87,6 +103,15 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         stop["ETag"] = response.get("ETag", "")
         return stop
     return response
+
+
+def _merge_suggestions(tally: dict) -> list[dict]:
+    """Near-duplicate write-in entries, per prompt, for moderators to consider."""
+    out = []
+    for p in tally["prompts"]:
+        if p.get("entries"):
+            out += [{"prompt": p["number"], **s} for s in merge_suggestions(p["entries"])]
+    return out
 
 
 def _for_display(tally: dict, links: dict, vote: Vote) -> dict:
@@ -160,3 +185,51 @@ def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpRes
     response = HttpResponse(ballots_csv(extra["folded"], vote_spec(vote)), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{slug}-chapter-{number}-ballots.csv"'
     return response
+
+
+def _get_vote_for_quest_master(request: HttpRequest, slug: str, number: int) -> Vote:
+    vote = _get_vote_for_reader(request, slug, number)
+    if not can_manage(request.user, vote.chapter.quest):
+        raise PermissionDenied("Only the quest master can do this.")
+    return vote
+
+
+@require_POST
+def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The quest master settles a tie or adopts a write-in on a closed vote."""
+    vote = _get_vote_for_quest_master(request, slug, number)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["write_in"]:
+                services.write_in_adopt(
+                    vote=vote,
+                    prompt=form.cleaned_data["prompt"],
+                    text=form.cleaned_data["write_in"],
+                    by=request.user,
+                )
+            else:
+                services.outcome_pick(
+                    vote=vote,
+                    prompt=form.cleaned_data["prompt"],
+                    letters=form.cleaned_data["letters"],
+                    by=request.user,
+                )
+            messages.success(request, "Recorded.")
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+    else:
+        messages.error(request, "Choose an option or an entry.")
+    return redirect("chapter-tally", slug, number)
+
+
+@require_POST
+def next_chapter(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """ "Write the next chapter": a draft that opens with this vote's results."""
+    vote = _get_vote_for_quest_master(request, slug, number)
+    try:
+        draft = chapter_draft_next(vote=vote, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect("chapter-tally", slug, number)
+    return redirect("chapter-edit", slug, draft.number)

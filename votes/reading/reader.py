@@ -64,7 +64,7 @@ class _Thread:
             self.first_seen.setdefault(key, (i, post.author))
         self.memo: dict[int, Reading] = {}
         self.bare_bodies: dict[int, str] = {}
-        self.prompt_bares = [(p, bare(p.text)) for p in vote.prompts]
+        self.prompt_bares = _prompt_bares(vote)
         self.qm = vote.quest_master.casefold()
 
     # -- lookups ---------------------------------------------------------
@@ -316,7 +316,14 @@ def _show(a: Answer) -> str:
 # -- lines ---------------------------------------------------------------
 
 
+def _prompt_bares(vote: VoteSpec) -> list[tuple[PromptSpec, str]]:
+    return [(p, bare(p.text)) for p in vote.prompts]
+
+
 def _restated_prompt(line: str, prompt_bares: list[tuple[PromptSpec, str]]) -> PromptSpec | None:
+    longest = max((len(p.text) for p, _ in prompt_bares), default=0)
+    if len(line) > 2 * longest + 20:
+        return None  # far longer than any prompt: prose, and not worth normalising
     start = grammar.strip_markers(line)
     rest = line[_NUMBER_PREFIX.match(line, start).end() :]
     b = bare(rest)
