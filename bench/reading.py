@@ -19,12 +19,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.reading.example import load_thread  # noqa: E402
-from votes.reading import read_thread  # noqa: E402
-from votes.reading.types import PostIn  # noqa: E402
+from tests.reading.example import load_thread
+from votes.reading import read_thread
+from votes.reading.types import PostIn
 
 FLOOR = re.compile(r"\d+\s*[-.):]?\s*[A-Za-z]")
-WORDS = "we should build more roads in Kiev and punish the traitors because Korea".split()
+WORDS = [
+    "we",
+    "should",
+    "build",
+    "more",
+    "roads",
+    "in",
+    "Kiev",
+    "and",
+    "punish",
+    "the",
+    "traitors",
+    "because",
+    "Korea",
+]
 
 
 def _generated(rng: random.Random, n: int, start: PostIn) -> list[PostIn]:
