@@ -23,6 +23,8 @@ class _TextField(forms.CharField):
     """A CharField whose every bad-input case has a message a forum user understands.
 
     CharField already refuses NUL characters; the message says what to do.
+    Browsers send line breaks as CRLF: they are stored as plain newlines, so a post's
+    length and its revisions do not depend on the browser it was typed in.
     """
 
     default_error_messages = {
@@ -35,6 +37,10 @@ class _TextField(forms.CharField):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.validators.append(_check_readable)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class PostForm(forms.Form):

@@ -71,6 +71,12 @@ def test_it_accepts_a_reply_of_exactly_the_limit(signed_in, quest):
     assert Post.objects.get().body == body
 
 
+def test_it_stores_browser_line_breaks_as_newlines(signed_in, quest):
+    signed_in.post(reverse("post-reply", args=[quest.slug]), {"body": "1-A\r\n2-B\r3-C"})
+
+    assert Post.objects.get().body == "1-A\n2-B\n3-C"
+
+
 def test_it_refuses_nul_characters_with_a_message(signed_in, quest):
     response = signed_in.post(
         reverse("post-reply", args=[quest.slug]), {"body": "1-A\x00 and more"}
