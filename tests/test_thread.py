@@ -239,3 +239,14 @@ def test_it_renders_hostile_bodies_safely(client, quest, player, body):
     assert not re.search(r"<[^>]+\son\w+\s*=", post_html)
     assert not re.search(r"<[^>]+\shx-", post_html)
     assert "<svg" not in post_html
+
+
+def test_it_renders_only_the_thread_for_htmx_page_changes(client, quest, player):
+    make_posts(quest, player, 30)
+
+    response = client.get(thread_url(quest, page=2), headers={"HX-Request": "true"})
+
+    assert response.text.lstrip().startswith('<div id="thread">')
+    assert "<html" not in response.text
+    assert refs_on(response) == list(range(26, 31))
+    assert "HX-Request" in response["Vary"]
