@@ -37,7 +37,7 @@ from votes import services  # noqa: E402
 from votes.models import TallyRun  # noqa: E402
 
 BALLOTS = 2000
-LATENCY_POSTS = 40
+LATENCY_POSTS = int(os.environ.get("BENCH_LATENCY_POSTS", "40"))
 PROMPTS = [
     PromptData(1, "single", "Agents?", [OptionData("A", "Leniency"), OptionData("B", "Punish")]),
     PromptData(

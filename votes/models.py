@@ -43,6 +43,9 @@ class Ballot(models.Model):
     voter = models.CharField(max_length=150)
     # {"1": {"letters": [...], "text": ..., "post": ref}, ...}
     answers = models.JSONField()
+    # SHA-256 of the answers' canonical JSON: a recount compares digests
+    # instead of decoding every stored ballot.
+    digest = models.CharField(max_length=64, default="")
     is_current = models.BooleanField(default=True)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -12,6 +12,7 @@ The flow (see README, "How the pieces fit"):
 5. The sweeper (celery beat) re-enqueues whatever a lost message left behind.
 """
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -134,63 +135,95 @@ def _store_reading(vote: Vote, post: Post, reading: ReadingOut) -> Reading:
     return row
 
 
+class _ParsedReadings:
+    """Readings already parsed in this process, keyed by what makes them current.
+
+    A worker recounts the same vote after every post; parsing 2,000 stored
+    Readings each time would dominate the recount. A key names the post's
+    version, the vote's spec version and the rules version, so a stale entry
+    is never hit, only evicted (oldest first) when the cache is full.
+    """
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self.items: dict[tuple, ReadingOut] = {}
+
+    def get(self, key: tuple) -> ReadingOut | None:
+        return self.items.get(key)
+
+    def put(self, key: tuple, reading: ReadingOut) -> None:
+        if len(self.items) >= self.size:
+            for old in list(self.items)[: self.size // 10]:
+                del self.items[old]
+        self.items[key] = reading
+
+
+_parsed = _ParsedReadings()
+
+
 def _fresh_readings(vote: Vote) -> tuple[list[tuple[int, int, int]], list[ReadingOut]]:
     """The window's posts as (pk, ref, version) and their Readings, reading stale ones first.
 
-    Only ids and versions are loaded to find what is stale; post bodies are
-    loaded only when something must be read, and written back in one query.
+    1. Load ids and versions only, of the window's posts and stored Readings.
+    2. Posts with no current Reading are read (bodies loaded only then) and
+       their Readings written back in one query.
+    3. Current Readings come from the in-process cache, or are loaded and
+       parsed once.
     """
     window = selectors.window_index(vote)
-    stored = {
-        post_id: (tuple(versions), data)
-        for post_id, *versions, data in Reading.objects.filter(vote=vote).values_list(
-            "post_id", "post_version", "spec_version", "rules_version", "data"
-        )
-    }
     current = (vote.spec_version, RULES_VERSION)
-    stale = {
-        pk
-        for pk, _, version in window
-        if pk not in stored or stored[pk][0] != (version, *current)
+    stored = {
+        post_id: (post_version, spec_version, rules_version, read_at)
+        for post_id, post_version, spec_version, rules_version, read_at in Reading.objects.filter(
+            vote=vote
+        ).values_list("post_id", "post_version", "spec_version", "rules_version", "read_at")
     }
+    stale = {pk for pk, _, version in window if stored.get(pk, ())[:3] != (version, *current)}
     if stale:
-        context = selectors.context_posts(vote)
-        fresh = {
-            r.post_id: r
-            for r in read_thread(selectors.vote_spec(vote), [selectors.post_in(p) for p in context])
-        }
-        now = timezone.now()
-        rows = []
-        for pk, ref, version in window:
-            if pk in stale:
-                reading = fresh[ref]
-                stored[pk] = ((version, *current), reading.to_json())
-                rows.append(
-                    Reading(
-                        vote=vote,
-                        post_id=pk,
-                        post_version=version,
-                        spec_version=vote.spec_version,
-                        rules_version=reading.rules_version,
-                        kind=str(reading.kind),
-                        data=stored[pk][1],
-                        read_at=now,
-                    )
-                )
-        Reading.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["vote", "post"],
-            update_fields=[
-                "post_version",
-                "spec_version",
-                "rules_version",
-                "kind",
-                "data",
-                "read_at",
-            ],
+        read_at = _read_and_store(vote, window, stale)
+        stored.update(
+            {pk: (version, *current, read_at) for pk, _, version in window if pk in stale}
         )
-    return window, [ReadingOut.from_json(stored[pk][1]) for pk, _, _ in window]
+    # read_at is part of the key: ids can be reused (SQLite after a rollback),
+    # a row's read time with its versions cannot.
+    keys = {pk: (vote.pk, pk, *stored[pk]) for pk, _, _ in window}
+    missing = [pk for pk, _, _ in window if _parsed.get(keys[pk]) is None]
+    for start in range(0, len(missing), 1000):
+        chunk = missing[start : start + 1000]
+        for post_id, data in Reading.objects.filter(vote=vote, post_id__in=chunk).values_list(
+            "post_id", "data"
+        ):
+            _parsed.put(keys[post_id], ReadingOut.from_json(data))
+    return window, [_parsed.get(keys[pk]) for pk, _, _ in window]
+
+
+def _read_and_store(vote: Vote, window, stale: set[int]):
+    """Read the stale posts of the window and upsert their Readings; returns their read time."""
+    context = selectors.context_posts(vote)
+    spec = selectors.vote_spec(vote)
+    fresh = {r.post_id: r for r in read_thread(spec, [selectors.post_in(p) for p in context])}
+    now = timezone.now()
+    rows = [
+        Reading(
+            vote=vote,
+            post_id=pk,
+            post_version=version,
+            spec_version=vote.spec_version,
+            rules_version=fresh[ref].rules_version,
+            kind=str(fresh[ref].kind),
+            data=fresh[ref].to_json(),
+            read_at=now,
+        )
+        for pk, ref, version in window
+        if pk in stale
+    ]
+    Reading.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["vote", "post"],
+        update_fields=["post_version", "spec_version", "rules_version", "kind", "data", "read_at"],
+    )
+    return now
 
 
 # --- 3. Recounting ------------------------------------------------------------
@@ -244,27 +277,37 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
 def _store_ballots(vote: Vote, folded) -> None:
     """Make the current Ballot rows match the fold; unchanged ballots are left alone."""
     current = {
-        voter: (pk, answers)
-        for pk, voter, answers in Ballot.objects.filter(vote=vote, is_current=True).values_list(
-            "pk", "voter", "answers"
+        voter: (pk, digest)
+        for pk, voter, digest in Ballot.objects.filter(vote=vote, is_current=True).values_list(
+            "pk", "voter", "digest"
         )
     }
     now = timezone.now()
     retired, created = [], []
     for voter, answers in folded.ballots.items():
-        data = {
-            str(n): {**c.answer.to_json(), "post": c.post_id} for n, c in sorted(answers.items())
-        }
+        digest = _ballot_digest(answers)
         old = current.pop(voter, None)
-        if old is not None and old[1] == data:
+        if old is not None and old[1] == digest:
             continue
         if old is not None:
             retired.append(old[0])
-        created.append(Ballot(vote=vote, voter=voter, answers=data, updated_at=now))
+        data = {
+            str(n): {**c.answer.to_json(), "post": c.post_id} for n, c in sorted(answers.items())
+        }
+        created.append(Ballot(vote=vote, voter=voter, answers=data, digest=digest, updated_at=now))
     # Voters whose ballot no longer counts (e.g. a moderator rejected it) are retired too.
     retired += [pk for pk, _ in current.values()]
     Ballot.objects.filter(pk__in=retired).update(is_current=False)
     Ballot.objects.bulk_create(created)
+
+
+def _ballot_digest(answers: dict) -> str:
+    # Everything that makes two counted ballots differ, without building JSON.
+    parts = [
+        f"{n}\x1f{','.join(c.answer.letters)}\x1f{c.answer.text}\x1f{c.answer.joins}\x1f{c.post_id}"
+        for n, c in sorted(answers.items())
+    ]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
 def _store_run(vote: Vote, tally: dict, inputs: dict) -> TallyRun:
