@@ -191,17 +191,7 @@ class PromptsForm:
 
     @classmethod
     def from_detection(cls, detection: Detection) -> "PromptsForm":
-        return cls.from_prompts(
-            [
-                PromptData(
-                    number=p.number,
-                    kind=p.kind,
-                    text=p.text,
-                    options=[OptionData(letter=o.letter, text=o.text) for o in p.options],
-                )
-                for p in detection.prompts
-            ]
-        )
+        return cls.from_prompts(detection_prompts(detection))
 
     @classmethod
     def from_post(cls, data) -> "PromptsForm":
@@ -315,6 +305,19 @@ class PromptsForm:
             row.kind = row.kind or Prompt.Kind.SINGLE
             for o, option in enumerate(row.options):
                 option.prefix = f"p-{p}-o-{o}"
+
+
+def detection_prompts(detection: Detection) -> list[PromptData]:
+    """What `detect_prompts` found, in the shape `vote_set_prompts` takes."""
+    return [
+        PromptData(
+            number=p.number,
+            kind=p.kind,
+            text=p.text,
+            options=[OptionData(letter=o.letter, text=o.text) for o in p.options],
+        )
+        for p in detection.prompts
+    ]
 
 
 def _new_prompt(number: int) -> PromptRow:

@@ -23,6 +23,7 @@ from chapters.forms import (
     VotePasteForm,
     VoteSettingsForm,
     VoteWindowForm,
+    detection_prompts,
 )
 from chapters.models import Chapter, Vote
 from quest import bbcode
@@ -330,20 +331,19 @@ def vote_paste(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """
     chapter = _get_chapter_for_quest_master(request, slug, number)
     vote = selectors.vote_with_prompts(chapter)
+    saving = request.POST.get("op") == "save"
     form = VotePasteForm(request.POST or None)
-    settings_form = VoteSettingsForm.for_vote(vote, data=request.POST or None)
+    # The detect step shows the settings unbound: nothing about them was submitted yet.
+    settings_form = VoteSettingsForm.for_vote(vote, data=request.POST if saving else None)
     detection = None
     if request.method == "POST" and form.is_valid():
         detection = detect_prompts(form.cleaned_data["text"])
         if not detection.prompts:
             form.add_error("text", NOTHING_DETECTED)
-        elif detection.ok and request.POST.get("op") == "save" and settings_form.is_valid():
-            builder = PromptsForm.from_detection(detection)
-            if _save_prompts(request, chapter, builder.prompts(), settings_form):
+        elif saving and detection.ok and settings_form.is_valid():
+            prompts = detection_prompts(detection)
+            if _save_prompts(request, chapter, prompts, settings_form):
                 return redirect(chapter)
-    if request.method == "POST" and request.POST.get("op") != "save":
-        # The detect step shows settings unbound: nothing about them was submitted yet.
-        settings_form = VoteSettingsForm.for_vote(vote)
     return render(
         request,
         "chapters/vote_paste.html",
