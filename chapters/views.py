@@ -135,10 +135,9 @@ def _detail_context(request: HttpRequest, chapter: Chapter, **forms) -> dict:
         "can_write": permissions.can_write_chapter(user, quest),
         "can_publish": permissions.can_publish(user, chapter),
         "can_run_vote": can_run_vote,
-        # The votes app's ballot form and live tally go here once it ships
-        # templates/votes/_chapter_votes.html; until then the page shows the
-        # empty #ballot and #tally sections.
-        "votes_panel": False,
+        # The votes app's part of the page (how to vote, the live tally),
+        # once the vote is in the thread.
+        "votes_panel": vote is not None and vote.post_id is not None,
         "events": None,
     }
     if not request.htmx:  # the #vote partial does not show the chapter's text
