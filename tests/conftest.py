@@ -44,6 +44,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    # Production hashing costs ~0.3 s a password: a test creating 300 players
+    # would spend minutes in PBKDF2. No test is about hashing strength.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _celery_env() -> dict[str, str]:
     """The test process's environment, pointed at the test run's database.
 
