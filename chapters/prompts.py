@@ -77,8 +77,10 @@ def vote_block(prompts: list[PromptData]) -> str:
     """The prompts as a quest master would write them on a forum."""
     parts = []
     for p in prompts:
-        marker = {"multi": " (choose any)", "ranked": " (rank in order)"}.get(p.kind, "")
-        lines = [f"{p.number}. {p.text}{marker}"]
+        # The marker tells forum readers (and prompt detection) the prompt's kind.
+        marker = {"multi": "(choose any)", "ranked": "(rank in order)"}.get(p.kind, "")
+        text = p.text if not marker or marker in p.text.lower() else f"{p.text} {marker}"
+        lines = [f"{p.number}. {text}"]
         lines += [f"{o.letter}) {o.text}" for o in p.options]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)

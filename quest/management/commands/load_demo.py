@@ -47,7 +47,7 @@ CHAPTER_3_PROMPTS = [
     PromptData(
         2,
         "multi",
-        "Which ministries should be reorganised first? (choose any)",
+        "Which ministries should be reorganised first?",
         [
             OptionData("A", "Agriculture and Procurement"),
             OptionData("B", "Coal and Oil"),
