@@ -53,6 +53,41 @@ def _fast_password_hashing() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def web_test_settings(settings):
+    """Serve pages in tests as on a laptop, and hash test passwords quickly.
+
+    Outside DEBUG the settings redirect to HTTPS and mark cookies secure, which
+    the test client and a browser on the live server's http:// URL trip on, and
+    static URLs come from a manifest that only `collectstatic` writes.
+    """
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # The production hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run Celery tasks in the test process, except in tests with a real worker.
+
+    Under bin/with-services REDIS_URL is set, which makes the app send tasks to
+    Redis; tests that do not start a worker would then wait for nothing.
+    """
+    from quest.celery import app
+
+    real = bool(SERVICE_FIXTURES & set(request.fixturenames))
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = not real
+    yield
+    app.conf.task_always_eager = before
+
+
 def _celery_env() -> dict[str, str]:
     """The test process's environment, pointed at the test run's database.
 

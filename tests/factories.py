@@ -8,8 +8,6 @@ with a star import (`__all__` lists them) and names the helpers it calls:
 
     from tests.factories import *  # noqa: F403  (fixtures)
     from tests.factories import make_post, make_user
-
-The star import also brings `web_test_settings`, an autouse fixture.
 """
 
 import pytest
@@ -21,7 +19,7 @@ from quest.models import Post, Quest
 User = get_user_model()
 
 # The fixtures: star-imported by test modules so pytest finds them.
-__all__ = ["moderator", "outsider", "player", "quest", "quest_master", "web_test_settings"]
+__all__ = ["moderator", "outsider", "player", "quest", "quest_master"]
 
 # Only users made with `password=PASSWORD` have it; others log in with force_login,
 # which skips the (deliberately slow) password hashing.
@@ -48,23 +46,6 @@ def make_post(quest: Quest, author, body: str = "Hello.", **kwargs) -> Post:
 
 def make_posts(quest: Quest, author, count: int, body: str = "Post {n}") -> list[Post]:
     return [make_post(quest, author, body.format(n=n)) for n in range(1, count + 1)]
-
-
-@pytest.fixture(autouse=True)
-def web_test_settings(settings):
-    """Serve pages in tests as on a laptop (autouse in every module that imports it).
-
-    Outside DEBUG the settings redirect to HTTPS and mark cookies secure, which
-    the test client and a browser on the live server's http:// URL trip on, and
-    static URLs come from a manifest that only `collectstatic` writes.
-    """
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @pytest.fixture

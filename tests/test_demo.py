@@ -1,5 +1,6 @@
 """The demo quest `make demo` serves: the seed thread's chapter 2 and an open vote on chapter 3."""
 
+import io
 import json
 from pathlib import Path
 
@@ -8,15 +9,13 @@ from django.core.management import call_command
 
 from chapters.models import Chapter, Vote
 from quest.models import Post, Quest
-from tests.factories import *  # noqa: F403  (web_test_settings)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "demo" / "red-alert-ch2.thread.json"
 
 
 @pytest.fixture
-def demo(db, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    call_command("load_demo", stdout=open("/dev/null", "w"))
+def demo(db):
+    call_command("load_demo", stdout=io.StringIO())
     return Quest.objects.get(slug="red-alert-1953")
 
 
@@ -54,8 +53,7 @@ def test_it_has_an_open_vote_on_chapter_3_to_vote_in_at_once(demo, client):
     assert response.status_code == 302
 
 
-def test_it_serves_the_thread_and_prints_the_accounts(db, settings, client, capsys):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+def test_it_serves_the_thread_and_prints_the_accounts(db, client, capsys):
     call_command("load_demo")
     out = capsys.readouterr().out
     for line in ("panpiotr", "red-alert-qm", "Lyudmila_K", "red-alert-mod"):
@@ -67,5 +65,5 @@ def test_it_serves_the_thread_and_prints_the_accounts(db, settings, client, caps
 
 def test_it_loads_twice_without_duplicating_anything(demo):
     counts = (Post.objects.count(), Chapter.objects.count(), Vote.objects.count())
-    call_command("load_demo", stdout=open("/dev/null", "w"))
+    call_command("load_demo", stdout=io.StringIO())
     assert (Post.objects.count(), Chapter.objects.count(), Vote.objects.count()) == counts
