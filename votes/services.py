@@ -468,7 +468,8 @@ def _tied(prompt: dict) -> list[str]:
     winner = prompt.get("winner")
     if prompt.get("kind") == "ranked":
         return list(winner) if isinstance(winner, list) else []
-    return list(prompt.get("leaders") or [])
+    leaders = list(prompt.get("leaders") or [])
+    return leaders if len(leaders) > 1 else []  # one leader is a decision, not a tie
 
 
 def results(vote: Vote) -> list[dict]:

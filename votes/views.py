@@ -204,7 +204,7 @@ def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 services.write_in_adopt(
                     vote=vote,
                     prompt=form.cleaned_data["prompt"],
-                    text=form.cleaned_data["write_in"],
+                    text=form.cleaned_data["write_in"].replace("\r\n", "\n"),  # browsers send CRLF
                     by=request.user,
                 )
             else:

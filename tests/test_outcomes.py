@@ -1,0 +1,339 @@
+"""What a closed vote decided: the final tally, ties, adopted write-ins, the next chapter.
+
+Posts are counted by calling the recount service directly (what the worker
+runs), so these tests behave the same with in-process tasks and with Redis.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from chapters import services as chapter_services
+from chapters.models import Chapter, Vote, VoteEvent
+from chapters.prompts import OptionData, PromptData
+from tests.factories import *  # noqa: F403  (fixtures)
+from tests.factories import make_post, make_user
+from votes import services
+from votes.models import Outcome, TallyRun
+
+PROMPTS = [
+    PromptData(
+        number=1,
+        kind="single",
+        text="Where do we march?",
+        options=[OptionData("A", "North"), OptionData("B", "South"), OptionData("C", "East")],
+    ),
+    PromptData(
+        number=2,
+        kind="single",
+        text="Do we sing?",
+        options=[OptionData("A", "Yes"), OptionData("B", "No")],
+    ),
+    PromptData(number=3, kind="write_in", text="What do we sing on the way?"),
+]
+
+SONG = "The Internationale"
+
+
+@pytest.fixture
+def vote(quest, quest_master) -> Vote:
+    chapter = chapter_services.chapter_create(
+        quest=quest, title="The March", body="The column waits.", by=quest_master
+    )
+    chapter_services.vote_set_prompts(
+        chapter=chapter,
+        prompts=PROMPTS,
+        by=quest_master,
+        closes_at=timezone.now() + timedelta(days=2),
+    )
+    chapter_services.chapter_publish(chapter=chapter, by=quest_master)
+    return Vote.objects.get(chapter=chapter)
+
+
+@pytest.fixture
+def tied_vote(vote, player, outsider) -> Vote:
+    """Closed with prompt 1 tied between A and B; prompt 2 won by A; one write-in."""
+    _vote_in(vote, player, f"1-A\n2-A\n3-{SONG}")
+    _vote_in(vote, outsider, "1-B\n2-A")
+    _close(vote)
+    return vote
+
+
+def _vote_in(vote: Vote, author, body: str):
+    post = make_post(vote.chapter.quest, author, body)
+    services.vote_recount(vote_id=vote.pk)
+    return post
+
+
+def _close(vote: Vote) -> None:
+    chapter_services.vote_close(vote=vote, by=vote.chapter.quest.quest_master)
+    services.vote_recount(vote_id=vote.pk)
+    vote.refresh_from_db()
+
+
+def _finals(vote: Vote) -> list[TallyRun]:
+    return list(TallyRun.objects.filter(vote=vote, is_final=True))
+
+
+def _url(vote: Vote, name: str) -> str:
+    return reverse(name, args=[vote.chapter.quest.slug, vote.chapter.number])
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _result(vote: Vote, number: int) -> dict:
+    return next(r for r in services.results(vote) if r["number"] == number)
+
+
+# --- Freezing the final tally ----------------------------------------------------
+
+
+def test_it_freezes_one_final_tally_when_the_vote_closes(vote, player):
+    _vote_in(vote, player, "1-C")
+    assert _finals(vote) == []
+
+    _close(vote)
+
+    [final] = _finals(vote)
+    assert final == services.latest_tally(vote)
+    assert final.data["status"] == "closed"
+    assert final.data["prompts"][0]["leaders"] == ["C"]
+
+
+def test_it_keeps_one_final_tally_through_later_recounts(vote, player, outsider):
+    _vote_in(vote, player, "1-C")
+    _close(vote)
+    _vote_in(vote, outsider, "1-A")  # too late: excluded, which changes the tally
+
+    services.vote_recount(vote_id=vote.pk)
+
+    [final] = _finals(vote)
+    assert final == services.latest_tally(vote)
+    assert [e["author"] for e in final.data["excluded"]] == ["outsider"]
+    assert final.data["prompts"][0]["options"][0]["votes"] == 0
+    assert TallyRun.objects.filter(vote=vote).count() >= 2
+
+
+def test_it_unfreezes_the_tally_when_the_vote_is_reopened(vote, quest_master, player):
+    _vote_in(vote, player, "1-C")
+    _close(vote)
+
+    chapter_services.vote_reopen(
+        vote=vote,
+        closes_at=timezone.now() + timedelta(days=1),
+        by=quest_master,
+        reason="A player was locked out.",
+    )
+    services.vote_recount(vote_id=vote.pk)
+
+    assert _finals(vote) == []
+    assert services.latest_tally(vote).data["status"] == "open"
+    assert services.results(vote) == []
+
+
+def test_it_freezes_again_when_a_reopened_vote_closes(vote, quest_master, player):
+    _vote_in(vote, player, "1-C")
+    _close(vote)
+    chapter_services.vote_reopen(
+        vote=vote, closes_at=None, by=quest_master, reason="A player was locked out."
+    )
+    _vote_in(vote, make_user("latecomer"), "1-B")
+
+    _close(vote)
+
+    [final] = _finals(vote)
+    assert final.data["prompts"][0]["leaders"] == ["B", "C"]
+
+
+# --- Ties: the quest master decides ---------------------------------------------
+
+
+def test_it_reports_a_tie_as_undecided(tied_vote):
+    first, second = _result(tied_vote, 1), _result(tied_vote, 2)
+
+    assert first["decided"] == []
+    assert first["tied"] == ["A", "B"]
+    assert first["how"] == "tie: the quest master decides"
+    assert second["decided"] == [{"letter": "A", "text": "Yes", "votes": 2}]
+    assert second["tied"] == []
+    assert second["how"] == ""
+    block = services.results_block(tied_vote)
+    assert block.count("Tie between") == 1
+    assert "Tie between A, B: the quest master decides." in block
+
+
+@pytest.mark.parametrize("persona", ["player", "moderator", "outsider"])
+def test_it_lets_only_the_quest_master_settle_a_tie(client, tied_vote, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+
+    response = client.post(_url(tied_vote, "vote-outcome"), {"prompt": 1, "letters": ["A"]})
+
+    assert response.status_code == 403
+    assert not Outcome.objects.exists()
+    assert _result(tied_vote, 1)["decided"] == []
+
+
+def test_it_settles_a_tie_with_the_quest_masters_pick(client, tied_vote, quest_master):
+    client.force_login(quest_master)
+
+    response = client.post(_url(tied_vote, "vote-outcome"), {"prompt": 1, "letters": ["B"]})
+
+    assert response.status_code == 302
+    assert response["Location"] == _url(tied_vote, "chapter-tally")
+    assert _messages(response) == ["Recorded."]
+    first = _result(tied_vote, 1)
+    assert first["decided"] == [{"letter": "B", "text": "South", "votes": 1}]
+    assert first["how"] == "tie settled by the quest master"
+    assert first["tied"] == []
+    event = VoteEvent.objects.get(vote=tied_vote, kind=VoteEvent.Kind.OUTCOME_PICKED)
+    assert event.by == quest_master
+    assert "Decided: B) South (1 votes)" in services.results_block(tied_vote)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "letters", "message"),
+    [
+        (1, ["C"], "Pick among the tied options: A, B."),
+        (1, [], "Pick among the tied options: A, B."),
+        (2, ["B"], "Prompt 2 has no tie to settle."),
+        (9, ["A"], "The vote has no prompt 9."),
+    ],
+)
+def test_it_refuses_a_pick_outside_the_tie(
+    client, tied_vote, quest_master, prompt, letters, message
+):
+    client.force_login(quest_master)
+
+    response = client.post(_url(tied_vote, "vote-outcome"), {"prompt": prompt, "letters": letters})
+
+    assert response.status_code == 302
+    assert _messages(response) == [message]
+    assert not Outcome.objects.exists()
+    assert _result(tied_vote, 1)["tied"] == ["A", "B"]
+
+
+def test_it_refuses_a_pick_before_the_vote_closes(vote, quest_master, player, outsider):
+    _vote_in(vote, player, "1-A")
+    _vote_in(vote, outsider, "1-B")
+
+    with pytest.raises(ValidationError, match="close it first"):
+        services.outcome_pick(vote=vote, prompt=1, letters=["A"], by=quest_master)
+
+
+# --- Write-ins ------------------------------------------------------------------
+
+
+def test_it_adopts_a_write_in_entry(client, tied_vote, quest_master):
+    client.force_login(quest_master)
+
+    response = client.post(_url(tied_vote, "vote-outcome"), {"prompt": 3, "write_in": SONG})
+
+    assert _messages(response) == ["Recorded."]
+    assert _result(tied_vote, 3)["adopted"] == [SONG]
+    assert f"Adopted: {SONG}" in services.results_block(tied_vote)
+    assert VoteEvent.objects.filter(vote=tied_vote, kind=VoteEvent.Kind.WRITE_IN_ADOPTED).exists()
+
+
+def test_it_adopts_a_write_in_only_once(tied_vote, quest_master):
+    services.write_in_adopt(vote=tied_vote, prompt=3, text=SONG, by=quest_master)
+
+    services.write_in_adopt(vote=tied_vote, prompt=3, text=SONG, by=quest_master)
+
+    assert Outcome.objects.get(vote=tied_vote, prompt=3).write_ins == [SONG]
+    assert VoteEvent.objects.filter(kind=VoteEvent.Kind.WRITE_IN_ADOPTED).count() == 1
+
+
+def test_it_refuses_to_adopt_text_that_is_not_an_entry(client, tied_vote, quest_master):
+    client.force_login(quest_master)
+
+    response = client.post(_url(tied_vote, "vote-outcome"), {"prompt": 3, "write_in": "Kalinka"})
+
+    assert _messages(response) == ["Adopt one of the entries of the final tally."]
+    assert not Outcome.objects.exists()
+
+
+def test_it_adopts_a_write_in_of_several_lines_as_a_browser_sends_it(
+    client, vote, quest_master, player
+):
+    # Browsers send form values with CRLF line ends, whatever the page held.
+    _vote_in(vote, player, "3-Sing the anthem\nthen march north")
+    _close(vote)
+    [entry] = _result(vote, 3)["entries"]
+    assert "\n" in entry["text"]
+    client.force_login(quest_master)
+
+    response = client.post(
+        _url(vote, "vote-outcome"), {"prompt": 3, "write_in": entry["text"].replace("\n", "\r\n")}
+    )
+
+    assert _messages(response) == ["Recorded."]
+    assert _result(vote, 3)["adopted"] == [entry["text"]]
+
+
+# --- Writing the next chapter ----------------------------------------------------
+
+
+def test_it_drafts_the_next_chapter_with_the_results_on_top(client, tied_vote, quest_master):
+    client.force_login(quest_master)
+    services.outcome_pick(vote=tied_vote, prompt=1, letters=["A"], by=quest_master)
+
+    response = client.post(_url(tied_vote, "chapter-next"))
+
+    draft = Chapter.objects.get(follows_vote=tied_vote)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("chapter-edit", args=[draft.quest.slug, draft.number])
+    assert draft.status == Chapter.Status.DRAFT
+    assert draft.number == tied_vote.chapter.number + 1
+    assert draft.body.startswith(services.results_block(tied_vote))
+    assert draft.body.startswith("[B]Results of the vote on The March[/B]")
+    assert "Decided: A) North (1 votes)" in draft.body
+
+
+def test_it_returns_the_same_draft_when_asked_twice(client, tied_vote, quest_master):
+    client.force_login(quest_master)
+    first = client.post(_url(tied_vote, "chapter-next"))
+
+    second = client.post(_url(tied_vote, "chapter-next"))
+
+    assert second["Location"] == first["Location"]
+    assert Chapter.objects.filter(follows_vote=tied_vote).count() == 1
+    assert Chapter.objects.filter(quest=tied_vote.chapter.quest).count() == 2
+
+
+@pytest.mark.parametrize("persona", ["player", "moderator"])
+def test_it_lets_only_the_quest_master_draft_the_next_chapter(client, tied_vote, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+
+    response = client.post(_url(tied_vote, "chapter-next"))
+
+    assert response.status_code == 403
+    assert not Chapter.objects.filter(follows_vote=tied_vote).exists()
+
+
+def test_it_drafts_no_next_chapter_while_the_vote_is_open(client, vote, quest_master, player):
+    _vote_in(vote, player, "1-A")
+    client.force_login(quest_master)
+
+    response = client.post(_url(vote, "chapter-next"))
+
+    assert response.status_code == 302
+    assert response["Location"] == _url(vote, "chapter-tally")
+    assert _messages(response) == ["Close the vote before writing the next chapter."]
+    assert Chapter.objects.filter(quest=vote.chapter.quest).count() == 1
+
+
+def test_it_keeps_the_link_to_the_vote_when_the_draft_is_published(tied_vote, quest_master):
+    draft = chapter_services.chapter_draft_next(vote=tied_vote, by=quest_master)
+
+    chapter_services.chapter_publish(chapter=draft, by=quest_master)
+
+    draft.refresh_from_db()
+    assert draft.status == Chapter.Status.PUBLISHED
+    assert draft.follows_vote == tied_vote
+    assert draft.post.body.startswith(f"[B]{draft.title}[/B]\n\n[B]Results of the vote on")
