@@ -84,6 +84,14 @@ class VoteSettingsForm(forms.Form):
         initial=Vote.Visibility.ALWAYS,
         label="Players see the results",
     )
+    ranked_method = forms.ChoiceField(
+        required=False,  # older forms and API clients leave it out: Schulze
+        choices=Vote.RankedMethod.choices,
+        initial=Vote.RankedMethod.SCHULZE,
+        label="Ranked prompts are decided by",
+        help_text="Schulze finds the option preferred to every other; instant runoff "
+        "drops the last-placed option round by round.",
+    )
 
     @classmethod
     def for_vote(cls, vote: Vote | None, data=None) -> "VoteSettingsForm":
@@ -93,6 +101,7 @@ class VoteSettingsForm(forms.Form):
             "closes_at": vote.closes_at,
             "opens_at": vote.opens_at,
             "results_visibility": vote.results_visibility,
+            "ranked_method": vote.ranked_method,
         }
         return cls(data, initial=initial)
 

@@ -46,6 +46,7 @@ def vote_set_prompts(
     closes_at: datetime | None = None,
     results_visibility: str = Vote.Visibility.ALWAYS,
     opens_at: datetime | None = None,
+    ranked_method: str = Vote.RankedMethod.SCHULZE,
 ) -> Vote:
     """Create the chapter's vote or replace its prompts, all or nothing.
 
@@ -66,15 +67,25 @@ def vote_set_prompts(
             "closes_at": closes_at,
             "opens_at": opens_at,
             "results_visibility": results_visibility,
+            "ranked_method": ranked_method,
         },
     )
     if not created:
         vote.closes_at = closes_at
         vote.results_visibility = results_visibility
+        vote.ranked_method = ranked_method
         if vote.status == Vote.Status.SCHEDULED:
             vote.opens_at = opens_at
         vote.spec_version += 1
-        vote.save(update_fields=["closes_at", "results_visibility", "opens_at", "spec_version"])
+        vote.save(
+            update_fields=[
+                "closes_at",
+                "results_visibility",
+                "ranked_method",
+                "opens_at",
+                "spec_version",
+            ]
+        )
         ballots_existed = vote.readings.exists()
         vote.prompts.all().delete()
         events.prompts_changed(vote, by=by, ballots_existed=ballots_existed)

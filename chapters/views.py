@@ -132,6 +132,8 @@ def _detail_context(request: HttpRequest, chapter: Chapter, **forms) -> dict:
         "vote": vote,
         "previous": previous,
         "following": following,
+        # The chapter whose vote this one carries on from (its results open it).
+        "follows": chapter.follows_vote.chapter if chapter.follows_vote_id else None,
         "can_write": permissions.can_write_chapter(user, quest),
         "can_publish": permissions.can_publish(user, chapter),
         "can_run_vote": can_run_vote,
@@ -294,6 +296,7 @@ def _save_prompts(request: HttpRequest, chapter: Chapter, prompts, settings_form
             closes_at=settings_form.cleaned_data["closes_at"],
             opens_at=settings_form.cleaned_data["opens_at"],
             results_visibility=settings_form.cleaned_data["results_visibility"],
+            ranked_method=settings_form.cleaned_data["ranked_method"] or Vote.RankedMethod.SCHULZE,
         )
     except ValidationError as e:
         settings_form.add_error(None, e)
