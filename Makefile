@@ -59,7 +59,8 @@ system-deps:
 	if (( $${#missing[@]} )); then
 	    sudo=""
 	    if [[ $$(id -u) -ne 0 ]]; then sudo=sudo; fi
-	    echo "Installing $${missing[*]} for the test suite: $$sudo apt-get update && $$sudo apt-get install -y $${missing[*]}"
+	    echo "Installing $${missing[*]} for the test suite:" \
+	        "$${sudo:+$$sudo }apt-get update && $${sudo:+$$sudo }apt-get install -y $${missing[*]}"
 	    $$sudo apt-get update
 	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y "$${missing[@]}"
 	fi
