@@ -68,12 +68,34 @@ class LineRead:
     bare_number: int | None = None  # the line holds only "3." (the answer follows)
 
 
+_PROMPT_MAPS: dict[int, tuple[VoteSpec, dict[int, PromptSpec]]] = {}
+
+
+def prompt_of(vote: VoteSpec, number: int) -> PromptSpec | None:
+    """vote.prompt(number) by a dict built once per vote (the reader asks on every line)."""
+    entry = _PROMPT_MAPS.get(id(vote))
+    if entry is None or entry[0] is not vote:  # keyed by id: the entry keeps the vote alive
+        if len(_PROMPT_MAPS) >= 64:
+            _PROMPT_MAPS.clear()
+        by_number: dict[int, PromptSpec] = {}
+        for p in vote.prompts:
+            by_number.setdefault(p.number, p)  # the first, as VoteSpec.prompt
+        entry = _PROMPT_MAPS[id(vote)] = (vote, by_number)
+    return entry[1].get(number)
+
+
 def strip_markers(line: str) -> int:
     """Offset after `[X]`, bullets and similar markers at the start of a line."""
     return _MARKERS.match(line).end()
 
 
+_DIGIT = re.compile(r"\d")
+_NOTHING = LineRead((), "")
+
+
 def read_line(line: str, vote: VoteSpec) -> LineRead:
+    if _DIGIT.search(line) is None:
+        return _NOTHING  # every answer and bare number starts with a digit: most prose has none
     pos = strip_markers(line)
     phrase = ""
     m = _VOTE_PHRASE.match(line, pos)
@@ -106,7 +128,7 @@ def _read_answer(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) -> 
     explicit = m.group(2) is not None
     if m.group(2) is None and m.group(3) is None and not line[m.end()].isalpha():
         return None
-    prompt = vote.prompt(number)
+    prompt = prompt_of(vote, number)
     at = m.end()
     if prompt is None:
         letters = _read_letters(line, at, None)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from .grammar import prompt_of
 from .text import STOPWORDS, content_stems, stem, words
 from .types import PromptKind, PromptSpec, VoteSpec
 
@@ -27,14 +29,27 @@ _EXPLICIT = re.compile(
     r"(?:[ \t]+(?:on|for|in)[ \t]+(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|"
     r"1st|2nd|3rd|4th|5th)|(?:prompt|question|number|#)?[ \t]*(?P<num>\d{1,2})\b))?"
 )
+# Words one of which every _EXPLICIT match contains (its verbs are lower case):
+# plain substring tests are far cheaper than running the pattern over prose.
+_EXPLICIT_HINTS = ("vot", "choose", "pick", "with", "support", "back", "prefer", "choice", "answer")
 _LETTER_PAREN = re.compile(r"\b([A-Z])\)[ \t]*(?=\w)")
 _NEGATION = re.compile(r"(?i)\b(?:not|never|against|no)\b|n't\b")
+# Clause breaks: [.;!?\n], ", but/and/also", or the words also/but/because/"and yes".
+# Every alternative starts with a literal character so that the regex engine can
+# skip ahead to candidates; `a(?<!\wa)` is `\ba` (a word boundary before "a").
 _CLAUSE_SPLIT = re.compile(
-    r"[.;!?\n]|,[ \t]+(?:but|and|also)\b|\b(?:also|but|because|and[ \t]+yes)\b"
+    r"\.|;|!|\?|\n|,[ \t]+(?:but|and|also)\b"
+    r"|a(?<!\wa)(?:lso|nd[ \t]+yes)\b|b(?<!\wb)(?:ut|ecause)\b"
 )
 _CUE = re.compile(
     r"(?i)\b(?:we|i)[ \t]+(?:should|must|need[ \t]+to|ought|'d|would|think|say|vote|want)\b"
     r"|\b(?:let'?s|yes|yeah|no|nope)\b"
+)
+# _CUE for lower-cased ASCII text, each alternative led by a literal (see _CLAUSE_SPLIT):
+# case-insensitive patterns cannot skip ahead, and this one is tested on most clauses.
+_VERB = r"[ \t]+(?:should|must|need[ \t]+to|ought|'d|would|think|say|vote|want)\b"
+_CUE_LOWER = re.compile(
+    rf"w(?<!\ww)e{_VERB}|i(?<!\wi){_VERB}|l(?<!\wl)et'?s\b|y(?<!\wy)e(?:s|ah)\b|n(?<!\wn)o(?:pe)?\b"
 )
 _YES = re.compile(r"(?i)\b(?:yes|yeah|yep|should|must|agree)\b")
 _NO = re.compile(r"(?i)\b(?:no|nope|not|never)\b|n't\b")
@@ -56,12 +71,14 @@ def addressed_prompt(paragraph: str, vote: VoteSpec) -> tuple[int, str] | None:
     if m is None:
         return None
     number = _ORDINALS.get(m.group("ord").lower()) if m.group("ord") else int(m.group("num"))
-    return (number, m.group(0)) if vote.prompt(number) else None
+    return (number, m.group(0)) if prompt_of(vote, number) else None
 
 
 def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list[ProseAnswer]:
     """Letters stated as a vote: "I vote B on the second", "my vote is A", "A) Show leniency"."""
     found: list[ProseAnswer] = []
+    if not any(h in paragraph for h in _EXPLICIT_HINTS):
+        return _letters_named(paragraph, vote, placed, found)
     for m in _EXPLICIT.finditer(paragraph):
         letter = m.group("letter").upper()
         number = placed
@@ -77,6 +94,15 @@ def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list
                 number, letter, m.start(), m.end(), True, f"voting statement '{m.group(0)}'"
             )
         )
+    return _letters_named(paragraph, vote, placed, found)
+
+
+def _letters_named(
+    paragraph: str, vote: VoteSpec, placed: int | None, found: list[ProseAnswer]
+) -> list[ProseAnswer]:
+    """`A) Show leniency`: a letter with the first words of that option (appended to found)."""
+    if ")" not in paragraph:
+        return found  # every _LETTER_PAREN match holds one
     for m in _LETTER_PAREN.finditer(paragraph):
         letter = m.group(1)
         following = words(paragraph[m.end() : m.end() + 80])[:2]
@@ -96,35 +122,55 @@ def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list
     return found
 
 
-def _option_evidence(clause_stems: frozenset[str], prompt: PromptSpec) -> set[str]:
+@dataclass(frozen=True, slots=True)
+class _PromptFacts:
+    """What inferring from prose needs of one prompt, worked out once per prompt."""
+
+    topic: frozenset[str]  # content stems of the prompt's own text
+    distinct: tuple[tuple[str, frozenset[str]], ...]  # per option: stems no other option has
+    yes: str | None
+    no: str | None
+
+
+@lru_cache(maxsize=256)
+def _facts(prompt: PromptSpec) -> _PromptFacts:
     topic = content_stems(prompt.text)
-    letters = set()
+    distinct = []
     for option in prompt.options:
-        others = set()
+        others: set[str] = set()
         for o in prompt.options:
             if o is not option:
                 others |= content_stems(o.text)
-        distinct = {s for s in content_stems(option.text) - others - topic if len(s) >= 5}
-        if distinct & clause_stems:
-            letters.add(option.letter)
-    return letters
-
-
-def _yes_no(prompt: PromptSpec) -> tuple[str | None, str | None]:
+        own = frozenset(s for s in content_stems(option.text) - others - topic if len(s) >= 5)
+        distinct.append((option.letter, own))
     yes = next((o.letter for o in prompt.options if words(o.text) == ["yes"]), None)
     no = next((o.letter for o in prompt.options if words(o.text) == ["no"]), None)
-    return yes, no
+    return _PromptFacts(topic, tuple(distinct), yes, no)
+
+
+def _option_evidence(clause_stems: frozenset[str], facts: _PromptFacts) -> set[str]:
+    return {letter for letter, own in facts.distinct if own & clause_stems}
+
+
+def _has_cue(text: str) -> bool:
+    if text.isascii():
+        return _CUE_LOWER.search(text.lower()) is not None
+    return _CUE.search(text) is not None
 
 
 def inferred(text: str, vote: VoteSpec, prompts: set[int], placed: int | None) -> list[ProseAnswer]:
     """Answers a reader could guess from prose; never counted, only suggested (rule 6)."""
     found: dict[int, ProseAnswer] = {}
+    if placed is None and not _has_cue(text):
+        # Unplaced clauses need a cue, and a cue in a clause is a cue in the text
+        # (clauses are cut at non-word characters or at word boundaries).
+        return []
     pos = 0
     for sep in [*_CLAUSE_SPLIT.finditer(text), None]:
         end = sep.start() if sep else len(text)
         clause = text[pos:end]
         start, pos = pos, (sep.end() if sep else len(text))
-        if not clause.strip() or (placed is None and not _CUE.search(clause)):
+        if not clause.strip() or (placed is None and not _has_cue(clause)):
             continue
         stems = frozenset(stem(w) for w in words(clause) if w not in STOPWORDS and len(w) > 2)
         for prompt in vote.prompts:
@@ -132,9 +178,10 @@ def inferred(text: str, vote: VoteSpec, prompts: set[int], placed: int | None) -
                 continue
             if placed is not None and prompt.number != placed:
                 continue
-            letters = _option_evidence(stems, prompt)
-            yes, no = _yes_no(prompt)
-            on_topic = placed is not None or len(content_stems(prompt.text) & stems) >= 2
+            facts = _facts(prompt)
+            letters = _option_evidence(stems, facts)
+            yes, no = facts.yes, facts.no
+            on_topic = placed is not None or len(facts.topic & stems) >= 2
             if not letters and yes and no and on_topic:
                 negated = bool(_NO.search(clause))
                 if negated or _YES.search(clause):

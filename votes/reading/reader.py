@@ -64,7 +64,7 @@ class _Thread:
             self.first_seen.setdefault(key, (i, post.author))
         self.memo: dict[int, Reading] = {}
         self.bare_bodies: dict[int, str] = {}
-        self.prompt_bares = _prompt_bares(vote)
+        self.prompts = _Prompts(vote)
         self.qm = vote.quest_master.casefold()
 
     # -- lookups ---------------------------------------------------------
@@ -163,7 +163,7 @@ class _Thread:
         return reading
 
     def _has_ballot_shape(self, doc: Doc) -> bool:
-        draft = _read_lines(doc, self.vote, self.prompt_bares)
+        draft = _read_lines(doc, self.vote, self.prompts)
         return bool(draft.numbered or draft.unknown)
 
     def _read_in_window(self, i: int, post: PostIn, doc: Doc, chain: frozenset[int]) -> Reading:
@@ -197,7 +197,7 @@ class _Thread:
         self, i: int, doc: Doc, chain: frozenset[int]
     ) -> tuple[list[Answer], list[Flag], int | None, tuple[str, bool] | None]:
         vote = self.vote
-        draft = _read_lines(doc, vote, self.prompt_bares)
+        draft = _read_lines(doc, vote, self.prompts)
         posters = self.posters_before(i)
         proxy = _proxy(doc, posters)
         if proxy is not None:
@@ -316,20 +316,33 @@ def _show(a: Answer) -> str:
 # -- lines ---------------------------------------------------------------
 
 
-def _prompt_bares(vote: VoteSpec) -> list[tuple[PromptSpec, str]]:
-    return [(p, bare(p.text)) for p in vote.prompts]
+class _Prompts:
+    """The vote's prompts prepared for line reading, once per vote."""
+
+    def __init__(self, vote: VoteSpec):
+        self.bares = [(p, bare(p.text)) for p in vote.prompts]
+        self.longest = max((len(p.text) for p in vote.prompts), default=0)
+        # A restated prompt's bare text shares its first 12 characters with some
+        # prompt's (see _restated_prompt). For ASCII lines, bare() is only lower
+        # case minus non-word characters, so this pattern tests that prefix
+        # without normalising the line: most lines fail on their first letter.
+        heads = [
+            r"[\W_]*".join(re.escape(c) for c in pb[:12]) for _, pb in self.bares if len(pb) >= 12
+        ]
+        self.head = re.compile(r"(?i)[\W_]*(?:" + "|".join(heads) + ")") if heads else None
 
 
-def _restated_prompt(line: str, prompt_bares: list[tuple[PromptSpec, str]]) -> PromptSpec | None:
-    longest = max((len(p.text) for p, _ in prompt_bares), default=0)
-    if len(line) > 2 * longest + 20:
+def _restated_prompt(line: str, prompts: _Prompts) -> PromptSpec | None:
+    if len(line) > 2 * prompts.longest + 20 or prompts.head is None:
         return None  # far longer than any prompt: prose, and not worth normalising
     start = grammar.strip_markers(line)
     rest = line[_NUMBER_PREFIX.match(line, start).end() :]
+    if rest.isascii() and prompts.head.match(rest) is None:
+        return None
     b = bare(rest)
     if len(b) < 12:
         return None
-    for prompt, pb in prompt_bares:
+    for prompt, pb in prompts.bares:
         if b == pb or (len(b) >= 24 and pb.startswith(b)):
             return prompt
         if len(pb) >= 24 and b.startswith(pb) and len(b) - len(pb) <= 3:
@@ -337,12 +350,12 @@ def _restated_prompt(line: str, prompt_bares: list[tuple[PromptSpec, str]]) -> P
     return None
 
 
-def _quoted_prompts(quote: Quote, prompt_bares: list[tuple[PromptSpec, str]]) -> list[PromptSpec]:
+def _quoted_prompts(quote: Quote, prompts: _Prompts) -> list[PromptSpec]:
     qb = bare(quote.text)
-    return [p for p, pb in prompt_bares if pb and pb[:60] in qb]
+    return [p for p, pb in prompts.bares if pb and pb[:60] in qb]
 
 
-def _read_lines(doc: Doc, vote: VoteSpec, prompt_bares: list[tuple[PromptSpec, str]]) -> _Draft:
+def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
     """Walk the own text line by line (rules 2-5): the state machine of the reader.
 
     1. A quote line that holds one prompt, a restated prompt line, or a line
@@ -401,12 +414,12 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompt_bares: list[tuple[PromptSpec, s
             close_paragraph()
             quote = doc.quotes[quote_no] if quote_no < len(doc.quotes) else None
             quote_no += 1
-            prompts = _quoted_prompts(quote, prompt_bares) if quote else []
-            if len(prompts) == 1:
-                ctx, ctx_how = prompts[0], "quoted"
+            quoted = _quoted_prompts(quote, prompts) if quote else []
+            if len(quoted) == 1:
+                ctx, ctx_how = quoted[0], "quoted"
                 if ctx.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
                     writein = [ctx.number, e, e, 0]
-            elif len(prompts) > 1:
+            elif len(quoted) > 1:
                 draft.block_quoted = True
             continue
         if not stripped:
@@ -414,7 +427,7 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompt_bares: list[tuple[PromptSpec, s
             if writein is not None and writein[3]:
                 close_writein()
             continue
-        prompt = _restated_prompt(line, prompt_bares) if len(stripped) > 14 else None
+        prompt = _restated_prompt(line, prompts) if len(stripped) > 14 else None
         if prompt is not None:
             close_writein()
             close_context()
@@ -442,11 +455,11 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompt_bares: list[tuple[PromptSpec, s
                     )  # fmt: skip
             draft.numbered = True
             continue
-        if read.bare_number is not None and vote.prompt(read.bare_number) is not None:
+        if read.bare_number is not None and grammar.prompt_of(vote, read.bare_number) is not None:
             close_writein()
             close_context()
             close_paragraph()
-            ctx, ctx_how = vote.prompt(read.bare_number), "numbered"
+            ctx, ctx_how = grammar.prompt_of(vote, read.bare_number), "numbered"
             if ctx.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
                 writein = [ctx.number, e, e, 0]
             continue
@@ -548,7 +561,7 @@ def _read_prose(draft: _Draft, vote: VoteSpec) -> list[_Found]:
                     )  # fmt: skip
             loose.append((start, end))
             continue
-        prompt = vote.prompt(where)
+        prompt = grammar.prompt_of(vote, where)
         if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
             if where in answered:
                 continue
@@ -664,7 +677,7 @@ def _settle(
     flags: list[Flag] = []
     for number, items in sorted(by_prompt.items()):
         spans = tuple(doc.span(f.start, f.end) for f in items)
-        prompt_no = number if vote.prompt(number) else None
+        prompt_no = number if grammar.prompt_of(vote, number) else None
         problems = [f for f in items if f.problem]
         if problems:
             first = problems[0]

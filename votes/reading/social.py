@@ -23,6 +23,8 @@ _REPLACE = re.compile(
     r"|replac(?:e|es|ing)[ \t]+my[ \t]+(?:last[ \t]+|previous[ \t]+|earlier[ \t]+)?(?:vote|ballot)"
     r"|scratch[ \t]+my[ \t]+(?:last|previous|earlier|old))\b"
 )
+# Lower-case words one of which every _REPLACE match holds.
+_REPLACE_HINTS = ("vote", "ignore", "disregard", "replac", "scratch")
 _TALLY_MARK = re.compile(r"(?m)^[ \t]*(?:\[[^\]\n]{0,60}\][ \t]*){0,4}#####")
 _TALLY_TITLE = re.compile(r"(?i)^\W{0,5}(?:unofficial[ \t]+)?(?:vote[ \t]+)?tally\b")
 _TALLY_COUNTS = re.compile(r"(?im)(?:no\.?[ \t]+of[ \t]+votes|\(\d{1,4}\)|:[ \t]*\d{1,4}[ \t]*$)")
@@ -53,11 +55,17 @@ def agreement(line: str) -> int | None:
 
 
 def says_replacement(text: str) -> bool:
+    # For ASCII text a case-insensitive match needs one of the hints in the lower-cased
+    # text; substring tests cost far less than the pattern's word-boundary scan.
+    if text.isascii():
+        lower = text.lower()
+        if not any(h in lower for h in _REPLACE_HINTS):
+            return False
     return _REPLACE.search(text) is not None
 
 
 def is_tally(body: str, own_text: str) -> bool:
-    if _TALLY_MARK.search(body):
+    if "#####" in body and _TALLY_MARK.search(body):
         return True
     first = own_text.lstrip()[:200]
     return bool(_TALLY_TITLE.match(first)) and len(_TALLY_COUNTS.findall(own_text)) >= 2
