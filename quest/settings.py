@@ -19,8 +19,9 @@ SECRET_KEY = envstr("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG and envbool("REQUIRE_SECRET_KEY", False):
         raise EnvError("SECRET_KEY must be set in production")
-    # Only good for a laptop: anything deployed sets SECRET_KEY.
-    SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production-" + "x" * 20
+    # Only good for a laptop: anything deployed sets SECRET_KEY. The prefix
+    # makes `check --deploy` refuse it (security.W009).
+    SECRET_KEY = "django-insecure-dev-key-set-SECRET_KEY-in-production-" + "x" * 20
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")

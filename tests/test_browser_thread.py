@@ -1,15 +1,9 @@
 """The thread in a real browser: log in, reply in BBCode, preview, quote."""
 
-import os
-
 import pytest
 
 from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_post, make_quest, make_user
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls made
-# here between page actions are ordinary blocking ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -40,7 +34,10 @@ def plain_http_live_server(live_server, web_test_settings):
 
 
 @pytest.fixture
-def page(plain_http_live_server):
+def page(plain_http_live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # made here between page actions are ordinary blocking ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:

@@ -14,7 +14,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Variables that would make the child process anything but what a case says.
-UNSET = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SQLITE_PATH")
+UNSET = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SQLITE_PATH",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def _manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
@@ -54,12 +62,6 @@ def test_it_fails_the_deploy_check_with_a_weak_secret_key(tmp_path):
     assert "security.W009" in done.stdout + done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG quest/settings.py: without SECRET_KEY the fallback key (in the repository, "
-    "66 characters, not 'django-insecure-') passes security.W009, so a deployment that "
-    "forgot SECRET_KEY passes `check --deploy` with a public key",
-)
 def test_it_fails_the_deploy_check_when_secret_key_is_unset(tmp_path):
     env = {"ALLOWED_HOSTS": "quest.example.org"}
 

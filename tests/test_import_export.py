@@ -290,12 +290,6 @@ BAD_FILES = [
         _bad_last_post_time("2024-13-45T09:41:00Z"),
         "post 16 'posted_at' must be an ISO 8601 time with a zone",
         id="impossible date",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=ValueError,
-            reason="BUG votes/importing.py _time: parse_datetime raises ValueError on a "
-            "well-formed but impossible date; the import crashes instead of a CommandError",
-        ),
     ),
 ]
 

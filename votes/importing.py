@@ -192,7 +192,10 @@ def _time(value, where: str, *, required: bool = False) -> datetime | None:
         if required:
             raise ThreadFormatError(f"{where} is missing.")
         return None
-    parsed = parse_datetime(str(value))
+    try:
+        parsed = parse_datetime(str(value))
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise ThreadFormatError(f"{where} must be an ISO 8601 time with a zone, not {value!r}.")
     return parsed

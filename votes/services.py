@@ -31,7 +31,7 @@ from votes.reading.fold import fold
 from votes.reading.types import RULES_VERSION, Answer, DecisionAction
 from votes.reading.types import Decision as DecisionIn
 from votes.reading.types import Reading as ReadingOut
-from votes.tally import tally_json, tally_sha256
+from votes.tally import tally_json, tally_sha256, to_bbcode
 
 log = logging.getLogger(__name__)
 
@@ -401,6 +401,18 @@ def answer_posts(vote: Vote) -> dict[tuple[str, int], int]:
             if answer.get("post") is not None:
                 links[(voter, int(number))] = answer["post"]
     return links
+
+
+def tally_bbcode(vote: Vote, *, base_url: str) -> str:
+    """The current tally as forum BBCode, voters linked to the posts that gave their answers."""
+    from django.urls import reverse
+
+    slug = vote.chapter.quest.slug
+    links = {
+        key: base_url.rstrip("/") + reverse("post-permalink", args=[slug, ref])
+        for key, ref in answer_posts(vote).items()
+    }
+    return to_bbcode(current_tally(vote).data, title=tally_title(vote), links=links)
 
 
 def has_ballot(vote: Vote, user) -> bool:

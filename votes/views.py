@@ -17,7 +17,7 @@ from chapters.services import chapter_draft_next
 from quest.models import Quest
 from quest.permissions import can_manage, can_moderate, can_read
 from votes import services
-from votes.tally import ballots_csv, merge_suggestions, to_bbcode
+from votes.tally import ballots_csv, merge_suggestions
 
 POLL_SECONDS = 3
 
@@ -162,14 +162,7 @@ def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpRe
     vote = _get_vote_for_reader(request, slug, number)
     if not _results_visible(request, vote):
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
-    base = request.build_absolute_uri("/").rstrip("/")
-    links = {
-        key: base + reverse("post-permalink", args=[slug, ref])
-        for key, ref in services.answer_posts(vote).items()
-    }
-    text = to_bbcode(
-        services.current_tally(vote).data, title=services.tally_title(vote), links=links
-    )
+    text = services.tally_bbcode(vote, base_url=request.build_absolute_uri("/"))
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 

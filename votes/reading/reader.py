@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from . import grammar, prose, social
 from .bbcode import QUOTE_MARK, Doc, Quote, scan
@@ -15,6 +16,8 @@ MAX_BODY = 100_000
 MAX_CHAIN = 8  # endorsements of endorsements followed at most this deep
 _LINE = re.compile(r"[^\n]*")
 _NUMBER_PREFIX = re.compile(r"[ \t]*(?:\d{1,2}[ \t]*[-.):\u2013\u2014]?[ \t]*)?")
+_AUTHOR = attrgetter("author")
+_ID = attrgetter("id")
 _COUNTED_KINDS = {
     PostKind.BALLOT,
     PostKind.AMENDMENT,
@@ -49,29 +52,68 @@ class _Draft:
 
 
 class _Thread:
-    """Indexes over one thread, built once, and the memo of Readings."""
+    """Indexes over one thread, and the memo of Readings.
 
-    def __init__(self, vote: VoteSpec, posts: Sequence[PostIn]):
+    The indexes are built when first needed: `read_post` reads one new post with
+    the whole window as `earlier`, and most posts need none of them (a quote by
+    post id needs the id index; a proxy or a "Same as X" the first-post index).
+    Positions by author come from one C-level pass over the case-folded names:
+    all at once for a whole thread, one author at a time for a single post.
+    """
+
+    def __init__(self, vote: VoteSpec, posts: Sequence[PostIn], *, one_post: bool = False):
         self.vote = vote
-        self.posts = list(posts)
-        self.index: dict[int, int] = {}
-        self.by_author: dict[str, list[int]] = {}
-        self.first_seen: dict[str, tuple[int, str]] = {}
-        for i, post in enumerate(self.posts):
-            self.index.setdefault(post.id, i)
-            key = post.author.casefold()
-            self.by_author.setdefault(key, []).append(i)
-            self.first_seen.setdefault(key, (i, post.author))
+        self.posts = posts if isinstance(posts, list) else list(posts)
+        self.keys = list(map(str.casefold, map(_AUTHOR, self.posts)))
+        self._index: dict[int, int] | None = None
+        self._first_seen: dict[str, int] | None = None
+        self._by_author: dict[str, list[int]] = {}
+        if not one_post:
+            for i, key in enumerate(self.keys):
+                self._by_author.setdefault(key, []).append(i)
+        self._one_post = one_post
         self.memo: dict[int, Reading] = {}
         self.bare_bodies: dict[int, str] = {}
-        self.prompts = _Prompts(vote)
+        self.prompts = _Prompts.of(vote)
         self.qm = vote.quest_master.casefold()
 
     # -- lookups ---------------------------------------------------------
 
+    def position_of(self, post_id: int) -> int | None:
+        """Position of the first post with this id."""
+        if self._index is None:
+            n = len(self.posts)
+            # Reversed, so the first position of a repeated id is the one kept.
+            ids = reversed(list(map(_ID, self.posts)))
+            self._index = dict(zip(ids, range(n - 1, -1, -1), strict=True))
+        return self._index.get(post_id)
+
+    def first_seen(self, key: str) -> tuple[int, str] | None:
+        """The first post by a case-folded name: (position, the name as written)."""
+        if self._first_seen is None:
+            n = len(self.keys)
+            self._first_seen = dict(zip(reversed(self.keys), range(n - 1, -1, -1), strict=True))
+        i = self._first_seen.get(key)
+        return None if i is None else (i, self.posts[i].author)
+
+    def by_author(self, key: str) -> list[int]:
+        """Positions of the posts by a case-folded name, in order."""
+        found = self._by_author.get(key)
+        if found is None:
+            found = []
+            if self._one_post:  # list.index scans in C, far faster than a loop here
+                keys, j = self.keys, -1
+                try:
+                    while True:
+                        j = keys.index(key, j + 1)
+                        found.append(j)
+                except ValueError:
+                    pass
+            self._by_author[key] = found
+        return found
+
     def posters_before(self, i: int) -> dict[str, str]:
-        me = self.posts[i].author.casefold()
-        return _PostersView(self.first_seen, i, me)
+        return _PostersView(self, i, self.keys[i])
 
     def in_window(self, post: PostIn) -> str | None:
         """Why a post falls outside the vote's window, or None."""
@@ -83,12 +125,12 @@ class _Thread:
 
     def quoted_post(self, quote: Quote, i: int) -> int | None:
         if quote.post_id is not None:
-            j = self.index.get(quote.post_id)
+            j = self.position_of(quote.post_id)
             return j if j is not None and j < i else None
         wanted = bare(quote.text)
         if not wanted:
             return None
-        candidates = self.by_author.get(quote.author.casefold(), []) if quote.author else range(i)
+        candidates = self.by_author(quote.author.casefold()) if quote.author else range(i)
         checked = 0
         for j in reversed(candidates):
             if j >= i:
@@ -106,7 +148,7 @@ class _Thread:
         return self.bare_bodies[j]
 
     def has_earlier_ballot(self, i: int) -> bool:
-        for j in self.by_author[self.posts[i].author.casefold()]:
+        for j in self.by_author(self.keys[i]):
             if j >= i:
                 return False
             if self.reading(j).kind in _COUNTED_KINDS:
@@ -292,12 +334,12 @@ class _Thread:
 class _PostersView(dict):
     """Posters who wrote before post i (other than its author), by case-folded name."""
 
-    def __init__(self, first_seen: dict[str, tuple[int, str]], i: int, me: str):
+    def __init__(self, thread: _Thread, i: int, me: str):
         super().__init__()
-        self._first_seen, self._i, self._me = first_seen, i, me
+        self._thread, self._i, self._me = thread, i, me
 
     def get(self, key, default=None):  # type: ignore[override]
-        seen = self._first_seen.get(key)
+        seen = self._thread.first_seen(key)
         if seen is None or seen[0] >= self._i or key == self._me:
             return default
         return seen[1]
@@ -318,6 +360,19 @@ def _show(a: Answer) -> str:
 
 class _Prompts:
     """The vote's prompts prepared for line reading, once per vote."""
+
+    _made: dict[int, tuple[VoteSpec, _Prompts]] = {}
+
+    @classmethod
+    def of(cls, vote: VoteSpec) -> _Prompts:
+        # Keyed by id (hashing a VoteSpec costs more than the lookup saves); the
+        # entry holds the vote, so the id cannot be reused while it is stored.
+        made = cls._made.get(id(vote))
+        if made is None or made[0] is not vote:
+            if len(cls._made) >= 64:
+                cls._made.clear()
+            made = cls._made[id(vote)] = (vote, cls(vote))
+        return made[1]
 
     def __init__(self, vote: VoteSpec):
         self.bares = [(p, bare(p.text)) for p in vote.prompts]
@@ -709,7 +764,7 @@ def _settle(
 
 def read_post(post: PostIn, vote: VoteSpec, earlier: Sequence[PostIn] = ()) -> Reading:
     """Read one post against the vote, with the thread before it (in order)."""
-    thread = _Thread(vote, [*earlier, post])
+    thread = _Thread(vote, [*earlier, post], one_post=True)
     return thread.reading(len(thread.posts) - 1)
 
 

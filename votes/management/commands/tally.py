@@ -1,10 +1,11 @@
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from chapters.models import Vote
 from votes import services
-from votes.tally import to_bbcode, to_text
+from votes.tally import to_text
 
 
 class Command(BaseCommand):
@@ -28,6 +29,6 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(tally, ensure_ascii=False, indent=1))
         elif format == "bbcode":
-            self.stdout.write(to_bbcode(tally, title=services.tally_title(vote)))
+            self.stdout.write(services.tally_bbcode(vote, base_url=settings.SITE_URL))
         else:
             self.stdout.write(to_text(tally))
