@@ -108,6 +108,8 @@ def _match_tags(body: str) -> list[tuple[int, int, bool, str, str | None, int]]:
 def scan(body: str) -> Doc:
     """Own text, top-level quotes and the offset map of one BBCode body."""
     body = body.replace(QUOTE_MARK, " ")
+    if "[" not in body:  # no tag can start: all of it is own text (most short posts)
+        return Doc(body, [], [0] if body else [], [0] if body else [])
     own: list[str] = []
     own_starts: list[int] = []
     body_starts: list[int] = []

@@ -385,6 +385,8 @@ class _Prompts:
             r"[\W_]*".join(re.escape(c) for c in pb[:12]) for _, pb in self.bares if len(pb) >= 12
         ]
         self.head = re.compile(r"(?i)[\W_]*(?:" + "|".join(heads) + ")") if heads else None
+        # grammar.read_line(line, vote) of short lines, which depends on nothing else.
+        self.line_reads: dict[str, grammar.LineRead] = {}
 
 
 def _restated_prompt(line: str, prompts: _Prompts) -> PromptSpec | None:
@@ -432,6 +434,7 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
     quote_no = 0
     restated = 0
     paragraph: list[int] | None = None  # [start, end, placed]
+    line_reads = prompts.line_reads
 
     def close_writein() -> None:
         nonlocal writein
@@ -493,7 +496,13 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
             if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
                 writein = [prompt.number, e, e, 0]
             continue
-        read = grammar.read_line(line, vote)
+        read = line_reads.get(line)
+        if read is None:
+            read = grammar.read_line(line, vote)
+            if len(line) <= 64:  # short ballot lines ("1-B", "[X] 2. A") recur across posts
+                if len(line_reads) >= 4096:
+                    line_reads.clear()
+                line_reads[line] = read
         if read.hits:
             close_writein()
             close_context()
@@ -676,11 +685,16 @@ def _own_lines(doc: Doc) -> list[tuple[int, int]]:
 
 
 def _proxy(doc: Doc, posters: dict[str, str]) -> tuple[str, bool] | None:
-    lines = [(s, e) for s, e in _own_lines(doc) if doc.text[s:e].strip() != QUOTE_MARK]
-    if len(lines) != 1:
-        return None
-    s, e = lines[0]
-    return social.proxy(doc.text[s:e], posters)
+    """A post whose own text is one line naming a poster; stops at a second line."""
+    only = None
+    for m in _LINE.finditer(doc.text):
+        stripped = m.group(0).strip()
+        if not stripped or stripped == QUOTE_MARK:
+            continue
+        if only is not None:
+            return None
+        only = m.group(0)
+    return social.proxy(only, posters) if only is not None else None
 
 
 def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list[_Found]] | None:
