@@ -4,23 +4,63 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from votes.importing import thread_import
+from votes.paste import PasteError, parse_paste
+
+FORMATS = ["json", "text"]
 
 
 class Command(BaseCommand):
-    help = "Import a quest thread (quest-thread/1 JSON); prints the quest's slug."
+    help = (
+        "Import a quest thread (quest-thread/1 JSON, or a plain-text copy of a thread page); "
+        "prints the quest's slug."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--format", choices=["json"], default="json")
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default=None,
+            help="json or text; by default a file starting with '{' is JSON, any other text.",
+        )
 
-    def handle(self, *args, file, **options):
-        try:
-            with open(file, encoding="utf-8") as f:
-                data = json.load(f)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise CommandError(f"cannot read {file}: {e}") from None
+    def handle(self, *args, file, format=None, **options):
+        text = _read_text(file)
+        format = format or _guess_format(text)
+        if format == "json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise CommandError(f"cannot read {file}: {e}") from None
+        else:
+            try:
+                data = parse_paste(text)
+            except PasteError as e:
+                raise CommandError(f"cannot read {file}: {e}") from None
         try:
             quest = thread_import(data)
         except ValidationError as e:
             raise CommandError("; ".join(e.messages)) from None
         self.stdout.write(quest.slug)
+
+
+def _read_text(file: str) -> str:
+    try:
+        with open(file, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise CommandError(f"cannot read {file}: {e}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CommandError(f"cannot read {file}: not UTF-8 text ({e})") from None
+    # Valid UTF-8 can still be binary; no thread page or JSON file holds a NUL.
+    if "\x00" in text:
+        raise CommandError(f"cannot read {file}: it is binary, not text")
+    if not text.strip():
+        raise CommandError(f"cannot read {file}: the file is empty")
+    return text
+
+
+def _guess_format(text: str) -> str:
+    return "json" if text.lstrip().startswith("{") else "text"

@@ -1,0 +1,439 @@
+"""Read a plain-text copy of a forum thread page into a `quest-thread/1` document.
+
+A pure function over text: no Django, no database. `import_thread --format text`
+passes the result to the same importer as a JSON file, so a paste is imported,
+read and tallied exactly like a thread exported from a forum.
+
+A paste (../shared/thread-format.md, section 2) has lost everything but the words:
+authors, times and quote boundaries are gone. What this module puts back, and how:
+
+- Authors: posts are named `#1`, `#2`, … in order; that label is the voter's name.
+  The quest master's posts cannot be recognised by name, so every chapter post and
+  every vote post is given the quest master's label (the first chapter post's), so
+  that the reader treats the prompt post as the quest master's and never as a ballot.
+- Times are synthetic: the paste has none. Post N is posted N minutes after a fixed
+  epoch, so order is kept and a second import gives the same times; an edited post
+  (`Last edited:`) gets `edited_at` = `posted_at` + 30 s, before the next post.
+- Quotes: text a post copied word for word from an earlier post is wrapped in
+  `[QUOTE="author, post: N"]…[/QUOTE]` again (see `_recover_quotes`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from chapters.detect import detect_prompts
+
+__all__ = ["PasteError", "parse_paste"]
+
+FORMAT = "quest-thread/1"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+POST_GAP = timedelta(minutes=1)
+EDIT_DELAY = timedelta(seconds=30)
+# A copied run shorter than this (non-space characters) is not a quote: "Agreed",
+# "1-B" or "+1" typed by two players are two players' own words.
+MIN_QUOTE_CHARS = 20
+# The earliest posts a line appeared in are enough to name a quote's source; the
+# cap keeps a line quoted by thousands of posts from making the index quadratic.
+MAX_SOURCES = 64
+MAX_TITLE_CHARS = 150
+
+# A line holding only a no-break space (XenForo's post separator), maybe padded.
+_SEPARATOR = re.compile(r"^[ \t]*\u00a0[ \t\u00a0]*$")
+_LAST_EDITED = re.compile(r"^\s*Last edited:.*$", re.IGNORECASE)
+# XenForo's quote expanders: page furniture, never anybody's words.
+_EXPANDER = re.compile(r"^\s*Click to (?:expand|shrink)\.\.\.\s*$", re.IGNORECASE)
+_FOOTER = re.compile(
+    r"^\s*(?:top|bottom|reply|share:?|prev|next|first|last|next\s+last|first\s+prev"
+    r"|page\s+\d+\s+of\s+\d+|go to page|\d+\s+of\s+\d+"
+    r"|you must log in or register to reply here\.?)\s*$",
+    re.IGNORECASE,
+)
+_IMAGE = re.compile(r"^\s*(\S+\.(?:jpe?g|png|gif|webp|bmp|svg|avif))\s*$", re.IGNORECASE)
+# "1. Decide …", "2) …", "3 - …": a numbered line; a run holding one from a vote
+# post is a copied prompt however short it is.
+_NUMBERED = re.compile(r"^\d{1,3}\s*[.):\-–]\s*(?!\d)\S")
+# A numbered or lettered list marker, dropped so "Please write down …" copied
+# without its "3." still matches the prompt "3. Please write down …".
+_MARKER = re.compile(r"^(?:\d{1,3}|[A-Za-z])\s*[.):\-–]\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+# "Chapter Two: …", "Part III", "Chapter 5 - …": a keyword, a number, then the end
+# of the line or a separator, so that "Part one of my plan" is not a chapter.
+_CHAPTER = re.compile(
+    r"^(?:chapter|ch\.|part|book|act|arc|volume|vol\.)\s+"
+    r"(?P<number>\d{1,4}|[A-Za-z]+(?:[ -][A-Za-z]+)?)\s*(?:$|[:.\-–—(|])",
+    re.IGNORECASE,
+)
+_UNNUMBERED_CHAPTER = re.compile(
+    r"^(?:chapter|prologue|epilogue|interlude|intermission)\s*(?:$|[:.\-–—(|])",
+    re.IGNORECASE,
+)
+_ROMAN = re.compile(r"^M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})$")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_UNITS = [
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    *("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"),
+    *("seventeen", "eighteen", "nineteen"),
+]
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS)} | _TENS
+
+
+class PasteError(ValueError):
+    """The text cannot be read as a thread page; the message says why."""
+
+
+@dataclass
+class _Post:
+    number: int
+    lines: list[str]
+    edited: bool = False
+    author: str = ""
+    body: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"#{self.number}"
+
+
+def parse_paste(text: str, *, slug: str | None = None) -> dict:
+    """Read a pasted thread page; returns a `quest-thread/1` document.
+
+    1. Split the text into posts on the no-break-space lines; a trailing page
+       footer and XenForo's expander lines are dropped, a `Last edited:` line is
+       moved to the post before it, and the first line may be the thread title.
+    2. Name the posts `#1`, `#2`, … and give them synthetic times (module docstring).
+    3. Find the chapters by their title lines, and each chapter's vote: the first
+       post from the chapter post on, before the next chapter, with prompts in it.
+    4. Put back the quotes (`_recover_quotes`), then write the document.
+
+    Raises PasteError when the text holds no post.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise PasteError("The paste is empty.")
+    title, posts = _split(text)
+    if not posts:
+        raise PasteError("The paste holds no posts (nothing but separators and page furniture).")
+    chapters = _find_chapters(posts)
+    quest_master = posts[chapters[0]["post"] - 1].label if chapters else posts[0].label
+    for post in posts:
+        post.author = post.label
+    for chapter in chapters:
+        posts[chapter["post"] - 1].author = quest_master
+        if chapter["vote"]:
+            posts[chapter["vote"]["post"] - 1].author = quest_master
+    _recover_quotes(posts, _prompt_lines(posts, chapters))
+    return {
+        "format": FORMAT,
+        "quest": {
+            "slug": slug or _slug(title, text),
+            "title": title or "Pasted thread",
+            "quest_master": quest_master,
+            "moderators": [],
+        },
+        "chapters": chapters,
+        "posts": [
+            {
+                "id": post.number,
+                "author": post.author,
+                "posted_at": _iso(_posted_at(post.number)),
+                "edited_at": _iso(_posted_at(post.number) + EDIT_DELAY) if post.edited else None,
+                "body": post.body,
+            }
+            for post in posts
+        ],
+    }
+
+
+# --- 1. Splitting ------------------------------------------------------------------
+
+
+def _split(text: str) -> tuple[str | None, list[_Post]]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    blocks: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if _SEPARATOR.match(line):
+            blocks.append([])
+        else:
+            blocks[-1].append(line.rstrip())
+    _drop_footer(blocks)
+    title = _title(blocks[0])
+    if title is not None:
+        del blocks[0][0]
+    posts: list[_Post] = []
+    for block in blocks:
+        lines = [line for line in block if not _EXPANDER.match(line)]
+        lines = _trim_blank(lines)
+        # "Last edited:" is the previous post's footer, copied above this post.
+        while lines and _LAST_EDITED.match(lines[0]):
+            if posts:
+                posts[-1].edited = True
+            lines = _trim_blank(lines[1:])
+        if lines:
+            posts.append(_Post(number=len(posts) + 1, lines=[_image(line) for line in lines]))
+    return title, posts
+
+
+def _drop_footer(blocks: list[list[str]]) -> None:
+    # Page navigation only ever ends the text; the same words inside it are prose.
+    while blocks:
+        last = blocks[-1]
+        while last and (not last[-1].strip() or _FOOTER.match(last[-1])):
+            last.pop()
+        if last or len(blocks) == 1:
+            return
+        blocks.pop()
+
+
+def _title(block: list[str]) -> str | None:
+    # A title is a short line standing alone above the first post: followed by a
+    # blank line and more text, not ending like a sentence, not a chapter heading.
+    del block[: next((i for i, line in enumerate(block) if line.strip()), len(block))]
+    if len(block) < 3 or block[1].strip() or not any(line.strip() for line in block[2:]):
+        return None
+    candidate = block[0].strip()
+    if (
+        len(candidate) > MAX_TITLE_CHARS
+        or candidate[-1] in ".!?:;,"
+        or _chapter_number(candidate) is not None
+        or _UNNUMBERED_CHAPTER.match(candidate)
+        or _NUMBERED.match(candidate)
+    ):
+        return None
+    return candidate
+
+
+def _trim_blank(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _image(line: str) -> str:
+    # An image's file name is what a browser copies for it: mark it as the image
+    # it was, so that no reader takes "1-b.jpg" for anybody's words.
+    match = _IMAGE.match(line)
+    return f"[IMG]{match.group(1)}[/IMG]" if match else line
+
+
+# --- 3. Chapters and votes ---------------------------------------------------------
+
+
+def _find_chapters(posts: list[_Post]) -> list[dict]:
+    """Chapter posts by their first line, each with its vote (or None).
+
+    A title that says its number gives it; an unnumbered one follows the chapter
+    before it. A title repeating an earlier chapter's number ("Chapter Five … Part
+    II") continues that chapter, and a first line equal to an earlier chapter's
+    title is a player quoting it: neither starts a chapter.
+    """
+    found: list[tuple[int, str, int]] = []  # (post index, title, number)
+    titles: set[str] = set()
+    for i, post in enumerate(posts):
+        first = post.lines[0].strip()
+        if len(first) > MAX_TITLE_CHARS * 2 or _norm(first) in titles:
+            continue
+        number = _chapter_number(first)
+        if number is None and _UNNUMBERED_CHAPTER.match(first):
+            number = found[-1][2] + 1 if found else 1
+        if number is None or any(n == number for _, _, n in found):
+            continue
+        titles.add(_norm(first))
+        found.append((i, first, number))
+    chapters = []
+    for k, (i, title, number) in enumerate(found):
+        end = found[k + 1][0] if k + 1 < len(found) else len(posts)
+        chapters.append(
+            {
+                "number": number,
+                "title": title,
+                "post": posts[i].number,
+                "vote": _vote(posts, i, end),
+            }
+        )
+    return chapters
+
+
+def _chapter_number(line: str) -> int | None:
+    match = _CHAPTER.match(line.strip())
+    return _number(match.group("number")) if match else None
+
+
+def _number(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    if _ROMAN.match(word):
+        return _roman(word)
+    parts = word.lower().replace("-", " ").split()
+    if len(parts) == 1 and parts[0] in _NUMBER_WORDS:
+        return _NUMBER_WORDS[parts[0]]
+    if len(parts) == 2 and parts[0] in _TENS and parts[1] in _UNITS[1:10]:
+        return _TENS[parts[0]] + _UNITS.index(parts[1])
+    return None
+
+
+def _roman(word: str) -> int:
+    total = 0
+    for i, char in enumerate(word):
+        value = _ROMAN_VALUES[char]
+        following = _ROMAN_VALUES[word[i + 1]] if i + 1 < len(word) else 0
+        total += -value if value < following else value
+    return total
+
+
+def _vote(posts: list[_Post], start: int, end: int) -> dict | None:
+    for post in posts[start:end]:
+        if detect_prompts("\n".join(post.lines)).prompts:
+            # opens_at: the vote post's time; closes_at: unknown, so still open.
+            return {
+                "post": post.number,
+                "opens_at": _iso(_posted_at(post.number)),
+                "closes_at": None,
+            }
+    return None
+
+
+def _prompt_lines(posts: list[_Post], chapters: list[dict]) -> set[str]:
+    lines: set[str] = set()
+    for chapter in chapters:
+        if chapter["vote"]:
+            vote_post = posts[chapter["vote"]["post"] - 1]
+            lines.update(_norm(line) for line in vote_post.lines if _NUMBERED.match(line.strip()))
+    return lines
+
+
+# --- 4. Quotes ---------------------------------------------------------------------
+
+
+def _recover_quotes(posts: list[_Post], prompt_lines: set[str]) -> None:
+    """Wrap the text each post copied from an earlier post in a [QUOTE].
+
+    1. Every line of every post is indexed, as it stands (white space collapsed),
+       without its list marker ("3. "), and sentence by sentence, under the
+       earliest posts it appears in.
+    2. A line of a later post matches an earlier post when the line is one of its
+       lines, one of its lines without the marker, or made of its sentences
+       (a quote of part of a paragraph).
+    3. Consecutive lines (blank lines between them included) that all match one
+       and the same earlier post form a run; a run ends where no earlier post
+       holds all of it.
+    4. A run is a quote only when it is meaningful: at least MIN_QUOTE_CHARS
+       non-space characters and one line of that length, or a prompt line of a
+       vote post. Short common lines ("Agreed", "1-B") stay the poster's own.
+    5. A run names the earliest post holding all of it: the post that wrote it,
+       since every later copy came after. So a prompt block copied by many
+       players names the prompt post, and a copied ballot the ballot's author.
+    """
+    index: dict[str, list[int]] = {}
+    for i, post in enumerate(posts):
+        post.body = _quoted_body(post, index, posts, prompt_lines)
+        for line in post.lines:
+            for key in _line_keys(line):
+                sources = index.setdefault(key, [])
+                if len(sources) < MAX_SOURCES and (not sources or sources[-1] != i):
+                    sources.append(i)
+
+
+def _line_keys(line: str) -> set[str]:
+    norm = _norm(line)
+    if not norm:
+        return set()
+    keys = {"L" + norm, "L" + _MARKER.sub("", norm)}
+    keys.update("S" + s for s in _sentences(norm))
+    return keys
+
+
+def _sentences(norm: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(norm) if s]
+
+
+def _sources(line: str, index: dict[str, list[int]]) -> set[int]:
+    norm = _norm(line)
+    found = set(index.get("L" + norm, ()))
+    sentences = _sentences(norm)
+    if sentences:
+        common = set(index.get("S" + sentences[0], ()))
+        for sentence in sentences[1:]:
+            if not common:
+                break
+            common &= set(index.get("S" + sentence, ()))
+        found |= common
+    return found
+
+
+def _quoted_body(
+    post: _Post,
+    index: dict[str, list[int]],
+    posts: list[_Post],
+    prompt_lines: set[str],
+) -> str:
+    lines = post.lines
+    sources = [_sources(line, index) if line.strip() else set() for line in lines]
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not sources[i]:
+            out.append(lines[i])
+            i += 1
+            continue
+        common, end, j = set(sources[i]), i + 1, i + 1
+        while j < len(lines):
+            if not lines[j].strip():
+                j += 1
+                continue
+            if not common & sources[j]:
+                break
+            common &= sources[j]
+            end = j = j + 1
+        run = lines[i:end]
+        if _meaningful(run, prompt_lines):
+            source = posts[min(common)]
+            out.append(f'[QUOTE="{source.author}, post: {source.number}"]')
+            out.extend(run)
+            out.append("[/QUOTE]")
+        else:
+            out.extend(run)
+        i = end
+    return "\n".join(out)
+
+
+def _meaningful(run: Iterable[str], prompt_lines: set[str]) -> bool:
+    lengths = [len("".join(line.split())) for line in run]
+    if any(_norm(line) in prompt_lines for line in run):
+        return True
+    return sum(lengths) >= MIN_QUOTE_CHARS and max(lengths) >= MIN_QUOTE_CHARS
+
+
+def _norm(line: str) -> str:
+    # XenForo copies leave a stray backslash at some line ends; it is not a word.
+    return " ".join(line.split()).rstrip("\\").rstrip()
+
+
+# --- Small helpers -----------------------------------------------------------------
+
+
+def _posted_at(number: int) -> datetime:
+    return EPOCH + number * POST_GAP
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _slug(title: str | None, text: str) -> str:
+    if title:
+        ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-")
+        if slug:
+            return slug
+    # No title: a slug from the words, so the same paste imports into the same quest.
+    return "paste-" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
