@@ -15,6 +15,8 @@ from .types import Answer, Flag, PostIn, PostKind, PromptKind, PromptSpec, Readi
 MAX_BODY = 100_000
 MAX_CHAIN = 8  # endorsements of endorsements followed at most this deep
 _LINE = re.compile(r"[^\n]*")
+_DIGIT = re.compile(r"\d")
+_NOTHING = grammar.LineRead((), "")
 _NUMBER_PREFIX = re.compile(r"[ \t]*(?:\d{1,2}[ \t]*[-.):\u2013\u2014]?[ \t]*)?")
 _AUTHOR = attrgetter("author")
 _ID = attrgetter("id")
@@ -385,12 +387,25 @@ class _Prompts:
             r"[\W_]*".join(re.escape(c) for c in pb[:12]) for _, pb in self.bares if len(pb) >= 12
         ]
         self.head = re.compile(r"(?i)[\W_]*(?:" + "|".join(heads) + ")") if heads else None
-        # grammar.read_line(line, vote) of short lines, which depends on nothing else.
-        self.line_reads: dict[str, grammar.LineRead] = {}
+        # The same prefixes anywhere in lower-cased ASCII text, each alternative led by
+        # a literal so the engine skips ahead: a quote holding a prompt contains one.
+        heads = [
+            "[^a-z0-9]*".join(re.escape(c) for c in pb[:12])
+            for _, pb in self.bares
+            if len(pb) >= 12
+        ]
+        self.head_anywhere = re.compile("|".join(heads)) if heads else None
+        self.heads_cover_all = all(len(pb) >= 12 for _, pb in self.bares if pb)
+        self.restated_max = 2 * self.longest + 20  # longer lines are prose, not a prompt
+        # (grammar.read_line, UNKNOWN_SHAPE matches) of short lines: nothing else decides them.
+        self.line_reads: dict[str, tuple[grammar.LineRead, bool]] = {}
+
+    def has_head(self, lower_ascii: str) -> bool:
+        return self.head_anywhere is not None and self.head_anywhere.search(lower_ascii) is not None
 
 
 def _restated_prompt(line: str, prompts: _Prompts) -> PromptSpec | None:
-    if len(line) > 2 * prompts.longest + 20 or prompts.head is None:
+    if len(line) > prompts.restated_max or prompts.head is None:
         return None  # far longer than any prompt: prose, and not worth normalising
     start = grammar.strip_markers(line)
     rest = line[_NUMBER_PREFIX.match(line, start).end() :]
@@ -408,7 +423,12 @@ def _restated_prompt(line: str, prompts: _Prompts) -> PromptSpec | None:
 
 
 def _quoted_prompts(quote: Quote, prompts: _Prompts) -> list[PromptSpec]:
-    qb = bare(quote.text)
+    text = quote.text
+    # pb[:60] in bare(text) needs pb[:12] there: for ASCII text, these letters in
+    # order with only non-alphanumerics between. Most quotes hold no prompt.
+    if prompts.heads_cover_all and text.isascii() and not prompts.has_head(text.lower()):
+        return []
+    qb = bare(text)
     return [p for p, pb in prompts.bares if pb and pb[:60] in qb]
 
 
@@ -460,11 +480,10 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
             draft.prose_paragraphs.append((paragraph[0], paragraph[1], paragraph[2]))
         paragraph = None
 
-    for m in _LINE.finditer(text):
-        s, e = m.span()
-        if s == e and s > 0 and text[s - 1 : s] != "\n":
-            continue  # finditer's empty match after a line
-        line = m.group(0)
+    e = -1
+    for line in text.split("\n"):
+        s = e + 1
+        e = s + len(line)
         stripped = line.strip()
         if stripped == QUOTE_MARK:
             close_writein()
@@ -485,7 +504,9 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
             if writein is not None and writein[3]:
                 close_writein()
             continue
-        prompt = _restated_prompt(line, prompts) if len(stripped) > 14 else None
+        prompt = None
+        if len(stripped) > 14 and len(line) <= prompts.restated_max:
+            prompt = _restated_prompt(line, prompts)
         if prompt is not None:
             close_writein()
             close_context()
@@ -496,13 +517,18 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
             if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
                 writein = [prompt.number, e, e, 0]
             continue
-        read = line_reads.get(line)
-        if read is None:
-            read = grammar.read_line(line, vote)
+        known = line_reads.get(line)
+        if known is None:
+            if _DIGIT.search(line) is None:
+                # Every answer, bare number and unknown shape starts with a digit.
+                known = (_NOTHING, False)
+            else:
+                known = (grammar.read_line(line, vote), bool(grammar.UNKNOWN_SHAPE.match(line)))
             if len(line) <= 64:  # short ballot lines ("1-B", "[X] 2. A") recur across posts
                 if len(line_reads) >= 4096:
                     line_reads.clear()
-                line_reads[line] = read
+                line_reads[line] = known
+        read, unknown_shape = known
         if read.hits:
             close_writein()
             close_context()
@@ -543,7 +569,7 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
                 draft.numbered = True
                 ctx = None
                 continue
-        if grammar.UNKNOWN_SHAPE.match(line):
+        if unknown_shape:
             close_paragraph()
             draft.unknown.append((s, e))
             continue
@@ -755,8 +781,7 @@ def _settle(
                 suggestion = Answer(prompt_no, letters=first.suggestion, spans=spans)
             flags.append(Flag(prompt_no, first.problem, suggestion=suggestion, spans=spans))
             continue
-        distinct = {(f.letters, bare(f.text or "")) for f in items}
-        if len(distinct) > 1:
+        if len(items) > 1 and len({(f.letters, bare(f.text or "")) for f in items}) > 1:
             shown = " and ".join(f"'{doc.text[f.start : f.end].strip()[:40]}'" for f in items[:3])
             flags.append(
                 Flag(prompt_no, f"two different answers to prompt {number} in one post: {shown}",
