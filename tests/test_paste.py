@@ -165,12 +165,13 @@ def test_it_finds_the_vote_post_and_makes_it_the_quest_masters():
     doc = parse_paste(_paste("Before", "Chapter 2: Dam\n\nStory.", PROMPTS, BALLOT, "Chapter 3"))
 
     chapter_2, chapter_3 = doc["chapters"]
-    assert chapter_2 == {
-        "number": 2,
-        "title": "Chapter 2: Dam",
-        "post": 2,
-        "vote": {"post": 3, "opens_at": "2000-01-01T00:03:00Z", "closes_at": None},
-    }
+    vote = chapter_2.pop("vote")
+    assert chapter_2 == {"number": 2, "title": "Chapter 2: Dam", "post": 2}
+    assert (vote["post"], vote["opens_at"], vote["closes_at"]) == (3, "2000-01-01T00:03:00Z", None)
+    assert [(p["number"], p["kind"], len(p["options"])) for p in vote["prompts"]] == [
+        (1, "single", 2),
+        (2, "write_in", 0),
+    ]
     assert chapter_3["vote"] is None
     assert doc["quest"]["quest_master"] == "#2"
     assert [p["author"] for p in doc["posts"]] == ["#1", "#2", "#2", "#4", "#2"]
@@ -180,6 +181,27 @@ def test_it_finds_prompts_at_the_end_of_the_chapter_post_itself():
     doc = parse_paste(_paste("Chapter 2: Dam\n\nStory.\n\n" + PROMPTS, BALLOT))
 
     assert doc["chapters"][0]["vote"]["post"] == 1
+
+
+def test_it_does_not_take_a_numbered_list_in_the_story_for_the_vote():
+    story = (
+        "Chapter 2: Dam\n\nThe plan had steps:\n1. Dig the channel\n2. Pour the wall\n\n"
+        "It failed.\n\nThe river rose.\n\nWinter came.\n\nThe valley waited."
+    )
+
+    doc = parse_paste(_paste(story, PROMPTS))
+
+    assert doc["chapters"][0]["vote"]["post"] == 2
+
+
+def test_it_finds_the_vote_at_the_end_of_a_chapter_longer_than_detection_reads():
+    story = "Chapter 2: Dam\n\n" + "A long day on the river bank.\n\n" * 3000
+
+    doc = parse_paste(_paste(story + PROMPTS, BALLOT))
+
+    vote = doc["chapters"][0]["vote"]
+    assert vote["post"] == 1
+    assert [p["number"] for p in vote["prompts"]] == [1, 2]
 
 
 def test_it_makes_the_first_poster_the_quest_master_when_there_is_no_chapter():
@@ -219,6 +241,23 @@ QUOTES = [
         id="a sentence copied out of a line",
     ),
     pytest.param("Agreed\n1-A", "Agreed\n1-A", id="short lines are the poster's own"),
+    pytest.param(
+        "1. Should we build the dam on the river?\nB) No, leave the river be",
+        f"{_q('#1', 2, '1. Should we build the dam on the river?')}\nB) No, leave the river be",
+        id="a copied option under a copied prompt is the answer",
+    ),
+    pytest.param(
+        "1. Should we build the dam on the river?\nA) Yes, build it\n\n2. Please write",
+        f"{_q('#1', 2, '1. Should we build the dam on the river?')}\nA) Yes, build it\n\n"
+        "2. Please write",
+        id="a copied first option is the answer when the prompt has more",
+    ),
+    pytest.param(
+        "B) No, leave the river be\n2. Please write down what the engineers should study first.",
+        "B) No, leave the river be\n"
+        + _q("#1", 2, "2. Please write down what the engineers should study first."),
+        id="an option line does not start a quote",
+    ),
 ]
 
 

@@ -23,11 +23,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from chapters.detect import detect_prompts
+from chapters.detect import MAX_CHARS, detect_prompts
 
 __all__ = ["PasteError", "parse_paste"]
 
@@ -42,6 +41,9 @@ MIN_QUOTE_CHARS = 20
 # cap keeps a line quoted by thousands of posts from making the index quadratic.
 MAX_SOURCES = 64
 MAX_TITLE_CHARS = 150
+# A chapter post's vote block is its last lines: a prompt or option line must be
+# among the last few, or a note under them ("Voting closes Friday.").
+VOTE_BLOCK_TAIL = 4
 
 # A line holding only a no-break space (XenForo's post separator), maybe padded.
 _SEPARATOR = re.compile(r"^[ \t]*\u00a0[ \t\u00a0]*$")
@@ -58,9 +60,11 @@ _IMAGE = re.compile(r"^\s*(\S+\.(?:jpe?g|png|gif|webp|bmp|svg|avif))\s*$", re.IG
 # "1. Decide …", "2) …", "3 - …": a numbered line; a run holding one from a vote
 # post is a copied prompt however short it is.
 _NUMBERED = re.compile(r"^\d{1,3}\s*[.):\-–]\s*(?!\d)\S")
-# A numbered or lettered list marker, dropped so "Please write down …" copied
-# without its "3." still matches the prompt "3. Please write down …".
-_MARKER = re.compile(r"^(?:\d{1,3}|[A-Za-z])\s*[.):\-–]\s+")
+# A prompt's number, dropped so that "Please write down …" copied without its
+# "3." still matches the prompt "3. Please write down …".
+_PROMPT_NUMBER = re.compile(r"^\d{1,3}\s*[.):\-–]\s+")
+# "B) Punish them …", "[X] A. Yes": a lettered option line, as chapters.detect reads one.
+_OPTION_LINE = re.compile(r"^(?:\[\s?[xX✓]?\s?\]\s*)?[A-Za-z]\s*(?:\)|[.:\-–](?:\s|$))")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 # "Chapter Two: …", "Part III", "Chapter 5 - …": a keyword, a number, then the end
@@ -292,14 +296,41 @@ def _roman(word: str) -> int:
 
 def _vote(posts: list[_Post], start: int, end: int) -> dict | None:
     for post in posts[start:end]:
-        if detect_prompts("\n".join(post.lines)).prompts:
+        prompts = _prompts(post.lines, in_chapter_post=post is posts[start])
+        if prompts:
             # opens_at: the vote post's time; closes_at: unknown, so still open.
             return {
                 "post": post.number,
                 "opens_at": _iso(_posted_at(post.number)),
                 "closes_at": None,
+                "prompts": prompts,
             }
     return None
+
+
+def _prompts(lines: list[str], *, in_chapter_post: bool) -> list[dict]:
+    text = "\n".join(lines)
+    if len(text) > MAX_CHARS:
+        # A long chapter ends with its vote block; detection reads at most MAX_CHARS.
+        text = text[-MAX_CHARS:].split("\n", 1)[-1]
+    found = detect_prompts(text).prompts
+    if in_chapter_post and found:
+        # In the chapter's own post the prompts must end it: a numbered list in
+        # the middle of the story is not a vote.
+        tail = [line for line in lines if line.strip()][-VOTE_BLOCK_TAIL:]
+        if not any(
+            _NUMBERED.match(line.strip()) or _OPTION_LINE.match(_norm(line)) for line in tail
+        ):
+            return []
+    return [
+        {
+            "number": p.number,
+            "kind": p.kind,
+            "text": p.text,
+            "options": [{"letter": o.letter, "text": o.text} for o in p.options],
+        }
+        for p in found
+    ]
 
 
 def _prompt_lines(posts: list[_Post], chapters: list[dict]) -> set[str]:
@@ -314,40 +345,61 @@ def _prompt_lines(posts: list[_Post], chapters: list[dict]) -> set[str]:
 # --- 4. Quotes ---------------------------------------------------------------------
 
 
+@dataclass
+class _Run:
+    start: int  # first line of the run in the post
+    end: int  # one past its last non-blank line
+    source: int  # index of the post it was copied from
+    source_end: int  # the source line the run's last line was copied from
+
+
 def _recover_quotes(posts: list[_Post], prompt_lines: set[str]) -> None:
     """Wrap the text each post copied from an earlier post in a [QUOTE].
 
-    1. Every line of every post is indexed, as it stands (white space collapsed),
-       without its list marker ("3. "), and sentence by sentence, under the
-       earliest posts it appears in.
-    2. A line of a later post matches an earlier post when the line is one of its
-       lines, one of its lines without the marker, or made of its sentences
-       (a quote of part of a paragraph).
-    3. Consecutive lines (blank lines between them included) that all match one
-       and the same earlier post form a run; a run ends where no earlier post
-       holds all of it.
-    4. A run is a quote only when it is meaningful: at least MIN_QUOTE_CHARS
-       non-space characters and one line of that length, or a prompt line of a
-       vote post. Short common lines ("Agreed", "1-B") stay the poster's own.
-    5. A run names the earliest post holding all of it: the post that wrote it,
-       since every later copy came after. So a prompt block copied by many
-       players names the prompt post, and a copied ballot the ballot's author.
+    1. Every line of every post is indexed under its text (white space collapsed),
+       a numbered line also without its number ("3. "), and each sentence on its
+       own, with where it stands: (post, line), earliest posts first.
+    2. A line of a later post matches a line of an earlier post when it is that
+       line, that line without its number, or sentences of it (a quote of part of
+       a paragraph).
+    3. Consecutive lines (blank lines skipped on both sides) that match
+       consecutive lines of one and the same earlier post form a run.
+    4. Lettered option lines at the start of a run, or at its end when the
+       source goes on with more options, are the poster's answer, not a quote:
+       "B) Punish them …" under a copied prompt is how players vote.
+    5. A run is a quote only when it is meaningful: at least MIN_QUOTE_CHARS
+       non-space characters on one line, or a prompt line of a vote post. Short
+       common lines ("Agreed", "1-B") stay the poster's own.
+    6. A run names the earliest post holding all of it: the post that wrote it,
+       since every copy came after. A prompt block copied by many players names
+       the prompt post, and a copied ballot the ballot's author.
     """
-    index: dict[str, list[int]] = {}
+    index: dict[str, list[tuple[int, int]]] = {}
+    following: list[list[int]] = []  # per post: each line's next non-blank line
     for i, post in enumerate(posts):
-        post.body = _quoted_body(post, index, posts, prompt_lines)
-        for line in post.lines:
+        post.body = _quoted_body(post.lines, index, following, posts, prompt_lines)
+        following.append(_next_lines(post.lines))
+        for n, line in enumerate(post.lines):
             for key in _line_keys(line):
-                sources = index.setdefault(key, [])
-                if len(sources) < MAX_SOURCES and (not sources or sources[-1] != i):
-                    sources.append(i)
+                places = index.setdefault(key, [])
+                if len(places) < MAX_SOURCES:
+                    places.append((i, n))
+
+
+def _next_lines(lines: list[str]) -> list[int]:
+    following, after = [-1] * len(lines), -1
+    for n in range(len(lines) - 1, -1, -1):
+        following[n] = after
+        if lines[n].strip():
+            after = n
+    return following
 
 
 def _line_keys(line: str) -> set[str]:
     norm = _norm(line)
     if not norm:
         return set()
-    keys = {"L" + norm, "L" + _MARKER.sub("", norm)}
+    keys = {"L" + norm, "L" + _PROMPT_NUMBER.sub("", norm)}
     keys.update("S" + s for s in _sentences(norm))
     return keys
 
@@ -356,61 +408,84 @@ def _sentences(norm: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(norm) if s]
 
 
-def _sources(line: str, index: dict[str, list[int]]) -> set[int]:
+def _matches(line: str, index: dict[str, list[tuple[int, int]]]) -> set[tuple[int, int]]:
     norm = _norm(line)
+    if not norm:
+        return set()
     found = set(index.get("L" + norm, ()))
     sentences = _sentences(norm)
-    if sentences:
-        common = set(index.get("S" + sentences[0], ()))
-        for sentence in sentences[1:]:
-            if not common:
-                break
-            common &= set(index.get("S" + sentence, ()))
-        found |= common
-    return found
+    common = set(index.get("S" + sentences[0], ()))
+    for sentence in sentences[1:]:
+        if not common:
+            break
+        common &= set(index.get("S" + sentence, ()))
+    return found | common
 
 
 def _quoted_body(
-    post: _Post,
-    index: dict[str, list[int]],
+    lines: list[str],
+    index: dict[str, list[tuple[int, int]]],
+    following: list[list[int]],
     posts: list[_Post],
     prompt_lines: set[str],
 ) -> str:
-    lines = post.lines
-    sources = [_sources(line, index) if line.strip() else set() for line in lines]
+    matches = [_matches(line, index) for line in lines]
     out: list[str] = []
     i = 0
     while i < len(lines):
-        if not sources[i]:
+        if not matches[i]:
             out.append(lines[i])
             i += 1
             continue
-        common, end, j = set(sources[i]), i + 1, i + 1
-        while j < len(lines):
-            if not lines[j].strip():
-                j += 1
-                continue
-            if not common & sources[j]:
-                break
-            common &= sources[j]
-            end = j = j + 1
-        run = lines[i:end]
-        if _meaningful(run, prompt_lines):
-            source = posts[min(common)]
-            out.append(f'[QUOTE="{source.author}, post: {source.number}"]')
-            out.extend(run)
-            out.append("[/QUOTE]")
-        else:
-            out.extend(run)
-        i = end
+        whole = _run(lines, matches, following, i)
+        run = _trimmed(whole, lines, posts, following)
+        if run is None or not _meaningful(lines[run.start : run.end], prompt_lines):
+            # No part of a run is meaningful when the whole is not: skip all of it.
+            out.extend(lines[i : whole.end])
+            i = whole.end
+            continue
+        out.extend(lines[i : run.start])
+        source = posts[run.source]
+        out.append(f'[QUOTE="{source.author}, post: {source.number}"]')
+        out.extend(lines[run.start : run.end])
+        out.append("[/QUOTE]")
+        i = run.end
     return "\n".join(out)
 
 
-def _meaningful(run: Iterable[str], prompt_lines: set[str]) -> bool:
-    lengths = [len("".join(line.split())) for line in run]
+def _run(lines: list[str], matches: list[set], following: list[list[int]], start: int) -> _Run:
+    aligned, end, j = matches[start], start + 1, start + 1
+    while j < len(lines):
+        if not lines[j].strip():
+            j += 1
+            continue
+        moved = {(q, following[q][n]) for q, n in aligned} & matches[j]
+        if not moved:
+            break
+        aligned, end, j = moved, j + 1, j + 1
+    source, source_end = min(aligned)
+    return _Run(start=start, end=end, source=source, source_end=source_end)
+
+
+def _trimmed(run: _Run, lines: list[str], posts: list[_Post], following: list[list[int]]):
+    start, end = run.start, run.end
+    while start < end and _answer_or_blank(lines[start]):
+        start += 1
+    after = following[run.source][run.source_end]
+    if after >= 0 and _OPTION_LINE.match(_norm(posts[run.source].lines[after])):
+        while end > start and _answer_or_blank(lines[end - 1]):
+            end -= 1
+    return _Run(start, end, run.source, run.source_end) if start < end else None
+
+
+def _answer_or_blank(line: str) -> bool:
+    return not line.strip() or bool(_OPTION_LINE.match(_norm(line)))
+
+
+def _meaningful(run: list[str], prompt_lines: set[str]) -> bool:
     if any(_norm(line) in prompt_lines for line in run):
         return True
-    return sum(lengths) >= MIN_QUOTE_CHARS and max(lengths) >= MIN_QUOTE_CHARS
+    return max(len("".join(line.split())) for line in run) >= MIN_QUOTE_CHARS
 
 
 def _norm(line: str) -> str:
