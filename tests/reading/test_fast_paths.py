@@ -1,0 +1,139 @@
+"""The reader's shortcuts give exactly what the plain formulation gives.
+
+The speed work (issue 4, "Safety and speed") replaced some patterns with
+equivalent faster ones and put cheap pre-checks in front of others. Each test
+here states the plain version and checks the fast one against it on generated
+text built from the words the patterns look for.
+"""
+
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from votes.reading import prose, read_post, read_thread, social, text
+from votes.reading.bbcode import Quote
+from votes.reading.reader import _Prompts, _quoted_prompts, _restated_prompt
+
+from .helpers import VOTE, post
+
+# The patterns as first written (before the speed work).
+PLAIN_CLAUSE_SPLIT = re.compile(
+    r"[.;!?\n]|,[ \t]+(?:but|and|also)\b|\b(?:also|but|because|and[ \t]+yes)\b"
+)
+PLAIN_CUE = re.compile(
+    r"(?i)\b(?:we|i)[ \t]+(?:should|must|need[ \t]+to|ought|'d|would|think|say|vote|want)\b"
+    r"|\b(?:let'?s|yes|yeah|no|nope)\b"
+)
+TOKENS = [
+    "we", "We", "WE", "i", "I", "should", "must", "need", "to", "ought", "'d", "would",
+    "think", "say", "vote", "Vote", "want", "let's", "lets", "yes", "Yes", "yeah", "no",
+    "nope", "No", "also", "but", "because", "and", "a", "b", "ab", "new", "revised",
+    "ignore", "my", "last", "scratch", "replace", "ballot", "Décide", "ﬁ", "ß", "K",
+    "Kelvin", "é", "1", "2-B", "the", "fate", "of", "agents", "Show", "leniency",
+    "new vote", "Revised\tvote", "ignore my last", "Scratch my previous", "replacing my ballot",
+    "\u017fcratch my la\u017ft", "we should", "I would vote", "and yes",
+]  # fmt: skip
+SEPARATORS = [" ", "  ", "\t", ", ", ". ", "; ", "!", "?", "\n", "'", "_", "-", "", "(", ")"]
+
+fragments = st.lists(
+    st.tuples(st.sampled_from(TOKENS), st.sampled_from(SEPARATORS)), max_size=30
+).map(lambda pairs: "".join(t + s for t, s in pairs))
+any_text = st.one_of(fragments, st.text(max_size=80))
+
+
+def plain_bare(value: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", value.casefold()))
+
+
+def plain_words(value: str) -> list[str]:
+    return re.findall(r"[^\W_]+", value.casefold())
+
+
+@settings(max_examples=400)
+@given(any_text)
+def test_the_clause_split_matches_the_plain_pattern(value):
+    fast = [m.span() for m in prose._CLAUSE_SPLIT.finditer(value)]
+    assert fast == [m.span() for m in PLAIN_CLAUSE_SPLIT.finditer(value)]
+
+
+@settings(max_examples=400)
+@given(any_text)
+def test_the_cue_check_matches_the_plain_pattern(value):
+    assert prose._has_cue(value) == (PLAIN_CUE.search(value) is not None)
+
+
+@settings(max_examples=400)
+@given(any_text)
+def test_bare_and_words_match_the_unicode_forms(value):
+    assert text.bare(value) == plain_bare(value)
+    assert text.words(value) == plain_words(value)
+
+
+@settings(max_examples=300)
+@given(any_text)
+def test_the_replacement_check_matches_the_plain_pattern(value):
+    assert social.says_replacement(value) == (social._REPLACE.search(value) is not None)
+
+
+def plain_restated(line: str, prompts: _Prompts):
+    """_restated_prompt without the prefix pre-check."""
+    if len(line) > prompts.restated_max:
+        return None
+    from votes.reading import grammar
+    from votes.reading.reader import _NUMBER_PREFIX
+
+    start = grammar.strip_markers(line)
+    b = text.bare(line[_NUMBER_PREFIX.match(line, start).end() :])
+    if len(b) < 12:
+        return None
+    for prompt, pb in prompts.bares:
+        if b == pb or (len(b) >= 24 and pb.startswith(b)):
+            return prompt
+        if len(pb) >= 24 and b.startswith(pb) and len(b) - len(pb) <= 3:
+            return prompt
+    return None
+
+
+prompt_lines = st.tuples(
+    st.sampled_from(["", "1. ", "[X] 2) ", "- ", "3 - ", "  "]),
+    st.sampled_from([p.text for p in VOTE.prompts]),
+    st.integers(0, 60),
+    st.sampled_from(["", ".", "...", " ?", "\u00e9", "X"]),
+    st.booleans(),
+).map(
+    lambda t: (
+        t[0]
+        + (t[1].upper() if t[4] else t[1].replace(" ", "  ,"))[: max(12, len(t[1]) - t[2])]
+        + t[3]
+    )
+)
+
+
+@settings(max_examples=400)
+@given(st.one_of(prompt_lines, any_text))
+def test_the_restated_prompt_check_matches_the_plain_one(line):
+    prompts = _Prompts.of(VOTE)
+    assert _restated_prompt(line, prompts) == plain_restated(line, prompts)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(prompt_lines, fragments), max_size=4).map("\n".join))
+def test_the_quoted_prompt_check_matches_the_plain_one(quoted):
+    prompts = _Prompts.of(VOTE)
+    qb = text.bare(quoted)
+    plain = [p for p, pb in prompts.bares if pb and pb[:60] in qb]
+    assert _quoted_prompts(Quote(None, None, quoted, 0, 0), prompts) == plain
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(fragments, prompt_lines), min_size=1, max_size=6))
+def test_read_post_with_a_long_window_matches_read_thread(bodies):
+    """The worker path builds its indexes lazily; it must read as the whole thread does."""
+    posts = [post(body, author=f"p{i % 3}", id=2000 + i) for i, body in enumerate(bodies)]
+    posts.append(post(f'[QUOTE="p1, post: {2001}"]x[/QUOTE]\n+1', author="p4", id=3000))
+    posts.append(post("[X] p0", author="p5", id=3001))
+    whole = read_thread(VOTE, posts)
+    for i, p in enumerate(posts):
+        assert read_post(p, VOTE, posts[:i]) == whole[i]
