@@ -1,0 +1,1 @@
+"""The votes app's pages, one module per area: the tally, the ballot form, the audit."""
