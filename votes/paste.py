@@ -15,7 +15,11 @@ authors, times and quote boundaries are gone. What this module puts back, and ho
   epoch, so order is kept and a second import gives the same times; an edited post
   (`Last edited:`) gets `edited_at` = `posted_at` + 30 s, before the next post.
 - Quotes: text a post copied word for word from an earlier post is wrapped in
-  `[QUOTE="author, post: N"]…[/QUOTE]` again (see `_recover_quotes`).
+  `[QUOTE="author, post: N"]…[/QUOTE]` again (see `_recover_quotes`), naming post
+  N's author as imported: a quote of the prompt post #4 of a chapter posted as #3
+  reads `[QUOTE="#3, post: 4"]`. The reader goes by the post number.
+- Page furniture goes: the footer (`Top`, page navigation), XenForo's
+  `Click to expand...` lines; an image's file name becomes `[IMG]name[/IMG]`.
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ EDIT_DELAY = timedelta(seconds=30)
 # A copied run shorter than this (non-space characters) is not a quote: "Agreed",
 # "1-B" or "+1" typed by two players are two players' own words.
 MIN_QUOTE_CHARS = 20
-# The earliest posts a line appeared in are enough to name a quote's source; the
-# cap keeps a line quoted by thousands of posts from making the index quadratic.
-MAX_SOURCES = 64
+# The earliest places a line appeared in are enough to name a quote's source; the
+# caps keep a line repeated thousands of times from making the reading quadratic.
+MAX_SOURCES = 16
+PLACES_PER_POST = 4
 MAX_TITLE_CHARS = 150
 # A chapter post's vote block is its last lines: a prompt or option line must be
 # among the last few, or a note under them ("Voting closes Friday.").
@@ -358,7 +363,9 @@ def _recover_quotes(posts: list[_Post], prompt_lines: set[str]) -> None:
 
     1. Every line of every post is indexed under its text (white space collapsed),
        a numbered line also without its number ("3. "), and each sentence on its
-       own, with where it stands: (post, line), earliest posts first.
+       own, with where it stands: (post, line), earliest posts first. Only the
+       first MAX_SOURCES places are kept, PLACES_PER_POST from any one post, so
+       a line repeated everywhere costs no more than a rare one.
     2. A line of a later post matches a line of an earlier post when it is that
        line, that line without its number, or sentences of it (a quote of part of
        a paragraph).
@@ -382,7 +389,8 @@ def _recover_quotes(posts: list[_Post], prompt_lines: set[str]) -> None:
         for n, line in enumerate(post.lines):
             for key in _line_keys(line):
                 places = index.setdefault(key, [])
-                if len(places) < MAX_SOURCES:
+                crowded = len(places) >= PLACES_PER_POST and places[-PLACES_PER_POST][0] == i
+                if len(places) < MAX_SOURCES and not crowded:
                     places.append((i, n))
 
 
@@ -408,11 +416,13 @@ def _sentences(norm: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(norm) if s]
 
 
-def _matches(line: str, index: dict[str, list[tuple[int, int]]]) -> set[tuple[int, int]]:
-    norm = _norm(line)
+def _matches(norm: str, index: dict[str, list[tuple[int, int]]]) -> set[tuple[int, int]]:
     if not norm:
         return set()
     found = set(index.get("L" + norm, ()))
+    if len(norm) < MIN_QUOTE_CHARS:
+        # Too short to anchor a quote of part of a line.
+        return found
     sentences = _sentences(norm)
     common = set(index.get("S" + sentences[0], ()))
     for sentence in sentences[1:]:
@@ -429,7 +439,13 @@ def _quoted_body(
     posts: list[_Post],
     prompt_lines: set[str],
 ) -> str:
-    matches = [_matches(line, index) for line in lines]
+    known: dict[str, set[tuple[int, int]]] = {}  # a post often repeats a line
+    matches = []
+    for line in lines:
+        norm = _norm(line)
+        if norm not in known:
+            known[norm] = _matches(norm, index)
+        matches.append(known[norm])
     out: list[str] = []
     i = 0
     while i < len(lines):
