@@ -69,19 +69,6 @@ def vote_for_post(post: Post) -> Vote | None:
     return vote
 
 
-def window_posts(vote: Vote) -> list[Post]:
-    """The posts of the vote's window, in thread order, with their authors."""
-    bounds = window_bounds(vote)
-    if bounds is None:
-        return []
-    return list(
-        Post.objects.filter(quest_id=vote.chapter.quest_id)
-        .between(after_seq=bounds[0], before_seq=bounds[1])
-        .select_related("author")
-        .order_by("seq")
-    )
-
-
 def window_index(vote: Vote) -> list[tuple[int, int, int]]:
     """(pk, ref, version) of the window's posts in thread order: enough to find stale readings."""
     bounds = window_bounds(vote)
