@@ -23,8 +23,13 @@ class Command(BaseCommand):
             default=None,
             help="json or text; by default a file starting with '{' is JSON, any other text.",
         )
+        parser.add_argument(
+            "--slug",
+            default=None,
+            help="for a text paste: the quest to import into (default: from the thread title)",
+        )
 
-    def handle(self, *args, file, format=None, **options):
+    def handle(self, *args, file, format=None, slug=None, **options):
         text = _read_text(file)
         format = format or _guess_format(text)
         if format == "json":
@@ -34,7 +39,7 @@ class Command(BaseCommand):
                 raise CommandError(f"cannot read {file}: {e}") from None
         else:
             try:
-                data = parse_paste(text)
+                data = parse_paste(text, slug=slug)
             except PasteError as e:
                 raise CommandError(f"cannot read {file}: {e}") from None
         try:
