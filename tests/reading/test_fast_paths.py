@@ -13,8 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from votes.reading import prose, read_post, read_thread, social, text
-from votes.reading.bbcode import Quote
-from votes.reading.reader import _Prompts, _quoted_prompts, _restated_prompt
+from votes.reading.bbcode import Quote, scan
+from votes.reading.reader import (
+    _may_restate,
+    _paragraphs_only,
+    _Prompts,
+    _quoted_prompts,
+    _read_lines,
+    _restated_prompt,
+    _walk_lines,
+)
 
 from .helpers import VOTE, post
 
@@ -137,3 +145,14 @@ def test_read_post_with_a_long_window_matches_read_thread(bodies):
     whole = read_thread(VOTE, posts)
     for i, p in enumerate(posts):
         assert read_post(p, VOTE, posts[:i]) == whole[i]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(fragments, st.sampled_from(["", " ", "\t"])), max_size=8).map("\n".join))
+def test_digit_free_prose_is_split_into_paragraphs_as_the_line_walk_does(body):
+    doc = scan(body)
+    prompts = _Prompts.of(VOTE)
+    walked = _walk_lines(doc, VOTE, prompts)
+    if not doc.quotes and not re.search(r"\d", doc.text) and not _may_restate(doc.text, prompts):
+        assert _paragraphs_only(doc) == walked
+    assert _read_lines(doc, VOTE, prompts) == walked

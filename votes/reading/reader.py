@@ -432,6 +432,34 @@ def _quoted_prompts(quote: Quote, prompts: _Prompts) -> list[PromptSpec]:
     return [p for p, pb in prompts.bares if pb and pb[:60] in qb]
 
 
+def _may_restate(text: str, prompts: _Prompts) -> bool:
+    """Whether some line of the text could restate a prompt (see _quoted_prompts)."""
+    return not (prompts.heads_cover_all and text.isascii() and not prompts.has_head(text.lower()))
+
+
+def _paragraphs_only(doc: Doc) -> _Draft:
+    """_read_lines for text with no quote, no digit and no prompt: only prose paragraphs.
+
+    With no digit no line is an answer, a bare number or an unknown shape, and with
+    no quote or restated prompt no context opens, so every non-blank line is prose.
+    """
+    draft = _Draft(doc)
+    start, end, e = -1, 0, -1
+    for line in doc.text.split("\n"):
+        s = e + 1
+        e = s + len(line)
+        if line.strip():
+            if start < 0:
+                start = s
+            end = e
+        elif start >= 0:
+            draft.prose_paragraphs.append((start, end, None))
+            start = -1
+    if start >= 0:
+        draft.prose_paragraphs.append((start, end, None))
+    return draft
+
+
 def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
     """Walk the own text line by line (rules 2-5): the state machine of the reader.
 
@@ -444,8 +472,16 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
     4. Lines left over are prose, grouped into paragraphs for the prose rules;
        ballot-like lines in unknown shapes are set aside for rule 11.
     """
-    draft = _Draft(doc)
     text = doc.text
+    if not doc.quotes and _DIGIT.search(text) is None and not _may_restate(text, prompts):
+        return _paragraphs_only(doc)
+    return _walk_lines(doc, vote, prompts)
+
+
+def _walk_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
+    """_read_lines for any text: the state machine itself."""
+    text = doc.text
+    draft = _Draft(doc)
     found = draft.found
     ctx: PromptSpec | None = None
     ctx_how = ""
@@ -517,7 +553,7 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
             if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
                 writein = [prompt.number, e, e, 0]
             continue
-        known = line_reads.get(line)
+        known = line_reads.get(line) if len(line) <= 64 else None
         if known is None:
             if _DIGIT.search(line) is None:
                 # Every answer, bare number and unknown shape starts with a digit.
