@@ -566,9 +566,13 @@ def _walk_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
                 line_reads[line] = known
         read, unknown_shape = known
         if read.hits:
-            close_writein()
-            close_context()
-            close_paragraph()
+            # Guarded: this is the common line of a ballot, and each close is a call.
+            if writein is not None:
+                close_writein()
+            if ctx is not None or pending:
+                close_context()
+            if paragraph is not None:
+                close_paragraph()
             for hit in read.hits:
                 if hit.text is not None:
                     writein = [hit.prompt, s + hit.text_at, e, 1]
