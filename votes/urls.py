@@ -1,6 +1,6 @@
 from django.urls import path
 
-from votes.views import tally
+from votes.views import audit, ballot, tally
 
 urlpatterns = [
     path("chapters/<int:number>/tally/", tally.chapter_tally, name="chapter-tally"),
@@ -15,4 +15,9 @@ urlpatterns = [
     ),
     path("chapters/<int:number>/outcome/", tally.vote_outcome, name="vote-outcome"),
     path("chapters/<int:number>/next/", tally.next_chapter, name="chapter-next"),
+    path("chapters/<int:number>/ballot/", ballot.chapter_ballot, name="ballot-submit"),
+    path("chapters/<int:number>/read/", ballot.reading_preview, name="reading-preview"),
+    path("chapters/<int:number>/audit/", audit.vote_audit, name="vote-audit"),
+    path("chapters/<int:number>/audit/decide/", audit.vote_decide, name="vote-decide"),
+    path("chapters/<int:number>/audit/verify/", audit.vote_verify, name="vote-verify"),
 ]

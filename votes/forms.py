@@ -1,0 +1,125 @@
+"""The players' ballot form: one field (or one rank per option) for each prompt of a vote."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from chapters.models import Prompt, Vote
+from votes.reading.types import Answer
+
+WRITE_IN_MAX_CHARS = 20_000
+NOTHING_CHOSEN = "Choose at least one answer."
+_ORDINALS = ["1st", "2nd", "3rd"]
+
+
+def _ordinal(n: int) -> str:
+    return _ORDINALS[n - 1] if n <= len(_ORDINALS) else f"{n}th"
+
+
+class BallotForm(forms.Form):
+    """Fields are named after the prompt: `p1` (single, multi, write-in), `p5_A` (a rank).
+
+    Built from a vote whose prompts and options are loaded; `answers()` gives
+    the reader's Answers for the prompts the player answered.
+    """
+
+    def __init__(self, *args, vote: Vote, initial_answers: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prompts = list(vote.prompts.all())
+        initial_answers = initial_answers or {}
+        for prompt in self.prompts:
+            self._add_fields(prompt, initial_answers.get(str(prompt.number)) or {})
+
+    def _add_fields(self, prompt: Prompt, initial: dict) -> None:
+        name, letters = f"p{prompt.number}", initial.get("letters") or []
+        choices = [(o.letter, o.text) for o in prompt.options.all()]
+        label = f"{prompt.number}. {prompt.text}"
+        match prompt.kind:
+            case Prompt.Kind.SINGLE:
+                self.fields[name] = forms.ChoiceField(
+                    label=label, choices=choices, required=False, widget=forms.RadioSelect
+                )
+                self.initial[name] = letters[0] if letters else None
+            case Prompt.Kind.MULTI:
+                self.fields[name] = forms.MultipleChoiceField(
+                    label=label,
+                    choices=choices,
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                )
+                self.initial[name] = letters
+            case Prompt.Kind.RANKED:
+                ranks = [("", "—")] + [(str(n), _ordinal(n)) for n in range(1, len(choices) + 1)]
+                for letter, text in choices:
+                    field = f"{name}_{letter}"
+                    self.fields[field] = forms.TypedChoiceField(
+                        label=f"{letter}) {text}",
+                        choices=ranks,
+                        coerce=int,
+                        empty_value=None,
+                        required=False,
+                    )
+                    if letter in letters:
+                        self.initial[field] = letters.index(letter) + 1
+            case _:
+                self.fields[name] = forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=WRITE_IN_MAX_CHARS,
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                )
+                self.initial[name] = initial.get("text") or ""
+
+    def prompt_fields(self) -> list[dict]:
+        """The template's view: each prompt with its bound field(s)."""
+        rows = []
+        for prompt in self.prompts:
+            name = f"p{prompt.number}"
+            if prompt.kind == Prompt.Kind.RANKED:
+                ranks = [self[f"{name}_{o.letter}"] for o in prompt.options.all()]
+                rows.append({"prompt": prompt, "ranks": ranks, "errors": self.errors.get(name)})
+            else:
+                rows.append({"prompt": prompt, "field": self[name]})
+        return rows
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for prompt in self.prompts:
+            if prompt.kind == Prompt.Kind.RANKED:
+                self._check_ranks(prompt, cleaned)
+        if not self.errors and not self.answers():
+            raise ValidationError(NOTHING_CHOSEN, code="empty")
+        return cleaned
+
+    def _check_ranks(self, prompt: Prompt, cleaned: dict) -> None:
+        ranks = self._ranks(prompt, cleaned)
+        given = sorted(ranks.values())
+        if len(set(given)) != len(given):
+            self.add_error(None, f"Prompt {prompt.number}: give each rank to one option only.")
+        elif given != list(range(1, len(given) + 1)):
+            self.add_error(None, f"Prompt {prompt.number}: rank from 1st without skipping a place.")
+
+    def _ranks(self, prompt: Prompt, cleaned: dict) -> dict[str, int]:
+        name = f"p{prompt.number}"
+        ranks = {o.letter: cleaned.get(f"{name}_{o.letter}") for o in prompt.options.all()}
+        return {letter: rank for letter, rank in ranks.items() if rank is not None}
+
+    def answers(self) -> list[Answer]:
+        """The answered prompts as the reader's Answers, in prompt order."""
+        out = []
+        for prompt in self.prompts:
+            value = self.cleaned_data.get(f"p{prompt.number}")
+            match prompt.kind:
+                case Prompt.Kind.SINGLE if value:
+                    out.append(Answer(prompt=prompt.number, letters=(value,)))
+                case Prompt.Kind.MULTI if value:
+                    out.append(Answer(prompt=prompt.number, letters=tuple(sorted(value))))
+                case Prompt.Kind.RANKED:
+                    ranks = self._ranks(prompt, self.cleaned_data)
+                    if ranks:
+                        order = tuple(sorted(ranks, key=ranks.__getitem__))
+                        out.append(Answer(prompt=prompt.number, letters=order))
+                case Prompt.Kind.WRITE_IN if value and value.strip():
+                    # Browsers send CRLF; the reader and the tally see plain newlines.
+                    text = value.replace("\r\n", "\n").strip()
+                    out.append(Answer(prompt=prompt.number, text=text))
+        return out

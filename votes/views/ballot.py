@@ -1,0 +1,111 @@
+"""The players' ballot form on the chapter page, and "how will this be read" previews."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from chapters.models import Vote
+from quest.forms import PostForm
+from quest.models import Quest
+from quest.permissions import can_manage, can_post, can_read
+from votes import ballots
+from votes.forms import BallotForm
+
+
+def _get_vote_for_reader(request: HttpRequest, slug: str, number: int) -> Vote:
+    """A published chapter's vote that is in the thread, with its prompts and options."""
+    quest = get_object_or_404(Quest, slug=slug)
+    if not can_read(request.user, quest):
+        raise Http404("No such quest.")
+    vote = (
+        Vote.objects.select_related("chapter__quest__quest_master", "post")
+        .prefetch_related("prompts__options")
+        .filter(chapter__quest=quest, chapter__number=number, chapter__status="published")
+        .exclude(post=None)
+        .first()
+    )
+    if vote is None:
+        raise Http404("This chapter has no vote.")
+    return vote
+
+
+def _get_vote_for_player(request: HttpRequest, slug: str, number: int) -> Vote:
+    vote = _get_vote_for_reader(request, slug, number)
+    if not can_post(request.user, vote.chapter.quest):
+        raise PermissionDenied("You cannot post in this quest.")
+    return vote
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def chapter_ballot(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The ballot form (GET), and posting it in the thread (POST).
+
+    The chapter page loads the form with htmx; without JavaScript its link
+    opens this page, and a posted ballot redirects back to the chapter.
+    """
+    vote = _get_vote_for_player(request, slug, number)
+    if request.method == "POST":
+        return _ballot_submit(request, vote)
+    form = None
+    if ballots.accepts_ballots(vote) and not can_manage(request.user, vote.chapter.quest):
+        current = ballots.current_answers(vote=vote, user=request.user)
+        form = BallotForm(vote=vote, initial_answers=current)
+    return _render_ballot(request, vote, form)
+
+
+def _ballot_submit(request: HttpRequest, vote: Vote) -> HttpResponse:
+    if can_manage(request.user, vote.chapter.quest):
+        raise PermissionDenied("The quest master's posts are not ballots.")
+    form = BallotForm(request.POST, vote=vote)
+    if not ballots.accepts_ballots(vote):
+        form.add_error(None, ballots.VOTE_CLOSED)
+    elif form.is_valid():
+        try:
+            post = ballots.ballot_post(vote=vote, user=request.user, answers=form.answers())
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            if not request.htmx:
+                messages.success(request, f"Your ballot was posted as post #{post.ref}.")
+                return redirect(f"{vote.chapter.get_absolute_url()}#ballot")
+            shown = ballots.posted_reading(vote=vote, post=post)
+            again = ballots.answers_as_stored(form.answers())
+            fresh = BallotForm(vote=vote, initial_answers=again)
+            return _render_ballot(request, vote, fresh, posted=post, shown=shown)
+    # htmx 2 does not swap error responses: the form with its errors comes back as 200.
+    return _render_ballot(request, vote, form, status=200 if request.htmx else 400)
+
+
+def _render_ballot(request, vote: Vote, form, *, status=200, **extra) -> HttpResponse:
+    template_name = "votes/ballot.html"
+    if request.htmx:
+        template_name += "#ballot"
+    context = {
+        "quest": vote.chapter.quest,
+        "chapter": vote.chapter,
+        "vote": vote,
+        "form": form,
+        "is_quest_master": can_manage(request.user, vote.chapter.quest),
+        **extra,
+    }
+    return render(request, template_name, context, status=status)
+
+
+@login_required
+@require_POST
+def reading_preview(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """How a text would be read against this vote if the user posted it now (htmx box)."""
+    vote = _get_vote_for_reader(request, slug, number)
+    form = PostForm(request.POST)
+    shown = None
+    if form.is_valid() and form.cleaned_data["body"].strip():
+        body = form.cleaned_data["body"]
+        shown = ballots.reading_preview(vote=vote, user=request.user, body=body)
+    context = {"vote": vote, "form": form, "shown": shown, "preview": True}
+    return render(request, "votes/_reading_preview.html", context)
