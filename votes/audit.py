@@ -1,0 +1,516 @@
+"""Moderators audit how posts were read: decisions on held-back answers, and tally checks.
+
+Three parts:
+1. `decision_record` writes a moderator's ruling (an append-only Decision row)
+   and asks for a recount, so the ruling takes effect; `decisions_for` is the
+   record, newest first.
+2. `audit_posts` gathers what the audit page shows for each post of a vote's
+   window: its Reading, the text with the counted answers marked, the
+   decisions on it, and why the last tally held it back.
+3. `tally_verify` recomputes a stored TallyRun from the post revisions and
+   decisions it names, ignoring stored Readings and caches, and compares hashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from chapters.models import Vote
+from quest.models import Post, PostRevision
+from quest.permissions import can_moderate
+from votes import selectors
+from votes.models import Decision, Reading, TallyRun
+from votes.reading import read_thread
+from votes.reading.fold import fold
+from votes.reading.types import (
+    RULES_VERSION,
+    Answer,
+    Flag,
+    PostIn,
+    PromptKind,
+    PromptSpec,
+    Revision,
+    VoteSpec,
+)
+from votes.reading.types import Reading as ReadingOut
+from votes.services import _decision_in, latest_tally, vote_recount_request
+from votes.tally import tally_json, tally_sha256
+
+REASON_MAX = 2_000
+ACCEPTED_REASON = "Accepted the suggested reading"
+_LETTER_KINDS = frozenset({PromptKind.SINGLE, PromptKind.MULTI, PromptKind.RANKED})
+
+
+# --- 1. Decisions -------------------------------------------------------------
+
+
+def decision_record(
+    *,
+    vote: Vote,
+    post: Post,
+    prompt: int | None,
+    action: str,
+    answer: dict | None,
+    reason: str,
+    by,
+) -> Decision:
+    """Record a moderator's ruling on (post, prompt) and ask for a recount.
+
+    `prompt=None` rules on the whole post. ACCEPT counts the suggestion of the
+    post's current flag (stored on the row, so the record says what was
+    accepted); SET counts `answer` ({"letters": [...]} or {"text": "..."}, and
+    "prompt" when ruling on the whole post); REJECT counts nothing. Nothing is
+    written unless every check passes.
+    """
+    if not can_moderate(by, vote.chapter.quest):
+        raise PermissionDenied("Only the quest master and this quest's moderators decide.")
+    reason = (reason or "").strip()
+    problems = []
+    if not reason:
+        problems.append("Give a reason: it is kept with the decision.")
+    elif len(reason) > REASON_MAX:
+        problems.append(f"Keep the reason under {REASON_MAX:,} characters.")
+    if not _in_window(vote, post):
+        problems.append("That post is not in this vote's window.")
+    spec = selectors.vote_spec(vote)
+    if prompt is not None and spec.prompt(prompt) is None:
+        problems.append(f"The vote has no prompt {prompt}.")
+    stored = None
+    if not problems:
+        try:
+            stored = _decided_answer(vote, post, spec, prompt, action, answer)
+        except ValidationError as e:
+            problems += e.messages
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            vote=vote, post=post, prompt=prompt, action=action, answer=stored, reason=reason, by=by
+        )
+        vote_recount_request(vote=vote)
+    return decision
+
+
+def _in_window(vote: Vote, post: Post) -> bool:
+    bounds = selectors.window_bounds(vote)
+    if bounds is None or post.quest_id != vote.chapter.quest_id:
+        return False
+    after, before = bounds
+    return post.seq > after and (before is None or post.seq < before)
+
+
+def _decided_answer(
+    vote: Vote, post: Post, spec: VoteSpec, prompt: int | None, action: str, answer: dict | None
+) -> dict | None:
+    """The answer JSON the Decision row keeps for this action, or ValidationError."""
+    if action == Decision.Action.REJECT:
+        return None
+    if action == Decision.Action.ACCEPT:
+        flag = _current_flag(vote, post, prompt)
+        return flag.suggestion.to_json() if flag.suggestion else None
+    if action == Decision.Action.SET:
+        return _set_answer(spec, prompt, answer or {}).to_json()
+    raise ValidationError(f"Unknown action {action!r}: accept, set or reject.")
+
+
+def _current_flag(vote: Vote, post: Post, prompt: int | None) -> Flag:
+    """The flag on (post, prompt) in the post's current Reading, which ACCEPT needs."""
+    row = Reading.objects.filter(vote=vote, post=post).first()
+    if row is None or row.post_version != post.version or row.spec_version != vote.spec_version:
+        raise ValidationError("This post has not been read as it stands yet; try again shortly.")
+    flags = [f for f in ReadingOut.from_json(row.data).flags if f.prompt == prompt]
+    if prompt is None and flags:
+        # A whole post held back (e.g. edited after the vote closed) has no single
+        # suggestion: accepting it counts the post as it was read.
+        return flags[0]
+    flag = next((f for f in flags if f.suggestion is not None), None)
+    if flag is None:
+        where = "the post" if prompt is None else f"prompt {prompt}"
+        raise ValidationError(
+            f"Nothing to accept: {where} has no held-back answer with a suggested reading."
+        )
+    return flag
+
+
+def _set_answer(spec: VoteSpec, prompt: int | None, answer: dict) -> Answer:
+    """The moderator's own answer, checked against the prompt it answers."""
+    number = prompt if prompt is not None else answer.get("prompt")
+    target = spec.prompt(number) if isinstance(number, int) else None
+    if target is None:
+        raise ValidationError("Say which prompt the answer is for.")
+    if target.kind in _LETTER_KINDS:
+        letters = _checked_letters(target, answer.get("letters") or [])
+        return Answer(prompt=target.number, letters=letters, reason="set by a moderator")
+    text = (answer.get("text") or "").strip()
+    if not text:
+        raise ValidationError(f"Write the answer to prompt {target.number}: it is a write-in.")
+    return Answer(prompt=target.number, text=text, reason="set by a moderator")
+
+
+def _checked_letters(prompt: PromptSpec, given: list[str]) -> tuple[str, ...]:
+    letters = [str(x).strip().upper() for x in given if str(x).strip()]
+    if not letters:
+        raise ValidationError(f"Give the option letter(s) to count for prompt {prompt.number}.")
+    unknown = [x for x in letters if prompt.option(x) is None]
+    if unknown:
+        have = ", ".join(o.letter for o in prompt.options)
+        raise ValidationError(
+            f"Prompt {prompt.number} has no option {', '.join(unknown)} (it has {have})."
+        )
+    if len(set(letters)) != len(letters):
+        raise ValidationError("Give each option once.")
+    if prompt.kind == PromptKind.SINGLE and len(letters) != 1:
+        raise ValidationError(f"Prompt {prompt.number} takes exactly one option.")
+    # Multi: the reader keeps letters sorted; ranked: the order is the preference.
+    return tuple(sorted(letters)) if prompt.kind == PromptKind.MULTI else tuple(letters)
+
+
+def decisions_for(vote: Vote) -> list[Decision]:
+    """Every decision on the vote, newest first, with who made it."""
+    return list(
+        Decision.objects.filter(vote=vote).select_related("by", "post").order_by("-at", "-pk")
+    )
+
+
+# --- 2. What the audit page shows -----------------------------------------------
+
+SHOW = ("held", "all", "excluded")
+
+
+@dataclass
+class FlagView:
+    flag: Flag
+    kind: str  # the prompt's kind ("" for a whole post): which answer fields to offer
+    decision: Decision | None  # the latest ruling on (post, flag.prompt)
+
+
+@dataclass
+class AnswerView:
+    answer: Answer
+    kind: str
+    decision: Decision | None  # a ruling that overrides the answer as read
+
+
+@dataclass
+class PostAudit:
+    post: Post
+    reading: ReadingOut | None  # None: not read yet
+    stale: bool  # read at an older version of the post or vote
+    text: SafeString  # the post's text, escaped, counted answers marked
+    answers: list[AnswerView] = field(default_factory=list)
+    flags: list[FlagView] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # newest first
+    tally_holds: list[dict] = field(default_factory=list)  # the last tally's `flagged` rows
+
+    @property
+    def is_held(self) -> bool:
+        return bool(self.flags or self.tally_holds)
+
+    @property
+    def is_excluded(self) -> bool:
+        return self.reading is not None and self.reading.excluded is not None
+
+
+def audit_posts(
+    vote: Vote,
+    *,
+    spec: VoteSpec,
+    decisions: list[Decision],
+    show: str = "held",
+    ref: int | None = None,
+) -> list[PostAudit]:
+    """The window's posts (or the one with `ref`) as the audit page shows them.
+
+    A fixed number of queries whatever the number of posts: posts, Readings,
+    and the latest tally; `spec` and `decisions` come from the caller, which
+    shows them too.
+    """
+    bounds = selectors.window_bounds(vote)
+    if bounds is None:
+        return []
+    posts = Post.objects.filter(quest_id=vote.chapter.quest_id).between(
+        after_seq=bounds[0], before_seq=bounds[1]
+    )
+    if ref is not None:
+        posts = posts.filter(ref=ref)
+    posts = list(posts.select_related("author").order_by("seq"))
+    rows = {
+        r.post_id: r for r in Reading.objects.filter(vote=vote, post_id__in=[p.pk for p in posts])
+    }
+    run = latest_tally(vote)
+    holds: dict[int, list[dict]] = {}
+    for h in run.data.get("flagged", []) if run else []:
+        holds.setdefault(h["post"], []).append(h)
+    by_post: dict[int, list[Decision]] = {}
+    for d in decisions:
+        by_post.setdefault(d.post_id, []).append(d)
+    kinds = {p.number: str(p.kind) for p in spec.prompts}
+    items = [
+        _post_audit(vote, post, rows.get(post.pk), by_post.get(post.pk, []), holds, kinds)
+        for post in posts
+    ]
+    if show == "held":
+        return [i for i in items if i.is_held]
+    if show == "excluded":
+        return [i for i in items if i.is_excluded]
+    return items
+
+
+def _post_audit(
+    vote: Vote,
+    post: Post,
+    row: Reading | None,
+    decisions: list[Decision],
+    holds: dict,
+    kinds: dict[int, str],
+) -> PostAudit:
+    reading = ReadingOut.from_json(row.data) if row is not None else None
+    stale = row is not None and (
+        row.post_version != post.version or row.spec_version != vote.spec_version
+    )
+    latest: dict[int | None, Decision] = {}
+    for d in decisions:  # newest first: the first seen per prompt is the one in force
+        latest.setdefault(d.prompt, d)
+    if reading is None or row.post_version != post.version:
+        text = highlight(post.body, [], [])  # spans point into another version
+    else:
+        text = highlight(
+            post.body,
+            [s for a in reading.answers for s in a.spans],
+            [s for f in reading.flags for s in f.spans],
+        )
+    answers, flags = [], []
+    if reading is not None:
+        answers = [
+            AnswerView(a, kinds.get(a.prompt, ""), latest.get(a.prompt)) for a in reading.answers
+        ]
+        flags = [FlagView(f, kinds.get(f.prompt, ""), latest.get(f.prompt)) for f in reading.flags]
+    # The tally also holds back what only folding finds (proxy loops, joins to nobody).
+    flagged_prompts = {f.prompt for f in reading.flags} if reading else set()
+    extra = [
+        {**h, "kind": kinds.get(h.get("prompt"), ""), "decision": latest.get(h.get("prompt"))}
+        for h in holds.get(post.ref, [])
+        if h.get("prompt") not in flagged_prompts
+    ]
+    return PostAudit(post, reading, stale, text, answers, flags, decisions, extra)
+
+
+def highlight(
+    body: str, answer_spans: list[tuple[int, int]], flag_spans: list[tuple[int, int]]
+) -> SafeString:
+    """The body as safe HTML: every segment escaped, `<mark>` around the spans.
+
+    Spans are character offsets into `body`; they may overlap or be out of
+    order. A character in an answer span is marked as counted; one only in a
+    flag's span as held back. Line breaks become `<br>`.
+    """
+    n = len(body)
+
+    def clamp(spans):
+        return [(max(0, a), min(n, b)) for a, b in spans if min(n, b) > max(0, a)]
+
+    answers, flags = clamp(answer_spans), clamp(flag_spans)
+    cuts = sorted({0, n, *(x for s in answers + flags for x in s)})
+    runs: list[tuple[str, int, int]] = []  # (mark class or "", start, end), neighbours merged
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        mark = ""
+        if any(a <= start and end <= b for a, b in answers):
+            mark = "counted"
+        elif any(a <= start and end <= b for a, b in flags):
+            mark = "held"
+        if runs and runs[-1][0] == mark:
+            runs[-1] = (mark, runs[-1][1], end)
+        else:
+            runs.append((mark, start, end))
+    out = [
+        f'<mark class="{mark}">{escape(body[a:b])}</mark>' if mark else escape(body[a:b])
+        for mark, a, b in runs
+    ]
+    html = "".join(out).replace("\r\n", "\n").replace("\n", "<br>\n")
+    # Safe: every piece of the post's text went through escape() above.
+    return mark_safe(html)
+
+
+# --- 3. Verifying a stored tally ----------------------------------------------
+
+
+def tally_verify(*, run: TallyRun) -> dict:
+    """Recompute a stored tally from scratch and compare it with what was stored.
+
+    1. Take each post the run names, at the version it names, from its
+       revisions (an imported post's only revision is its body), and the
+       thread before the window as it stood when the run was made.
+    2. Read them all afresh with the reader (no stored Readings, no caches).
+    3. Fold with exactly the decisions the run names, build the tally with the
+       run's status and the vote's ranked method, and compare SHA-256 digests:
+       the recount's with the stored one, and the stored one with the stored
+       data's (a row edited after it was computed no longer matches its digest).
+    A different reading-rules or vote-spec version explains a mismatch.
+    """
+    vote = Vote.objects.select_related("chapter__quest__quest_master", "post").get(pk=run.vote_id)
+    spec = selectors.vote_spec(vote)
+    named = [(int(ref), int(version)) for ref, version in run.inputs.get("posts", [])]
+    context, window, missing = _thread_as_of(vote, run, named)
+    readings = read_thread(spec, [*context, *window])[len(context) :]
+    ids = list(run.inputs.get("decisions", []))
+    decisions = list(
+        Decision.objects.filter(pk__in=ids).select_related("post").order_by("at", "pk")
+    )
+    folded = fold(spec, readings, [_decision_in(d) for d in decisions])
+    tally = tally_json(
+        vote=spec,
+        folded=folded,
+        quest=vote.chapter.quest.slug,
+        chapter=vote.chapter.number,
+        status=run.data.get("status", vote.status),
+        method=vote.ranked_method,
+    )
+    sha = tally_sha256(tally)
+    notes = list(missing)
+    # The digest was taken when the run was stored; data edited since no longer hashes to it.
+    intact = tally_sha256(run.data) == run.sha256
+    if not intact:
+        notes.append(
+            "The stored tally's data does not hash to its stored SHA-256: "
+            "the row was changed after it was computed."
+        )
+    if len(decisions) != len(ids):
+        notes.append(f"{len(ids) - len(decisions)} decision(s) named by the run no longer exist.")
+    if run.rules_version != RULES_VERSION:
+        notes.append(
+            f"The run was read with reading rules version {run.rules_version}, these are "
+            f"version {RULES_VERSION}: differences are expected, not a fault."
+        )
+    spec_version = run.inputs.get("spec_version")
+    if spec_version is not None and spec_version != vote.spec_version:
+        notes.append(
+            f"The vote's prompts or window changed since the run (version {spec_version}, "
+            f"now {vote.spec_version}): differences are expected, not a fault."
+        )
+    match = intact and sha == run.sha256
+    return {
+        "match": match,
+        "sha256": sha,
+        "stored": run.sha256,
+        "posts": len(window),
+        "decisions": len(decisions),
+        "rules_version": run.rules_version,
+        "notes": notes,
+        "differences": [] if match else tally_differences(run.data, tally),
+    }
+
+
+def _thread_as_of(
+    vote: Vote, run: TallyRun, named: list[tuple[int, int]]
+) -> tuple[list[PostIn], list[PostIn], list[str]]:
+    """The posts before the window as they stood at the run, and the window's named versions."""
+    bounds = selectors.window_bounds(vote)
+    before = selectors.context_posts(vote, upto_seq=bounds[0] + 1) if bounds else []
+    by_ref = {
+        p.ref: p
+        for p in Post.objects.filter(
+            quest_id=vote.chapter.quest_id, ref__in=[ref for ref, _ in named]
+        ).select_related("author")
+    }
+    revisions: dict[int, list[PostRevision]] = {}
+    for r in PostRevision.objects.filter(post__in=[*before, *by_ref.values()]).order_by("version"):
+        revisions.setdefault(r.post_id, []).append(r)
+    context = []
+    for post in before:
+        revs = revisions.get(post.pk, [])
+        version = max((r.version for r in revs if r.created_at <= run.created_at), default=1)
+        context.append(_post_at(post, revs, version))
+    window, missing = [], []
+    for ref, version in named:
+        post = by_ref.get(ref)
+        revs = revisions.get(post.pk, []) if post else []
+        if post is None or not any(r.version == version for r in revs):
+            missing.append(f"Post {ref} version {version} is no longer stored.")
+            continue
+        window.append(_post_at(post, revs, version))
+    return context, window, missing
+
+
+def _post_at(post: Post, revs: list[PostRevision], version: int) -> PostIn:
+    """The post as the reader saw it at `version` (cf. selectors.post_in for the current one)."""
+    upto = [r for r in revs if r.version <= version]
+    if not upto:  # no revision rows at all: only the current body is known
+        return selectors.post_in(post) if version == post.version else _bare(post)
+    body = upto[-1].body
+    if post.imported:
+        # Imported posts only know their last edit time, not their revisions.
+        edited_at = post.edited_at if version == 1 else upto[-1].created_at
+        return PostIn(post.ref, post.author.username, post.posted_at, body, edited_at)
+    history = tuple(
+        Revision(body=r.body, at=nxt.created_at) for r, nxt in zip(upto, upto[1:], strict=False)
+    )
+    edited_at = upto[-1].created_at if version > 1 else None
+    return PostIn(post.ref, post.author.username, post.posted_at, body, edited_at, history)
+
+
+def _bare(post: Post) -> PostIn:
+    return PostIn(post.ref, post.author.username, post.posted_at, post.body, post.edited_at)
+
+
+def tally_differences(stored: dict, recomputed: dict) -> list[str]:
+    """What differs between two quest-tally/1 documents, in sentences, per prompt and voter."""
+    out = []
+    for key in ("status", "ballots"):
+        if stored.get(key) != recomputed.get(key):
+            was, now = stored.get(key), recomputed.get(key)
+            out.append(f"{key.title()}: stored {was}, recomputed {now}.")
+    theirs = {p["number"]: p for p in stored.get("prompts", [])}
+    ours = {p["number"]: p for p in recomputed.get("prompts", [])}
+    for number in sorted(theirs.keys() | ours.keys()):
+        if number not in ours or number not in theirs:
+            where = "the stored tally" if number in theirs else "the recount"
+            out.append(f"Prompt {number} is only in {where}.")
+        elif theirs[number] != ours[number]:
+            out += _prompt_differences(number, theirs[number], ours[number])
+    for key, label in (("flagged", "held back"), ("excluded", "excluded")):
+        a = {_row_key(r) for r in stored.get(key, [])}
+        b = {_row_key(r) for r in recomputed.get(key, [])}
+        out += [f"Stored tally has {label}: {r}; the recount does not." for r in sorted(a - b)]
+        out += [f"The recount has {label}: {r}; the stored tally does not." for r in sorted(b - a)]
+    if not out:
+        out.append("The documents differ in a detail not listed here: compare the JSON.")
+    return out
+
+
+def _row_key(row: dict) -> str:
+    prompt = f", prompt {row['prompt']}" if row.get("prompt") is not None else ""
+    return f"post {row.get('post')} by {row.get('author')}{prompt} ({row.get('reason')})"
+
+
+def _prompt_differences(number: int, stored: dict, ours: dict) -> list[str]:
+    out = []
+    rows = "options" if "options" in stored or "options" in ours else "entries"
+    label = "option" if rows == "options" else "entry"
+    a = {r.get("letter") or r.get("text"): r for r in stored.get(rows) or []}
+    b = {r.get("letter") or r.get("text"): r for r in ours.get(rows) or []}
+    for name in sorted(a.keys() | b.keys()):
+        x, y = a.get(name, {}), b.get(name, {})
+        shown = f"Prompt {number}, {label} {_short(name)}"
+        for voter in sorted(set(x.get("voters", [])) - set(y.get("voters", []))):
+            out.append(f"{shown}: the stored tally counts {voter}; the recount does not.")
+        for voter in sorted(set(y.get("voters", [])) - set(x.get("voters", []))):
+            out.append(f"{shown}: the recount counts {voter}; the stored tally does not.")
+        if x.get("votes") != y.get("votes"):
+            out.append(f"{shown}: {x.get('votes', 0)} votes stored, {y.get('votes', 0)} recounted.")
+    for key in ("leaders", "winner", "method"):
+        if stored.get(key) != ours.get(key):
+            was, now = stored.get(key), ours.get(key)
+            out.append(f"Prompt {number}, {key}: stored {was}, recomputed {now}.")
+    if not out:
+        out.append(f"Prompt {number} differs in detail (ranks, texts or order): compare the JSON.")
+    return out
+
+
+def _short(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= 40 else text[:39] + "…"
