@@ -196,7 +196,7 @@ def main() -> None:
         profile.enable()
         read_thread(vote, posts)
         profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(20)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 
 
 if __name__ == "__main__":

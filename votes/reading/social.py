@@ -23,8 +23,9 @@ _REPLACE = re.compile(
     r"|replac(?:e|es|ing)[ \t]+my[ \t]+(?:last[ \t]+|previous[ \t]+|earlier[ \t]+)?(?:vote|ballot)"
     r"|scratch[ \t]+my[ \t]+(?:last|previous|earlier|old))\b"
 )
-# Lower-case words one of which every _REPLACE match holds.
-_REPLACE_HINTS = ("vote", "ignore", "disregard", "replac", "scratch")
+# Lower-case words one of which every _REPLACE match holds ("vote revised" holds
+# "revised"; not "vote", which most ballots hold).
+_REPLACE_HINTS = ("new", "revised", "updated", "ignore", "disregard", "replac", "scratch")
 _TALLY_MARK = re.compile(r"(?m)^[ \t]*(?:\[[^\]\n]{0,60}\][ \t]*){0,4}#####")
 _TALLY_TITLE = re.compile(r"(?i)^\W{0,5}(?:unofficial[ \t]+)?(?:vote[ \t]+)?tally\b")
 _TALLY_COUNTS = re.compile(r"(?im)(?:no\.?[ \t]+of[ \t]+votes|\(\d{1,4}\)|:[ \t]*\d{1,4}[ \t]*$)")
