@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from chapters.models import Chapter, Vote
 from quest.models import Post, Quest
+from votes.models import Reading
 
 POSTS_PER_PAGE = 25
 QUESTS_PER_PAGE = 30
@@ -84,6 +85,28 @@ def open_vote(quest: Quest) -> Vote | None:
         .order_by("-chapter__number")
         .first()
     )
+
+
+def ballot_vote(quest: Quest) -> Vote | None:
+    """The vote a post written now is read against: the latest published chapter's, if open."""
+    latest = Chapter.objects.filter(quest=quest, status=Chapter.Status.PUBLISHED).order_by(
+        "-number"
+    )
+    return (
+        Vote.objects.open()
+        .filter(chapter=Subquery(latest.values("pk")[:1]))
+        .exclude(post=None)
+        .select_related("chapter")
+        .first()
+    )
+
+
+def post_readings(posts: list[Post]) -> dict[int, dict]:
+    """post pk -> its stored Reading's JSON, for a page of posts in one query (newest wins)."""
+    if not posts:
+        return {}
+    rows = Reading.objects.filter(post__in=[p.pk for p in posts]).order_by("read_at", "pk")
+    return dict(rows.values_list("post_id", "data"))
 
 
 def post_revisions(post: Post) -> QuerySet:

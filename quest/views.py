@@ -18,6 +18,7 @@ from quest import bbcode, selectors, services
 from quest.forms import AppointModeratorForm, PostForm, QuestForm, SignupForm
 from quest.models import Membership, Post, Quest
 from quest.permissions import can_edit_post, can_manage, can_moderate, can_post, can_read
+from votes.ballots import read_as
 
 User = get_user_model()
 
@@ -131,6 +132,8 @@ def _thread_context(request: HttpRequest, quest: Quest, page, form: PostForm | N
         "page": page,
         "form": form,
         "open_vote": selectors.open_vote(quest),
+        # The reply box shows how a ballot in it would be read against this vote.
+        "ballot_vote": selectors.ballot_vote(quest) if form is not None else None,
         "can_post": can_post(user, quest),
         "can_moderate": can_moderate(user, quest),
         "can_manage": can_manage(user, quest),
@@ -145,8 +148,10 @@ def _render_thread(request, quest, page, form, *, status=200) -> HttpResponse:
     # to permalinks in this quest.
     post_url = _post_url(quest)
     page.object_list = list(page.object_list)
+    readings = selectors.post_readings(page.object_list)
     for post in page.object_list:
         post.html = bbcode.render(post.body, post_url=post_url)
+        post.read_as = read_as(readings[post.pk]) if post.pk in readings else None
     context = _thread_context(request, quest, page, form)
     return render(request, template_name, context, status=status)
 

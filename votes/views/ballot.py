@@ -104,8 +104,10 @@ def reading_preview(request: HttpRequest, slug: str, number: int) -> HttpRespons
     vote = _get_vote_for_reader(request, slug, number)
     form = PostForm(request.POST)
     shown = None
-    if form.is_valid() and form.cleaned_data["body"].strip():
+    if not request.POST.get("body", "").strip():
+        form = None  # an empty box is not an error yet: it asks for text
+    elif form.is_valid():
         body = form.cleaned_data["body"]
         shown = ballots.reading_preview(vote=vote, user=request.user, body=body)
-    context = {"vote": vote, "form": form, "shown": shown, "preview": True}
+    context = {"vote": vote, "form": form, "shown": shown}
     return render(request, "votes/_reading_preview.html", context)
