@@ -1,0 +1,107 @@
+"""The ballot form and the reading preview in a real browser (htmx on, CSRF from <body>)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from chapters import services as chapter_services
+from chapters.prompts import OptionData, PromptData
+from quest.models import Post
+from tests.factories import *  # noqa: F403  (fixtures)
+from tests.factories import PASSWORD, make_quest, make_user
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+PROMPTS = [
+    PromptData(
+        number=1,
+        kind="single",
+        text="Where do we march?",
+        options=[OptionData("A", "North"), OptionData("B", "South")],
+    ),
+    PromptData(number=2, kind="write_in", text="What do we sing on the way?"),
+]
+
+
+@pytest.fixture
+def plain_http_live_server(live_server, web_test_settings):
+    """The session's live server, serving over plain HTTP.
+
+    It is started once per session, before function-scoped fixtures change the
+    settings, so its middleware still holds the HTTPS redirect; reloading the
+    middleware makes it read `web_test_settings`.
+    """
+    handler = live_server.thread.httpd.get_app()
+    while handler is not None:  # static files, then media files, then Django's own
+        handler.load_middleware()
+        handler = getattr(handler, "application", None)
+    return live_server
+
+
+@pytest.fixture
+def page(plain_http_live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # made here between page actions are ordinary blocking ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_it_posts_a_ballot_and_previews_a_reply(transactional_db, live_server, page):
+    alice = make_user("alice", password=PASSWORD)
+    gm = make_user("gm")
+    quest = make_quest(gm, title="Browser Quest")
+    chapter = chapter_services.chapter_create(
+        quest=quest, title="The March", body="The column waits.", by=gm
+    )
+    chapter_services.vote_set_prompts(
+        chapter=chapter, prompts=PROMPTS, by=gm, closes_at=timezone.now() + timedelta(days=2)
+    )
+    chapter_services.chapter_publish(chapter=chapter, by=gm)
+    chapter_url = f"{live_server.url}/q/{quest.slug}/chapters/{chapter.number}/"
+
+    page.goto(f"{live_server.url}/accounts/login/?next=/q/{quest.slug}/chapters/1/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(chapter_url)
+
+    ballot = page.locator("#ballot-form")
+    ballot.locator("input[name=p1][value=B]").check()  # loaded by htmx on page load
+    ballot.locator("textarea[name=p2]").fill("The <b>Internationale</b>")
+    ballot.locator("text=Post my ballot").click()
+
+    posted = page.locator(".ballot-posted")
+    posted.wait_for()
+    post = Post.objects.get(author=alice)
+    sync_api.expect(posted).to_contain_text(f"Your ballot was posted as post #{post.ref}")
+    sync_api.expect(posted.locator(".reading-counted")).to_contain_text("B South")
+    sync_api.expect(posted.locator(".reading-counted")).to_contain_text(
+        "write-in “The <b>Internationale</b>”"
+    )
+    assert post.body == "1-B\n2-The <b>Internationale</b>"
+
+    posted.locator(f"text=post #{post.ref}").click()
+    page.wait_for_url(f"{live_server.url}/q/{quest.slug}/#post-{post.ref}")
+    page.fill("textarea[name=body]", "1-B")
+    preview = page.locator("#reading-preview")
+    sync_api.expect(preview.locator(".reading-counted")).to_contain_text("B South")
+    sync_api.expect(preview.locator("mark.mark-counted")).to_have_text("1-B")
