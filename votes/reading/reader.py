@@ -363,18 +363,18 @@ def _show(a: Answer) -> str:
 class _Prompts:
     """The vote's prompts prepared for line reading, once per vote."""
 
-    _made: dict[int, tuple[VoteSpec, _Prompts]] = {}
+    _made: dict[VoteSpec, _Prompts] = {}
 
     @classmethod
     def of(cls, vote: VoteSpec) -> _Prompts:
-        # Keyed by id (hashing a VoteSpec costs more than the lookup saves); the
-        # entry holds the vote, so the id cannot be reused while it is stored.
-        made = cls._made.get(id(vote))
-        if made is None or made[0] is not vote:
+        # Keyed by value: the worker builds a new, equal VoteSpec for every post it
+        # reads, and the line cache is worth keeping between those calls.
+        made = cls._made.get(vote)
+        if made is None:
             if len(cls._made) >= 64:
                 cls._made.clear()
-            made = cls._made[id(vote)] = (vote, cls(vote))
-        return made[1]
+            made = cls._made[vote] = cls(vote)
+        return made
 
     def __init__(self, vote: VoteSpec):
         self.bares = [(p, bare(p.text)) for p in vote.prompts]
