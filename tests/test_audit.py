@@ -277,6 +277,34 @@ def test_it_sets_an_answer_through_the_form(client, vote, quest_master, player):
     assert _option(vote, 3, "C")["voters"] == ["player"]
 
 
+def test_it_counts_an_answer_for_a_post_held_back_whole(client, vote, moderator, player):
+    post = _vote_in(vote, player, "#1: A")  # a shape the reader does not know: the whole post
+    client.force_login(moderator)
+    assert "Held back: the whole post" in client.get(_url(vote)).content.decode()
+
+    client.post(
+        _url(vote, "vote-decide"),
+        {
+            "post": post.ref,
+            "prompt": "",
+            "answer_prompt": 1,
+            "action": "set",
+            "letters": "A",
+            "reason": "Their forum's own shorthand for 1-A",
+        },
+        **HTMX,
+    )
+    services.vote_recount(vote_id=vote.pk)
+
+    decision = Decision.objects.get()
+    assert (decision.prompt, decision.answer["prompt"], decision.answer["letters"]) == (
+        None,
+        1,
+        ["A"],
+    )
+    assert _option(vote, 1, "A")["voters"] == ["player"]
+
+
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 2001])
 def test_it_writes_nothing_without_a_proper_reason(vote, moderator, player, reason):
     post = _vote_in(vote, player, "1-B")
@@ -492,3 +520,33 @@ def test_it_says_when_the_reading_rules_changed(vote, player):
     result = audit.tally_verify(run=TallyRun.objects.get(pk=run.pk))
 
     assert any("reading rules version 0" in note for note in result["notes"])
+
+
+def test_it_verifies_the_final_tally_of_a_closed_vote(vote, quest_master, moderator, player):
+    post = _vote_in(vote, player, "yes we should end the war")
+    _decide(vote, post, moderator, action="accept", reason="Yes")
+    chapter_services.vote_close(vote=vote, by=quest_master)
+    make_post(vote.chapter.quest, make_user("late"), "1-B")  # after the close: excluded
+    final = services.vote_recount(vote_id=vote.pk)
+
+    result = audit.tally_verify(run=final)
+
+    assert final.is_final
+    assert final.data["excluded"] != []
+    assert (result["match"], result["notes"]) == (True, [])
+
+
+def test_it_verifies_an_endorsement_of_a_post_edited_later(vote, player):
+    endorsed = _vote_in(vote, player, "1-B")
+    _vote_in(
+        vote,
+        make_user("friend"),
+        f'[QUOTE="player, post: {endorsed.ref}"]1-B[/QUOTE]\nI second this',
+    )
+    run = services.latest_tally(vote)
+    assert _option(vote, 1, "B")["voters"] == ["friend", "player"]
+
+    quest_services.post_edit(post=endorsed, body="1-A", by=player)
+    services.vote_recount(vote_id=vote.pk)
+
+    assert audit.tally_verify(run=run)["match"] is True

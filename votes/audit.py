@@ -212,6 +212,13 @@ class PostAudit:
         return bool(self.flags or self.tally_holds)
 
     @property
+    def is_awaiting(self) -> bool:
+        """Something here is held back and no moderator has ruled on it yet."""
+        return any(f.decision is None for f in self.flags) or any(
+            h["decision"] is None for h in self.tally_holds
+        )
+
+    @property
     def is_excluded(self) -> bool:
         return self.reading is not None and self.reading.excluded is not None
 
@@ -271,7 +278,9 @@ def _post_audit(
 ) -> PostAudit:
     reading = ReadingOut.from_json(row.data) if row is not None else None
     stale = row is not None and (
-        row.post_version != post.version or row.spec_version != vote.spec_version
+        row.post_version != post.version
+        or row.spec_version != vote.spec_version
+        or row.rules_version != RULES_VERSION
     )
     latest: dict[int | None, Decision] = {}
     for d in decisions:  # newest first: the first seen per prompt is the one in force

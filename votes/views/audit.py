@@ -29,6 +29,8 @@ TABS = (("held", "Held back"), ("all", "All"), ("excluded", "Excluded"))
 class DecisionForm(forms.Form):
     post = forms.IntegerField()  # the post's ref
     prompt = forms.IntegerField(required=False, min_value=1)  # empty: the whole post
+    # A ruling on the whole post counts one answer, to the prompt named here.
+    answer_prompt = forms.IntegerField(required=False, min_value=1)
     action = forms.ChoiceField(choices=Decision.Action.choices)
     letters = forms.CharField(required=False, max_length=200)
     text = forms.CharField(required=False, max_length=20_000)
@@ -42,7 +44,8 @@ class DecisionForm(forms.Form):
             return None
         letters = [x for x in re.split(r"[\s,;/>]+", data["letters"]) if x]
         text = data["text"].replace("\r\n", "\n")  # browsers send CRLF
-        return {"prompt": data["prompt"], "letters": letters, "text": text}
+        prompt = data["prompt"] if data["prompt"] is not None else data["answer_prompt"]
+        return {"prompt": prompt, "letters": letters, "text": text}
 
 
 def _get_vote_for_moderator(request: HttpRequest, slug: str, number: int) -> Vote:
