@@ -191,7 +191,7 @@ class _Thread:
         doc = scan(post.body)
         reason = None
         kind = PostKind.NOT_BALLOT
-        if post.author.casefold() == self.qm:
+        if self.keys[i] == self.qm:
             reason, kind = "quest master's post", PostKind.QUEST_MASTER
         elif social.is_tally(post.body, doc.text):
             reason, kind = "tally post", PostKind.TALLY
@@ -473,13 +473,17 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
        ballot-like lines in unknown shapes are set aside for rule 11.
     """
     text = doc.text
-    if not doc.quotes and _DIGIT.search(text) is None and not _may_restate(text, prompts):
+    may_restate = _may_restate(text, prompts)
+    if not doc.quotes and not may_restate and _DIGIT.search(text) is None:
         return _paragraphs_only(doc)
-    return _walk_lines(doc, vote, prompts)
+    return _walk_lines(doc, vote, prompts, may_restate=may_restate)
 
 
-def _walk_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
-    """_read_lines for any text: the state machine itself."""
+def _walk_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts, *, may_restate: bool = True) -> _Draft:
+    """_read_lines for any text: the state machine itself.
+
+    may_restate=False (no line can restate a prompt) skips that check on every line.
+    """
     text = doc.text
     draft = _Draft(doc)
     found = draft.found
@@ -541,7 +545,7 @@ def _walk_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
                 close_writein()
             continue
         prompt = None
-        if len(stripped) > 14 and len(line) <= prompts.restated_max:
+        if may_restate and len(stripped) > 14 and len(line) <= prompts.restated_max:
             prompt = _restated_prompt(line, prompts)
         if prompt is not None:
             close_writein()
