@@ -8,6 +8,7 @@ counts exactly what was chosen.
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +19,9 @@ from quest.models import Post
 from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post
 from votes import services
+from votes.ballots import ballot_post
 from votes.models import Ballot
+from votes.reading.types import Answer
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -315,3 +318,18 @@ def test_it_refuses_a_ballot_past_the_closing_time_before_the_clock_closes_it(cl
 
     assert "The vote has closed" in response.text
     assert _posts_by(player) == []
+
+
+def test_it_refuses_in_the_service_too_when_the_vote_closed_under_the_form(
+    vote, player, quest_master
+):
+    chapter_services.vote_close(vote=vote, by=quest_master)
+    with pytest.raises(ValidationError, match="The vote has closed"):
+        ballot_post(vote=vote, user=player, answers=[Answer(prompt=1, letters=("B",))])
+    assert _posts_by(player) == []
+
+
+def test_it_writes_only_the_votes_own_prompts(vote, player):
+    answers = [Answer(prompt=9, letters=("A",)), Answer(prompt=1, letters=("C",))]
+    post = ballot_post(vote=vote, user=player, answers=answers)
+    assert post.body == "1-C"
