@@ -244,10 +244,21 @@ def test_it_posts_a_change_that_replaces_the_earlier_answers(client, vote, playe
     services.vote_recount(vote_id=vote.pk)
     client.post(_url(vote), {"p1": "C", "p2": ["A", "B"]})
 
-    assert _posts_by(player) == ["1-A\n2-A", "Changing my vote:\n1-C\n2-AB"]
+    assert _posts_by(player) == ["1-A\n2-A", "Revised vote:\n1-C\n2-AB"]
     tally = _counted(vote)
     assert tally[1] == {"C": ["player"]}
     assert tally[2] == {"A": ["player"], "B": ["player"]}
+
+
+def test_it_withdraws_an_answer_left_empty_in_a_second_ballot(client, vote, player):
+    client.force_login(player)
+    client.post(_url(vote), {"p1": "A", "p2": ["A"]})
+    services.vote_recount(vote_id=vote.pk)
+    client.post(_url(vote), {"p1": "B"})
+
+    tally = _counted(vote)
+    assert tally[1] == {"B": ["player"]}
+    assert tally[2] == {}
 
 
 # --- Refusals: nothing is posted --------------------------------------------------

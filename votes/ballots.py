@@ -22,7 +22,9 @@ from votes.reading import canonical_text, read_post
 from votes.reading.bbcode import strip_tags
 from votes.reading.types import Answer, PostIn, PostKind, Reading, VoteSpec
 
-CHANGING_PREFIX = "Changing my vote:"
+# The form shows the whole ballot, so a second ballot from it replaces the first
+# whole: a prompt left empty in the form is withdrawn, not left standing.
+CHANGING_PREFIX = "Revised vote:"
 VOTE_CLOSED = "The vote has closed: your ballot was not posted."
 NOTHING_CHOSEN = "Choose at least one answer."
 
@@ -35,8 +37,8 @@ def ballot_post(*, vote: Vote, user, answers: list[Answer]) -> Post:
 
     1. The vote row is locked and must still be open (closing takes the same lock).
     2. Only answered prompts of this vote are written, one line each.
-    3. When the reader would take the post as a change to an earlier ballot,
-       "Changing my vote:" heads it, but only if that reads the same.
+    3. When the voter has an earlier ballot, "Revised vote:" heads the post so
+       that it replaces that ballot whole, but only if it reads the same.
     """
     with transaction.atomic():
         locked = Vote.objects.select_for_update().get(pk=vote.pk)
@@ -66,7 +68,7 @@ def _headed_for_a_change(vote: Vote, spec: VoteSpec, user, body: str) -> str:
     headed = f"{CHANGING_PREFIX}\n{body}"
     again = read_post(_as_new_post(earlier, user, headed), spec, earlier)
     same = _answers_of(again) == _answers_of(plain) and not again.flags and not plain.flags
-    return headed if same else body
+    return headed if same and again.kind is PostKind.REPLACEMENT else body
 
 
 def _answers_of(reading: Reading) -> list[tuple]:
