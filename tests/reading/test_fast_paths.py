@@ -18,6 +18,7 @@ from votes.reading.reader import (
     _may_restate,
     _paragraphs_only,
     _Prompts,
+    _proxy,
     _quoted_prompts,
     _read_lines,
     _restated_prompt,
@@ -162,3 +163,24 @@ def test_digit_free_prose_is_split_into_paragraphs_as_the_line_walk_does(body):
         if not doc.quotes and not re.search(r"\d", doc.text):
             assert _paragraphs_only(doc) == walked
     assert _read_lines(doc, VOTE, prompts) == walked
+
+
+def plain_proxy(doc, posters):
+    lines = [line for line in doc.text.split("\n") if line.strip() and line.strip() != "\x00"]
+    return social.proxy(lines[0], posters) if len(lines) == 1 else None
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["[X] Bob", " [x] ^bob ", "\u00a0[X] Bob", "Voting with Bob!", "same as @bob", "",
+             " ", "\t", "[QUOTE=Bob]1-A[/QUOTE]", "hello", "\r", "1-A"]
+        ),
+        max_size=4,
+    ).map("\n".join)
+)  # fmt: skip
+def test_the_proxy_check_matches_the_plain_one(body):
+    doc = scan(body)
+    posters = {"bob": "Bob"}
+    assert _proxy(doc, posters) == plain_proxy(doc, posters)

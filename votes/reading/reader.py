@@ -540,7 +540,8 @@ def _walk_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts, *, may_restate: boo
                 draft.block_quoted = True
             continue
         if not stripped:
-            close_paragraph()
+            if paragraph is not None:
+                close_paragraph()
             if writein is not None and writein[3]:
                 close_writein()
             continue
@@ -756,14 +757,19 @@ def _own_lines(doc: Doc) -> list[tuple[int, int]]:
 
 def _proxy(doc: Doc, posters: dict[str, str]) -> tuple[str, bool] | None:
     """A post whose own text is one line naming a poster; stops at a second line."""
+    text = doc.text
+    if not doc.quotes:
+        stripped = text.strip()
+        if not stripped or "\n" in stripped:
+            return None  # nothing, or a first and a last line that are both not blank
     only = None
-    for m in _LINE.finditer(doc.text):
-        stripped = m.group(0).strip()
+    for line in text.split("\n"):
+        stripped = line.strip()
         if not stripped or stripped == QUOTE_MARK:
             continue
         if only is not None:
             return None
-        only = m.group(0)
+        only = line
     return social.proxy(only, posters) if only is not None else None
 
 
@@ -809,13 +815,15 @@ def _settle(
     found: list[_Found], doc: Doc, vote: VoteSpec, posters: dict[str, str]
 ) -> tuple[list[Answer], list[Flag]]:
     """One answer per prompt, or flags where the post contradicts itself (rule 11)."""
+    if not found:
+        return [], []
     by_prompt: dict[int, list[_Found]] = {}
     for f in found:
         by_prompt.setdefault(f.prompt, []).append(f)
     answers: list[Answer] = []
     flags: list[Flag] = []
     for number, items in sorted(by_prompt.items()):
-        spans = tuple(doc.span(f.start, f.end) for f in items)
+        spans = tuple([doc.span(f.start, f.end) for f in items])
         prompt_no = number if grammar.prompt_of(vote, number) else None
         problems = [f for f in items if f.problem]
         if problems:
