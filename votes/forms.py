@@ -31,7 +31,9 @@ class BallotForm(forms.Form):
 
     def _add_fields(self, prompt: Prompt, initial: dict) -> None:
         name, letters = f"p{prompt.number}", initial.get("letters") or []
-        choices = [(o.letter, o.text) for o in prompt.options.all()]
+        options = [(o.letter, o.text) for o in prompt.options.all()]
+        # Letters shown as in the thread, so the form teaches the "1-B" shape.
+        choices = [(letter, f"{letter}) {text}") for letter, text in options]
         label = f"{prompt.number}. {prompt.text}"
         match prompt.kind:
             case Prompt.Kind.SINGLE:
@@ -48,8 +50,8 @@ class BallotForm(forms.Form):
                 )
                 self.initial[name] = letters
             case Prompt.Kind.RANKED:
-                ranks = [("", "—")] + [(str(n), _ordinal(n)) for n in range(1, len(choices) + 1)]
-                for letter, text in choices:
+                ranks = [("", "—")] + [(str(n), _ordinal(n)) for n in range(1, len(options) + 1)]
+                for letter, text in options:
                     field = f"{name}_{letter}"
                     self.fields[field] = forms.TypedChoiceField(
                         label=f"{letter}) {text}",
