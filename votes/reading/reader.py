@@ -473,16 +473,21 @@ def _read_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts) -> _Draft:
        ballot-like lines in unknown shapes are set aside for rule 11.
     """
     text = doc.text
-    may_restate = _may_restate(text, prompts)
-    if not doc.quotes and not may_restate and _DIGIT.search(text) is None:
-        return _paragraphs_only(doc)
+    may_restate = None  # worked out when first needed: it costs a pass over the text
+    if not doc.quotes and _DIGIT.search(text) is None:
+        may_restate = _may_restate(text, prompts)
+        if not may_restate:
+            return _paragraphs_only(doc)
     return _walk_lines(doc, vote, prompts, may_restate=may_restate)
 
 
-def _walk_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts, *, may_restate: bool = True) -> _Draft:
+def _walk_lines(
+    doc: Doc, vote: VoteSpec, prompts: _Prompts, *, may_restate: bool | None = None
+) -> _Draft:
     """_read_lines for any text: the state machine itself.
 
-    may_restate=False (no line can restate a prompt) skips that check on every line.
+    may_restate=False (no line can restate a prompt) skips that check on every
+    line; None works it out at the first line long enough to be a prompt.
     """
     text = doc.text
     draft = _Draft(doc)
@@ -546,8 +551,11 @@ def _walk_lines(doc: Doc, vote: VoteSpec, prompts: _Prompts, *, may_restate: boo
                 close_writein()
             continue
         prompt = None
-        if may_restate and len(stripped) > 14 and len(line) <= prompts.restated_max:
-            prompt = _restated_prompt(line, prompts)
+        if may_restate is not False and len(stripped) > 14 and len(line) <= prompts.restated_max:
+            if may_restate is None:
+                may_restate = _may_restate(text, prompts)
+            if may_restate:
+                prompt = _restated_prompt(line, prompts)
         if prompt is not None:
             close_writein()
             close_context()
