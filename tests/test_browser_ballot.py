@@ -4,14 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright import sync_api
 
 from chapters import services as chapter_services
 from chapters.prompts import OptionData, PromptData
 from quest.models import Post
 from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_quest, make_user
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

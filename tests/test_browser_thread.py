@@ -1,11 +1,10 @@
 """The thread in a real browser: log in, reply in BBCode, preview, quote."""
 
 import pytest
+from playwright import sync_api
 
 from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_post, make_quest, make_user
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
