@@ -21,6 +21,9 @@ OWN_TEXT = [  # rule 1: only the poster's own text votes
     ("[url=http://x/1-a]link[/url]\n1-B", {1: "B"}),
     ("[LIST][*]1-A[*]2-B[/LIST]", {1: "A", 2: "B"}),
     ("[ISPOILER]1-A[/ISPOILER] 2-B", {2: "B"}),
+    ("[QUOTE=\n]\n1-A[/QUOTE]\nHello.", {}),
+    ('[QUOTE="Bob,\npost: 9"]1-A[/QUOTE]\n2-B', {2: "B"}),
+    ("[QUOTE=Bob\n\n]1-A[/QUOTE]", {}),
 ]
 
 NUMBERED = [  # rule 2: the shapes players type

@@ -1,7 +1,7 @@
 """Hostile input, bounded work, and properties that hold for any post."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from votes.reading import canonical_text, read_post
@@ -26,6 +26,8 @@ HOSTILE = [
     "I vote " * 10_000,
     "a, " * 30_000,
     "4-" + "A, " * 20_000,
+    "[QUOTE=\n" * 10_000 + "1-A",
+    "[QUOTE=" + "\n" * 50_000 + "]1-A",
 ]
 
 
@@ -67,6 +69,7 @@ def test_it_never_raises_and_is_deterministic_on_ballotish_text(body):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(BALLOTISH, max_size=30).map("".join), st.text(max_size=10))
+@example(inner="\n1-A", author="\n")  # a newline in the quote's attribute
 def test_it_never_counts_text_inside_a_quote(inner, author):
     author = author.replace("]", "").replace("[", "")
     inner = inner.replace("[/QUOTE]", "").replace("[QUOTE]", "")

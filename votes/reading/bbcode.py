@@ -30,8 +30,11 @@ _FORMATTING = frozenset(
 )
 _PAIRED = _HIDDEN | _FORMATTING | {_QUOTE}
 # Bounded pieces only: a tag name of at most 12 letters and an attribute of at
-# most 300 characters without a newline or bracket, so no input can backtrack.
-_TAG = re.compile(r"\[(/?)([A-Za-z][A-Za-z0-9]{0,11}|\*)(?:=([^\]\[\n]{0,300}))?\]")
+# most 300 characters without a bracket, so no input can backtrack. Newlines are
+# allowed in the attribute: forums accept `[QUOTE=\n]`, and a quote missed here
+# would make the quoted text the poster's own. An attribute stops at the next
+# bracket, so each character is scanned from at most one `[`: linear.
+_TAG = re.compile(r"\[(/?)([A-Za-z][A-Za-z0-9]{0,11}|\*)(?:=([^\]\[]{0,300}))?\]")
 _QUOTE_ATTR_ID = re.compile(r"post:\s{0,5}(\d{1,18})")
 
 
