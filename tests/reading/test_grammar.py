@@ -97,7 +97,8 @@ OPTION_TEXT = [  # rule 4: option text in an answer's place
     ("4 - Shipyards", {4: "B"}),
     ("1 - punish the traitors", {1: "flag:B"}),
     ("1 - leniency", {1: "flag:A"}),
-    ("1 - something else entirely", {}),
+    # Rule 4: text in an answer's place matching no option is held back, never dropped.
+    ("1 - something else entirely", {1: FLAG}),
     ("2 - Yes.\n1 - Show leniency.", {1: "A", 2: "A"}),
 ]
 
@@ -187,6 +188,40 @@ HELD_BACK = [  # rule 11: held back, never guessed
 ]
 
 
+VOTING_STATEMENTS = [  # rules 2 and 6: numbered answers after a voting phrase, or discussed
+    ("I vote 1-B", {1: "B"}),
+    ("Changed my mind: 1-B", {1: "B"}),
+    ("my vote: 1-B", {1: "B"}),
+    ("going with 1-B", {1: "B"}),
+    ("I'm going with 1B 2A", {1: "B", 2: "A"}),
+    ("EDIT: changed to 1-A", {1: "A"}),
+    ("After all that, I vote 1-B and 2-A.", {1: "B", 2: "A"}),
+    ("My vote is 2-A, peace now.", {2: "A"}),
+    ("Final answer: 4 - A, C", {4: "AC"}),
+    ("I vote 3-More tractors", {3: "~More tractors"}),
+    ("1-B would be a disaster", {1: FLAG}),
+    ("I think 1-B is best", {1: "flag:B"}),
+    ("1-B is the best choice here", {1: "flag:B"}),
+    ("Honestly 2-A is not an option for me.", {2: FLAG}),
+    ("1-A\n\n1-B would be a disaster, as I said.", {1: "A"}),
+    ("1-A\nI was tempted by 1-B, though.", {1: "A"}),
+    ("1-2 weeks should be enough", {}),
+    ("Chapter 2: A new dawn", {}),
+    ("Note: 2 a day", {}),
+    ("We lost 10-B bombers", {}),
+    ("I don't vote 1-B", {1: FLAG}),
+]
+
+NO_OPTION = [  # rule 4: text in an answer's place that is no option's
+    ("1 - phased release", {1: FLAG}),
+    ("4 - phased release", {4: "C"}),
+    ("1 - no mercy for traitors", {1: FLAG}),
+    ("1) Punish the traitors harshly", {1: "flag:B"}),
+    ("1. Decide the fate of the agents, who betrayed Beria", {}),
+    ("2 million people died", {}),
+]
+
+
 def _expect(expected):
     return {
         k: (v if not (isinstance(v, str) and v.startswith("=")) else "~" + v[1:])
@@ -196,7 +231,15 @@ def _expect(expected):
 
 @pytest.mark.parametrize(
     ("body", "expected"),
-    OWN_TEXT + NUMBERED + MULTI_RANKED + OPTION_TEXT + UNDER_PROMPT + WRITE_INS + HELD_BACK,
+    OWN_TEXT
+    + NUMBERED
+    + MULTI_RANKED
+    + OPTION_TEXT
+    + UNDER_PROMPT
+    + WRITE_INS
+    + HELD_BACK
+    + VOTING_STATEMENTS
+    + NO_OPTION,
 )
 def test_it_reads_a_post_as_a_careful_quest_master_would(body, expected):
     reading = read(body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import match_option
+from .text import closest_option, content_stems, match_option
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
 
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
@@ -40,6 +40,40 @@ _CONNECTIVES = frozenset(
 )
 _OPTION_TEXT_END = re.compile(rf"[.;!?,(]|[ \t][{DASHES}][ \t]|$")
 _BARE_NUMBER = re.compile(rf"[ \t]*(\d{{1,2}})[ \t]*[.):{DASHES}]?[ \t]*$")
+# A voting statement that leads into numbered answers (rule 6): "I vote 1-B",
+# "going with 1-B", "changed to 1-A", "my vote is 1-B". Bare shapes count after it.
+_VOTING_VERB = (
+    r"(?:\b(?:i|we)(?:'m|’m|'ll|’ll|'d|’d|[ \t]+(?:am|will|would|shall))?"
+    r"(?:[ \t]+(?:also|now|still|then|instead))?"
+    r"[ \t]+(?:vote|voting|choose|choosing|pick|picking|go|going|support|back|prefer|select)"
+    r"(?:[ \t]+(?:for|with))?"
+    r"|\bgo(?:ing)?[ \t]+(?:with|for)"
+    r"|\b(?:chang|switch)(?:e|ed|ing|es)?(?:[ \t]+(?:my[ \t]+vote|it|mine))?[ \t]+to"
+    r"|\bmy[ \t]+(?:final[ \t]+)?(?:vote|votes|choice|pick|answer)[ \t]+"
+    r"(?:is|are|would[ \t]+be|goes[ \t]+to|will[ \t]+be)"
+    r"|\bput[ \t]+me[ \t]+down[ \t]+for|\bcount[ \t]+me[ \t]+(?:in[ \t]+)?for)"
+    r"[ \t]*:?[ \t]*(?:option[ \t]+)?"
+)
+_VOTING_ANYWHERE = re.compile(rf"(?i){_VOTING_VERB}(?=\d)")
+# At the start of a line: a short phrase ending in a colon ("Changed my mind:",
+# "EDIT:"), a voting statement, or both ("EDIT: changed to 1-A").
+_LEAD_COLON = re.compile(r"(?:[A-Za-z'’]{1,20}[ \t]+){0,5}[A-Za-z'’]{1,20}[ \t]*:[ \t]*")
+_LEAD_VOTING = re.compile(rf"(?i)[ \t]*{_VOTING_VERB}")
+# Numbered answers with a real separator inside a sentence: "I think 1-B is best".
+_MENTION = re.compile(
+    rf"(?<![\w.\-/#])(\d{{1,2}})(?:[ \t]{{0,2}}([{DASHES}]|:|\))[ \t]{{0,2}}|\.)"
+    rf"([A-Za-z])(?![\w'’])"
+)
+_MENTION_HINT = re.compile(rf"\d[ \t]{{0,2}}[{DASHES}:).]")
+# "1-B would be a disaster": the answer is the subject of a sentence, so discussed.
+_DISCUSSED = re.compile(
+    r"[ \t]+(?:is|was|would|will|could|might|may|seems?|sounds?|looks?|has|have|are"
+    r"|makes?|means?|gets?|feels?|does|did|can|isn't|wasn't|wouldn't|won't|doesn't|can't)\b"
+)
+_NEGATIVE = re.compile(
+    r"(?i)\b(?:not|never|no|against|disaster\w*|terrible|awful|bad|worse|worst|mistake"
+    r"|stupid|dumb|hate|oppose|horrible|suicide|insane|dangerous)\b|n't\b|n’t\b"
+)
 UNKNOWN_SHAPE = re.compile(
     r"(?i)[ \t]*(?:#[ \t]{0,2}\d{1,2}|q(?:uestion)?[ \t]{0,2}\d{1,2}|prompt[ \t]{0,2}\d{1,2}"
     r"|\d{1,2}[ \t]{0,3}(?:->|=>|\u2192|=|>))[ \t]{0,3}[-:.)=>]{0,2}[ \t]{0,3}[A-Za-z](?![A-Za-z])"
@@ -59,6 +93,7 @@ class Hit:
     suggestion: tuple[str, ...] = ()  # letters a moderator may accept
     how: str = "numbered answer"
     text_at: int = 0  # where a write-in's text starts in the line
+    discussed: bool = False  # mentioned in a sentence: held back unless the post answers it
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +101,9 @@ class LineRead:
     hits: tuple[Hit, ...]
     vote_phrase: str  # the "Changing my vote:" prefix, "" when none
     bare_number: int | None = None  # the line holds only "3." (the answer follows)
+    # Answers mentioned in a sentence, not given as a vote ("I think 1-B is best"):
+    # the line is still prose; these are held back only if nothing else answers.
+    mentions: tuple[Hit, ...] = ()
 
 
 _PROMPT_MAPS: dict[int, tuple[VoteSpec, dict[int, PromptSpec]]] = {}
@@ -96,18 +134,48 @@ _NOTHING = LineRead((), "")
 def read_line(line: str, vote: VoteSpec) -> LineRead:
     if _DIGIT.search(line) is None:
         return _NOTHING  # every answer and bare number starts with a digit: most prose has none
-    pos = strip_markers(line)
-    phrase = ""
-    m = _VOTE_PHRASE.match(line, pos)
-    if m and m.end() < len(line) and line[m.end()].isdigit():
-        phrase = line[pos : m.end()]
-        pos = m.end()
+    start = strip_markers(line)
+    pos, phrase, voting = _lead_phrase(line, start)
     bare = _BARE_NUMBER.match(line, pos)
     if bare and not phrase:
         return LineRead((), phrase, bare_number=int(bare.group(1)))
+    hits = _read_answers(line, pos, vote, after_phrase=voting)
+    if not hits:
+        # Not at the start: a voting statement inside the line ("After all that, I
+        # vote 1-B") counts; an answer merely mentioned is held back (rule 6).
+        for m in _VOTING_ANYWHERE.finditer(line, start):
+            hits = _read_answers(line, m.end(), vote, after_phrase=True)
+            if hits:
+                return LineRead(hits, line[m.start() : m.end()])
+        mentions = _mentions(line, start, vote)
+        if mentions:
+            return LineRead((), "", mentions=mentions)
+    elif all(h.discussed for h in hits):
+        return LineRead((), "", mentions=hits)
+    return LineRead(hits, phrase)
+
+
+def _lead_phrase(line: str, pos: int) -> tuple[int, str, bool]:
+    """Skip "Vote:", "Changed my mind:", "I vote": (answers' start, phrase, a voting phrase)."""
+    m = _VOTE_PHRASE.match(line, pos)
+    if m and m.end() < len(line) and line[m.end()].isdigit():
+        return m.end(), line[pos : m.end()], True
+    at = pos
+    colon = _LEAD_COLON.match(line, pos)
+    if colon:
+        at = colon.end()
+    voting = _LEAD_VOTING.match(line, at)
+    if voting:
+        at = voting.end()
+    if at > pos and at < len(line) and line[at].isdigit():
+        return at, line[pos:at], voting is not None
+    return pos, "", False
+
+
+def _read_answers(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) -> tuple[Hit, ...]:
     hits: list[Hit] = []
     while pos < len(line):
-        hit = _read_answer(line, pos, vote, after_phrase=bool(phrase) or bool(hits))
+        hit = _read_answer(line, pos, vote, after_phrase=after_phrase or bool(hits))
         if hit is None:
             break
         hits.append(hit)
@@ -117,7 +185,43 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
         if cont is None:
             break
         pos = cont.end()
-    return LineRead(tuple(hits), phrase)
+    return tuple(hits)
+
+
+def _mentions(line: str, pos: int, vote: VoteSpec) -> tuple[Hit, ...]:
+    """Answers with a real separator inside a sentence, for prompts and letters that exist."""
+    if _MENTION_HINT.search(line, pos) is None:
+        return ()
+    found = []
+    for m in _MENTION.finditer(line, pos):
+        prompt = prompt_of(vote, int(m.group(1)))
+        if prompt is None or prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
+            continue
+        letter = m.group(3).upper()
+        if prompt.options and prompt.option(letter) is None:
+            continue
+        if m.group(2) == ":" and letter in "AI" and _ARTICLE_FOLLOW.match(line, m.end()):
+            continue  # "Chapter 2: A new dawn"
+        found.append(_discussed(line, m.start(), m.end(), prompt, letter))
+    return tuple(found)
+
+
+def _discussed(line: str, start: int, end: int, prompt: PromptSpec, letter: str) -> Hit:
+    shown = line[start:end].strip()
+    negative = _NEGATIVE.search(line) is not None
+    return Hit(
+        prompt.number,
+        start,
+        end,
+        problem=(
+            f"'{shown}' is mentioned in a sentence rather than given as a vote"
+            + ("" if not negative else ", and the sentence speaks against it")
+            + "; a moderator must decide"
+        ),
+        suggestion=() if negative else (letter,),
+        how="mentioned",
+        discussed=True,
+    )
 
 
 def _read_answer(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) -> Hit | None:
@@ -141,16 +245,23 @@ def _read_answer(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) -> 
         return Hit(
             number, pos, len(line), text=line[at:].strip(), how="numbered write-in", text_at=at
         )
-    return _read_choice(line, pos, at, prompt, explicit=explicit or after_phrase)
+    return _read_choice(
+        line, pos, at, prompt, explicit=explicit or after_phrase, separated=explicit
+    )
 
 
-def _read_choice(line: str, pos: int, at: int, prompt: PromptSpec, *, explicit: bool) -> Hit | None:
+def _read_choice(
+    line: str, pos: int, at: int, prompt: PromptSpec, *, explicit: bool, separated: bool = False
+) -> Hit | None:
     letters = _read_letters(line, at, prompt)
     if letters is not None:
         found, end = letters
         term = _TERMINATOR.match(line, end)
         if term is None and not (explicit and line[end : end + 1].isspace()):
             return None
+        known = len(found) == 1 and (prompt.option(found[0]) is not None or not prompt.options)
+        if term is None and known and _DISCUSSED.match(line, end):
+            return _discussed(line, pos, end, prompt, found[0])
         hit = Hit(prompt.number, pos, end, letters=found)
         follow = _ARTICLE_FOLLOW.match(line, end) if term is None else None
         if follow and len(found) == 1 and found[0] in "AI" and follow.group(1) not in _CONNECTIVES:
@@ -168,7 +279,20 @@ def _read_choice(line: str, pos: int, at: int, prompt: PromptSpec, *, explicit: 
     typed = line[at:seg_end]
     how, option = match_option(typed, prompt)
     if option is None:
-        return None
+        if not separated or not typed[:1].isalpha() or _restates_prompt(typed, prompt):
+            return None
+        # Rule 4: text in an answer's place that is no option's is held back, not dropped.
+        near = closest_option(typed, prompt)
+        return Hit(
+            prompt.number,
+            pos,
+            seg_end,
+            problem=(
+                f"'{typed.strip()[:60]}' is not the text of any option of prompt {prompt.number}"
+                + (f"; it shares most words with {near.letter}) {near.text}" if near else "")
+            ),
+            suggestion=(near.letter,) if near else (),
+        )
     if how == "loose":
         return Hit(
             prompt.number,
@@ -186,6 +310,14 @@ def _read_choice(line: str, pos: int, at: int, prompt: PromptSpec, *, explicit: 
         seg_end,
         letters=(option.letter,),
         how=f"option text ({'whole text' if how == 'whole' else 'first words'} of {option.letter})",
+    )
+
+
+def _restates_prompt(typed: str, prompt: PromptSpec) -> bool:
+    """Most of the typed words are the prompt's own: a copy of the prompt, not an answer."""
+    typed_stems = content_stems(typed)
+    return len(typed_stems) >= 2 and len(typed_stems & content_stems(prompt.text)) * 2 >= len(
+        typed_stems
     )
 
 

@@ -39,6 +39,7 @@ class _Found:
     problem: str | None = None
     suggestion: tuple[str, ...] = ()
     how: str = ""
+    discussed: bool = False  # mentioned, not voted: yields to any other answer to the prompt
 
 
 @dataclass(slots=True)
@@ -49,6 +50,7 @@ class _Draft:
     found: list[_Found] = field(default_factory=list)
     prose_paragraphs: list[tuple[int, int, int | None]] = field(default_factory=list)
     unknown: list[tuple[int, int]] = field(default_factory=list)
+    mentions: list[_Found] = field(default_factory=list)  # "I think 1-B is best"
     block_quoted: bool = False
     numbered: bool = False  # answers in a numbered or quoted-prompt shape were found
 
@@ -248,7 +250,7 @@ class _Thread:
             return [], [], None, proxy
         endorsement = _endorsement(doc, vote)
         extra = _read_prose(draft, vote) if endorsement is None else endorsement[2]
-        found = draft.found + extra
+        found = draft.found + extra + draft.mentions
         answers, flags = _settle(found, doc, vote, posters)
         if draft.unknown:
             s, e = draft.unknown[0]
@@ -593,11 +595,17 @@ def _walk_lines(
                     found.append(
                         _Found(
                             hit.prompt, s + hit.start, s + hit.end, hit.letters, None,
-                            hit.problem, hit.suggestion, hit.how,
+                            hit.problem, hit.suggestion, hit.how, hit.discussed,
                         )
                     )  # fmt: skip
             draft.numbered = True
             continue
+        if read.mentions:
+            draft.mentions.extend(
+                _Found(h.prompt, s + h.start, s + h.end, (), None, h.problem, h.suggestion,
+                       h.how, True)
+                for h in read.mentions
+            )  # fmt: skip
         if read.bare_number is not None and grammar.prompt_of(vote, read.bare_number) is not None:
             close_writein()
             close_context()
@@ -831,6 +839,8 @@ def _settle(
     answers: list[Answer] = []
     flags: list[Flag] = []
     for number, items in sorted(by_prompt.items()):
+        # Rule 6: an answer only mentioned in a sentence never outweighs one given.
+        items = [f for f in items if not f.discussed] or items
         spans = tuple([doc.span(f.start, f.end) for f in items])
         prompt_no = number if grammar.prompt_of(vote, number) else None
         problems = [f for f in items if f.problem]

@@ -91,3 +91,15 @@ def match_option(text: str, prompt: PromptSpec) -> tuple[str, OptionSpec | None]
     if scored and scored[0][0] >= 0.5 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
         return "loose", scored[0][1]
     return "none", None
+
+
+def closest_option(text: str, prompt: PromptSpec) -> OptionSpec | None:
+    """The one option sharing the most content words with the text, if there is one."""
+    typed = content_stems(text)
+    shared = sorted(
+        ((len(content_stems(o.text) & typed), o) for o in prompt.options),
+        key=lambda t: -t[0],
+    )
+    if not shared or shared[0][0] == 0 or (len(shared) > 1 and shared[1][0] == shared[0][0]):
+        return None
+    return shared[0][1]
