@@ -84,6 +84,10 @@ MULTI_RANKED = [  # rule 2: several letters
     ("5-B", {5: "B"}),
     ("5: C > C", {5: FLAG}),
     ("5-CAB", {5: "C>A>B"}),
+    ("[1] C [2] A", {5: "C>A"}),
+    ("1-B\n[1] C [2] A [3] B", {1: "B", 5: "C>A>B"}),
+    ("[1] C [2] C", {5: FLAG}),
+    ("[1] see the wiki", {}),
 ]
 
 OPTION_TEXT = [  # rule 4: option text in an answer's place
@@ -263,3 +267,17 @@ def test_it_points_spans_at_the_source_text(body, source):
     reading = read(body)
     (start, end), *_ = reading.answers[0].spans
     assert body[start:end] == source
+
+
+def test_it_holds_back_a_ranking_with_no_number_when_two_prompts_are_ranked():
+    from dataclasses import replace
+
+    from votes.reading import read_post
+    from votes.reading.types import PromptKind, PromptSpec
+
+    from .helpers import VOTE, post
+
+    second = PromptSpec(6, PromptKind.RANKED, "Rank the ports.", VOTE.prompt(5).options)
+    vote = replace(VOTE, prompts=(*VOTE.prompts, second))
+    check(read_post(post("[1] C [2] A"), vote), {"*": "flag"})
+    assert read_post(post("6: [1] C [2] A"), vote).answers[0].letters == ("C", "A")

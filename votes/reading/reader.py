@@ -630,6 +630,13 @@ def _walk_lines(
                 draft.numbered = True
                 ctx = None
                 continue
+        if ctx is None and line.lstrip().startswith("[1]"):
+            got = _ranking_without_number(line, s, vote)
+            if got is not None:
+                close_paragraph()
+                found.append(got)
+                draft.numbered = True
+                continue
         if unknown_shape:
             close_paragraph()
             draft.unknown.append((s, e))
@@ -674,6 +681,27 @@ def _answer_under(
         )
         return _Found(ctx.number, start, end, problem=problem, suggestion=(spec.letter,), how=where)
     return _Found(ctx.number, start, end, (spec.letter,), how=f"{where}: option text")
+
+
+def _ranking_without_number(line: str, s: int, vote: VoteSpec) -> _Found | None:
+    """`[1] C [2] A` on a line of its own answers the vote's one ranked prompt (rule 2)."""
+    ranked = [p for p in vote.prompts if p.kind is PromptKind.RANKED]
+    if not ranked:
+        return None  # "[1]" is a footnote here
+    at = len(line) - len(line.lstrip())
+    letters = grammar._read_letters(line, at, ranked[0])
+    if letters is None or line[letters[1] :].strip(" \t.;!"):
+        return None
+    start, end = s + at, s + letters[1]
+    if len(ranked) > 1:
+        problem = "a ranking with no prompt number, and this vote has several ranked prompts"
+        return _Found(0, start, end, problem=problem)
+    prompt = ranked[0]
+    where = "ranking with no prompt number (the vote's one ranked prompt)"
+    hit = grammar._check_letters(
+        grammar.Hit(prompt.number, 0, 0, letters=letters[0], how=where), prompt
+    )
+    return _Found(prompt.number, start, end, hit.letters, None, hit.problem, (), where)
 
 
 # -- prose, endorsements, proxies ------------------------------------------
