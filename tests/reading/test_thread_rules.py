@@ -135,6 +135,7 @@ AMEND = [  # rule 9
     ("My revised vote: 1-A", {1: "A", "kind": PostKind.REPLACEMENT}),
     ("Thanks for the chapter!", {"kind": PostKind.NOT_BALLOT}),
     ("1-D", {1: "flag", "kind": PostKind.AMENDMENT}),
+    ("Tally is close!\n2-A", {2: "A", "kind": PostKind.AMENDMENT}),
 ]
 
 
@@ -158,6 +159,16 @@ NOT_BALLOTS = [  # rule 10
     ({}, "##### AutoTally\n[X] Plan A\nNo. of Votes: 3", {"kind": PostKind.TALLY}),
     ({}, "Unofficial tally:\n1-A (3) Bob, Ann\n1-B (2) Cy", {"kind": PostKind.TALLY}),
     ({}, "I can't support B because it is cruel.", {"kind": PostKind.NOT_BALLOT}),
+    (
+        {},
+        "Unofficial tally\n1. A - 3 (x, y, z)\nB - 2 (u, v)",
+        {"kind": PostKind.TALLY, "excluded": "tally"},
+    ),
+    ({}, "Tally:\n1-A: 3\n1-B: 2", {"kind": PostKind.TALLY, "excluded": "tally"}),
+    ({}, "Current tally\n1-A - 3\n1-B - 2", {"kind": PostKind.TALLY}),
+    ({}, "[B]Vote tally[/B]\n1) A = 4\nB = 1", {"kind": PostKind.TALLY}),
+    ({}, "Vote count so far:\n1-A 3 votes\n1-B 2 votes", {"kind": PostKind.TALLY}),
+    ({}, "Current tally\n1-A - 3 (Bob, Ann, Cy)\n\nMy vote: 1-B", {"kind": PostKind.TALLY}),
 ]
 
 

@@ -27,8 +27,16 @@ _REPLACE = re.compile(
 # "revised"; not "vote", which most ballots hold).
 _REPLACE_HINTS = ("new", "revised", "updated", "ignore", "disregard", "replac", "scratch")
 _TALLY_MARK = re.compile(r"(?m)^[ \t]*(?:\[[^\]\n]{0,60}\][ \t]*){0,4}#####")
-_TALLY_TITLE = re.compile(r"(?i)^\W{0,5}(?:unofficial[ \t]+)?(?:vote[ \t]+)?tally\b")
-_TALLY_COUNTS = re.compile(r"(?im)(?:no\.?[ \t]+of[ \t]+votes|\(\d{1,4}\)|:[ \t]*\d{1,4}[ \t]*$)")
+# A tally someone typed: a heading ("Unofficial tally", "Current tally", "Tally:",
+# "Vote count") and at least two count lines ("A - 3 (x, y, z)", "1-B: 2", "(4)").
+_TALLY_TITLE = re.compile(
+    r"(?i)^\W{0,5}(?:(?:unofficial|current|updated|running|rough|quick|partial|latest|informal"
+    r"|my|the|vote|votes)[ \t]+){0,3}(?:tally|vote[ \t]+count)\b"
+)
+_TALLY_COUNTS = re.compile(
+    rf"(?im)(?:no\.?[ \t]+of[ \t]+votes|\(\d{{1,4}}\)|:[ \t]*\d{{1,4}}[ \t]*$"
+    rf"|[{DASHES}=:][ \t]*\d{{1,4}}[ \t]*(?:votes?)?[ \t]*(?:\(|$)|\b\d{{1,4}}[ \t]+votes?\b)"
+)
 _PROXY = re.compile(
     r"(?i)[ \t]*(?:\[[xX]\][ \t]*(?P<pin>\^)?[ \t]*@?|voting[ \t]+with[ \t]+@?|same[ \t]+as[ \t]+@)"
     r"(?P<name>[^\n]{1,60}?)[ \t.!]*$"
@@ -69,7 +77,8 @@ def is_tally(body: str, own_text: str) -> bool:
     if "#####" in body and _TALLY_MARK.search(body):
         return True
     first = own_text.lstrip()[:200]
-    return bool(_TALLY_TITLE.match(first)) and len(_TALLY_COUNTS.findall(own_text)) >= 2
+    # One count line is enough under the heading: "Current tally\n1-A - 3 (Bob, Ann, Cy)".
+    return bool(_TALLY_TITLE.match(first)) and _TALLY_COUNTS.search(own_text) is not None
 
 
 def proxy(line: str, posters: dict[str, str]) -> tuple[str, bool] | None:
