@@ -40,12 +40,24 @@ PROSE = [  # rule 6
     ),
     (BLOCK + "Dear comrades, what a chapter.", {}),
     (BLOCK + "1-B\n2-A", {1: "B", 2: "A"}),
+    ("I vote for B on 1 and A on 2", {1: "B", 2: "A"}),
+    ("I vote B on the first, A on the second and C on 4.", {1: "B", 2: "A", 4: "C"}),
+    ("I vote B on 1, and A is a bad idea", {1: "B"}),
+    ("I vote D on 1", {1: "flag"}),
+    ("I vote B on prompt 7", {"*": "flag"}),
 ]
 
 
 @pytest.mark.parametrize(("body", "expected"), PROSE)
 def test_it_counts_explicit_letters_and_only_suggests_inferred_ones(body, expected):
     check(read(body), expected)
+
+
+@pytest.mark.parametrize("body", ["I vote for B on 1 and A.", "I vote B on 1 and A on 7"])
+def test_it_counts_what_a_statement_places_and_holds_back_the_rest(body):
+    reading = read(body)
+    assert [(a.prompt, a.letters) for a in reading.answers] == [(1, ("B",))]
+    assert [f.prompt for f in reading.flags] == [None]
 
 
 BALLOT = post("1-B\n2-A\n3-General improvements on the economy", id=10, author="RedBanner")

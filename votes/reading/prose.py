@@ -29,6 +29,15 @@ _EXPLICIT = re.compile(
     r"(?:[ \t]+(?:on|for|in)[ \t]+(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|"
     r"1st|2nd|3rd|4th|5th)|(?:prompt|question|number|#)?[ \t]*(?P<num>\d{1,2})\b))?"
 )
+# "… and A on 2": a further letter of the same voting statement, with its prompt
+# named, or closing the sentence ("I vote B on 1 and A." cannot be placed).
+_MORE = re.compile(
+    r"[ \t]*(?:,[ \t]*and|,|;|&|and)[ \t]+(?:(?:option|vote)[ \t]+)?"
+    r"(?P<letter>[A-Z])(?![\w'])"
+    r"(?:[ \t]+(?:on|for|in)[ \t]+(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|"
+    r"1st|2nd|3rd|4th|5th)|(?:prompt|question|number|#)?[ \t]*(?P<num>\d{1,2})\b)"
+    r"|(?=[ \t]*(?:$|[.;!])))"
+)
 # Words one of which every _EXPLICIT match contains (its verbs are lower case): a
 # search for literals, which the engine skips ahead to, costs far less than _EXPLICIT.
 _EXPLICIT_HINT = re.compile("vot|choose|pick|with|support|back|prefer|choice|answer")
@@ -80,21 +89,27 @@ def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list
     if _EXPLICIT_HINT.search(paragraph) is None:
         return _letters_named(paragraph, vote, placed, found)
     for m in _EXPLICIT.finditer(paragraph):
-        letter = m.group("letter").upper()
-        number = placed
-        if m.group("ord"):
-            number = _ORDINALS[m.group("ord").lower()]
-        elif m.group("num"):
-            number = int(m.group("num"))
-        if number is None:
-            owners = [p.number for p in vote.prompts if p.option(letter)]
-            number = owners[0] if len(owners) == 1 else None
-        found.append(
-            ProseAnswer(
-                number, letter, m.start(), m.end(), True, f"voting statement '{m.group(0)}'"
-            )
-        )
+        found.append(_statement(m, m.start(), vote, placed))
+        more = _MORE.match(paragraph, m.end())
+        while more is not None and more.end() > more.start():
+            # "I vote for B on 1 and A on 2": each letter with its own prompt.
+            found.append(_statement(more, m.start(), vote, placed))
+            more = _MORE.match(paragraph, more.end())
     return _letters_named(paragraph, vote, placed, found)
+
+
+def _statement(m: re.Match, start: int, vote: VoteSpec, placed: int | None) -> ProseAnswer:
+    letter = m.group("letter").upper()
+    number = placed
+    if m.group("ord"):
+        number = _ORDINALS[m.group("ord").lower()]
+    elif m.group("num"):
+        number = int(m.group("num"))
+    if number is None:
+        owners = [p.number for p in vote.prompts if p.option(letter)]
+        number = owners[0] if len(owners) == 1 else None
+    why = f"voting statement '{m.string[start : m.end()].strip()}'"
+    return ProseAnswer(number, letter, m.start(), m.end(), True, why)
 
 
 def _letters_named(

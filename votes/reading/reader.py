@@ -732,7 +732,7 @@ def _read_prose(draft: _Draft, vote: VoteSpec) -> list[_Found]:
         if where is None:
             for ans in prose.explicit_letters(para, vote, None):
                 if ans.prompt is not None:
-                    out.append(_prose_found(ans, start, "voting statement"))
+                    out.append(_prose_found(ans, start, vote))
                 elif not draft.found:
                     out.append(
                         _Found(0, start + ans.start, start + ans.end,
@@ -752,7 +752,7 @@ def _read_prose(draft: _Draft, vote: VoteSpec) -> list[_Found]:
             continue
         explicit = [a for a in prose.explicit_letters(para, vote, where) if a.prompt == where]
         if explicit:
-            out.append(_prose_found(explicit[0], start, "voting statement"))
+            out.append(_prose_found(explicit[0], start, vote))
             answered.add(where)
             continue
         if where in answered:
@@ -789,10 +789,15 @@ def _read_prose(draft: _Draft, vote: VoteSpec) -> list[_Found]:
     return out
 
 
-def _prose_found(ans: prose.ProseAnswer, offset: int, how: str) -> _Found:
-    return _Found(
-        ans.prompt, offset + ans.start, offset + ans.end, (ans.letter,), how=f"{how}: {ans.why}"
-    )
+def _prose_found(ans: prose.ProseAnswer, offset: int, vote: VoteSpec) -> _Found:
+    """An explicit letter of a voting statement, checked as a numbered answer is (rule 11)."""
+    start, end = offset + ans.start, offset + ans.end
+    prompt = grammar.prompt_of(vote, ans.prompt)
+    if prompt is None:
+        problem = f"{ans.why} names prompt {ans.prompt}, which this vote does not have"
+        return _Found(ans.prompt, start, end, problem=problem)
+    hit = grammar._check_letters(grammar.Hit(ans.prompt, 0, 0, letters=(ans.letter,)), prompt)
+    return _Found(ans.prompt, start, end, hit.letters, None, hit.problem, (), "voting statement")
 
 
 def _own_lines(doc: Doc) -> list[tuple[int, int]]:
