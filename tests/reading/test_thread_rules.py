@@ -127,7 +127,12 @@ PROXY = [  # rule 8
     ("Same as @RedBanner", {"proxy_of": ("RedBanner", False)}),
     ("[X] Comrade Big Name", {"proxy_of": ("Comrade Big Name", False)}),
     ("[x] comrade big name", {"proxy_of": ("Comrade Big Name", False)}),
-    ("[X] Nobody Here", {"kind": PostKind.NOT_BALLOT}),
+    # Rules 8 and 11: a proxy to no poster is held back, never silently dropped.
+    ("[X] Nobody Here", {"*": "flag"}),
+    ("Same as @Nobody", {"*": "flag"}),
+    ("[X] Player", {"*": "flag"}),
+    ("Voting with the majority", {"kind": PostKind.NOT_BALLOT}),
+    ("[X] 2-A", {2: "A"}),
     ("3-Same as RedBanner", {3: "~Same as", "joins": "RedBanner"}),
     ("3-RedBanner's plan", {3: "~plan", "joins": "RedBanner"}),
     ("3-Same as Comrade Big Name", {3: "~Same as", "joins": "Comrade Big Name"}),
@@ -228,3 +233,13 @@ def test_it_knows_the_window_edges():
     at_close = post("1-A", hours=(CLOSES - OPENS) / timedelta(hours=1))
     assert read_thread(VOTE, [at_open])[0].answers
     assert read_thread(VOTE, [at_close])[0].answers
+
+
+def test_it_leaves_x_lines_to_a_lines_vote():
+    from dataclasses import replace
+
+    from votes.reading import read_post
+    from votes.reading.types import PromptKind, PromptSpec
+
+    lines = replace(VOTE, prompts=(PromptSpec(1, PromptKind.LINES, "Plans"),))
+    assert not read_post(post("[X] Nobody Here"), lines).flags

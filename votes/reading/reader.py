@@ -248,6 +248,13 @@ class _Thread:
         proxy = _proxy(doc, posters)
         if proxy is not None:
             return [], [], None, proxy
+        if not draft.found and not draft.unknown and not self.prompts.has_lines:
+            named = _proxy_to_nobody(doc)
+            if named is not None:
+                mark = "@" if "@" in doc.text else "[X]"
+                reason = f"{mark} names no poster in this thread (before this post): '{named[:60]}'"
+                spans = (doc.span(0, len(doc.text)),)
+                return [], [Flag(None, reason, spans=spans)], None, None
         endorsement = _endorsement(doc, vote)
         extra = _read_prose(draft, vote) if endorsement is None else endorsement[2]
         found = draft.found + extra + draft.mentions
@@ -398,6 +405,7 @@ class _Prompts:
         ]
         self.head_anywhere = re.compile("|".join(heads)) if heads else None
         self.heads_cover_all = all(len(pb) >= 12 for _, pb in self.bares if pb)
+        self.has_lines = any(p.kind is PromptKind.LINES for p in vote.prompts)
         self.restated_max = 2 * self.longest + 20  # longer lines are prose, not a prompt
         # (grammar.read_line, UNKNOWN_SHAPE matches) of short lines: nothing else decides them.
         self.line_reads: dict[str, tuple[grammar.LineRead, bool]] = {}
@@ -802,6 +810,12 @@ def _prose_found(ans: prose.ProseAnswer, offset: int, vote: VoteSpec) -> _Found:
 
 def _own_lines(doc: Doc) -> list[tuple[int, int]]:
     return [m.span() for m in _LINE.finditer(doc.text) if m.group(0).strip()]
+
+
+def _proxy_to_nobody(doc: Doc) -> str | None:
+    """The name of a one-line `[X] Name` post whose name is no earlier poster's (rule 8)."""
+    lines = [x for x in doc.text.split("\n") if x.strip() and x.strip() != QUOTE_MARK]
+    return social.proxy_named(lines[0]) if len(lines) == 1 else None
 
 
 def _proxy(doc: Doc, posters: dict[str, str]) -> tuple[str, bool] | None:

@@ -90,6 +90,14 @@ def proxy(line: str, posters: dict[str, str]) -> tuple[str, bool] | None:
     return (name, bool(m.group("pin"))) if name else None
 
 
+def proxy_named(line: str) -> str | None:
+    """The name in a `[X] Name` or `Same as @Name` line, whoever it names."""
+    m = _PROXY.fullmatch(line)
+    if m is None or m.group(0).lstrip()[:1] not in "[sS":
+        return None  # "Voting with the majority" is prose
+    return m.group("name").strip()
+
+
 def joins(text: str, posters: dict[str, str]) -> str | None:
     """The poster whose write-in this one names ("Same as X", "X's idea")."""
     m = _JOINS.match(text.strip())
