@@ -243,3 +243,35 @@ def test_it_leaves_x_lines_to_a_lines_vote():
 
     lines = replace(VOTE, prompts=(PromptSpec(1, PromptKind.LINES, "Plans"),))
     assert not read_post(post("[X] Nobody Here"), lines).flags
+
+
+PINNED_REVISIONS = (("1-B\n2-A", 4), ("1-A\n2-A\n4-D", 6))  # replaced at hour 4, then at 6
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [
+        (3, {1: "B", 2: "A"}),  # before the first edit: the first text
+        (5, {1: "A", 2: "A", 4: "D"}),  # between the edits: the second text
+        (7, {1: "A", 2: "B"}),  # after both: the current text
+    ],
+)
+def test_it_pins_an_endorsement_to_the_text_the_endorser_saw(hours, expected):
+    """Rule 7: an endorsed post edited later is copied as it stood when endorsed."""
+    edited = post(
+        "1-A\n2-B", id=10, author="RedBanner", hours=1, edited_hours=6,
+        revisions=PINNED_REVISIONS,
+    )  # fmt: skip
+    endorse = post('[QUOTE="RedBanner, post: 10"]x[/QUOTE]\n+1', id=20, author="K", hours=hours)
+    reading = read_thread(VOTE, [edited, endorse])[-1]
+    check(reading, {**expected, "endorses": 10})
+    assert all(a.reason == "copied from post 10" for a in reading.answers)
+
+
+def test_it_finds_an_endorsed_post_by_the_text_it_had_when_quoted():
+    edited = post(
+        "1-A", id=10, author="RedBanner", hours=1, edited_hours=4,
+        revisions=(("1-B\n3-Build the Riga metro", 4),),
+    )  # fmt: skip
+    endorse = post("[QUOTE=RedBanner]3-Build the Riga metro[/QUOTE]\nSame", id=20, hours=2)
+    check(read_thread(VOTE, [edited, endorse])[-1], {1: "B", 3: "~Riga", "endorses": 10})

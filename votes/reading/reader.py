@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from operator import attrgetter
 
 from . import grammar, prose, social
@@ -77,6 +78,7 @@ class _Thread:
                 self._by_author.setdefault(key, []).append(i)
         self._one_post = one_post
         self.memo: dict[int, Reading] = {}
+        self.memo_at: dict[tuple[int, str], Reading] = {}  # earlier texts of edited posts
         self.bare_bodies: dict[int, str] = {}
         self.prompts = _Prompts.of(vote)
         self.qm = vote.quest_master.casefold()
@@ -142,8 +144,10 @@ class _Thread:
             checked += 1
             if checked > 200:  # bounded: an old post is not worth a long search
                 break
-            if wanted in self._bare_body(j):
-                return j
+            if wanted in self._bare_body(j) or any(
+                wanted in bare(scan(r.body[:MAX_BODY]).text) for r in self.posts[j].revisions
+            ):
+                return j  # quoted as it stands, or as it stood before an edit
         return None
 
     def _bare_body(self, j: int) -> str:
@@ -180,16 +184,33 @@ class _Thread:
         """
         if i in self.memo:
             return self.memo[i]
-        post = self.posts[i]
+        reading = self.memo[i] = self._read(i, self.posts[i], chain)
+        return reading
+
+    def reading_at(self, j: int, at: datetime, chain: frozenset[int]) -> Reading:
+        """Post j read as its text stood at `at` (rule 7: an endorsement is pinned).
+
+        revisions[k].at is when revisions[k] was replaced, so the text at `at` is
+        the first revision replaced after it, or the current body if none was.
+        """
+        target = self.posts[j]
+        body = next((r.body for r in target.revisions if r.at > at), None)
+        if body is None or body == target.body:
+            return self.reading(j, chain)
+        key = (j, body)
+        if key not in self.memo_at:
+            then = replace(target, body=body, edited_at=None, revisions=())
+            self.memo_at[key] = self._read(j, then, chain)
+        return self.memo_at[key]
+
+    def _read(self, i: int, post: PostIn, chain: frozenset[int]) -> Reading:
         base = {"post_id": post.id, "author": post.author}
         if len(post.body) > MAX_BODY:
-            reading = Reading(
+            return Reading(
                 **base,
                 kind=PostKind.NOT_BALLOT,
                 flags=(Flag(None, "post is longer than 100 KB; held back unread"),),
             )
-            self.memo[i] = reading
-            return reading
         doc = scan(post.body)
         reason = None
         kind = PostKind.NOT_BALLOT
@@ -201,12 +222,8 @@ class _Thread:
             reason = self.in_window(post)
         if reason is not None:
             shaped = kind is PostKind.TALLY or self._has_ballot_shape(doc)
-            reading = Reading(**base, kind=kind, excluded=reason if shaped else None)
-            self.memo[i] = reading
-            return reading
-        reading = self._read_in_window(i, post, doc, chain)
-        self.memo[i] = reading
-        return reading
+            return Reading(**base, kind=kind, excluded=reason if shaped else None)
+        return self._read_in_window(i, post, doc, chain)
 
     def _has_ballot_shape(self, doc: Doc) -> bool:
         draft = _read_lines(doc, self.vote, self.prompts)
@@ -288,7 +305,7 @@ class _Thread:
         if j in chain or len(chain) >= MAX_CHAIN:
             reason = f"endorsement of post {target.id} goes round in a circle or too deep"
             return [], [Flag(None, reason, spans=(span,))], target.id, None
-        quoted = self.reading(j, chain | {i})
+        quoted = self.reading_at(j, self.posts[i].posted_at, chain | {i})
         if quoted.excluded or quoted.kind in (PostKind.QUEST_MASTER, PostKind.TALLY):
             why = quoted.excluded or "it is not a ballot"
             reason = f"agrees with post {target.id}, which is not counted ({why})"
