@@ -8,7 +8,7 @@ Every pattern here has bounded repetition, so no line can make it backtrack.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .text import closest_option, content_stems, match_option
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
@@ -45,7 +45,7 @@ _BARE_NUMBER = re.compile(rf"[ \t]*(\d{{1,2}})[ \t]*[.):{DASHES}]?[ \t]*$")
 _VOTING_VERB = (
     r"(?:\b(?:i|we)(?:'m|’m|'ll|’ll|'d|’d|[ \t]+(?:am|will|would|shall))?"
     r"(?:[ \t]+(?:also|now|still|then|instead))?"
-    r"[ \t]+(?:vote|voting|choose|choosing|pick|picking|go|going|support|back|prefer|select)"
+    r"[ \t]+(?:vote|voting|choose|choosing|pick|picking|go|going|support|back|prefer|select|say)"
     r"(?:[ \t]+(?:for|with))?"
     r"|\bgo(?:ing)?[ \t]+(?:with|for)"
     r"|\b(?:chang|switch)(?:e|ed|ing|es)?(?:[ \t]+(?:my[ \t]+vote|it|mine))?[ \t]+to"
@@ -59,6 +59,11 @@ _VOTING_ANYWHERE = re.compile(rf"(?i){_VOTING_VERB}(?=\d)")
 # "EDIT:"), a voting statement, or both ("EDIT: changed to 1-A").
 _LEAD_COLON = re.compile(r"(?:[A-Za-z'’]{1,20}[ \t]+){0,5}[A-Za-z'’]{1,20}[ \t]*:[ \t]*")
 _LEAD_VOTING = re.compile(rf"(?i)[ \t]*{_VOTING_VERB}")
+# The phrase says the answers after it replace ones given earlier in the same post.
+_REVISES = re.compile(r"(?i)\b(?:edit|chang|switch|updat|actually|instead|mind|correct)")
+_LEAD_REVISE = re.compile(
+    r"(?i)(?:edit(?:ed)?|actually|update[d]?|correction|oops|wait)[ \t]*[,:!.\-]?[ \t]*"
+)
 # Numbered answers with a real separator inside a sentence: "I think 1-B is best".
 _MENTION = re.compile(
     rf"(?<![\w.\-/#])(\d{{1,2}})(?:[ \t]{{0,2}}([{DASHES}]|:|\))[ \t]{{0,2}}|\.)"
@@ -94,6 +99,7 @@ class Hit:
     how: str = "numbered answer"
     text_at: int = 0  # where a write-in's text starts in the line
     discussed: bool = False  # mentioned in a sentence: held back unless the post answers it
+    revises: bool = False  # after "EDIT: changed to": replaces this post's earlier answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +146,16 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
     if bare and not phrase:
         return LineRead((), phrase, bare_number=int(bare.group(1)))
     hits = _read_answers(line, pos, vote, after_phrase=voting)
+    if hits and phrase and _REVISES.search(phrase):
+        hits = tuple(replace(h, revises=True) for h in hits)
     if not hits:
         # Not at the start: a voting statement inside the line ("After all that, I
         # vote 1-B") counts; an answer merely mentioned is held back (rule 6).
         for m in _VOTING_ANYWHERE.finditer(line, start):
             hits = _read_answers(line, m.end(), vote, after_phrase=True)
             if hits:
+                if _REVISES.search(line, 0, m.end()):
+                    hits = tuple(replace(h, revises=True) for h in hits)
                 return LineRead(hits, line[m.start() : m.end()])
         mentions = _mentions(line, start, vote)
         if mentions:
@@ -161,7 +171,7 @@ def _lead_phrase(line: str, pos: int) -> tuple[int, str, bool]:
     if m and m.end() < len(line) and line[m.end()].isdigit():
         return m.end(), line[pos : m.end()], True
     at = pos
-    colon = _LEAD_COLON.match(line, pos)
+    colon = _LEAD_COLON.match(line, pos) or _LEAD_REVISE.match(line, pos)
     if colon:
         at = colon.end()
     voting = _LEAD_VOTING.match(line, at)
@@ -276,6 +286,10 @@ def _read_choice(
             )
         return _check_letters(hit, prompt)
     seg_end = _OPTION_TEXT_END.search(line, at).start()
+    if prompt.kind in (PromptKind.MULTI, PromptKind.RANKED):
+        listed = _option_text_list(line, pos, at, prompt)
+        if listed is not None:
+            return listed
     typed = line[at:seg_end]
     how, option = match_option(typed, prompt)
     if option is None:
@@ -311,6 +325,28 @@ def _read_choice(
         letters=(option.letter,),
         how=f"option text ({'whole text' if how == 'whole' else 'first words'} of {option.letter})",
     )
+
+
+_LIST_END = re.compile(rf"[.;!?(]|[ \t][{DASHES}][ \t]|$")
+_LIST_SPLIT = re.compile(
+    r"[ \t]*(?:,|>|/|&|\+|;)[ \t]*(?:and[ \t]+|then[ \t]+)?|[ \t]+(?:and|then)[ \t]+"
+)
+
+
+def _option_text_list(line: str, pos: int, at: int, prompt: PromptSpec) -> Hit | None:
+    """`4 - Tank factories and shipyards`, `5 - Riga, Kiev, Minsk`: several option texts."""
+    end = _LIST_END.search(line, at).start()
+    parts = [x for x in _LIST_SPLIT.split(line[at:end]) if x.strip()]
+    if len(parts) < 2 or len(parts) > 26:
+        return None
+    letters = []
+    for part in parts:
+        how, option = match_option(part, prompt)
+        if option is None or how == "loose":
+            return None
+        letters.append(option.letter)
+    hit = Hit(prompt.number, pos, end, letters=tuple(letters), how="option texts")
+    return _check_letters(hit, prompt)
 
 
 def _restates_prompt(typed: str, prompt: PromptSpec) -> bool:

@@ -24,6 +24,8 @@ _EXPLICIT = re.compile(
     r"(?:\b(?:[Ii]|[Ww]e)[ \t]+(?:(?:would|will|'d|'ll|am[ \t]+going[ \t]+to|shall)[ \t]+)?"
     r"(?:vote|am[ \t]+voting|choose|pick|go[ \t]+with|support|back|prefer)[ \t]+"
     r"(?:for[ \t]+)?(?:option[ \t]+)?"
+    r"|\b(?:[Ii]|[Ww]e)(?:'m|\u2019m|'re|\u2019re)[ \t]+(?:going[ \t]+(?:with|for)"
+    r"|voting(?:[ \t]+for)?|picking|choosing|backing|supporting)[ \t]+(?:option[ \t]+)?"
     r"|\b[Mm]y[ \t]+(?:vote|choice|pick|answer)[ \t]+(?:is|would[ \t]+be|=)[ \t]+(?:option[ \t]+)?)"
     r"(?P<letter>[A-Z]|[a-z](?=[ \t]*(?:$|[.,;!])))(?![\w'])"
     r"(?:[ \t]+(?:on|for|in)[ \t]+(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|"
@@ -37,6 +39,18 @@ _MORE = re.compile(
     r"(?:[ \t]+(?:on|for|in)[ \t]+(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|"
     r"1st|2nd|3rd|4th|5th)|(?:prompt|question|number|#)?[ \t]*(?P<num>\d{1,2})\b)"
     r"|(?=[ \t]*(?:$|[.;!])))"
+)
+_REF = (
+    r"(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)"
+    r"(?:[ \t]+(?:one|prompt|question|vote|point))?"
+    r"|(?:prompt|question|number|#)?[ \t]*(?P<num>\d{1,2})\b)"
+)
+# "For 1 I'm going with A": the prompt named just before the statement.
+_PRE_REF = re.compile(rf"(?i)\b(?:for|on|as[ \t]+for|regarding)[ \t]+{_REF}[ \t]*,?[ \t]*$")
+# "… and for 2 B": a further letter with its prompt named first.
+_MORE_PRE = re.compile(
+    rf"[ \t]*(?:,[ \t]*and|,|;|and)[ \t]+(?:for|on)[ \t]+{_REF}[ \t]*,?[ \t]*"
+    r"(?:(?:I'm|I[ \t]+am)[ \t]+going[ \t]+with[ \t]+|option[ \t]+)?(?P<letter>[A-Z])(?![\w'])"
 )
 # Words one of which every _EXPLICIT match contains (its verbs are lower case): a
 # search for literals, which the engine skips ahead to, costs far less than _EXPLICIT.
@@ -89,22 +103,27 @@ def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list
     if _EXPLICIT_HINT.search(paragraph) is None:
         return _letters_named(paragraph, vote, placed, found)
     for m in _EXPLICIT.finditer(paragraph):
-        found.append(_statement(m, m.start(), vote, placed))
-        more = _MORE.match(paragraph, m.end())
+        found.append(_statement(m, m.start(), vote, placed, first=True))
+        more = _MORE.match(paragraph, m.end()) or _MORE_PRE.match(paragraph, m.end())
         while more is not None and more.end() > more.start():
             # "I vote for B on 1 and A on 2": each letter with its own prompt.
             found.append(_statement(more, m.start(), vote, placed))
-            more = _MORE.match(paragraph, more.end())
+            at = more.end()
+            more = _MORE.match(paragraph, at) or _MORE_PRE.match(paragraph, at)
     return _letters_named(paragraph, vote, placed, found)
 
 
-def _statement(m: re.Match, start: int, vote: VoteSpec, placed: int | None) -> ProseAnswer:
+def _statement(
+    m: re.Match, start: int, vote: VoteSpec, placed: int | None, *, first: bool = False
+) -> ProseAnswer:
     letter = m.group("letter").upper()
     number = placed
     if m.group("ord"):
         number = _ORDINALS[m.group("ord").lower()]
     elif m.group("num"):
         number = int(m.group("num"))
+    elif first and (pre := _PRE_REF.search(m.string, max(0, m.start() - 40), m.start())):
+        number = _ORDINALS[pre["ord"].lower()] if pre["ord"] else int(pre["num"])
     if number is None:
         owners = [p.number for p in vote.prompts if p.option(letter)]
         number = owners[0] if len(owners) == 1 else None

@@ -95,6 +95,13 @@ def match_option(text: str, prompt: PromptSpec) -> tuple[str, OptionSpec | None]
 
 def closest_option(text: str, prompt: PromptSpec) -> OptionSpec | None:
     """The one option sharing the most content words with the text, if there is one."""
+    said = tuple(words(text))
+    # "Yes we should": the whole of one option, then more words.
+    leading = [
+        o for o in prompt.options if said[: len(_option_words(o.text))] == _option_words(o.text)
+    ]
+    if len(leading) == 1:
+        return leading[0]
     typed = content_stems(text)
     shared = sorted(
         ((len(content_stems(o.text) & typed), o) for o in prompt.options),
