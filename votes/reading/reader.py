@@ -41,6 +41,7 @@ class _Found:
     suggestion: tuple[str, ...] = ()
     how: str = ""
     discussed: bool = False  # mentioned, not voted: yields to any other answer to the prompt
+    revises: bool = False  # "EDIT: changed to 1-B": replaces this post's earlier answers to it
 
 
 @dataclass(slots=True)
@@ -620,7 +621,7 @@ def _walk_lines(
                     found.append(
                         _Found(
                             hit.prompt, s + hit.start, s + hit.end, hit.letters, None,
-                            hit.problem, hit.suggestion, hit.how, hit.discussed,
+                            hit.problem, hit.suggestion, hit.how, hit.discussed, hit.revises,
                         )
                     )  # fmt: skip
             draft.numbered = True
@@ -905,6 +906,10 @@ def _settle(
     for number, items in sorted(by_prompt.items()):
         # Rule 6: an answer only mentioned in a sentence never outweighs one given.
         items = [f for f in items if not f.discussed] or items
+        # "EDIT: changed to 1-B" below "1-A": the post's own last word on the prompt.
+        revised = [f for f in items if f.revises]
+        if revised:
+            items = revised[-1:]
         spans = tuple([doc.span(f.start, f.end) for f in items])
         prompt_no = number if grammar.prompt_of(vote, number) else None
         problems = [f for f in items if f.problem]
