@@ -10,8 +10,12 @@ with a star import (`__all__` lists them) and names the helpers it calls:
     from tests.factories import make_post, make_user
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
 
 from quest import services
 from quest.models import Post, Quest
@@ -42,6 +46,34 @@ def make_quest(quest_master, title: str = "The Red Alert", **kwargs) -> Quest:
 
 def make_post(quest: Quest, author, body: str = "Hello.", **kwargs) -> Post:
     return services.post_create(quest=quest, author=author, body=body, **kwargs)
+
+
+def make_vote(quest: Quest, by, prompts, *, title: str = "The March", **settings):
+    """A published chapter with an open vote on `prompts`, closing in two days by default."""
+    from chapters import services as chapter_services
+    from chapters.models import Vote
+
+    chapter = chapter_services.chapter_create(
+        quest=quest, title=title, body="The column waits.", by=by
+    )
+    settings.setdefault("closes_at", timezone.now() + timedelta(days=2))
+    chapter_services.vote_set_prompts(chapter=chapter, prompts=prompts, by=by, **settings)
+    chapter_services.chapter_publish(chapter=chapter, by=by)
+    return Vote.objects.get(chapter=chapter)
+
+
+def vote_in(vote, author, body: str) -> Post:
+    """A post in the vote's window, read and counted as the worker would."""
+    from votes import services as vote_services
+
+    post = make_post(vote.chapter.quest, author, body)
+    vote_services.vote_recount(vote_id=vote.pk)
+    return post
+
+
+def chapter_url(vote, name: str) -> str:
+    """The URL named `name` for the vote's chapter (/q/<slug>/chapters/<n>/…)."""
+    return reverse(name, args=[vote.chapter.quest.slug, vote.chapter.number])
 
 
 def make_posts(quest: Quest, author, count: int, body: str = "Post {n}") -> list[Post]:

@@ -4,19 +4,16 @@ Posts are read and counted by calling the recount service directly (what the
 worker runs). A decision asks for a recount after commit; tests run it by hand.
 """
 
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from chapters import services as chapter_services
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
 from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import make_post, make_quest, make_user
+from tests.factories import make_post, make_quest, make_user, make_vote, vote_in
 from votes import audit, services
 from votes.models import Decision, TallyRun
 
@@ -44,24 +41,10 @@ PROMPTS = [
 
 
 def _open_vote(quest, quest_master) -> Vote:
-    chapter = chapter_services.chapter_create(
-        quest=quest, title="The Armistice", body="The guns fall quiet.", by=quest_master
-    )
-    chapter_services.vote_set_prompts(
-        chapter=chapter,
-        prompts=PROMPTS,
-        by=quest_master,
-        closes_at=timezone.now() + timedelta(days=2),
-    )
-    chapter_services.chapter_publish(chapter=chapter, by=quest_master)
-    return Vote.objects.get(chapter=chapter)
+    return make_vote(quest, quest_master, PROMPTS, title="The Armistice")
 
 
-def _vote_in(vote: Vote, author, body: str):
-    """A post in the vote's window, read and counted as the worker would."""
-    post = make_post(vote.chapter.quest, author, body)
-    services.vote_recount(vote_id=vote.pk)
-    return post
+_vote_in = vote_in
 
 
 def _url(vote: Vote, name: str = "vote-audit") -> str:

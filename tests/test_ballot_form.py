@@ -17,7 +17,7 @@ from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from quest.models import Post
 from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import make_post
+from tests.factories import make_post, make_vote
 from votes import services
 from votes.ballots import ballot_post
 from votes.models import Ballot
@@ -49,17 +49,7 @@ PROMPTS = [
 
 
 def _open_vote(quest, quest_master) -> Vote:
-    chapter = chapter_services.chapter_create(
-        quest=quest, title="The March", body="The column waits.", by=quest_master
-    )
-    chapter_services.vote_set_prompts(
-        chapter=chapter,
-        prompts=PROMPTS,
-        by=quest_master,
-        closes_at=timezone.now() + timedelta(days=2),
-    )
-    chapter_services.chapter_publish(chapter=chapter, by=quest_master)
-    return Vote.objects.get(chapter=chapter)
+    return make_vote(quest, quest_master, PROMPTS)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from chapters import services as chapter_services
 from chapters.models import Chapter, Vote, VoteEvent
 from chapters.prompts import OptionData, PromptData
 from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import make_post, make_user
+from tests.factories import make_user, make_vote, vote_in
 from votes import services
 from votes.models import Outcome, TallyRun
 
@@ -41,17 +41,7 @@ SONG = "The Internationale"
 
 @pytest.fixture
 def vote(quest, quest_master) -> Vote:
-    chapter = chapter_services.chapter_create(
-        quest=quest, title="The March", body="The column waits.", by=quest_master
-    )
-    chapter_services.vote_set_prompts(
-        chapter=chapter,
-        prompts=PROMPTS,
-        by=quest_master,
-        closes_at=timezone.now() + timedelta(days=2),
-    )
-    chapter_services.chapter_publish(chapter=chapter, by=quest_master)
-    return Vote.objects.get(chapter=chapter)
+    return make_vote(quest, quest_master, PROMPTS)
 
 
 @pytest.fixture
@@ -63,10 +53,7 @@ def tied_vote(vote, player, outsider) -> Vote:
     return vote
 
 
-def _vote_in(vote: Vote, author, body: str):
-    post = make_post(vote.chapter.quest, author, body)
-    services.vote_recount(vote_id=vote.pk)
-    return post
+_vote_in = vote_in
 
 
 def _close(vote: Vote) -> None:

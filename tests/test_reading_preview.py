@@ -5,17 +5,14 @@ their option text, answers held back for a moderator with the reason, text in
 quotes that does not count, text that is not a ballot at all.
 """
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from chapters import services as chapter_services
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import make_post
+from tests.factories import make_post, make_vote
 from votes import services
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -39,17 +36,7 @@ PROMPTS = [
 
 @pytest.fixture
 def vote(quest, quest_master) -> Vote:
-    chapter = chapter_services.chapter_create(
-        quest=quest, title="The March", body="The column waits.", by=quest_master
-    )
-    chapter_services.vote_set_prompts(
-        chapter=chapter,
-        prompts=PROMPTS,
-        by=quest_master,
-        closes_at=timezone.now() + timedelta(days=2),
-    )
-    chapter_services.chapter_publish(chapter=chapter, by=quest_master)
-    return Vote.objects.get(chapter=chapter)
+    return make_vote(quest, quest_master, PROMPTS)
 
 
 def _preview(client, vote: Vote, body: str) -> str:

@@ -7,17 +7,15 @@ so these tests behave the same with in-process tasks and with a Redis broker.
 import csv
 import io
 import re
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from chapters import services as chapter_services
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import make_post, make_user
+from tests.factories import chapter_url, make_user, make_vote, vote_in
 from votes import services
 from votes.models import TallyRun
 
@@ -35,25 +33,10 @@ PROMPTS = [
 
 
 def _open_vote(quest, quest_master, visibility=Vote.Visibility.ALWAYS) -> Vote:
-    chapter = chapter_services.chapter_create(
-        quest=quest, title="The March", body="The column waits.", by=quest_master
-    )
-    chapter_services.vote_set_prompts(
-        chapter=chapter,
-        prompts=PROMPTS,
-        by=quest_master,
-        closes_at=timezone.now() + timedelta(days=2),
-        results_visibility=visibility,
-    )
-    chapter_services.chapter_publish(chapter=chapter, by=quest_master)
-    return Vote.objects.get(chapter=chapter)
+    return make_vote(quest, quest_master, PROMPTS, results_visibility=visibility)
 
 
-def _vote_in(vote: Vote, author, body: str):
-    """A post in the vote's window, read and counted as the worker would."""
-    post = make_post(vote.chapter.quest, author, body)
-    services.vote_recount(vote_id=vote.pk)
-    return post
+_vote_in = vote_in
 
 
 def _close(vote: Vote, by) -> None:
@@ -62,7 +45,7 @@ def _close(vote: Vote, by) -> None:
 
 
 def _tally_url(vote: Vote, name: str = "chapter-tally") -> str:
-    return reverse(name, args=[vote.chapter.quest.slug, vote.chapter.number])
+    return chapter_url(vote, name)
 
 
 @pytest.fixture
