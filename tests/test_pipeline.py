@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
-from chapters.services import chapter_create, chapter_publish, vote_set_prompts
 from quest.services import post_create, quest_create
+from tests.factories import make_vote
 from tests.services import wait_until
 from votes import services
 from votes.models import Reading, TallyRun
@@ -37,12 +37,7 @@ def _user(name: str):
 def _open_vote():
     qm = _user("quest_master")
     quest = quest_create(title="Pipeline Quest", by=qm)
-    chapter = chapter_create(quest=quest, title="Chapter One", body="Once upon a time.", by=qm)
-    vote_set_prompts(
-        chapter=chapter, prompts=PROMPTS, by=qm, closes_at=timezone.now() + timedelta(days=1)
-    )
-    chapter_publish(chapter=chapter, by=qm)
-    return quest, Vote.objects.get(chapter=chapter)
+    return quest, make_vote(quest, qm, PROMPTS, title="Chapter One")
 
 
 def _latest(vote):

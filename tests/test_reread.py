@@ -4,17 +4,13 @@ Tasks run in the test process here (tests/conftest.py); the real-worker
 versions of the pipeline are in test_pipeline.py.
 """
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
-from chapters.services import chapter_create, chapter_publish, vote_set_prompts
+from chapters.services import vote_set_prompts
 from quest.services import post_edit
 from tests.factories import *  # noqa: F403  (personas)
-from tests.factories import make_post
+from tests.factories import make_post, make_vote
 from votes import services
 from votes.models import Reading
 
@@ -31,12 +27,7 @@ ABC = [
 
 @pytest.fixture
 def vote(quest, quest_master):
-    chapter = chapter_create(quest=quest, title="Chapter One", by=quest_master)
-    vote_set_prompts(
-        chapter=chapter, prompts=AB, by=quest_master, closes_at=timezone.now() + timedelta(days=1)
-    )
-    chapter_publish(chapter=chapter, by=quest_master)
-    return Vote.objects.get(chapter=chapter)
+    return make_vote(quest, quest_master, AB)
 
 
 def _counted(vote, letter):
