@@ -9,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Requirements first, so a code change does not reinstall them.
-COPY requirements.txt .
+COPY requirements.txt constraints.txt ./
 RUN pip install -r requirements.txt
 
 # The app only, named one by one: .venv, tests and local databases stay out.

@@ -29,7 +29,7 @@ help:
 venv: $(STAMP)
 	@:
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@if ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
 	    python=$$(bin/find-python)
 	    echo "Creating $(VENV) with $$python"
