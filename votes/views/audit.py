@@ -10,18 +10,18 @@ import re
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from chapters.models import Vote
-from quest.models import Post, Quest
-from quest.permissions import can_moderate, can_read
+from quest.models import Post
 from votes import audit, selectors
 from votes.models import Decision, TallyRun
+from votes.views import access
 
 TABS = (("held", "Held back"), ("all", "All"), ("excluded", "Excluded"))
 
@@ -48,22 +48,6 @@ class DecisionForm(forms.Form):
         return {"prompt": prompt, "letters": letters, "text": text}
 
 
-def _get_vote_for_moderator(request: HttpRequest, slug: str, number: int) -> Vote:
-    quest = get_object_or_404(Quest, slug=slug)
-    if not can_read(request.user, quest):
-        raise Http404("No such quest.")
-    if not can_moderate(request.user, quest):
-        raise PermissionDenied("Only the quest master and this quest's moderators audit votes.")
-    vote = (
-        Vote.objects.select_related("chapter__quest__quest_master", "post")
-        .filter(chapter__quest=quest, chapter__number=number, chapter__status="published")
-        .first()
-    )
-    if vote is None:
-        raise Http404("This chapter has no vote.")
-    return vote
-
-
 def _tab(value: str | None) -> str:
     return value if value in audit.SHOW else "held"
 
@@ -73,7 +57,7 @@ def _tab(value: str | None) -> str:
 @vary_on_headers("HX-Request")
 def vote_audit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Every post of the window with its reading; the `posts` partial for the filter tabs."""
-    vote = _get_vote_for_moderator(request, slug, number)
+    vote = access.vote_for_moderator(request, slug, number)
     template = "votes/audit.html"
     if request.htmx:
         template += "#posts"
@@ -103,7 +87,7 @@ def _context(vote: Vote, *, show: str, **extra) -> dict:
 @vary_on_headers("HX-Request")
 def vote_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Record a ruling on one post; re-render its block (htmx) or go back to the page."""
-    vote = _get_vote_for_moderator(request, slug, number)
+    vote = access.vote_for_moderator(request, slug, number)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return _decided(request, vote, None, ["The decision form was incomplete; try again."])
@@ -161,7 +145,7 @@ def _context_one(vote: Vote, spec, item: audit.PostAudit, errors: list[str]) -> 
 @vary_on_headers("HX-Request")
 def vote_verify(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Recompute the final (or latest) tally from scratch and compare it with the stored one."""
-    vote = _get_vote_for_moderator(request, slug, number)
+    vote = access.vote_for_moderator(request, slug, number)
     run = (
         TallyRun.objects.filter(vote=vote, is_final=True).first()
         or TallyRun.objects.filter(vote=vote).order_by("-created_at", "-pk").first()

@@ -3,41 +3,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from chapters.models import Vote
 from quest.forms import PostForm
-from quest.models import Quest
-from quest.permissions import can_manage, can_post, can_read
+from quest.permissions import can_manage
 from votes import ballots
 from votes.forms import BallotForm
-
-
-def _get_vote_for_reader(request: HttpRequest, slug: str, number: int) -> Vote:
-    """A published chapter's vote that is in the thread, with its prompts and options."""
-    quest = get_object_or_404(Quest, slug=slug)
-    if not can_read(request.user, quest):
-        raise Http404("No such quest.")
-    vote = (
-        Vote.objects.select_related("chapter__quest__quest_master", "post")
-        .prefetch_related("prompts__options")
-        .filter(chapter__quest=quest, chapter__number=number, chapter__status="published")
-        .exclude(post=None)
-        .first()
-    )
-    if vote is None:
-        raise Http404("This chapter has no vote.")
-    return vote
-
-
-def _get_vote_for_player(request: HttpRequest, slug: str, number: int) -> Vote:
-    vote = _get_vote_for_reader(request, slug, number)
-    if not can_post(request.user, vote.chapter.quest):
-        raise PermissionDenied("You cannot post in this quest.")
-    return vote
+from votes.views import access
 
 
 @login_required
@@ -49,7 +25,7 @@ def chapter_ballot(request: HttpRequest, slug: str, number: int) -> HttpResponse
     The chapter page loads the form with htmx; without JavaScript its link
     opens this page, and a posted ballot redirects back to the chapter.
     """
-    vote = _get_vote_for_player(request, slug, number)
+    vote = access.vote_for_player(request, slug, number, with_prompts=True)
     if request.method == "POST":
         return _ballot_submit(request, vote)
     form = None
@@ -101,7 +77,7 @@ def _render_ballot(request, vote: Vote, form, *, status=200, **extra) -> HttpRes
 @require_POST
 def reading_preview(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """How a text would be read against this vote if the user posted it now (htmx box)."""
-    vote = _get_vote_for_reader(request, slug, number)
+    vote = access.vote_for_reader(request, slug, number, with_prompts=True)
     form = PostForm(request.POST)
     shown = None
     if not request.POST.get("body", "").strip():

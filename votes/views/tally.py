@@ -4,9 +4,9 @@ import hashlib
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -14,10 +14,10 @@ from django_htmx.http import HttpResponseStopPolling
 
 from chapters.models import Vote
 from chapters.services import chapter_draft_next
-from quest.models import Quest
-from quest.permissions import can_manage, can_moderate, can_read
+from quest.permissions import can_manage, can_moderate
 from votes import services
 from votes.tally import ballots_csv, merge_suggestions
+from votes.views import access
 
 POLL_SECONDS = 3
 
@@ -28,20 +28,6 @@ class OutcomeForm(forms.Form):
         required=False, choices=[(c, c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
     )
     write_in = forms.CharField(required=False, max_length=20_000)
-
-
-def _get_vote_for_reader(request: HttpRequest, slug: str, number: int) -> Vote:
-    quest = get_object_or_404(Quest, slug=slug)
-    if not can_read(request.user, quest):
-        raise Http404("No such quest.")
-    vote = (
-        Vote.objects.select_related("chapter__quest__quest_master", "post")
-        .filter(chapter__quest=quest, chapter__number=number, chapter__status="published")
-        .first()
-    )
-    if vote is None:
-        raise Http404("This chapter has no vote.")
-    return vote
 
 
 def _results_visible(request: HttpRequest, vote: Vote) -> bool:
@@ -57,7 +43,7 @@ def _results_visible(request: HttpRequest, vote: Vote) -> bool:
 def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # The tally's hash plus who is looking: the same tally renders differently
     # for staff and for a player who has not voted yet.
-    vote = _get_vote_for_reader(request, slug, number)
+    vote = access.vote_for_reader(request, slug, number)
     run = services.latest_tally(vote)
     if run is None:
         return None
@@ -75,7 +61,7 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     Polling revalidates with the ETag, so an unchanged tally costs a 304;
     once the vote is closed and its tally final, polling stops.
     """
-    vote = _get_vote_for_reader(request, slug, number)
+    vote = access.vote_for_reader(request, slug, number)
     run = services.current_tally(vote)
     visible = _results_visible(request, vote)
     is_staff = can_moderate(request.user, vote.chapter.quest)
@@ -148,7 +134,7 @@ def _post_href(thread: str, vote: Vote, ref: int | None) -> str | None:
 
 @require_GET
 def chapter_tally_json(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    vote = _get_vote_for_reader(request, slug, number)
+    vote = access.vote_for_reader(request, slug, number)
     if not _results_visible(request, vote):
         return JsonResponse(
             {"error": "Results are hidden until you vote or the vote closes."}, status=403
@@ -159,7 +145,7 @@ def chapter_tally_json(request: HttpRequest, slug: str, number: int) -> HttpResp
 @require_GET
 def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The tally as forum BBCode, voters linked to the posts that gave their answers."""
-    vote = _get_vote_for_reader(request, slug, number)
+    vote = access.vote_for_reader(request, slug, number)
     if not _results_visible(request, vote):
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
     text = services.tally_bbcode(vote, base_url=request.build_absolute_uri("/"))
@@ -168,7 +154,7 @@ def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpRe
 
 @require_GET
 def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    vote = _get_vote_for_reader(request, slug, number)
+    vote = access.vote_for_reader(request, slug, number)
     if not _results_visible(request, vote):
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
     _, extra = services.tally_compute(vote)
@@ -179,17 +165,10 @@ def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpRes
     return response
 
 
-def _get_vote_for_quest_master(request: HttpRequest, slug: str, number: int) -> Vote:
-    vote = _get_vote_for_reader(request, slug, number)
-    if not can_manage(request.user, vote.chapter.quest):
-        raise PermissionDenied("Only the quest master can do this.")
-    return vote
-
-
 @require_POST
 def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The quest master settles a tie or adopts a write-in on a closed vote."""
-    vote = _get_vote_for_quest_master(request, slug, number)
+    vote = access.vote_for_quest_master(request, slug, number)
     form = OutcomeForm(request.POST)
     if form.is_valid():
         try:
@@ -218,7 +197,7 @@ def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @require_POST
 def next_chapter(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """ "Write the next chapter": a draft that opens with this vote's results."""
-    vote = _get_vote_for_quest_master(request, slug, number)
+    vote = access.vote_for_quest_master(request, slug, number)
     try:
         draft = chapter_draft_next(vote=vote, by=request.user)
     except ValidationError as e:
