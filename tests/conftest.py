@@ -154,3 +154,51 @@ def celery_beat(transactional_db: None, redis_server: RedisServer, tmp_path: Pat
     """
     redis_server.start()
     yield from _celery_process("beat", tmp_path)
+
+
+# --- Browser tests: Debian's Chromium driven by Playwright ----------------------
+
+CHROMIUM = "/usr/bin/chromium"
+# Playwright's own browser download cannot run here; these flags keep Debian's
+# Chromium from reaching for the network it does not have.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def plain_http_live_server(live_server, web_test_settings):
+    """The session's live server, serving over plain HTTP.
+
+    It is started once per session, before function-scoped fixtures change the
+    settings, so its middleware still holds the HTTPS redirect; reloading the
+    middleware makes it read `web_test_settings`.
+    """
+    handler = live_server.thread.httpd.get_app()
+    while handler is not None:  # static files, then media files, then Django's own
+        handler.load_middleware()
+        handler = getattr(handler, "application", None)
+    return live_server
+
+
+@pytest.fixture
+def page(plain_http_live_server, monkeypatch):
+    """A Chromium page (headless) against the live server."""
+    from playwright import sync_api
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # made here between page actions are ordinary blocking ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            browser.close()

@@ -12,16 +12,6 @@ from quest.models import Post
 from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_quest, make_user
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 PROMPTS = [
     PromptData(
         number=1,
@@ -31,36 +21,6 @@ PROMPTS = [
     ),
     PromptData(number=2, kind="write_in", text="What do we sing on the way?"),
 ]
-
-
-@pytest.fixture
-def plain_http_live_server(live_server, web_test_settings):
-    """The session's live server, serving over plain HTTP.
-
-    It is started once per session, before function-scoped fixtures change the
-    settings, so its middleware still holds the HTTPS redirect; reloading the
-    middleware makes it read `web_test_settings`.
-    """
-    handler = live_server.thread.httpd.get_app()
-    while handler is not None:  # static files, then media files, then Django's own
-        handler.load_middleware()
-        handler = getattr(handler, "application", None)
-    return live_server
-
-
-@pytest.fixture
-def page(plain_http_live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # made here between page actions are ordinary blocking ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
 
 
 @pytest.mark.browser
