@@ -12,7 +12,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from votes.reading import prose, read_post, read_thread, social, text
+from votes.reading import grammar, prose, read_post, read_thread, social, text
 from votes.reading.bbcode import Quote, scan
 from votes.reading.reader import (
     _may_restate,
@@ -185,3 +185,23 @@ def test_the_proxy_check_matches_the_plain_one(body):
     doc = scan(body)
     posters = {"bob": "Bob"}
     assert _proxy(doc, posters) == plain_proxy(doc, posters)
+
+
+VOTING_TOKENS = [
+    "I", "i", "we", "We", "I'm", "we'll", "I\u2019d", "am", "will", "also", "now", "vote",
+    "Vote", "VOTING", "choose", "Choosing", "pick", "go", "Going", "support", "back",
+    "prefer", "select", "say", "for", "with", "changed", "switch", "to", "my", "vote",
+    "is", "would", "be", "goes", "put", "me", "down", "count", "in", ":", "option",
+    "Option", "1", "2-B", "3.", "12", "\u0130", "\u017f", "K", "1953",
+]  # fmt: skip
+VOTING_SEPARATORS = [" ", "  ", "\t", "", ":", ": ", ", ", ".", "-"]
+voting_lines = st.lists(
+    st.tuples(st.sampled_from(VOTING_TOKENS), st.sampled_from(VOTING_SEPARATORS)), max_size=12
+).map(lambda pairs: "".join(t + s for t, s in pairs))
+
+
+@settings(max_examples=600)
+@given(st.one_of(voting_lines, any_text))
+def test_the_voting_statement_pre_check_never_hides_a_match(line):
+    if grammar._VOTING_ANYWHERE.search(line) is not None:
+        assert grammar.may_vote_inside(line)

@@ -55,6 +55,22 @@ _VOTING_VERB = (
     r"[ \t]*:?[ \t]*(?:option[ \t]+)?"
 )
 _VOTING_ANYWHERE = re.compile(rf"(?i){_VOTING_VERB}(?=\d)")
+# Every _VOTING_ANYWHERE match ends with one of these words, then `[ \t]*:?[ \t]*`
+# and an optional "option ", right before a digit. Written reversed so the search
+# is led by the digit (the regex engine skips to digits in C; prose has few).
+_VOTING_END_REVERSED = re.compile(
+    r"\d(?:[ \t]+noitpo)?[ \t]*:?[ \t]*(?:etov|gnitov|esoohc|gnisoohc|kcip|gnikcip|og|gniog"
+    r"|troppus|kcab|referp|tceles|yas|rof|htiw|ot|si|era|eb)"
+)
+
+
+def may_vote_inside(line: str) -> bool:
+    """False only when _VOTING_ANYWHERE cannot match the line (a cheap exact pre-check)."""
+    if not line.isascii():
+        return True  # (?i) lets some non-ASCII letters match: leave it to the pattern
+    return _VOTING_END_REVERSED.search(line.lower()[::-1]) is not None
+
+
 # At the start of a line: a short phrase ending in a colon ("Changed my mind:",
 # "EDIT:"), a voting statement, or both ("EDIT: changed to 1-A").
 _LEAD_COLON = re.compile(r"(?:[A-Za-z'’]{1,20}[ \t]+){0,5}[A-Za-z'’]{1,20}[ \t]*:[ \t]*")
@@ -151,7 +167,7 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
     if not hits:
         # Not at the start: a voting statement inside the line ("After all that, I
         # vote 1-B") counts; an answer merely mentioned is held back (rule 6).
-        for m in _VOTING_ANYWHERE.finditer(line, start):
+        for m in _VOTING_ANYWHERE.finditer(line, start) if may_vote_inside(line) else ():
             hits = _read_answers(line, m.end(), vote, after_phrase=True)
             if hits:
                 if _REVISES.search(line, 0, m.end()):

@@ -656,7 +656,7 @@ def _walk_lines(
                 draft.numbered = True
                 ctx = None
                 continue
-        if ctx is None and line.lstrip().startswith("[1]"):
+        if ctx is None and stripped.startswith("[1]"):  # as line.lstrip()
             got = _ranking_without_number(line, s, vote)
             if got is not None:
                 close_paragraph()
