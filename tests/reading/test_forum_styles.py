@@ -73,6 +73,16 @@ STYLES = [
     ("1 - phased release\n2 - Yes", {1: FLAG, 2: "A"}),
     ("In 1953 we lost 2-3 divisions in Korea.", {}),
     ("See chapter 2: A turning point.", {}),
+    # A restated numbered prompt, then the answer on the same line (rules 3 and 4).
+    ("2. Should we end the war? Hell yes", {2: "flag:A"}),
+    ("2. Should we end the war? Hell no", {2: "flag:B"}),
+    ("2. Should USSR end the ongoing conflict in Korea? Yes", {2: "A"}),
+    ("2. Should we end the war? B) No", {2: "B"}),
+    ("1. Decide the fate of the agents: B", {1: "B"}),
+    ("1. Decide the fate of the agents? Punish them", {1: "B"}),
+    ("2. Should we end the war? Not sure yet", {2: FLAG}),
+    ("2. Should we end the war? C", {2: FLAG}),
+    ("1) B, 2) A", {1: "B", 2: "A"}),
 ]
 
 

@@ -215,8 +215,9 @@ def test_it_is_deterministic_and_stamps_the_rules_version():
     first = [r.to_json() for r in read_thread(VOTE, posts)]
     again = [r.to_json() for r in read_thread(VOTE, posts)]
     assert first == again
-    # Rule 12: the stamp follows RULES_VERSION, bumped to 2 with the quote-attribute fix.
-    assert {r["rules_version"] for r in first} == {2}
+    # Rule 12: the stamp follows RULES_VERSION, bumped to 2 with the quote-attribute fix
+    # and to 3 with the answers after a restated prompt ("2. Should we end the war? Yes").
+    assert {r["rules_version"] for r in first} == {3}
 
 
 def test_it_reads_each_post_of_a_thread_as_read_post_would():

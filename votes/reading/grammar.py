@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .text import closest_option, content_stems, match_option
+from .text import bare, closest_option, content_stems, match_option
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
 
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
@@ -309,8 +309,10 @@ def _read_choice(
     typed = line[at:seg_end]
     how, option = match_option(typed, prompt)
     if option is None:
-        if not separated or not typed[:1].isalpha() or _restates_prompt(typed, prompt):
+        if not separated or not typed[:1].isalpha():
             return None
+        if _restates_prompt(typed, prompt):
+            return _after_restated_prompt(line, at, seg_end, prompt)
         # Rule 4: text in an answer's place that is no option's is held back, not dropped.
         near = closest_option(typed, prompt)
         return Hit(
@@ -341,6 +343,72 @@ def _read_choice(
         letters=(option.letter,),
         how=f"option text ({'whole text' if how == 'whole' else 'first words'} of {option.letter})",
     )
+
+
+_YES_NO = re.compile(r"(?i)\b(?:(?P<yes>yes|yeah|yep|yup|aye)|no|nope|nah)\b")
+
+
+def _after_restated_prompt(line: str, at: int, seg_end: int, prompt: PromptSpec) -> Hit | None:
+    """`2. Should we end the war? Hell yes`: the answer after a restated prompt (rules 3, 4).
+
+    The prompt (or its first words) restated after the number and closed by `?` or
+    `:` puts what follows in an answer's place: a letter or an option's text counts;
+    any other text is held back, suggesting the option it reads as.
+    """
+    if line[seg_end : seg_end + 1] == "?":
+        a = seg_end + 1
+    else:
+        colon = line.find(":", at, seg_end)
+        if colon < 0 or not _restates_prompt(line[at:colon], prompt):
+            return None
+        a = colon + 1
+    while a < len(line) and line[a] in " \t":
+        a += 1
+    if a >= len(line):
+        return None  # the prompt alone: nothing answered on this line
+    where = f"answer after restated prompt {prompt.number}"
+    named = option_line(line[a:], prompt)
+    if named is not None:
+        return _check_letters(
+            Hit(prompt.number, a, len(line.rstrip()), letters=(named[0].letter,), how=where),
+            prompt,
+        )
+    letters = _read_letters(line, a, prompt)
+    if letters is not None and not line[letters[1] :].strip(" \t.;!"):
+        return _check_letters(
+            Hit(prompt.number, a, letters[1], letters=letters[0], how=where), prompt
+        )
+    end = _OPTION_TEXT_END.search(line, a).start()
+    answer = line[a:end]
+    if not answer.strip():
+        return None
+    how, option = match_option(answer, prompt)
+    if option is not None and how != "loose":
+        return Hit(prompt.number, a, end, letters=(option.letter,), how=f"{where}: option text")
+    if option is None:
+        option = _yes_or_no(answer, prompt) or closest_option(answer, prompt)
+    shown = answer.strip()[:60]
+    return Hit(
+        prompt.number,
+        a,
+        end,
+        problem=(
+            f"'{shown}' after restated prompt {prompt.number} is not the text of an option"
+            + (f"; it reads as {option.letter}) {option.text}" if option else "")
+            + "; a moderator must decide"
+        ),
+        suggestion=(option.letter,) if option else (),
+    )
+
+
+def _yes_or_no(text: str, prompt: PromptSpec) -> OptionSpec | None:
+    """The Yes or No option of a yes/no prompt that the text says (never counted)."""
+    yes = next((o for o in prompt.options if bare(o.text) == "yes"), None)
+    no = next((o for o in prompt.options if bare(o.text) == "no"), None)
+    if yes is None or no is None:
+        return None
+    said = {("no" if m.group("yes") is None else "yes") for m in _YES_NO.finditer(text)}
+    return yes if said == {"yes"} else no if said == {"no"} else None
 
 
 _LIST_END = re.compile(rf"[.;!?(]|[ \t][{DASHES}][ \t]|$")
@@ -442,8 +510,6 @@ def option_line(line: str, prompt: PromptSpec) -> tuple[OptionSpec, bool, int] |
     option = prompt.option(m.group(1))
     if option is None:
         return None
-    from .text import bare
-
     rest = m.group(2).strip()
     return option, bool(rest) and bare(rest) == bare(option.text), m.start(2)
 

@@ -593,6 +593,14 @@ def _walk_lines(
             draft.block_quoted = draft.block_quoted or restated > 1
             if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
                 writein = [prompt.number, e, e, 0]
+            elif (q := line.rfind("?")) >= 0 and line[q + 1 :].strip():
+                # "Should USSR end the ongoing conflict in Korea? Yes": the answer follows
+                # the restated prompt on its own line.
+                got = _answer_under(line[q + 1 :], s + q + 1, prompt, "restated")
+                if got is not None:
+                    found.append(got[1] if isinstance(got, tuple) else got)
+                    draft.numbered = True
+                    ctx = None
             continue
         known = line_reads.get(line) if len(line) <= 64 else None
         if known is None:
