@@ -205,3 +205,20 @@ voting_lines = st.lists(
 def test_the_voting_statement_pre_check_never_hides_a_match(line):
     if grammar._VOTING_ANYWHERE.search(line) is not None:
         assert grammar.may_vote_inside(line)
+
+
+NAMED_TOKENS = [
+    "for", "For", "FOR", "on", "On", "as", "regarding", "the", "The", "prompt", "question",
+    "number", "#", "first", "Second", "THIRD", "1st", "2nd", "1", "2", "12", "1953", ",",
+    "B", "yes", "\u0130", "\u017f", "K", "option",
+]  # fmt: skip
+named_lines = st.lists(
+    st.tuples(st.sampled_from(NAMED_TOKENS), st.sampled_from(VOTING_SEPARATORS)), max_size=10
+).map(lambda pairs: "".join(t + s for t, s in pairs))
+
+
+@settings(max_examples=600)
+@given(st.one_of(named_lines, any_text))
+def test_the_named_prompt_pre_check_never_hides_a_match(value):
+    if prose._NAMED.search(value) is not None:
+        assert prose.may_name_prompt(value)

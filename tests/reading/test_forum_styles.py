@@ -73,6 +73,17 @@ STYLES = [
     ("1 - phased release\n2 - Yes", {1: FLAG, 2: "A"}),
     ("In 1953 we lost 2-3 divisions in Korea.", {}),
     ("See chapter 2: A turning point.", {}),
+    # The prompt named, then its answer in its place (rules 4 and 6).
+    ("On 1, B. On 2, A.", {1: "B", 2: "A"}),
+    ("For 2, yes.", {2: "A"}),
+    ("On the second, A.", {2: "A"}),
+    ("For 2, Yes. For 1, Show leniency.", {1: "A", 2: "A"}),
+    ("On 4, A and C. On 5, C > A > B.", {4: "AC", 5: "C>A>B"}),
+    ("For 2, yes we should end it.", {2: "flag:A"}),
+    ("For 1, punish the traitors.", {1: "flag:B"}),
+    ("For 1, D.", {1: FLAG}),
+    ("For 2 years we fought in Korea.", {}),
+    ("For 1, a few more days.", {}),
     # A restated numbered prompt, then the answer on the same line (rules 3 and 4).
     ("2. Should we end the war? Hell yes", {2: "flag:A"}),
     ("2. Should we end the war? Hell no", {2: "flag:B"}),

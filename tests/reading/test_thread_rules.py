@@ -216,7 +216,7 @@ def test_it_is_deterministic_and_stamps_the_rules_version():
     again = [r.to_json() for r in read_thread(VOTE, posts)]
     assert first == again
     # Rule 12: the stamp follows RULES_VERSION, bumped to 2 with the quote-attribute fix
-    # and to 3 with the answers after a restated prompt ("2. Should we end the war? Yes").
+    # and to 3 with the answers after a named or restated prompt ("On 1, B", "2. …? Yes").
     assert {r["rules_version"] for r in first} == {3}
 
 

@@ -472,6 +472,11 @@ def _read_letters(
     return tuple(found), end
 
 
+def option_letters(line: str, at: int, prompt: PromptSpec) -> tuple[tuple[str, ...], int] | None:
+    """The letters (`B`, `A and C`, `C > A`) at `at`, and their end, or None."""
+    return _read_letters(line, at, prompt)
+
+
 def _check_letters(hit: Hit, prompt: PromptSpec) -> Hit:
     letters = hit.letters
     known = {o.letter for o in prompt.options}

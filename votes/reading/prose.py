@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .grammar import prompt_of
-from .text import STOPWORDS, content_stems, stem, words
+from .grammar import DASHES, option_letters, prompt_of
+from .text import STOPWORDS, closest_option, content_stems, match_option, stem, words
 from .types import PromptKind, PromptSpec, VoteSpec
 
 _ORDINALS = {
@@ -52,6 +52,37 @@ _MORE_PRE = re.compile(
     rf"[ \t]*(?:,[ \t]*and|,|;|and)[ \t]+(?:for|on)[ \t]+{_REF}[ \t]*,?[ \t]*"
     r"(?:(?:I'm|I[ \t]+am)[ \t]+going[ \t]+with[ \t]+|option[ \t]+)?(?P<letter>[A-Z])(?![\w'])"
 )
+# "On 1, B." / "For 2, yes.": a prompt named, then the answer in its place. A
+# letter needs nothing more; option text needs the separator (rule 4 then applies).
+_NAMED = re.compile(
+    rf"(?i)\b(?:for|on|as[ \t]+for|regarding)[ \t]+{_REF}"
+    rf"(?:[ \t]*(?P<sep>[,:{DASHES}])[ \t]*|[ \t]+)(?:option[ \t]+)?"
+)
+# A cheap exact pre-check for _NAMED on lower-cased ASCII text: a match names the
+# prompt by an ordinal word, or by a number after "for"/"on"/"regarding" (this part
+# is written reversed, so the search is led by the digit, which prose has few of).
+# In ASCII text \d is [0-9], which the engine skips to faster.
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_NAMED_NUMBER_REVERSED = re.compile(
+    r"[0-9][ \t]*(?:tpmorp|noitseuq|rebmun|#)?(?:[ \t]+eht)?[ \t]+(?:rof|no|gnidrager)"
+)
+
+
+def may_name_prompt(text: str) -> bool:
+    """False only when _NAMED cannot match the text."""
+    if not text.isascii():
+        return True  # (?i) lets some non-ASCII letters match: leave it to the pattern
+    lower = text.lower()
+    if "fi" in lower and ("first" in lower or "fifth" in lower):
+        return True
+    if "second" in lower or "third" in lower or "fourth" in lower:
+        return True
+    if _ASCII_DIGIT.search(text) is None:
+        return False
+    return _NAMED_NUMBER_REVERSED.search(lower[::-1]) is not None
+
+
+_NAMED_END = re.compile(r"[ \t]*(?:$|[.;!\n]|,|and\b|but\b)")
 # Words one of which every _EXPLICIT match contains (its verbs are lower case): a
 # search for literals, which the engine skips ahead to, costs far less than _EXPLICIT.
 _EXPLICIT_HINT = re.compile("vot|choose|pick|with|support|back|prefer|choice|answer")
@@ -86,6 +117,7 @@ class ProseAnswer:
     end: int
     firm: bool  # an explicit letter; otherwise only a suggestion
     why: str
+    letters: tuple[str, ...] = ()  # several letters ("On 4, A and C"); else (letter,)
 
 
 def addressed_prompt(paragraph: str, vote: VoteSpec) -> tuple[int, str] | None:
@@ -99,9 +131,10 @@ def addressed_prompt(paragraph: str, vote: VoteSpec) -> tuple[int, str] | None:
 
 def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list[ProseAnswer]:
     """Letters stated as a vote: "I vote B on the second", "my vote is A", "A) Show leniency"."""
+    named = _named_answers(paragraph, vote)
     found: list[ProseAnswer] = []
     if _EXPLICIT_HINT.search(paragraph) is None:
-        return _letters_named(paragraph, vote, placed, found)
+        return _letters_named(paragraph, vote, placed, named)
     for m in _EXPLICIT.finditer(paragraph):
         found.append(_statement(m, m.start(), vote, placed, first=True))
         more = _MORE.match(paragraph, m.end()) or _MORE_PRE.match(paragraph, m.end())
@@ -110,7 +143,48 @@ def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list
             found.append(_statement(more, m.start(), vote, placed))
             at = more.end()
             more = _MORE.match(paragraph, at) or _MORE_PRE.match(paragraph, at)
+    # "For 1, I vote B, and for 2, A.": the statement already gives what it names.
+    found = [
+        n for n in named if not any(f.start < n.end and n.start < f.end for f in found)
+    ] + found
     return _letters_named(paragraph, vote, placed, found)
+
+
+def _named_answers(paragraph: str, vote: VoteSpec) -> list[ProseAnswer]:
+    """`On 1, B. On 2, A.`, `For 2, yes.`: the prompt named, then its answer (rules 4, 6).
+
+    A letter (or letters, for a multi prompt) ending its clause counts; after a
+    separator, an option's whole text or first words count, and other text that
+    reads as one option is held back suggesting it.
+    """
+    if not may_name_prompt(paragraph):
+        return []
+    found: list[ProseAnswer] = []
+    for m in _NAMED.finditer(paragraph):
+        number = _ORDINALS[m.group("ord").lower()] if m.group("ord") else int(m.group("num"))
+        prompt = prompt_of(vote, number)
+        if prompt is None or not prompt.options:
+            continue  # "for 2 years", "on 1953": a write-in or no prompt is not answered so
+        why = f"answer after '{m.group(0).strip()}'"
+        read = option_letters(paragraph, m.end(), prompt)
+        if read is not None and _NAMED_END.match(paragraph, read[1]):
+            letters, end = read
+            found.append(ProseAnswer(number, letters[0], m.start(), end, True, why, letters))
+            continue
+        if not m.group("sep") or not paragraph[m.end() : m.end() + 1].isalpha():
+            continue
+        end = _CLAUSE_END.search(paragraph, m.end()).start()
+        typed = paragraph[m.end() : end]
+        how, option = match_option(typed, prompt)
+        if option is not None and how != "loose":
+            found.append(ProseAnswer(number, option.letter, m.start(), end, True, why))
+        elif option is not None or (option := closest_option(typed, prompt)) is not None:
+            why = f"'{typed.strip()[:60]}' after '{m.group(0).strip()}'"
+            found.append(ProseAnswer(number, option.letter, m.start(), end, False, why))
+    return found
+
+
+_CLAUSE_END = re.compile(r"[.;!?,(\n]|$")
 
 
 def _statement(

@@ -830,7 +830,14 @@ def _prose_found(ans: prose.ProseAnswer, offset: int, vote: VoteSpec) -> _Found:
     if prompt is None:
         problem = f"{ans.why} names prompt {ans.prompt}, which this vote does not have"
         return _Found(ans.prompt, start, end, problem=problem)
-    hit = grammar._check_letters(grammar.Hit(ans.prompt, 0, 0, letters=(ans.letter,)), prompt)
+    if not ans.firm:
+        problem = (
+            f"{ans.why} is not the text of an option of prompt {ans.prompt}; "
+            f"it reads as {ans.letter}; a moderator must decide"
+        )
+        return _Found(ans.prompt, start, end, problem=problem, suggestion=(ans.letter,))
+    letters = ans.letters or (ans.letter,)
+    hit = grammar._check_letters(grammar.Hit(ans.prompt, 0, 0, letters=letters), prompt)
     return _Found(ans.prompt, start, end, hit.letters, None, hit.problem, (), "voting statement")
 
 
