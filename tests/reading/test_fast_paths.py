@@ -222,3 +222,11 @@ named_lines = st.lists(
 def test_the_named_prompt_pre_check_never_hides_a_match(value):
     if prose._NAMED.search(value) is not None:
         assert prose.may_name_prompt(value)
+
+
+@settings(max_examples=400)
+@given(st.one_of(any_text, st.text(alphabet="ab 1\u0661\u0966\uff11-:.)", max_size=20)))
+def test_the_ascii_digit_checks_match_the_unicode_ones(value):
+    assert grammar.has_digit(value) == (re.search(r"\d", value) is not None)
+    hint = grammar._MENTION_HINT_ASCII if value.isascii() else grammar._MENTION_HINT
+    assert (hint.search(value) is None) == (grammar._MENTION_HINT.search(value) is None)
