@@ -265,24 +265,42 @@ def _answer_cell(prompt: PromptSpec | None, answer: Answer | None) -> str:
 
 def ballots_csv(folded: Folded, vote: VoteSpec) -> str:
     """Every counted and held-back answer, one row each, for a spreadsheet."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["voter", "post", "prompt", "answer", "status"])
+    rows: list[list[object]] = [["voter", "post", "prompt", "answer", "status"]]
     for voter in sorted(folded.ballots):
         for number, counted in sorted(folded.ballots[voter].items()):
             cell = _answer_cell(vote.prompt(number), counted.answer)
-            writer.writerow([voter, counted.post_id, number, _cell(cell), "counted"])
+            rows.append([voter, counted.post_id, number, cell, "counted"])
     for held in folded.flagged:
         prompt = vote.prompt(held.prompt) if held.prompt is not None else None
         cell = _answer_cell(prompt, held.suggestion)
         number = "" if held.prompt is None else held.prompt
-        writer.writerow([held.author, held.post_id, number, _cell(cell), "held back"])
+        rows.append([held.author, held.post_id, number, cell, "held back"])
+    return csv_text(rows)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (tab and
+# carriage return because some strip them first and read what follows).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    Voter names and answers are players' words: a leading apostrophe makes a
+    spreadsheet take the cell as text (OWASP's advice on CSV injection).
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def csv_text(rows: Iterable[Iterable[object]]) -> str:
+    """Rows as CSV text, every cell through `csv_cell`: every CSV export writes with this."""
+    out = io.StringIO()
+    # CRLF, as RFC 4180 says: the writer quotes a cell holding any character of
+    # the line terminator, so a bare CR in a name cannot start a new row.
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    # Players write these; a spreadsheet must not run one as a formula.
-    return "'" + text if text[:1] in ("=", "+", "@", "\t", "\r") else text
 
 
 def to_bbcode(
