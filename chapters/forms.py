@@ -13,25 +13,36 @@ import string
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.urls import reverse
 
 from chapters.detect import MAX_CHARS, Detection
 from chapters.models import Chapter, Prompt, Vote
 from chapters.prompts import OptionData, PromptData
+from quest.forms import _TextField
 
 REASON_REQUIRED = "Say why: the reason is shown to players and kept on record."
 
 
 class ChapterForm(forms.Form):
-    title = forms.CharField(
+    # The thread's text field: unreadable (not UTF-8) text and NUL characters are
+    # refused with the reply box's messages, and line breaks stored as "\n".
+    title = _TextField(
         max_length=Chapter._meta.get_field("title").max_length,
         error_messages={"required": "A chapter needs a title."},
     )
-    body = forms.CharField(
+    body = _TextField(
         required=False,
         strip=False,
+        max_length=settings.CHAPTER_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 20}),
         help_text="BBCode, as on the forum. The vote's prompts are added below it when published.",
+        error_messages={
+            "max_length": (
+                f"A chapter can be at most {settings.CHAPTER_MAX_CHARS:,} characters long "
+                "(this one has %(show_value)s). Split it across two chapters."
+            ),
+        },
     )
 
     def __init__(self, *args, **kwargs):

@@ -11,6 +11,9 @@ KINDS = ("single", "multi", "ranked", "write_in")
 _LETTER = re.compile(r"^[A-Z]{1,2}$")
 MAX_PROMPTS = 30
 MAX_OPTIONS = 26
+# A prompt or option is a line or a short paragraph; every ballot form, tally
+# and reading of the vote carries these texts.
+TEXT_MAX_CHARS = 2_000
 
 
 @dataclass
@@ -44,6 +47,7 @@ def prompts_problems(prompts: list[PromptData]) -> list[str]:
         seen_numbers.add(p.number)
         if not p.text.strip():
             problems.append(f"{label} has no text.")
+        problems.extend(_length_problems(p.text, label))
         if p.kind not in KINDS:
             problems.append(f"{label}: unknown kind {p.kind!r}.")
             continue
@@ -70,7 +74,14 @@ def _option_problems(p: PromptData, label: str) -> list[str]:
         seen.add(o.letter)
         if not o.text.strip():
             problems.append(f"{label}: option {o.letter} has no text.")
+        problems.extend(_length_problems(o.text, f"{label}: option {o.letter}"))
     return problems
+
+
+def _length_problems(text: str, label: str) -> list[str]:
+    if len(text) <= TEXT_MAX_CHARS:
+        return []
+    return [f"{label} is {len(text):,} characters long; the most is {TEXT_MAX_CHARS:,}."]
 
 
 def vote_block(prompts: list[PromptData]) -> str:

@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
 
 
@@ -20,3 +21,37 @@ class TimezoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class FormEncodingMiddleware:
+    """Read a form body that is not UTF-8 the way a percent-encoded one is read.
+
+    Django decodes `%ff` in a form as U+FFFD, which the forms refuse with a
+    message ("not valid UTF-8"), but falls back to ISO-8859-1 for a whole body
+    holding raw bytes that are not UTF-8, which would be stored as mojibake.
+    Replacing those bytes with U+FFFD sends both cases down the same path.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.content_type == _URLENCODED:
+            _replace_undecodable_bytes(request)
+        return self.get_response(request)
+
+
+_URLENCODED = "application/x-www-form-urlencoded"
+
+
+def _replace_undecodable_bytes(request) -> None:
+    if request.encoding and request.encoding.lower() not in ("utf-8", "utf8"):
+        return  # Django refuses any other charset for a form with a 400
+    try:
+        body = request.body
+    except (RequestDataTooBig, OSError):
+        return  # answered as before, where the form is read (a 400; a dropped client)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        request._body = body.decode("utf-8", errors="replace").encode("utf-8")

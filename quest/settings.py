@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "quest.middleware.FormEncodingMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -117,6 +118,8 @@ STORAGES = {
 # request may carry so nothing oversized reaches it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 POST_MAX_CHARS = envint("POST_MAX_CHARS", 100_000)
+# Chapters run longer than replies; the cap stops a whole file pasted by mistake.
+CHAPTER_MAX_CHARS = envint("CHAPTER_MAX_CHARS", 200_000)
 
 # --- Security: on by default outside DEBUG, so `check --deploy` passes. ----
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)

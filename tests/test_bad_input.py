@@ -1,12 +1,17 @@
 """Bad input to any page gets a clear message or a 4xx page, never a 500."""
 
+import importlib
 import re
 
 import pytest
+from django import forms
 from django.conf import settings
 from django.urls import reverse
 
-from quest.models import Membership, Post
+from chapters import services as chapter_services
+from chapters.models import Chapter, Vote
+from chapters.prompts import TEXT_MAX_CHARS, OptionData, PromptData, prompts_problems
+from quest.models import Membership, Post, Quest
 from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post
 
@@ -210,3 +215,220 @@ def test_it_renders_the_400_and_403_pages(rf):
     forbidden = permission_denied(request, PermissionDenied("Only the quest master can do this."))
     assert forbidden.status_code == 403
     assert b"Only the quest master can do this." in forbidden.content
+
+
+# --- Raw bytes that are not UTF-8 -----------------------------------------------------
+# A browser percent-encodes a form; a script may send raw bytes instead. Both get
+# the same message, and nothing is stored.
+
+RAW_NOT_UTF8 = "application/x-www-form-urlencoded"
+
+
+def _post_raw(client, url: str, body: bytes):
+    return client.generic("POST", url, data=body, content_type=RAW_NOT_UTF8)
+
+
+@pytest.mark.parametrize("name", ["post-reply", "bbcode-preview"])
+def test_it_refuses_raw_bytes_that_are_not_utf8(signed_in, quest, name):
+    url = reverse(name, args=[quest.slug]) if name == "post-reply" else reverse("bbcode-preview")
+
+    response = _post_raw(signed_in, url, b"body=1-A \xff\xfe and more")
+
+    assert response.status_code in (200, 400)
+    assert "not valid UTF-8" in response.text
+    assert "\u00ff\u00fe" not in response.text  # no mojibake shown back either
+    assert not Post.objects.exists()
+
+
+def test_it_refuses_raw_bytes_that_are_not_utf8_in_the_edit_form(signed_in, quest, player):
+    post = make_post(quest, player, "1-A")
+
+    response = _post_raw(
+        signed_in, reverse("post-edit", args=[quest.slug, post.ref]), b"body=1-B\xc3\x28"
+    )
+
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.text
+    post.refresh_from_db()
+    assert post.body == "1-A"
+
+
+def test_it_refuses_raw_bytes_that_are_not_utf8_in_a_new_quest(client, player):
+    client.force_login(player)
+
+    response = _post_raw(client, reverse("quest-create"), b"title=The Red \xe9t\xe9&description=")
+
+    assert "not valid UTF-8" in response.text
+    assert not Quest.objects.filter(quest_master=player).exists()
+
+
+@pytest.mark.parametrize("field", ["title", "body"])
+def test_it_refuses_raw_bytes_that_are_not_utf8_in_a_chapter(client, quest, quest_master, field):
+    client.force_login(quest_master)
+    fields = {"title": b"The Thaw", "body": b"It was cold."}
+    fields[field] += b" \xff"
+
+    response = _post_raw(
+        client,
+        reverse("chapter-create", args=[quest.slug]),
+        b"&".join(k.encode() + b"=" + v for k, v in fields.items()),
+    )
+
+    assert "not valid UTF-8" in response.text
+    assert not Chapter.objects.exists()
+
+
+def test_it_refuses_bytes_that_are_not_utf8_in_a_multipart_form(signed_in, quest):
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="body"\r\n\r\n'.encode()
+        + b"1-A \xff\r\n"
+        + f"--{boundary}--\r\n".encode()
+    )
+
+    response = signed_in.generic(
+        "POST",
+        reverse("post-reply", args=[quest.slug]),
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.text
+    assert not Post.objects.exists()
+
+
+def test_it_keeps_raw_utf8_that_is_valid(signed_in, quest):
+    # Not percent-encoded but valid: read as it always was.
+    response = _post_raw(
+        signed_in, reverse("post-reply", args=[quest.slug]), "body=1-A, café ✓".encode()
+    )
+
+    assert response.status_code == 302
+    assert Post.objects.get().body == "1-A, café ✓"
+
+
+# --- Length limits ---------------------------------------------------------------------
+
+
+def _new_chapter(client, quest, body: str):
+    return client.post(
+        reverse("chapter-create", args=[quest.slug]), {"title": "Long", "body": body}
+    )
+
+
+def test_it_refuses_an_oversize_chapter_and_keeps_the_text(client, quest, quest_master):
+    client.force_login(quest_master)
+    body = "x" * (settings.CHAPTER_MAX_CHARS + 1)
+
+    response = _new_chapter(client, quest, body)
+
+    assert (
+        f"A chapter can be at most {settings.CHAPTER_MAX_CHARS:,} characters long" in response.text
+    )
+    assert f"this one has {len(body)}" in response.text
+    assert body in response.text  # nothing typed is lost
+    assert not Chapter.objects.exists()
+
+
+def test_it_refuses_an_oversize_edit_of_a_chapter(client, quest, quest_master):
+    client.force_login(quest_master)
+    _new_chapter(client, quest, "Short.")
+    chapter = Chapter.objects.get()
+
+    response = client.post(
+        reverse("chapter-edit", args=[quest.slug, chapter.number]),
+        {"title": "Long", "body": "x" * (settings.CHAPTER_MAX_CHARS + 1)},
+    )
+
+    assert f"at most {settings.CHAPTER_MAX_CHARS:,} characters" in response.text
+    chapter.refresh_from_db()
+    assert chapter.body == "Short."
+
+
+def test_it_accepts_a_chapter_of_exactly_the_limit(client, quest, quest_master):
+    client.force_login(quest_master)
+    body = "x" * settings.CHAPTER_MAX_CHARS
+
+    response = _new_chapter(client, quest, body)
+
+    assert response.status_code == 302
+    assert Chapter.objects.get().body == body
+
+
+def test_it_tells_the_browser_the_chapter_limit(client, quest, quest_master):
+    client.force_login(quest_master)
+
+    response = client.get(reverse("chapter-create", args=[quest.slug]))
+
+    assert f'maxlength="{settings.CHAPTER_MAX_CHARS}"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        (
+            {"text": "x" * (TEXT_MAX_CHARS + 1), "options": [("A", "North"), ("B", "South")]},
+            f"Prompt 1 is {TEXT_MAX_CHARS + 1:,} characters long; the most is {TEXT_MAX_CHARS:,}.",
+        ),
+        (
+            {"text": "Where?", "options": [("A", "North"), ("B", "y" * (TEXT_MAX_CHARS + 1))]},
+            f"Prompt 1: option B is {TEXT_MAX_CHARS + 1:,} characters long; "
+            f"the most is {TEXT_MAX_CHARS:,}.",
+        ),
+    ],
+)
+def test_it_refuses_an_oversize_prompt_or_option(client, quest, quest_master, prompt, message):
+    client.force_login(quest_master)
+    chapter = chapter_services.chapter_create(quest=quest, title="T", body="", by=quest_master)
+    data = {"op": "save", "results_visibility": "always", "p-0-number": "1", "p-0-kind": "single"}
+    data["p-0-text"] = prompt["text"]
+    for o, (letter, text) in enumerate(prompt["options"]):
+        data[f"p-0-o-{o}-letter"], data[f"p-0-o-{o}-text"] = letter, text
+
+    response = client.post(reverse("vote-prompts", args=[quest.slug, chapter.number]), data)
+
+    assert message in response.text
+    assert not Vote.objects.exists()
+
+
+def test_it_accepts_prompts_and_options_of_exactly_the_limit():
+    text = "x" * TEXT_MAX_CHARS
+    prompt = PromptData(1, "single", text, [OptionData("A", text), OptionData("B", "South")])
+
+    assert prompts_problems([prompt]) == []
+
+
+FORM_MODULES = [
+    "quest.forms",
+    "chapters.forms",
+    "votes.forms",
+    "votes.views.tally",
+    "votes.views.audit",
+]
+# Passwords are hashed, never stored or shown; Django's validators bound them.
+UNBOUNDED = {("SignupForm", "password1"), ("SignupForm", "password2")}
+
+
+def _text_fields():
+    for module in FORM_MODULES:
+        for form in vars(importlib.import_module(module)).values():
+            if (
+                isinstance(form, type)
+                and issubclass(form, forms.Form)
+                and form.__module__ == module
+            ):
+                for name, field in form.base_fields.items():
+                    if (
+                        isinstance(field, forms.CharField)
+                        and (form.__name__, name) not in UNBOUNDED
+                    ):
+                        yield f"{form.__name__}.{name}", field
+
+
+def test_every_text_field_of_every_form_has_a_length_limit():
+    fields = dict(_text_fields())
+
+    assert {"PostForm.body", "ChapterForm.body", "VotePasteForm.text"} <= set(fields)
+    assert [name for name, field in fields.items() if field.max_length is None] == []
+    assert fields["ChapterForm.body"].max_length == settings.CHAPTER_MAX_CHARS
