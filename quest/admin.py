@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from quest.models import Membership, Post, PostRevision, Quest
+from quest.models import Membership, Post, PostRevision, Quest, QuestEvent
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,6 +28,22 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ("user", "quest", "appointed_by")
     search_fields = ("user__username", "quest__title", "quest__slug")
     raw_id_fields = ("quest", "user", "appointed_by")
+
+
+@admin.register(QuestEvent)
+class QuestEventAdmin(admin.ModelAdmin):
+    list_display = ("quest", "kind", "by", "at")
+    list_filter = ("kind",)
+    list_select_related = ("quest", "by")
+    search_fields = ("quest__slug", "by__username")
+    readonly_fields = ("quest", "kind", "by", "at", "data")
+
+    def has_add_permission(self, request) -> bool:
+        # The record is written by quest.services, in the change's transaction.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class PostRevisionInline(admin.TabularInline):

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -102,6 +104,36 @@ class AppointModeratorForm(forms.Form):
                 code="quest_master",
             )
         return user
+
+
+class InviteMembersForm(forms.Form):
+    """Usernames to invite into a private quest, one a line or separated by commas.
+
+    Spaces do not separate: names of imported forum accounts may contain them.
+    """
+
+    MAX_NAMES = 100
+
+    names = _TextField(
+        label="Usernames",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One a line, or separated by commas.",
+        error_messages={"required": "Enter the username of at least one player to invite."},
+    )
+
+    def clean_names(self) -> list[str]:
+        names = [n.strip() for n in re.split(r"[,\n]", self.cleaned_data["names"]) if n.strip()]
+        if not names:
+            raise ValidationError(
+                "Enter the username of at least one player to invite.", code="required"
+            )
+        if len(names) > self.MAX_NAMES:
+            raise ValidationError(
+                f"Invite at most {self.MAX_NAMES} people at a time (this list has {len(names)}).",
+                code="too_many",
+            )
+        return names
 
 
 class SignupForm(UserCreationForm):

@@ -5,11 +5,22 @@ A quest's thread is an ordered list of posts. Each post has two numbers:
 `ref`, the number people quote and link to (`[QUOTE="name, post: ref"]`,
 `#post-ref`). Imported posts keep the forum's post id as `ref`, so quotes in
 imported bodies still point at the right post.
+
+A private quest (`is_public=False`) is for its members only: the quest master,
+its moderators and the players it invited (`Membership`); players join by
+name or through the quest's invitation link, which holds `invite_token`.
 """
+
+import secrets
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+
+
+def new_invite_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class QuestQuerySet(models.QuerySet):
@@ -28,6 +39,8 @@ class Quest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quests_run"
     )
     is_public = models.BooleanField(default=True)
+    # The secret part of the invitation link; a new one voids the old link.
+    invite_token = models.CharField(max_length=64, default=new_invite_token)
     created_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(db_index=True)
 
@@ -41,10 +54,15 @@ class Quest(models.Model):
 
 
 class Membership(models.Model):
-    """A role a user holds in one quest besides being its quest master."""
+    """A role a user holds in one quest besides being its quest master.
+
+    In a private quest only members (and the quest master) may read and post.
+    """
 
     class Role(models.TextChoices):
         MODERATOR = "moderator", "Moderator"
+        # Invited into a private quest, by name or through the invitation link.
+        PLAYER = "player", "Player"
 
     quest = models.ForeignKey(Quest, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -63,6 +81,33 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role} of {self.quest})"
+
+
+class QuestEvent(models.Model):
+    """Append-only record of what the quest master did to a quest's membership."""
+
+    class Kind(models.TextChoices):
+        MEMBER_INVITED = "member_invited", "Member invited"
+        MEMBER_JOINED = "member_joined", "Member joined by link"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+        INVITE_LINK_RESET = "invite_link_reset", "Invitation link replaced"
+        MADE_PRIVATE = "made_private", "Made private"
+        MADE_PUBLIC = "made_public", "Made public"
+
+    quest = models.ForeignKey(Quest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    # Usernames are kept as text: the record outlives a deleted account.
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["quest", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quest} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class PostQuerySet(models.QuerySet):

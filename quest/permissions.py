@@ -1,10 +1,16 @@
 """Who may do what in a quest: the one place these rules live for the quest app.
 
 Roles: the quest master (the quest's creator), moderators they appoint,
-players (any signed-in user), and anonymous readers.
+players they invited, outsiders (any other signed-in user) and anonymous
+readers. A public quest is read by everyone and played by every signed-in
+user. A private quest is for its members only (the quest master, moderators
+and invited players): to everyone else it does not exist.
 """
 
+import secrets
 from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Q
 
 from quest.models import Membership, Quest
 
@@ -13,7 +19,11 @@ class Role(StrEnum):
     QUEST_MASTER = "quest_master"
     MODERATOR = "moderator"
     PLAYER = "player"
+    OUTSIDER = "outsider"
     ANONYMOUS = "anonymous"
+
+
+MEMBERS = frozenset({Role.QUEST_MASTER, Role.MODERATOR, Role.PLAYER})
 
 
 def role_in(user, quest: Quest) -> Role:
@@ -24,18 +34,41 @@ def role_in(user, quest: Quest) -> Role:
     # Cached per request object: a page asks this several times.
     cache = user.__dict__.setdefault("_quest_roles", {})
     if quest.pk not in cache:
-        cache[quest.pk] = Membership.objects.filter(
-            quest=quest, user=user, role=Membership.Role.MODERATOR
-        ).exists()
-    return Role.MODERATOR if cache[quest.pk] else Role.PLAYER
+        membership = Membership.objects.filter(quest=quest, user=user)
+        cache[quest.pk] = membership.values_list("role", flat=True).first()
+    match cache[quest.pk]:
+        case Membership.Role.MODERATOR:
+            return Role.MODERATOR
+        case Membership.Role.PLAYER:
+            return Role.PLAYER
+    return Role.OUTSIDER
+
+
+def is_member(user, quest: Quest) -> bool:
+    return role_in(user, quest) in MEMBERS
 
 
 def can_read(user, quest: Quest) -> bool:
-    return quest.is_public or role_in(user, quest) != Role.ANONYMOUS
+    return quest.is_public or is_member(user, quest)
+
+
+def readable_quests(user) -> Q:
+    """can_read as a filter on Quest, for lists: public quests and the user's own."""
+    if not user.is_authenticated:
+        return Q(is_public=True)
+    member = Membership.objects.filter(quest=OuterRef("pk"), user=user)
+    return Q(is_public=True) | Q(quest_master=user) | Q(Exists(member))
 
 
 def can_post(user, quest: Quest) -> bool:
-    return user.is_authenticated and user.is_active
+    return user.is_authenticated and user.is_active and can_read(user, quest)
+
+
+def can_join(user, quest: Quest, token: str) -> bool:
+    """Whether `token` is the quest's current invitation link, for a signed-in user."""
+    return user.is_authenticated and secrets.compare_digest(
+        token.encode(), quest.invite_token.encode()
+    )
 
 
 def can_edit_post(user, post) -> bool:
@@ -48,5 +81,5 @@ def can_moderate(user, quest: Quest) -> bool:
 
 
 def can_manage(user, quest: Quest) -> bool:
-    """Run the quest: appoint moderators, write and publish chapters, run votes."""
+    """Run the quest: appoint moderators, invite members, write chapters, run votes."""
     return role_in(user, quest) == Role.QUEST_MASTER

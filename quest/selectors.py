@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from chapters.models import Chapter, Vote
 from quest.models import Post, Quest
+from quest.permissions import readable_quests
 from votes.models import Reading
 
 POSTS_PER_PAGE = 25
@@ -15,8 +16,9 @@ QUESTS_PER_PAGE = 30
 MAX_DB_INT = 2**63 - 1
 
 
-def quests_for_home() -> QuerySet[Quest]:
-    """Public quests, latest activity first, each with what the home page shows.
+def quests_for_home(user) -> QuerySet[Quest]:
+    """The quests `user` may read (public ones, and private ones they belong to),
+    latest activity first, each with what the home page shows.
 
     Annotated in one query: `latest_chapter_number`, `latest_chapter_title`
     (the latest published chapter) and `open_vote_chapter` (the number of the
@@ -27,7 +29,7 @@ def quests_for_home() -> QuerySet[Quest]:
     )
     open_vote = Vote.objects.open().filter(chapter__quest=OuterRef("pk")).order_by("-pk")
     return (
-        Quest.objects.public()
+        Quest.objects.filter(readable_quests(user))
         .by_activity()
         .select_related("quest_master")
         .annotate(
@@ -39,8 +41,8 @@ def quests_for_home() -> QuerySet[Quest]:
     )
 
 
-def home_page(page_number) -> Page:
-    return Paginator(quests_for_home(), QUESTS_PER_PAGE).get_page(page_number)
+def home_page(page_number, *, user) -> Page:
+    return Paginator(quests_for_home(user), QUESTS_PER_PAGE).get_page(page_number)
 
 
 def thread_posts(quest: Quest) -> QuerySet[Post]:

@@ -1,14 +1,18 @@
-"""Writes for quests, staff and the thread. Views and importers call these."""
+"""Writes for quests, staff, members and the thread. Views and importers call these."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from quest.models import Membership, Post, PostRevision, Quest
+from quest import events
+from quest.models import Membership, Post, PostRevision, Quest, new_invite_token
 
 User = get_user_model()
 
@@ -30,14 +34,130 @@ def quest_create(*, title: str, by, description: str = "", slug: str = "") -> Qu
 
 
 def moderator_appoint(*, quest: Quest, user, by) -> Membership:
-    membership, _ = Membership.objects.get_or_create(
+    """Make `user` a moderator; an invited player is promoted."""
+    membership, created = Membership.objects.get_or_create(
         quest=quest, user=user, defaults={"role": Membership.Role.MODERATOR, "appointed_by": by}
     )
+    if not created and membership.role != Membership.Role.MODERATOR:
+        membership.role = Membership.Role.MODERATOR
+        membership.appointed_by = by
+        membership.save(update_fields=["role", "appointed_by"])
     return membership
 
 
 def moderator_remove(*, quest: Quest, user) -> None:
-    Membership.objects.filter(quest=quest, user=user).delete()
+    """Take the moderator's role away; in a private quest, with it their access."""
+    Membership.objects.filter(quest=quest, user=user, role=Membership.Role.MODERATOR).delete()
+
+
+# --- Members of a private quest --------------------------------------------------------
+
+
+@transaction.atomic
+def members_invite(*, quest: Quest, names: Iterable[str], by) -> list:
+    """Invite players by username: all the names, or (one of them unknown) nobody.
+
+    1. Each name is looked up: an exact username first, else the one account
+       whose username matches ignoring case.
+    2. Any name left unmatched raises a ValidationError naming every such name;
+       nothing has been written yet.
+    3. The quest master and people already members are passed over; everyone
+       else gets a player membership and a `member_invited` event.
+    Returns the users added, in the order their names were given.
+    """
+    users, unknown = _users_named(names)
+    if unknown:
+        listed = ", ".join(f"“{name}”" for name in unknown)
+        raise ValidationError(
+            f"There is no user called {listed}. Nobody was invited: "
+            "correct the names and try again.",
+            code="unknown_user",
+        )
+    added = []
+    for user in users:
+        if user.pk == quest.quest_master_id:
+            continue
+        _, created = Membership.objects.get_or_create(
+            quest=quest, user=user, defaults={"role": Membership.Role.PLAYER, "appointed_by": by}
+        )
+        if created:
+            events.member_invited(quest, by=by, user=user)
+            added.append(user)
+    return added
+
+
+def _users_named(names: Iterable[str]) -> tuple[list, list[str]]:
+    """(the users the names stand for, the names that stand for nobody)."""
+    wanted = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    exact = {u.username: u for u in User.objects.filter(username__in=wanted)}
+    rest = [n for n in wanted if n not in exact]
+    folded: dict[str, list] = {}
+    for user in User.objects.annotate(folded=Lower("username")).filter(
+        folded__in=[n.lower() for n in rest]
+    ):
+        folded.setdefault(user.folded, []).append(user)
+    users, unknown = [], []
+    for name in wanted:
+        matches = [exact[name]] if name in exact else folded.get(name.lower(), [])
+        if len(matches) == 1:
+            users.append(matches[0])
+        else:
+            # No account, or several differing only in case: the name does not say whom.
+            unknown.append(name)
+    return list(dict.fromkeys(users)), unknown
+
+
+@transaction.atomic
+def member_join(*, quest: Quest, user) -> Membership | None:
+    """Add `user` as a player who came through the invitation link.
+
+    The caller has checked the link (quest.permissions.can_join). The quest
+    master and existing members are left as they are; returns the new
+    membership, or None when nothing changed.
+    """
+    if user.pk == quest.quest_master_id:
+        return None
+    membership, created = Membership.objects.get_or_create(
+        quest=quest, user=user, defaults={"role": Membership.Role.PLAYER}
+    )
+    if not created:
+        return None
+    events.member_joined(quest, user=user)
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, quest: Quest, user, by) -> bool:
+    """Take an invited player out of the quest; returns whether they were one.
+
+    Moderators are removed on the moderators page (moderator_remove).
+    """
+    deleted, _ = Membership.objects.filter(
+        quest=quest, user=user, role=Membership.Role.PLAYER
+    ).delete()
+    if deleted:
+        events.member_removed(quest, by=by, user=user)
+    return bool(deleted)
+
+
+@transaction.atomic
+def invite_link_reset(*, quest: Quest, by) -> str:
+    """Replace the invitation link's token: the old link stops working at once."""
+    quest.invite_token = new_invite_token()
+    quest.save(update_fields=["invite_token"])
+    events.invite_link_reset(quest, by=by)
+    return quest.invite_token
+
+
+@transaction.atomic
+def quest_visibility_set(*, quest: Quest, is_public: bool, by) -> bool:
+    """Make the quest public or private (members only); returns whether it changed."""
+    if quest.is_public == is_public:
+        return False
+    quest.is_public = is_public
+    quest.save(update_fields=["is_public"])
+    events.visibility_changed(quest, by=by)
+    return True
 
 
 @transaction.atomic

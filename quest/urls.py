@@ -16,6 +16,8 @@ urlpatterns = [
     path("q/<slug:slug>/p/<int:ref>/edit/", views.post_edit, name="post-edit"),
     path("q/<slug:slug>/p/<int:ref>/revisions/", views.post_revisions, name="post-revisions"),
     path("q/<slug:slug>/moderators/", views.quest_moderators, name="quest-moderators"),
+    path("q/<slug:slug>/members/", views.quest_members, name="quest-members"),
+    path("q/<slug:slug>/join/<str:token>/", views.quest_join, name="quest-join"),
     path("q/<slug:slug>/", include("chapters.urls")),
     path("q/<slug:slug>/", include("votes.urls")),
     path("help/voting/", views.help_voting, name="help-voting"),

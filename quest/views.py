@@ -7,7 +7,7 @@ access rule for a page is the first thing it does and lives in one line.
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,9 +15,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from quest import bbcode, selectors, services
-from quest.forms import AppointModeratorForm, PostForm, QuestForm, SignupForm
-from quest.models import Membership, Post, Quest
-from quest.permissions import can_edit_post, can_manage, can_moderate, can_post, can_read
+from quest.forms import AppointModeratorForm, InviteMembersForm, PostForm, QuestForm, SignupForm
+from quest.models import Membership, Post, Quest, QuestEvent
+from quest.permissions import (
+    can_edit_post,
+    can_join,
+    can_manage,
+    can_moderate,
+    can_post,
+    can_read,
+    is_member,
+)
 from votes.ballots import read_as
 
 User = get_user_model()
@@ -48,6 +56,14 @@ def _get_quest_for_quest_master(request: HttpRequest, slug: str) -> Quest:
     return quest
 
 
+def _get_quest_for_invitee(request: HttpRequest, slug: str, token: str) -> Quest:
+    quest = get_object_or_404(Quest.objects.select_related("quest_master"), slug=slug)
+    if not can_join(request.user, quest, token):
+        # An old or mistyped link says no more than a missing quest would.
+        raise Http404("No such invitation.")
+    return quest
+
+
 def _get_post_for_reader(request: HttpRequest, slug: str, ref: int) -> Post:
     quest = _get_quest_for_reader(request, slug)
     post = selectors.post_by_ref(quest, ref)
@@ -75,7 +91,7 @@ def _get_post_for_moderator(request: HttpRequest, slug: str, ref: int) -> Post:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    page = selectors.home_page(request.GET.get("page"))
+    page = selectors.home_page(request.GET.get("page"), user=request.user)
     return render(request, "quest/home.html", {"page": page})
 
 
@@ -263,7 +279,9 @@ def _remove_moderator(request: HttpRequest, quest: Quest) -> HttpResponse:
     if not raw.isdigit() or int(raw) > selectors.MAX_DB_INT:
         messages.error(request, "Choose a moderator to remove.")
         return redirect("quest-moderators", quest.slug)
-    membership = Membership.objects.filter(quest=quest, user_id=int(raw)).select_related("user")
+    membership = Membership.objects.filter(
+        quest=quest, user_id=int(raw), role=Membership.Role.MODERATOR
+    ).select_related("user")
     membership = membership.first()
     if membership is None:
         messages.error(request, "That person is not a moderator of this quest.")
@@ -271,6 +289,105 @@ def _remove_moderator(request: HttpRequest, quest: Quest) -> HttpResponse:
         services.moderator_remove(quest=quest, user=membership.user)
         messages.success(request, f"{membership.user.username} is no longer a moderator.")
     return redirect("quest-moderators", quest.slug)
+
+
+# --- Members of a private quest ----------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quest_members(request: HttpRequest, slug: str) -> HttpResponse:
+    """The quest master's page for who may read a private quest: invite, link, remove."""
+    quest = _get_quest_for_quest_master(request, slug)
+    form = InviteMembersForm()
+    if request.method == "POST":
+        match request.POST.get("action"):
+            case "remove":
+                return _remove_member(request, quest)
+            case "reset_link":
+                return _reset_link(request, quest)
+            case "make_private" | "make_public" as action:
+                return _set_visibility(request, quest, is_public=action == "make_public")
+        form = InviteMembersForm(request.POST)
+        if form.is_valid() and _invite(request, quest, form):
+            return redirect("quest-members", quest.slug)
+    return _render_members(request, quest, form)
+
+
+def _invite(request: HttpRequest, quest: Quest, form: InviteMembersForm) -> bool:
+    names = form.cleaned_data["names"]
+    try:
+        added = services.members_invite(quest=quest, names=names, by=request.user)
+    except ValidationError as e:
+        form.add_error("names", e)
+        return False
+    if added:
+        messages.success(request, f"Invited {', '.join(u.get_username() for u in added)}.")
+    else:
+        messages.info(request, "Everyone named is already a member of this quest.")
+    return True
+
+
+def _remove_member(request: HttpRequest, quest: Quest) -> HttpResponse:
+    raw = request.POST.get("user", "")
+    user = None
+    if raw.isdigit() and int(raw) <= selectors.MAX_DB_INT:
+        user = User.objects.filter(pk=int(raw)).first()
+    if user is not None and services.member_remove(quest=quest, user=user, by=request.user):
+        messages.success(request, f"{user.get_username()} is no longer a member of this quest.")
+    else:
+        messages.error(request, "That person is not an invited player of this quest.")
+    return redirect("quest-members", quest.slug)
+
+
+def _reset_link(request: HttpRequest, quest: Quest) -> HttpResponse:
+    services.invite_link_reset(quest=quest, by=request.user)
+    messages.success(request, "There is a new invitation link; the old one no longer works.")
+    return redirect("quest-members", quest.slug)
+
+
+def _set_visibility(request: HttpRequest, quest: Quest, *, is_public: bool) -> HttpResponse:
+    services.quest_visibility_set(quest=quest, is_public=is_public, by=request.user)
+    if is_public:
+        messages.success(request, "The quest is public: everyone can read it.")
+    else:
+        messages.success(request, "The quest is private: only its members can read it.")
+    return redirect("quest-members", quest.slug)
+
+
+def _render_members(request: HttpRequest, quest: Quest, form: InviteMembersForm) -> HttpResponse:
+    memberships = (
+        Membership.objects.filter(quest=quest)
+        .select_related("user", "appointed_by")
+        .order_by("role", "user__username")
+    )
+    link = reverse("quest-join", args=[quest.slug, quest.invite_token])
+    context = {
+        "quest": quest,
+        "form": form,
+        "moderators": [m for m in memberships if m.role == Membership.Role.MODERATOR],
+        "players": [m for m in memberships if m.role == Membership.Role.PLAYER],
+        "invite_link": request.build_absolute_uri(link),
+        "events": QuestEvent.objects.filter(quest=quest).select_related("by").order_by("-pk")[:20],
+    }
+    status = 400 if form.is_bound else 200
+    return render(request, "quest/members.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quest_join(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """The invitation link: a page with a Join button, which makes the user a member."""
+    quest = _get_quest_for_invitee(request, slug, token)
+    if is_member(request.user, quest):
+        messages.info(request, "You are already a member of this quest.")
+        return redirect(quest)
+    if request.method == "POST":
+        services.member_join(quest=quest, user=request.user)
+        messages.success(request, f"Welcome to {quest.title}: you are now a member.")
+        return redirect(quest)
+    # Not "quest": the site header would link to a thread the user cannot open yet.
+    return render(request, "quest/join.html", {"invited_quest": quest})
 
 
 # --- Help ------------------------------------------------------------------------------

@@ -160,11 +160,13 @@ def test_it_lets_the_quest_master_appoint_and_remove(client, quest, quest_master
     assert not Membership.objects.filter(quest=quest, user=player).exists()
 
 
-def test_it_hides_a_private_quest_from_anonymous_readers(client, quest_master, player):
+def test_it_hides_a_private_quest_from_everyone_but_its_members(client, quest_master, player):
     hidden = make_quest(quest_master, title="Hidden")
     hidden.is_public = False
     hidden.save(update_fields=["is_public"])
 
     assert client.get(reverse("quest-thread", args=[hidden.slug])).status_code == 404
     client.force_login(player)
+    assert client.get(reverse("quest-thread", args=[hidden.slug])).status_code == 404
+    services.members_invite(quest=hidden, names=["player"], by=quest_master)
     assert client.get(reverse("quest-thread", args=[hidden.slug])).status_code == 200
