@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 
 from quest.env import EnvError, envbool, envint, envlist, envstr, envurl
+from quest.outbound import parse_host_entries
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -120,6 +121,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 POST_MAX_CHARS = envint("POST_MAX_CHARS", 100_000)
 # Chapters run longer than replies; the cap stops a whole file pasted by mistake.
 CHAPTER_MAX_CHARS = envint("CHAPTER_MAX_CHARS", 200_000)
+
+# Hosts the app may send requests to (fetching a forum thread by URL), each a
+# name or IP address, with :port for other than 80/443. Private, loopback and
+# reserved addresses are refused unless listed too (quest/outbound.py).
+FORUM_HOSTS = envlist("FORUM_HOSTS", [])
+try:
+    parse_host_entries(FORUM_HOSTS)
+except ValueError as e:
+    raise EnvError(f"FORUM_HOSTS: {e}") from None
 
 # --- Security: on by default outside DEBUG, so `check --deploy` passes. ----
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -78,6 +78,7 @@ def test_it_fails_the_deploy_check_when_secret_key_is_unset(tmp_path):
         ("DATABASE_URL", "mysql://x"),
         ("REDIS_URL", "http://localhost:6379"),
         ("SECURE_HSTS_SECONDS", "a year"),
+        ("FORUM_HOSTS", "forums.example.org/threads"),
     ],
 )
 def test_it_stops_on_a_malformed_variable_and_names_it(tmp_path, name, value):
