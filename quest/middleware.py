@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
 
@@ -21,6 +22,28 @@ class TimezoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Send the `Permissions-Policy` header built from settings.PERMISSIONS_POLICY.
+
+    Django has a setting for CSP but none for this header. A feature mapped to
+    [] is off (`camera=()`); a list names who may use it (`fullscreen=(self)`).
+    A header a view set itself is left alone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(allowed)})"
+            for feature, allowed in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response
 
 
 class FormEncodingMiddleware:

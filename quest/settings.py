@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 from quest.env import EnvError, envbool, envint, envlist, envstr, envurl
 from quest.outbound import parse_host_entries
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "quest.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,6 +145,43 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (Django's CSP middleware). Scripts
+# and styles come only from our static files: no inline <script>, <style> or
+# style="" anywhere, so an injected tag or attribute does nothing. Images may
+# also come from any https host because posts embed them with [IMG] (quest
+# threads are full of them). Violations are posted to `csp-report`, which logs.
+CSP_REPORT_URL = "/csp-report/"  # reverse("csp-report"); settings load before the URLconf
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "https:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "report-uri": [CSP_REPORT_URL],
+}
+# Browser features the app never uses, switched off for it and for anything
+# embedded in it (quest.middleware.PermissionsPolicyMiddleware sends these).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = envurl("REDIS_URL", ("redis", "rediss"))

@@ -21,4 +21,5 @@ urlpatterns = [
     path("q/<slug:slug>/", include("chapters.urls")),
     path("q/<slug:slug>/", include("votes.urls")),
     path("help/voting/", views.help_voting, name="help-voting"),
+    path("csp-report/", views.csp_report, name="csp-report"),
 ]

@@ -4,6 +4,9 @@ Every view finds its objects through one `_get_*_for_<role>` helper, so the
 access rule for a page is the first thing it does and lives in one line.
 """
 
+import json
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -11,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -29,6 +33,10 @@ from quest.permissions import (
 from votes.ballots import read_as
 
 User = get_user_model()
+csp_logger = logging.getLogger("quest.csp")
+
+# A browser's violation report is well under 2 KB; anything much larger is not one.
+CSP_REPORT_MAX_BYTES = 16_384
 
 
 # --- Access helpers ------------------------------------------------------------
@@ -396,3 +404,30 @@ def quest_join(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @require_GET
 def help_voting(request: HttpRequest) -> HttpResponse:
     return render(request, "quest/help_voting.html")
+
+
+# --- Security reports ------------------------------------------------------------------
+
+
+@csrf_exempt  # browsers post reports without our token (and without cookies)
+@require_POST
+def csp_report(request: HttpRequest) -> HttpResponse:
+    """Log a Content-Security-Policy violation a browser reports (SECURE_CSP's report-uri).
+
+    Anyone can post here, so the body is capped before it is read and is logged
+    as re-encoded JSON: one line, whatever control characters it held.
+    """
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > CSP_REPORT_MAX_BYTES:
+        return HttpResponse("Report too large.", status=413, content_type="text/plain")
+    body = request.read(CSP_REPORT_MAX_BYTES + 1)
+    if len(body) > CSP_REPORT_MAX_BYTES:
+        return HttpResponse("Report too large.", status=413, content_type="text/plain")
+    try:
+        report = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than any report
+        return HttpResponse("Not a JSON report.", status=400, content_type="text/plain")
+    if not isinstance(report, dict | list):
+        return HttpResponse("Not a JSON report.", status=400, content_type="text/plain")
+    csp_logger.warning("CSP violation: %s", json.dumps(report, sort_keys=True))
+    return HttpResponse(status=204)

@@ -101,7 +101,7 @@ def _rows(html: str, *, prompt: int) -> dict[str, dict]:
         rows[letter] = {
             "leads": tr[0] == "leader",
             "votes": re.search(r'<td class="count">(\d+)</td>', tr[1]).group(1),
-            "width": re.search(r"width: (\d+)%", tr[1]).group(1),
+            "width": re.search(r'<meter class="bar"[^>]* value="(\d+)"', tr[1]).group(1),
             "voters": re.findall(r"<a href=\"[^\"]+\">([^<]+)</a>", tr[1]),
         }
     return rows
