@@ -5,6 +5,7 @@ message naming the variable, not surface later as odd behaviour.
 """
 
 import os
+import re
 from urllib.parse import urlparse
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -46,6 +47,19 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def envrate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit written "N/S": at most N requests in S seconds, as (N, S)."""
+    raw = os.environ.get(name)
+    text = default if raw is None or raw.strip() == "" else raw
+    match = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", text)
+    if match is None or int(match[1]) < 1 or int(match[2]) < 1:
+        raise EnvError(
+            f"{name} must be N/S, at most N requests in S seconds, both above 0 "
+            f"(like 10/60), not {text!r}"
+        )
+    return int(match[1]), int(match[2])
 
 
 def envurl(name: str, schemes: tuple[str, ...]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
-from quest.env import EnvError, envbool, envint, envlist, envstr, envurl
+from quest.env import EnvError, envbool, envint, envlist, envrate, envstr, envurl
 from quest.outbound import parse_host_entries
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -217,6 +217,40 @@ CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "votes.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
     "close-due-votes": {"task": "chapters.close_due_votes", "schedule": timedelta(seconds=15)},
 }
+
+# --- Cache and rate limits ----------------------------------------------------
+# The cache holds the rate-limit counters (quest/ratelimit.py). On Redis every
+# process and host counts together; short timeouts, because with Redis down
+# the limits are skipped (and logged) rather than keeping a request waiting.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "quest",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# At most N requests of a kind in S seconds ("N/S"), per signed-in user, or per
+# client address for visitors. Far above a normal pace: a post a minute, a
+# reading preview at each pause in typing (htmx waits for 500 ms of quiet, so
+# at most two a second), a ballot changed now and then, a password mistyped.
+RATE_LIMITS = {
+    # Log-ins count only failures: per username (any case), and per address.
+    "login_account": envrate("RATE_LIMIT_LOGIN_ACCOUNT", "10/900"),
+    "login_address": envrate("RATE_LIMIT_LOGIN_ADDRESS", "30/900"),
+    "signup": envrate("RATE_LIMIT_SIGNUP", "10/3600"),
+    "password_reset": envrate("RATE_LIMIT_PASSWORD_RESET", "10/3600"),
+    "post": envrate("RATE_LIMIT_POST", "10/60"),  # replies and edits
+    "ballot": envrate("RATE_LIMIT_BALLOT", "10/60"),
+    "preview": envrate("RATE_LIMIT_PREVIEW", "180/60"),  # BBCode and "how this will be read"
+}
+# Behind a reverse proxy every request comes from the proxy: name the header it
+# sets to the client's address (as in request.META, e.g. HTTP_X_REAL_IP). Only
+# a header the proxy overwrites can be trusted; empty means REMOTE_ADDR.
+CLIENT_ADDRESS_HEADER = envstr("CLIENT_ADDRESS_HEADER", "")
 
 LOGGING = {
     "version": 1,

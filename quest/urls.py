@@ -7,6 +7,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
+    # Before django.contrib.auth's own: these two are rate limited.
+    path("accounts/login/", views.log_in, name="login"),
+    path("accounts/password_reset/", views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("preview/", views.bbcode_preview, name="bbcode-preview"),
     path("quests/new/", views.quest_create, name="quest-create"),

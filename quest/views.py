@@ -10,6 +10,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from quest import bbcode, selectors, services
+from quest import bbcode, ratelimit, selectors, services
 from quest.forms import AppointModeratorForm, InviteMembersForm, PostForm, QuestForm, SignupForm
 from quest.models import Membership, Post, Quest, QuestEvent
 from quest.permissions import (
@@ -104,6 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit.rate_limited("signup", key=ratelimit.address)
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -114,6 +116,41 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Welcome, {user.username}! You are signed in.")
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
+
+
+_login_page = LoginView.as_view()
+
+
+@require_http_methods(["GET", "POST"])
+def log_in(request: HttpRequest) -> HttpResponse:
+    """Django's log-in page, refused for a while after too many wrong passwords.
+
+    Counted per username (guessing one account's password) and per address
+    (trying one password on many accounts). Only failures count, so logging in
+    often is never limited; and once limited even the right password is
+    refused, or guessing on would still tell a guesser when they were right.
+    """
+    if request.method != "POST":
+        return _login_page(request)
+    counters = [
+        ("login_account", ratelimit.account(request.POST.get("username", ""))),
+        ("login_address", ratelimit.address(request)),
+    ]
+    for kind, who in counters:
+        retry_after = ratelimit.wait(kind, who)
+        if retry_after is not None:
+            return ratelimit.too_many(request, kind, retry_after)
+    response = _login_page(request)
+    if response.status_code == 200:  # the form again: no such username and password
+        for kind, who in counters:
+            ratelimit.hit(kind, who)
+    return response
+
+
+# Each request sends an email to whoever owns the address typed in.
+password_reset = ratelimit.rate_limited("password_reset", key=ratelimit.address)(
+    PasswordResetView.as_view()
+)
 
 
 @login_required
@@ -195,6 +232,7 @@ def quest_thread(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@ratelimit.rate_limited("post")
 def post_reply(request: HttpRequest, slug: str) -> HttpResponse:
     quest = _get_quest_for_player(request, slug)
     form = PostForm(request.POST)
@@ -217,6 +255,7 @@ def post_permalink(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@ratelimit.rate_limited("post")
 def post_edit(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
     post = _get_post_for_author(request, slug, ref)
     form = PostForm(request.POST or None, initial={"body": post.body})
@@ -244,6 +283,7 @@ def post_revisions(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
 
 
 @require_POST
+@ratelimit.rate_limited("preview")
 def bbcode_preview(request: HttpRequest) -> HttpResponse:
     """What a post will look like, for the Preview button under the reply box."""
     form = PostForm(request.POST)

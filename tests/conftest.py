@@ -8,6 +8,7 @@ a failure: a green CI run must mean the real thing was tested.
 """
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,19 @@ def web_test_settings(settings):
     }
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings) -> None:
+    """Start each test with no request counted against the rate limits.
+
+    A key prefix of its own rather than clearing the cache: under
+    bin/with-services the cache is the Redis that also holds the broker's queues.
+    """
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture(autouse=True)

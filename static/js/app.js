@@ -14,3 +14,12 @@
   document.cookie =
     "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
 })();
+
+// htmx leaves error responses unswapped; a 429 carries a message saying when to
+// try again (quest/ratelimit.py), which belongs where the answer would have gone.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (event.detail.xhr.status === 429) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

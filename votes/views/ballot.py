@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from chapters.models import Vote
+from quest import ratelimit
 from quest.forms import PostForm
 from quest.permissions import can_manage
 from votes import ballots
@@ -19,6 +20,7 @@ from votes.views import access
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
+@ratelimit.rate_limited("ballot")
 def chapter_ballot(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The ballot form (GET), and posting it in the thread (POST).
 
@@ -75,6 +77,7 @@ def _render_ballot(request, vote: Vote, form, *, status=200, **extra) -> HttpRes
 
 @login_required
 @require_POST
+@ratelimit.rate_limited("preview")
 def reading_preview(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """How a text would be read against this vote if the user posted it now (htmx box)."""
     vote = access.vote_for_reader(request, slug, number, with_prompts=True)
