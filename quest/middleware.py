@@ -1,8 +1,14 @@
+import logging
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 class TimezoneMiddleware:
@@ -78,3 +84,45 @@ def _replace_undecodable_bytes(request) -> None:
         body.decode("utf-8")
     except UnicodeDecodeError:
         request._body = body.decode("utf-8", errors="replace").encode("utf-8")
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer a 503 with a retry hint while the database cannot be reached.
+
+    A view that meets a lost or refused database connection gets a clean page
+    (a fragment for htmx, whose polling then simply tries again) instead of a
+    500. Nothing needs restarting afterwards: CONN_HEALTH_CHECKS makes each
+    request replace a connection the outage broke.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("Database unavailable, answered 503: %s", exception)
+        return database_unavailable(request)
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request) -> HttpResponse:
+    """The 503 page, or its `retry` fragment for htmx, rendered without the database.
+
+    No request context: the session, the user and messages all live in the
+    database, so the page is the one a signed-out visitor sees.
+    """
+    context = {
+        "retry_after": RETRY_AFTER_SECONDS,
+        "reloads": request.method in ("GET", "HEAD"),
+        "was_sent": request.method not in ("GET", "HEAD", "OPTIONS"),
+    }
+    template = "503.html#retry" if request.headers.get("HX-Request") == "true" else "503.html"
+    response = HttpResponse(render_to_string(template, context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -2,13 +2,16 @@
 
 `bin/with-services` (which `make test` wraps around pytest) starts a throwaway
 PostgreSQL and Redis and exports where they are. These classes start real
-Celery workers against them and stop or restart that Redis, so tests can
-exercise crashes and lost messages for real. tests/conftest.py turns them
+Celery workers and a real gunicorn against them and stop or restart that Redis
+and that PostgreSQL, so tests can exercise crashes, outages and lost messages
+for real. tests/conftest.py turns them
 into fixtures; import `wait_until` from here in tests.
 """
 
 import os
+import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -242,3 +245,127 @@ class RedisServer:
 
     def __repr__(self) -> str:
         return f"<RedisServer 127.0.0.1:{self.port}>"
+
+
+class PostgresServer:
+    """The throwaway PostgreSQL from bin/with-services, which tests may stop and start.
+
+    It starts again with the command line it was first started with (PostgreSQL
+    keeps it in postmaster.opts): same port, same data, as after a restart.
+    """
+
+    def __init__(self, environ: os._Environ | dict[str, str] = os.environ) -> None:
+        try:
+            self.data = Path(environ["QT_PG_DATA"])
+            self.port = int(environ["QT_PG_PORT"])
+            self.bin = Path(environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+        except KeyError as missing:
+            raise RuntimeError(
+                f"{missing} is not set: run the tests under bin/with-services (make test)"
+            ) from None
+        self.log = self.data.parent / "postgres.log"  # where bin/with-services logs
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [str(self.bin / "pg_ctl"), "-D", str(self.data), *args]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root, as in bin/with-services
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, timeout=90, check=check)
+
+    @property
+    def running(self) -> bool:
+        return self._pg_ctl("status", check=False).returncode == 0
+
+    def stop(self) -> None:
+        """A fast shutdown: open connections are cut, as when the server restarts under load."""
+        if self.running:
+            self._pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
+
+    def start(self) -> None:
+        """Start the server and return once it accepts connections."""
+        if self.running:
+            return
+        # "postgres" "-D" "<data>" "-c" "listen_addresses=…" "-p" "<port>" …
+        words = shlex.split((self.data / "postmaster.opts").read_text())[1:]
+        at = words.index("-D")
+        options = shlex.join(words[:at] + words[at + 2 :])
+        self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.log), "-o", options)
+
+    def __repr__(self) -> str:
+        return f"<PostgresServer 127.0.0.1:{self.port}>"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WebServer:
+    """The app in a real gunicorn on a free loopback port, as in production.
+
+    `env` is the whole environment of the process (settings come from it);
+    the log holds gunicorn's and the app's output.
+    """
+
+    def __init__(
+        self, *, env: dict[str, str], workdir: Path, workers: int = 2, threads: int = 4
+    ) -> None:
+        self.env = env
+        self.port = free_port()
+        self.workers = workers
+        self.threads = threads
+        self.log_path = workdir / "gunicorn.log"
+        self.process: subprocess.Popen | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self, timeout: float = 60) -> "WebServer":
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "quest.wsgi",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={self.workers}",
+            f"--threads={self.threads}",
+            "--timeout=60",
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+        def listening() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log_text()[-4000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            except OSError:
+                return False
+            return True
+
+        wait_until(listening, timeout=timeout, interval=0.1)
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def __repr__(self) -> str:
+        return f"<WebServer 127.0.0.1:{self.port}>"

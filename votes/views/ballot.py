@@ -50,7 +50,11 @@ def _ballot_submit(request: HttpRequest, vote: Vote) -> HttpResponse:
             form.add_error(None, e)
         else:
             if not request.htmx:
-                messages.success(request, f"Your ballot was posted as post #{post.ref}.")
+                messages.success(
+                    request,
+                    f"Your ballot was posted as post #{post.ref}. "
+                    "It will be counted in the tally shortly.",
+                )
                 return redirect(f"{vote.chapter.get_absolute_url()}#ballot")
             shown = ballots.posted_reading(vote=vote, post=post)
             again = ballots.answers_as_stored(form.answers())
