@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from chapters.detect import MAX_CHARS, Detection
 from chapters.models import Chapter, Prompt, Vote
 from chapters.prompts import OptionData, PromptData
-from quest.forms import _TextField
+from quest.forms import TextField
 
 REASON_REQUIRED = "Say why: the reason is shown to players and kept on record."
 
@@ -27,11 +28,11 @@ REASON_REQUIRED = "Say why: the reason is shown to players and kept on record."
 class ChapterForm(forms.Form):
     # The thread's text field: unreadable (not UTF-8) text and NUL characters are
     # refused with the reply box's messages, and line breaks stored as "\n".
-    title = _TextField(
+    title = TextField(
         max_length=Chapter._meta.get_field("title").max_length,
         error_messages={"required": "A chapter needs a title."},
     )
-    body = _TextField(
+    body = TextField(
         required=False,
         strip=False,
         max_length=settings.CHAPTER_MAX_CHARS,
@@ -45,12 +46,12 @@ class ChapterForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, quest, **kwargs):
         super().__init__(*args, **kwargs)
-        # Live preview: the thread's BBCode preview renders the `body` field.
+        # Live preview: the `body` field rendered as BBCode, within the chapter's limit.
         self.fields["body"].widget.attrs.update(
             {
-                "hx-post": reverse("bbcode-preview"),
+                "hx-post": reverse("chapter-preview", args=[quest.slug]),
                 "hx-trigger": "input changed delay:400ms",
                 "hx-target": "#chapter-preview",
                 "hx-swap": "innerHTML",
@@ -62,6 +63,12 @@ class ChapterForm(forms.Form):
         if not title:
             raise forms.ValidationError("A chapter needs a title.")
         return title
+
+
+class ChapterPreviewForm(ChapterForm):
+    """The body alone, for the live preview: a missing title is the saving form's business."""
+
+    title = None
 
 
 class _LocalDateTimeInput(forms.DateTimeInput):
@@ -118,7 +125,7 @@ class VoteSettingsForm(forms.Form):
 
 
 class VotePasteForm(forms.Form):
-    text = forms.CharField(
+    text = TextField(
         max_length=MAX_CHARS,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 14}),
@@ -129,7 +136,7 @@ class VotePasteForm(forms.Form):
 
 
 class VoteCloseForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=500, label="Reason (optional)")
+    reason = TextField(required=False, max_length=500, label="Reason (optional)")
 
 
 class VoteWindowForm(forms.Form):
@@ -139,9 +146,7 @@ class VoteWindowForm(forms.Form):
         required=False, widget=_LocalDateTimeInput(), label="New closing time"
     )
     until_closed = forms.BooleanField(required=False, label="Until I close it by hand")
-    reason = forms.CharField(
-        max_length=500, error_messages={"required": REASON_REQUIRED}, label="Reason"
-    )
+    reason = TextField(max_length=500, error_messages={"required": REASON_REQUIRED}, label="Reason")
 
     def clean(self):
         data = super().clean()
@@ -312,6 +317,9 @@ class PromptsForm:
                 for o in row.options
                 if not o.is_blank
             ]
+            self.errors += _refused_text(row.text, f"Prompt {number}")
+            for o in options:
+                self.errors += _refused_text(o.text, f"Prompt {number}: option {o.letter}")
             prompts.append(
                 PromptData(number=int(number), kind=kind, text=row.text, options=options)
             )
@@ -325,6 +333,19 @@ class PromptsForm:
             row.kind = row.kind or Prompt.Kind.SINGLE
             for o, option in enumerate(row.options):
                 option.prefix = f"p-{p}-o-{o}"
+
+
+# The builder's texts are not a Django form's fields, but are refused as those are.
+_BUILDER_TEXT = TextField(required=False, strip=False)
+
+
+def _refused_text(text: str, label: str) -> list[str]:
+    """Why the forms' text field refuses `text` (not valid UTF-8, a NUL character), if it does."""
+    try:
+        _BUILDER_TEXT.clean(text)
+    except ValidationError as e:
+        return [f"{label}: {message}" for message in e.messages]
+    return []
 
 
 def detection_prompts(detection: Detection) -> list[PromptData]:

@@ -5,6 +5,7 @@ from chapters import views
 urlpatterns = [
     path("chapters/", views.chapter_index, name="chapter-index"),
     path("chapters/new/", views.chapter_create, name="chapter-create"),
+    path("chapters/preview/", views.chapter_preview, name="chapter-preview"),
     path("chapters/<int:number>/", views.chapter_detail, name="chapter-detail"),
     path("chapters/<int:number>/edit/", views.chapter_edit, name="chapter-edit"),
     path("chapters/<int:number>/publish/", views.chapter_publish, name="chapter-publish"),

@@ -18,6 +18,7 @@ from chapters import permissions, selectors, services
 from chapters.detect import detect_prompts
 from chapters.forms import (
     ChapterForm,
+    ChapterPreviewForm,
     PromptsForm,
     VoteCloseForm,
     VotePasteForm,
@@ -26,7 +27,8 @@ from chapters.forms import (
     detection_prompts,
 )
 from chapters.models import Chapter, Vote
-from quest import bbcode
+from quest import bbcode, ratelimit
+from quest.middleware import shows_quest
 from quest.models import Quest
 from quest.permissions import can_read
 
@@ -44,6 +46,7 @@ def _get_quest_for_reader(request: HttpRequest, slug: str) -> Quest:
     quest = get_object_or_404(Quest, slug=slug)
     if not can_read(request.user, quest):
         raise Http404("No such quest.")
+    shows_quest(request, quest)
     return quest
 
 
@@ -61,6 +64,7 @@ def _get_chapter_for_reader(request: HttpRequest, slug: str, number: int) -> Cha
     # Drafts do not exist for anyone but the quest master.
     if not permissions.can_read_chapter(request.user, chapter):
         raise Http404("No such chapter.")
+    shows_quest(request, chapter.quest)
     return chapter
 
 
@@ -179,9 +183,10 @@ def vote_events(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@ratelimit.rate_limited("create")
 def chapter_create(request: HttpRequest, slug: str) -> HttpResponse:
     quest = _get_quest_for_quest_master(request, slug)
-    form = ChapterForm(request.POST or None)
+    form = ChapterForm(request.POST or None, quest=quest)
     if request.method == "POST" and form.is_valid():
         try:
             chapter = services.chapter_create(
@@ -205,7 +210,7 @@ def chapter_create(request: HttpRequest, slug: str) -> HttpResponse:
 def chapter_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     chapter = _get_chapter_for_quest_master(request, slug, number)
     initial = {"title": chapter.title, "body": chapter.body}
-    form = ChapterForm(request.POST or None, initial=initial)
+    form = ChapterForm(request.POST or None, initial=initial, quest=chapter.quest)
     if request.method == "POST" and form.is_valid():
         try:
             services.chapter_update(
@@ -233,6 +238,17 @@ def chapter_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "preview_html": bbcode.render(chapter.body) if chapter.body else "",
         },
     )
+
+
+@login_required
+@require_POST
+@ratelimit.rate_limited("preview")
+def chapter_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The editor's live preview of a chapter's body, within the chapter's length limit."""
+    quest = _get_quest_for_quest_master(request, slug)
+    form = ChapterPreviewForm(request.POST, quest=quest)
+    html = bbcode.render(form.cleaned_data["body"]) if form.is_valid() else ""
+    return render(request, "quest/thread.html#preview", {"preview_html": html, "form": form})
 
 
 @login_required

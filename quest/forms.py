@@ -21,8 +21,12 @@ def _check_readable(value: str) -> None:
         )
 
 
-class _TextField(forms.CharField):
+class TextField(forms.CharField):
     """A CharField whose every bad-input case has a message a forum user understands.
+
+    Every form's free text is one of these (tests/test_bad_input.py checks it),
+    so text that is not valid UTF-8 or holds NUL characters is refused the
+    same way wherever it comes in.
 
     CharField already refuses NUL characters; the message says what to do.
     Browsers send line breaks as CRLF: they are stored as plain newlines, so a post's
@@ -46,7 +50,7 @@ class _TextField(forms.CharField):
 
 
 class PostForm(forms.Form):
-    body = _TextField(
+    body = TextField(
         label="Message",
         # Leading spaces can matter in BBCode ([CODE]); the whole text is kept.
         strip=False,
@@ -71,11 +75,11 @@ class PostForm(forms.Form):
 
 
 class QuestForm(forms.Form):
-    title = _TextField(
+    title = TextField(
         max_length=200,
         error_messages={"required": "Give the quest a title."},
     )
-    description = _TextField(
+    description = TextField(
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -84,7 +88,7 @@ class QuestForm(forms.Form):
 
 
 class AppointModeratorForm(forms.Form):
-    username = _TextField(
+    username = TextField(
         max_length=150,
         error_messages={"required": "Enter the username of the person to appoint."},
     )
@@ -114,7 +118,7 @@ class InviteMembersForm(forms.Form):
 
     MAX_NAMES = 100
 
-    names = _TextField(
+    names = TextField(
         label="Usernames",
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,33 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         if self.header:
             response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+def shows_quest(request, quest) -> None:
+    """Note that the response to `request` shows `quest` (see PrivateQuestCacheMiddleware).
+
+    Called by the views' access helpers once they have let the reader in.
+    """
+    if not quest.is_public:
+        request.shows_private_quest = True
+
+
+class PrivateQuestCacheMiddleware:
+    """Send `Cache-Control: private` with anything that shows a private quest.
+
+    Its pages are for its members: a shared cache (a proxy, a CDN) must never
+    keep one and hand it to someone else. Marked where access is decided
+    (`shows_quest`), so a 304 from a view's ETag check is marked too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "shows_private_quest", False):
+            patch_cache_control(response, private=True)
         return response
 
 
@@ -122,7 +150,14 @@ def database_unavailable(request) -> HttpResponse:
         "reloads": request.method in ("GET", "HEAD"),
         "was_sent": request.method not in ("GET", "HEAD", "OPTIONS"),
     }
-    template = "503.html#retry" if request.headers.get("HX-Request") == "true" else "503.html"
+    htmx = request.headers.get("HX-Request") == "true"
+    template = "503.html#retry" if htmx else "503.html"
     response = HttpResponse(render_to_string(template, context), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if htmx:
+        # Inside the element that asked (static/js/app.js swaps it in), not over
+        # it: a polling tally keeps its trigger and replaces the notice itself
+        # once the database answers again.
+        response["HX-Reswap"] = "innerHTML"
+    patch_vary_headers(response, ["HX-Request"])
     return response

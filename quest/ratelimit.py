@@ -48,6 +48,8 @@ KINDS = {
     "post": "posts",
     "ballot": "ballots",
     "preview": "previews",
+    "create": "new quests and chapters",
+    "csp_report": "violation reports from your address",
 }
 
 
@@ -119,9 +121,13 @@ def _check(kind: str, who: str, *, count: bool) -> int | None:
         logger.warning("Rate limit %s not checked for %s, cache unavailable: %s", kind, who, e)
         return None
     coming = 0 if count else 1  # asking whether one more would fit
-    if last * (1 - elapsed / seconds) + this + coming <= limit:
+    estimate = last * (1 - elapsed / seconds) + this + coming
+    if estimate <= limit:
         return None
-    logger.info("Rate limit %s reached by %s", kind, who)
+    if estimate <= limit + 1:
+        # Logged where the limit is reached, not for every request hammering on
+        # past it: a flood of refused requests must not flood the log instead.
+        logger.info("Rate limit %s reached by %s", kind, who)
     return _retry_after(limit, seconds, elapsed, this, last)
 
 

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "quest.middleware.TimezoneMiddleware",
+    "quest.middleware.PrivateQuestCacheMiddleware",
 ]
 
 ROOT_URLCONF = "quest.urls"
@@ -251,6 +252,10 @@ RATE_LIMITS = {
     "post": envrate("RATE_LIMIT_POST", "10/60"),  # replies and edits
     "ballot": envrate("RATE_LIMIT_BALLOT", "10/60"),
     "preview": envrate("RATE_LIMIT_PREVIEW", "180/60"),  # BBCode and "how this will be read"
+    # New quests and chapters, per user: a quest master writes a few a day.
+    "create": envrate("RATE_LIMIT_CREATE", "30/3600"),
+    # Violation reports, per address: anyone may post them, and each is logged.
+    "csp_report": envrate("RATE_LIMIT_CSP_REPORT", "20/600"),
 }
 # Behind a reverse proxy every request comes from the proxy: name the header it
 # sets to the client's address (as in request.META, e.g. HTTP_X_REAL_IP). Only

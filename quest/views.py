@@ -21,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from quest import bbcode, ratelimit, selectors, services
 from quest.forms import AppointModeratorForm, InviteMembersForm, PostForm, QuestForm, SignupForm
+from quest.middleware import shows_quest
 from quest.models import Membership, Post, Quest, QuestEvent
 from quest.permissions import (
     can_edit_post,
@@ -48,6 +49,7 @@ def _get_quest_for_reader(request: HttpRequest, slug: str) -> Quest:
     if not can_read(request.user, quest):
         # A private quest does not reveal that it exists.
         raise Http404("No such quest.")
+    shows_quest(request, quest)
     return quest
 
 
@@ -70,6 +72,7 @@ def _get_quest_for_invitee(request: HttpRequest, slug: str, token: str) -> Quest
     if not can_join(request.user, quest, token):
         # An old or mistyped link says no more than a missing quest would.
         raise Http404("No such invitation.")
+    shows_quest(request, quest)
     return quest
 
 
@@ -101,6 +104,8 @@ def _get_post_for_moderator(request: HttpRequest, slug: str, ref: int) -> Post:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     page = selectors.home_page(request.GET.get("page"), user=request.user)
+    for quest in page:  # the list a member sees names the private quests they are in
+        shows_quest(request, quest)
     return render(request, "quest/home.html", {"page": page})
 
 
@@ -155,6 +160,7 @@ password_reset = ratelimit.rate_limited("password_reset", key=ratelimit.address)
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@ratelimit.rate_limited("create")
 def quest_create(request: HttpRequest) -> HttpResponse:
     form = QuestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -451,11 +457,13 @@ def help_voting(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt  # browsers post reports without our token (and without cookies)
 @require_POST
+@ratelimit.rate_limited("csp_report", key=ratelimit.address)
 def csp_report(request: HttpRequest) -> HttpResponse:
     """Log a Content-Security-Policy violation a browser reports (SECURE_CSP's report-uri).
 
-    Anyone can post here, so the body is capped before it is read and is logged
-    as re-encoded JSON: one line, whatever control characters it held.
+    Anyone can post here, so reports are rate limited per address, and the body
+    is capped before it is read and is logged as re-encoded JSON: one line,
+    whatever control characters it held.
     """
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not declared.isdigit() or int(declared) > CSP_REPORT_MAX_BYTES:

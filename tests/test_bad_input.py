@@ -2,18 +2,22 @@
 
 import importlib
 import re
+from urllib.parse import quote_plus
 
 import pytest
 from django import forms
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from chapters import services as chapter_services
-from chapters.models import Chapter, Vote
+from chapters.models import Chapter, Vote, VoteEvent
 from chapters.prompts import TEXT_MAX_CHARS, OptionData, PromptData, prompts_problems
+from quest.forms import TextField
 from quest.models import Membership, Post, Quest
 from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import make_post
+from tests.factories import chapter_url, make_post, make_vote, vote_in
+from votes.models import Decision, Outcome
 
 pytestmark = pytest.mark.django_db
 
@@ -308,6 +312,183 @@ def test_it_keeps_raw_utf8_that_is_valid(signed_in, quest):
     assert Post.objects.get().body == "1-A, café ✓"
 
 
+# --- Not UTF-8, or NUL, in every other form -------------------------------------------
+# The vote's prompts (pasted or built), ballots, moderators' decisions, the quest
+# master's reasons and adopted write-ins: each refuses such text with the reply
+# box's message, and nothing changes.
+
+BAD_TEXT = [
+    pytest.param(b"\xff\xfe", "not valid UTF-8", id="not-utf8"),
+    pytest.param(b"%00", "contains a NUL character", id="nul"),
+]
+SINGLE = PromptData(1, "single", "Where do we march?", [OptionData("A", "N"), OptionData("B", "S")])
+WRITE_IN = PromptData(2, "write_in", "What do we sing on the way?")
+
+
+def _form_body(fields: dict[str, str | bytes]) -> bytes:
+    """A form as a script may send it: text percent-encoded, bytes exactly as given."""
+    return b"&".join(
+        quote_plus(name).encode() + b"=" + (v if isinstance(v, bytes) else quote_plus(v).encode())
+        for name, v in fields.items()
+    )
+
+
+def _post_form(client, url: str, fields: dict[str, str | bytes], **extra):
+    return client.generic("POST", url, data=_form_body(fields), content_type=RAW_NOT_UTF8, **extra)
+
+
+def _shown(response) -> str:
+    """The page, or for a redirect the messages it leaves for the next page."""
+    if response.status_code == 302:
+        return " ".join(str(m) for m in get_messages(response.wsgi_request))
+    return response.text
+
+
+@pytest.fixture
+def draft(quest, quest_master) -> Chapter:
+    return chapter_services.chapter_create(quest=quest, title="T", body="", by=quest_master)
+
+
+@pytest.fixture
+def open_vote(quest, quest_master) -> Vote:
+    return make_vote(quest, quest_master, [SINGLE, WRITE_IN])
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_TEXT)
+@pytest.mark.parametrize("op", ["detect", "save"])
+def test_it_refuses_bad_text_in_a_pasted_vote(client, quest_master, draft, bad, message, op):
+    client.force_login(quest_master)
+    url = reverse("vote-paste", args=[draft.quest.slug, draft.number])
+    text = b"1.+Where+do+we+march%3F%0AA)+North" + bad + b"%0AB)+South"
+
+    response = _post_form(client, url, {"text": text, "op": op, "results_visibility": "always"})
+
+    assert message in response.text
+    assert "detected-heading" not in response.text  # nothing detected from it
+    assert not Vote.objects.exists()
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_TEXT)
+@pytest.mark.parametrize(
+    ("field", "label"), [("p-0-text", "Prompt 1: "), ("p-0-o-1-text", "Prompt 1: option B: ")]
+)
+def test_it_refuses_bad_text_in_the_prompt_builder(
+    client, quest_master, draft, bad, message, field, label
+):
+    client.force_login(quest_master)
+    fields = {
+        "op": "save",
+        "results_visibility": "always",
+        "p-0-number": "1",
+        "p-0-kind": "single",
+        "p-0-text": "Where do we march?",
+        "p-0-o-0-letter": "A",
+        "p-0-o-0-text": "North",
+        "p-0-o-1-letter": "B",
+        "p-0-o-1-text": "South",
+    }
+    fields[field] = fields[field].encode() + bad
+
+    response = _post_form(
+        client, reverse("vote-prompts", args=[draft.quest.slug, draft.number]), fields
+    )
+
+    assert label + ("Part of this text" if "UTF-8" in message else "The text") in response.text
+    assert message in response.text
+    assert not Vote.objects.exists()
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_TEXT)
+def test_it_refuses_a_bad_write_in_on_the_ballot_form(client, player, open_vote, bad, message):
+    client.force_login(player)
+    posts_before = Post.objects.count()
+
+    response = _post_form(
+        client, chapter_url(open_vote, "ballot-submit"), {"p1": "A", "p2": b"Kalinka" + bad}
+    )
+
+    assert response.status_code == 400
+    assert message in response.text
+    assert Post.objects.count() == posts_before
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_TEXT)
+@pytest.mark.parametrize(
+    ("action", "field"), [("reject", "reason"), ("set", "text"), ("set", "letters")]
+)
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "no-js"])
+def test_it_refuses_bad_text_in_a_moderators_decision(
+    client, moderator, player, open_vote, bad, message, action, field, htmx
+):
+    post = vote_in(open_vote, player, "1-B")
+    client.force_login(moderator)
+    fields = {"post": str(post.ref), "prompt": "2" if field == "text" else "1", "action": action}
+    fields |= {"reason": "Checked in chat", "text": "", "letters": ""}
+    fields[field] = (
+        b"Kalinka" if field == "text" else b"A" if field == "letters" else b"Meant A"
+    ) + bad
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+
+    response = _post_form(client, chapter_url(open_vote, "vote-decide"), fields, **headers)
+
+    assert message in _shown(response)
+    if htmx:  # said in the post's block, swapped in place
+        assert response.text.lstrip().startswith("<article")
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_TEXT)
+@pytest.mark.parametrize("action", ["vote-close", "vote-extend", "vote-reopen"])
+def test_it_refuses_a_bad_reason_for_running_the_vote(
+    client, quest_master, open_vote, bad, message, action
+):
+    if action == "vote-reopen":
+        chapter_services.vote_close(vote=open_vote, by=quest_master)
+    status = Vote.objects.get().status
+    prefix = {"vote-extend": "extend-", "vote-reopen": "reopen-"}.get(action, "")
+    client.force_login(quest_master)
+    fields = {f"{prefix}reason": b"Time" + bad, f"{prefix}until_closed": "on"}
+
+    response = _post_form(client, chapter_url(open_vote, action), fields)
+
+    assert message in response.text
+    assert Vote.objects.get().status == status
+    assert not VoteEvent.objects.filter(reason__startswith="Time").exists()
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_TEXT)
+def test_it_refuses_to_adopt_a_bad_write_in(client, quest_master, player, open_vote, bad, message):
+    vote_in(open_vote, player, "1-A\n2-Kalinka")
+    chapter_services.vote_close(vote=open_vote, by=quest_master)
+    client.force_login(quest_master)
+
+    response = _post_form(
+        client,
+        chapter_url(open_vote, "vote-outcome"),
+        {"prompt": "2", "write_in": b"Kalinka" + bad},
+    )
+
+    assert message in _shown(response)
+    assert not Outcome.objects.exists()
+
+
+# Passwords are hashed and never shown; a username is held to Django's username characters.
+NOT_FREE_TEXT = {
+    ("SignupForm", "password1"),
+    ("SignupForm", "password2"),
+    ("SignupForm", "username"),
+}
+
+
+def test_every_text_field_of_every_form_refuses_bad_text_the_same_way():
+    fields = {
+        name: field for name, field in _text_fields() if tuple(name.split(".")) not in NOT_FREE_TEXT
+    }
+
+    assert {"VotePasteForm.text", "DecisionForm.reason", "OutcomeForm.write_in"} <= set(fields)
+    assert [name for name, field in fields.items() if not isinstance(field, TextField)] == []
+
+
 # --- Length limits ---------------------------------------------------------------------
 
 
@@ -354,6 +535,35 @@ def test_it_accepts_a_chapter_of_exactly_the_limit(client, quest, quest_master):
 
     assert response.status_code == 302
     assert Chapter.objects.get().body == body
+
+
+def _preview_chapter(client, quest, body: str):
+    url = reverse("chapter-preview", args=[quest.slug])
+    return client.post(url, {"title": "Long", "body": body}, HTTP_HX_REQUEST="true")
+
+
+def test_it_previews_a_chapter_longer_than_a_post(client, quest, quest_master):
+    # Past a post's limit, within a chapter's: the editor's preview shows it.
+    client.force_login(quest_master)
+    body = "[B]Long[/B] " + "x" * settings.POST_MAX_CHARS
+    assert settings.POST_MAX_CHARS < len(body) <= settings.CHAPTER_MAX_CHARS
+
+    response = _preview_chapter(client, quest, body)
+
+    assert response.status_code == 200
+    assert "<b>Long</b>" in response.text
+    assert "at most" not in response.text
+
+
+def test_it_says_the_chapter_limit_in_the_preview(client, quest, quest_master):
+    client.force_login(quest_master)
+
+    response = _preview_chapter(client, quest, "x" * (settings.CHAPTER_MAX_CHARS + 1))
+
+    assert (
+        f"A chapter can be at most {settings.CHAPTER_MAX_CHARS:,} characters long" in response.text
+    )
+    assert "A post can be" not in response.text
 
 
 def test_it_tells_the_browser_the_chapter_limit(client, quest, quest_master):

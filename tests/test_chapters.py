@@ -83,7 +83,7 @@ def test_it_wires_the_body_to_the_live_preview(client, quest, quest_master):
     chapter = make_chapter(quest, quest_master)
     client.force_login(quest_master)
     response = client.get(url("chapter-edit", quest, chapter.number))
-    assert f'hx-post="{reverse("bbcode-preview")}"' in response.text
+    assert f'hx-post="{reverse("chapter-preview", args=[quest.slug])}"' in response.text
     assert 'hx-trigger="input changed delay:400ms"' in response.text
     assert 'hx-target="#chapter-preview"' in response.text
     assert 'id="chapter-preview"' in response.text
@@ -91,16 +91,23 @@ def test_it_wires_the_body_to_the_live_preview(client, quest, quest_master):
     assert "It was <b>cold</b>." in response.text
 
 
-def test_it_previews_the_body_through_the_preview_endpoint(client, quest_master):
+def test_it_previews_the_body_through_the_preview_endpoint(client, quest, quest_master):
     client.force_login(quest_master)
     response = client.post(
-        reverse("bbcode-preview"),
-        {"body": "[B]March[/B] <script>x</script>"},
+        reverse("chapter-preview", args=[quest.slug]),
+        {"title": "", "body": "[B]March[/B] <script>x</script>"},  # no title yet: still shown
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     assert "<b>March</b>" in response.text
     assert "<script>" not in response.text
+
+
+def test_it_previews_chapters_only_for_the_quest_master(client, quest, moderator, player):
+    for user in (moderator, player):
+        client.force_login(user)
+        response = client.post(reverse("chapter-preview", args=[quest.slug]), {"body": "Hi"})
+        assert response.status_code == 403
 
 
 def test_it_saves_a_draft_edit(client, quest, quest_master):

@@ -21,13 +21,15 @@ from django.db import OperationalError, close_old_connections, connection, conne
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils.crypto import get_random_string
+from playwright import sync_api
 
 from chapters.prompts import OptionData, PromptData
-from quest.middleware import DatabaseUnavailableMiddleware
+from quest.middleware import DatabaseUnavailableMiddleware, database_unavailable
 from quest.models import Post, Quest
 from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import chapter_url, make_vote
+from tests.factories import chapter_url, make_quest, make_user, make_vote, vote_in
 from tests.services import PostgresServer, WebServer, database_url_for
+from tests.test_security_headers import COLLECT_VIOLATIONS
 
 PROMPTS = [
     PromptData(
@@ -70,6 +72,9 @@ def test_it_answers_htmx_polling_with_a_503_fragment():
     html = response.content.decode()
     assert RETRY_HINT in html
     assert "<html" not in html and "<body" not in html
+    # Swapped inside the polling element (static/js/app.js), which keeps polling.
+    assert response["HX-Reswap"] == "innerHTML"
+    assert "HX-Request" in response["Vary"]
 
 
 def test_it_tells_a_sender_that_nothing_was_saved():
@@ -342,3 +347,44 @@ def test_it_tells_a_player_without_javascript_too(
 
     assert response.status_code == 200
     assert "It will be counted in the tally shortly." in response.text
+
+
+# --- In a browser -----------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_it_shows_the_outage_in_a_polling_tally_until_a_poll_succeeds(
+    transactional_db, live_server, page
+):
+    gm = make_user("gm")
+    vote = make_vote(make_quest(gm), gm, PROMPTS)
+    vote_in(vote, make_user("carol"), "1-A")
+    tally = chapter_url(vote, "chapter-tally")
+    # The server's own 503 for an htmx poll, sent in answer to the first poll.
+    outage = database_unavailable(RequestFactory().get(tally, headers=HTMX))
+    polls = []
+
+    def poll(route) -> None:
+        if route.request.headers.get("hx-request") != "true":
+            route.continue_()  # the page itself
+            return
+        polls.append(time.monotonic())
+        if len(polls) == 1:
+            route.fulfill(status=503, headers=dict(outage.items()), body=outage.content)
+        else:
+            route.continue_()
+
+    page.add_init_script(COLLECT_VIOLATIONS)
+    page.route(live_server.url + tally, poll)
+    page.goto(live_server.url + tally)
+    live = page.locator("#tally-live")
+    sync_api.expect(live).to_contain_text("1 ballot counted.")
+
+    notice = live.locator("[role=alert]")
+    sync_api.expect(notice).to_contain_text("The quests' database is not answering just now.")
+    sync_api.expect(live).to_have_attribute("hx-trigger", "every 3s")  # still polling
+
+    sync_api.expect(notice).to_have_count(0, timeout=10_000)
+    sync_api.expect(live).to_contain_text("1 ballot counted.")
+    assert len(polls) >= 2
+    assert page.evaluate("window.__violations") == []

@@ -100,6 +100,14 @@ PAGES = [
     ),
     ("reading-preview", "POST", "chapter", {"body": "1-B"}, True, (OK, OK, OK, MISSING, LOGIN)),
     ("chapter-edit", "GET", "chapter", None, False, (OK, FORBIDDEN, FORBIDDEN, MISSING, LOGIN)),
+    (
+        "chapter-preview",
+        "POST",
+        "quest",
+        {"body": "[B]Draft[/B]"},
+        True,
+        (OK, FORBIDDEN, FORBIDDEN, MISSING, LOGIN),
+    ),
     ("quest-members", "GET", "quest", None, False, (OK, FORBIDDEN, FORBIDDEN, MISSING, LOGIN)),
     ("quest-moderators", "GET", "quest", None, False, (OK, FORBIDDEN, FORBIDDEN, MISSING, LOGIN)),
 ]
@@ -175,6 +183,64 @@ def test_it_answers_non_members_as_if_the_quest_did_not_exist(
     assert real.status_code == missing.status_code
     where = real.get("Location", "").replace(private.quest.slug, "no-such-quest")
     assert where == missing.get("Location", "")
+
+
+# --- Kept out of shared caches ------------------------------------------------------
+
+
+def _cache_control(response) -> set[str]:
+    return {d.strip() for d in response.get("Cache-Control", "").split(",") if d.strip()}
+
+
+@pytest.mark.parametrize("role", ["quest_master", "player"])
+@pytest.mark.parametrize(
+    ("name", "method", "target", "data", "htmx"),
+    [
+        pytest.param(*page[:5], id=f"{page[0]}-{page[1]}{'-htmx' if page[4] else ''}")
+        for page in PAGES
+    ],
+)
+def test_it_sends_every_page_of_a_private_quest_as_private(
+    client, request, private, name, method, target, data, htmx, role
+):
+    # Thread, chapter, tally page and partial, JSON, BBCode, CSV, audit, forms...
+    response = _fetch(_as(client, request, role), name, method, target, data, htmx, private)
+
+    assert response.status_code in (OK, MOVED, FORBIDDEN)
+    assert "private" in _cache_control(response)
+    assert "public" not in _cache_control(response)
+
+
+def test_it_sends_a_revalidated_tally_as_private_too(client, private, player):
+    client.force_login(player)
+    url = _url("chapter-tally", "chapter", private)
+    first = client.get(url, **HTMX)
+
+    unchanged = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+
+    assert unchanged.status_code == 304
+    assert "private" in _cache_control(unchanged)
+
+
+def test_it_sends_the_invitation_page_and_a_members_home_page_as_private(client, private, outsider):
+    client.force_login(outsider)
+    assert "private" not in _cache_control(client.get(reverse("home")))  # nothing private on it
+
+    assert "private" in _cache_control(client.get(_join_url(private.quest)))
+    client.post(_join_url(private.quest))
+    assert "private" in _cache_control(client.get(reverse("home")))
+
+
+def test_it_leaves_the_cache_headers_of_a_public_quest_alone(client, quest, player):
+    vote = make_vote(quest, quest.quest_master, PROMPTS)
+    vote_in(vote, player, "1-A")
+
+    for url in (
+        reverse("quest-thread", args=[quest.slug]),
+        reverse("chapter-detail", args=[quest.slug, vote.chapter.number]),
+        reverse("chapter-tally-json", args=[quest.slug, vote.chapter.number]),
+    ):
+        assert "private" not in _cache_control(client.get(url)), url
 
 
 def test_it_serves_members_the_tally_in_every_format(client, private, player):

@@ -5,6 +5,7 @@ key prefix). Under bin/with-services the counters are in the real Redis.
 """
 
 import json
+import logging
 import math
 import os
 import subprocess
@@ -94,6 +95,25 @@ def _reading_preview(client, vote, n):
     return client.post(chapter_url(vote, "reading-preview"), {"body": f"1-{'AB'[n % 2]}"})
 
 
+def _new_quest(client, vote, n):
+    client.force_login(User.objects.get(username="player"))
+    return client.post(reverse("quest-create"), {"title": f"Quest {n}", "description": ""})
+
+
+def _new_chapter(client, vote, n):
+    quest = vote.chapter.quest
+    client.force_login(quest.quest_master)
+    return client.post(reverse("chapter-create", args=[quest.slug]), {"title": f"Part {n}"})
+
+
+def _violation_report(client, vote, n):
+    # Anonymous, as browsers send them: counted per address.
+    report = {"csp-report": {"violated-directive": "style-src-attr", "line-number": n}}
+    return client.post(
+        reverse("csp-report"), json.dumps(report), content_type="application/csp-report"
+    )
+
+
 def _signup(client, vote, n):
     client.logout()
     data = {"username": f"new{n}", "password1": PASSWORD, "password2": PASSWORD}
@@ -122,6 +142,9 @@ LIMITS = [
     ("ballot", _ballot, 302),
     ("preview", _bbcode_preview, 200),
     ("preview", _reading_preview, 200),
+    ("create", _new_quest, 302),
+    ("create", _new_chapter, 302),
+    ("csp_report", _violation_report, 204),
     ("signup", _signup, 302),
     ("password_reset", _password_reset, 302),
     ("login_account", _wrong_password_for_one_account, 200),
@@ -154,6 +177,19 @@ def test_it_saves_nothing_from_a_refused_post(client, settings, vote, player):
 
     assert refused.status_code == 429
     assert list(Post.objects.filter(author=player).values_list("body", flat=True)) == ["First."]
+
+
+def test_it_keeps_a_flood_of_violation_reports_out_of_the_log(client, settings, caplog):
+    caplog.set_level(logging.INFO)
+    limit(settings, "csp_report", 3)
+
+    statuses = [_violation_report(client, None, n).status_code for n in range(50)]
+
+    assert statuses == [204] * 3 + [429] * 47
+    assert len([r for r in caplog.records if r.name == "quest.csp"]) == 3
+    # The limit being reached is logged once, not once per refused report.
+    [reached] = [r for r in caplog.records if r.name == "quest.ratelimit"]
+    assert reached.getMessage() == "Rate limit csp_report reached by addr:127.0.0.1"
 
 
 def test_it_sends_no_email_for_a_refused_password_reset(client, settings):
@@ -381,8 +417,14 @@ def test_it_never_limits_a_normal_session(quest, quest_master, player):
         responses.append((method, url, response.status_code))
         return response
 
-    # The quest master logs in, writes the chapter with its vote, and publishes it.
+    # The quest master logs in, starts another quest, writes the chapter with its
+    # vote in this one, and publishes it.
     send(qm, "post", reverse("login"), {"username": quest_master.username, "password": PASSWORD})
+    send(qm, "post", reverse("quest-create"), {"title": "The Second Front", "description": ""})
+    story = "The column turns north at dawn. Go."
+    for n in range(1, 21):  # the live preview, at every pause in typing
+        draft = {"title": "The March", "body": story[: 2 * n]}
+        send(qm, "post", reverse("chapter-preview", args=[slug]), draft, **HTMX)
     send(qm, "post", reverse("chapter-create", args=[slug]), {"title": "The March", "body": "Go."})
     chapter = Chapter.objects.get(quest=quest)
     block = "1. Where do we march?\nA) North\nB) South"

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from chapters.models import Prompt, Vote
+from quest.forms import TextField
 from votes.reading.types import Answer
 
 WRITE_IN_MAX_CHARS = 20_000
@@ -63,7 +64,7 @@ class BallotForm(forms.Form):
                     if letter in letters:
                         self.initial[field] = letters.index(letter) + 1
             case _:
-                self.fields[name] = forms.CharField(
+                self.fields[name] = TextField(
                     label=label,
                     required=False,
                     max_length=WRITE_IN_MAX_CHARS,
@@ -121,7 +122,6 @@ class BallotForm(forms.Form):
                         order = tuple(sorted(ranks, key=ranks.__getitem__))
                         out.append(Answer(prompt=prompt.number, letters=order))
                 case Prompt.Kind.WRITE_IN if value and value.strip():
-                    # Browsers send CRLF; the reader and the tally see plain newlines.
-                    text = value.replace("\r\n", "\n").strip()
-                    out.append(Answer(prompt=prompt.number, text=text))
+                    # TextField made browsers' CRLF plain newlines, as the reader sees them.
+                    out.append(Answer(prompt=prompt.number, text=value.strip()))
         return out

@@ -15,10 +15,13 @@
     "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
 })();
 
-// htmx leaves error responses unswapped; a 429 carries a message saying when to
-// try again (quest/ratelimit.py), which belongs where the answer would have gone.
+// htmx leaves error responses unswapped; a 429 (quest/ratelimit.py) and a 503
+// (quest/middleware.py: the database is not answering) carry a message saying
+// when to try again, which belongs where the answer would have gone. Both come
+// with HX-Reswap: innerHTML, so a polling element stays and polls on.
 document.addEventListener("htmx:beforeSwap", function (event) {
-  if (event.detail.xhr.status === 429) {
+  var status = event.detail.xhr.status;
+  if (status === 429 || status === 503) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

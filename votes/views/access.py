@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from chapters.models import Chapter, Vote
+from quest.middleware import shows_quest
 from quest.models import Quest
 from quest.permissions import can_manage, can_moderate, can_post, can_read
 
@@ -19,6 +20,7 @@ def vote_for_reader(
     quest = get_object_or_404(Quest, slug=slug)
     if not can_read(request.user, quest):
         raise Http404("No such quest.")
+    shows_quest(request, quest)
     votes = Vote.objects.select_related("chapter__quest__quest_master", "post")
     if with_prompts:
         votes = votes.prefetch_related("prompts__options")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from chapters.models import Vote
+from quest.forms import TextField
 from quest.models import Post
 from votes import audit, selectors
 from votes.models import Decision, TallyRun
@@ -32,9 +33,9 @@ class DecisionForm(forms.Form):
     # A ruling on the whole post counts one answer, to the prompt named here.
     answer_prompt = forms.IntegerField(required=False, min_value=1)
     action = forms.ChoiceField(choices=Decision.Action.choices)
-    letters = forms.CharField(required=False, max_length=200)
-    text = forms.CharField(required=False, max_length=20_000)
-    reason = forms.CharField(required=False, max_length=audit.REASON_MAX + 100)
+    letters = TextField(required=False, max_length=200)
+    text = TextField(required=False, max_length=20_000)
+    reason = TextField(required=False, max_length=audit.REASON_MAX + 100)
     show = forms.ChoiceField(choices=TABS, required=False)
 
     def answer(self) -> dict | None:
@@ -43,9 +44,8 @@ class DecisionForm(forms.Form):
         if data["action"] != Decision.Action.SET:
             return None
         letters = [x for x in re.split(r"[\s,;/>]+", data["letters"]) if x]
-        text = data["text"].replace("\r\n", "\n")  # browsers send CRLF
         prompt = data["prompt"] if data["prompt"] is not None else data["answer_prompt"]
-        return {"prompt": prompt, "letters": letters, "text": text}
+        return {"prompt": prompt, "letters": letters, "text": data["text"]}
 
 
 def _tab(value: str | None) -> str:
@@ -90,7 +90,7 @@ def vote_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     vote = access.vote_for_moderator(request, slug, number)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return _decided(request, vote, None, ["The decision form was incomplete; try again."])
+        return _refused(request, vote, form)
     post = get_object_or_404(Post, quest=vote.chapter.quest, ref=form.cleaned_data["post"])
     try:
         audit.decision_record(
@@ -105,6 +105,15 @@ def vote_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     except ValidationError as e:
         return _decided(request, vote, post, e.messages, show=form.cleaned_data["show"])
     return _decided(request, vote, post, [], show=form.cleaned_data["show"])
+
+
+def _refused(request: HttpRequest, vote: Vote, form: DecisionForm) -> HttpResponse:
+    """A decision form that did not validate: what was wrong with its texts, by the post."""
+    said = [e for name in ("letters", "text", "reason") for e in form.errors.get(name, [])]
+    ref = form.cleaned_data.get("post")
+    post = Post.objects.filter(quest=vote.chapter.quest, ref=ref).first() if ref else None
+    errors = said or ["The decision form was incomplete; try again."]
+    return _decided(request, vote, post, errors, show=form.cleaned_data.get("show", ""))
 
 
 def _decided(

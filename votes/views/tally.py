@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from chapters.models import Vote
 from chapters.services import chapter_draft_next
+from quest.forms import TextField
 from quest.permissions import can_manage, can_moderate
 from votes import services
 from votes.tally import ballots_csv, merge_suggestions
@@ -27,7 +28,7 @@ class OutcomeForm(forms.Form):
     letters = forms.MultipleChoiceField(
         required=False, choices=[(c, c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
     )
-    write_in = forms.CharField(required=False, max_length=20_000)
+    write_in = TextField(required=False, max_length=20_000)
 
 
 def _results_visible(request: HttpRequest, vote: Vote) -> bool:
@@ -176,7 +177,7 @@ def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 services.write_in_adopt(
                     vote=vote,
                     prompt=form.cleaned_data["prompt"],
-                    text=form.cleaned_data["write_in"].replace("\r\n", "\n"),  # browsers send CRLF
+                    text=form.cleaned_data["write_in"],
                     by=request.user,
                 )
             else:
@@ -190,7 +191,9 @@ def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
     else:
-        messages.error(request, "Choose an option or an entry.")
+        # A write-in that cannot be kept says why; anything else is a stale or forged form.
+        refused = form.errors.get("write_in")
+        messages.error(request, " ".join(refused) if refused else "Choose an option or an entry.")
     return redirect("chapter-tally", slug, number)
 
 
