@@ -10,9 +10,13 @@ accepted shapes (some with commentary, some with write-ins), discussion (some
 quoting an earlier post), short chatter, endorsements under a quoted ballot and
 proxies. So one post in 200 is a chapter post.
 
-Two figures: `read_thread` over the whole corpus in one pass (the recount path),
-and `read_post` for one new post with a window of earlier posts (the worker
-path, which reads each new post with the whole window as `earlier`).
+Three figures: `read_thread` over the whole corpus in one pass (the recount path),
+`read_post` for one new post with a window of earlier posts (the worker
+path, which reads each new post with the whole window as `earlier`), and the
+adversarial set (tests/reading/adversarial.py: every separator and repetition
+the grammar accepts, run to 60,000 characters): the slowest adversarial post's
+reading time as a multiple of a plain post of the same size (the corpus's own
+ballots and discussion, joined), measured in the same run.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.reading import adversarial
 from tests.reading.example import load_thread
 from votes.reading import read_post, read_thread
 from votes.reading.types import PostIn, VoteSpec
@@ -154,6 +159,44 @@ def _floor(posts: list[PostIn]) -> float:
     return time.perf_counter() - started
 
 
+def _best(body: str, vote: VoteSpec, template: PostIn, rounds: int) -> float:
+    post = replace(template, id=1, author="bench", body=body, edited_at=None, revisions=())
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        read_post(post, vote)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def adversarial_ratio(vote: VoteSpec, posts: list[PostIn], rounds: int) -> None:
+    """The slowest adversarial post against a plain post of the same size, same run."""
+    template = next(p for p in posts if p.posted_at >= vote.opens_at)
+    plain_parts, size = [], 0
+    for p in posts:
+        if len(p.body) < 5_000 and "[QUOTE" not in p.body:  # ballots and discussion
+            plain_parts.append(p.body)
+            size += len(p.body) + 2
+            if size >= adversarial.SIZE:
+                break
+    plain = "\n\n".join(plain_parts)[: adversarial.SIZE]
+    plain_time = _best(plain, vote, template, rounds)
+    times = sorted(
+        ((_best(body, vote, template, rounds), name) for name, body in adversarial.cases()),
+        reverse=True,
+    )
+    slowest, name = times[0]
+    print(
+        f"adversarial set: {len(times)} posts of {adversarial.SIZE:,} characters; "
+        f"plain post of the same size: {plain_time * 1000:.1f} ms"
+    )
+    print(
+        f"slowest adversarial: {name}: {slowest * 1000:.1f} ms = {slowest / plain_time:.1f}x plain"
+    )
+    for took, name in times[1:5]:
+        print(f"  then {name}: {took * 1000:.1f} ms = {took / plain_time:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=20_000)
@@ -191,6 +234,8 @@ def main() -> None:
             read_post(post, replace(vote), posts[k : window + k])
         per_call = min(per_call, (time.perf_counter() - started) / len(calls))
     print(f"read_post with {window} earlier posts: {per_call * 1000:.2f} ms per call")
+
+    adversarial_ratio(vote, posts, args.rounds)
 
     if args.profile:
         profile = cProfile.Profile()

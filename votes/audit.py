@@ -325,13 +325,20 @@ def highlight(
 
     answers, flags = clamp(answer_spans), clamp(flag_spans)
     cuts = sorted({0, n, *(x for s in answers + flags for x in s)})
+    # One sweep over the cut points, counting how many spans of each kind are
+    # open: linear in the spans (after the sort), however many a post has.
+    at = {x: i for i, x in enumerate(cuts)}
+    opened = [[0, 0] for _ in cuts]  # per cut: [answer spans, flag spans] starting minus ending
+    for kind, spans in ((0, answers), (1, flags)):
+        for a, b in spans:
+            opened[at[a]][kind] += 1
+            opened[at[b]][kind] -= 1
     runs: list[tuple[str, int, int]] = []  # (mark class or "", start, end), neighbours merged
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        mark = ""
-        if any(a <= start and end <= b for a, b in answers):
-            mark = "counted"
-        elif any(a <= start and end <= b for a, b in flags):
-            mark = "held"
+    depth = [0, 0]
+    for i, (start, end) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        depth[0] += opened[i][0]
+        depth[1] += opened[i][1]
+        mark = "counted" if depth[0] else "held" if depth[1] else ""
         if runs and runs[-1][0] == mark:
             runs[-1] = (mark, runs[-1][1], end)
         else:

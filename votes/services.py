@@ -88,24 +88,29 @@ def _enqueue(task, *args) -> None:
 
 
 def post_read(*, post_id: int) -> Reading | None:
-    """Read one post against the vote whose window holds it, then ask for a recount."""
+    """Read one post against the vote whose window holds it, then ask for a recount.
+
+    The post is read with no row locked (reading is bounded, but a lock held
+    while reading would make every other writer to the vote wait on it). The
+    Reading records the post and spec versions it was read from, so if either
+    moved meanwhile it is stale on arrival and the recount reads the post again.
+    """
     post = Post.objects.select_related("author", "quest").filter(pk=post_id).first()
     if post is None:
         return None
     vote = selectors.vote_for_post(post)
     if vote is None:
         return None
+    row = Reading.objects.filter(vote=vote, post=post).first()
+    if row is not None and not _is_stale(row, post, vote):
+        return row
+    earlier = selectors.context_posts(vote, upto_seq=post.seq)
+    reading = read_post(
+        selectors.post_in(post),
+        selectors.vote_spec(vote),
+        [selectors.post_in(p) for p in earlier],
+    )
     with transaction.atomic():
-        vote = Vote.objects.select_for_update().get(pk=vote.pk)
-        row = Reading.objects.filter(vote=vote, post=post).first()
-        if row is not None and not _is_stale(row, post, vote):
-            return row
-        earlier = selectors.context_posts(vote, upto_seq=post.seq)
-        reading = read_post(
-            selectors.post_in(post),
-            selectors.vote_spec(vote),
-            [selectors.post_in(p) for p in earlier],
-        )
         row = _store_reading(vote, post, reading)
         vote_recount_request(vote=vote)
     return row
@@ -161,12 +166,16 @@ class _ParsedReadings:
 _parsed = _ParsedReadings()
 
 
-def _fresh_readings(vote: Vote) -> tuple[list[tuple[int, int, int]], list[ReadingOut]]:
-    """The window's posts as (pk, ref, version) and their Readings, reading stale ones first.
+def _fresh_readings(
+    vote: Vote, *, read_stale: bool = True
+) -> tuple[list[tuple[int, int, int]], list[ReadingOut], bool]:
+    """The window's posts as (pk, ref, version), their Readings, and whether any is stale.
 
     1. Load ids and versions only, of the window's posts and stored Readings.
     2. Posts with no current Reading are read (bodies loaded only then) and
-       their Readings written back in one query.
+       their Readings written back in one query. With read_stale=False (the
+       vote's row is locked) nothing is read: posts with a stored Reading use
+       it, posts with none are left out, and the caller asks for another recount.
     3. Current Readings come from the in-process cache, or are loaded and
        parsed once.
     """
@@ -179,11 +188,14 @@ def _fresh_readings(vote: Vote) -> tuple[list[tuple[int, int, int]], list[Readin
         ).values_list("post_id", "post_version", "spec_version", "rules_version", "read_at")
     }
     stale = {pk for pk, _, version in window if stored.get(pk, ())[:3] != (version, *current)}
-    if stale:
+    if stale and read_stale:
         read_at = _read_and_store(vote, window, stale)
         stored.update(
             {pk: (version, *current, read_at) for pk, _, version in window if pk in stale}
         )
+        stale = set()
+    else:
+        window = [w for w in window if w[0] in stored]
     # read_at is part of the key: ids can be reused (SQLite after a rollback),
     # a row's read time with its versions cannot.
     keys = {pk: (vote.pk, pk, *stored[pk]) for pk, _, _ in window}
@@ -194,7 +206,16 @@ def _fresh_readings(vote: Vote) -> tuple[list[tuple[int, int, int]], list[Readin
             "post_id", "data"
         ):
             _parsed.put(keys[post_id], ReadingOut.from_json(data))
-    return window, [_parsed.get(keys[pk]) for pk, _, _ in window]
+    return window, [_parsed.get(keys[pk]) for pk, _, _ in window], bool(stale)
+
+
+def _readings_refresh(vote: Vote) -> None:
+    """Read the window's stale posts and store their Readings, holding no lock.
+
+    Each post is read within the reader's time budget, so this ends however
+    hostile the posts are; the recount that follows folds what is stored.
+    """
+    _fresh_readings(vote, read_stale=True)
 
 
 def _read_and_store(vote: Vote, window, stale: set[int]):
@@ -229,12 +250,13 @@ def _read_and_store(vote: Vote, window, stale: set[int]):
 # --- 3. Recounting ------------------------------------------------------------
 
 
-def tally_compute(vote: Vote) -> tuple[dict, dict]:
+def tally_compute(vote: Vote, *, read_stale: bool = True) -> tuple[dict, dict]:
     """The vote's tally from stored rows, and the inputs it was computed from.
 
-    The `tally` command and the workers both come through here.
+    The `tally` command and the workers both come through here. Inside a
+    recount (the vote's row locked) read_stale=False: nothing is read there.
     """
-    window, readings = _fresh_readings(vote)
+    window, readings, stale = _fresh_readings(vote, read_stale=read_stale)
     decisions = list(Decision.objects.filter(vote=vote).select_related("post").order_by("at", "pk"))
     folded = fold(selectors.vote_spec(vote), readings, [_decision_in(d) for d in decisions])
     tally = tally_json(
@@ -250,11 +272,17 @@ def tally_compute(vote: Vote) -> tuple[dict, dict]:
         "decisions": [d.pk for d in decisions],
         "spec_version": vote.spec_version,
     }
-    return tally, {"inputs": inputs, "folded": folded}
+    return tally, {"inputs": inputs, "folded": folded, "stale": stale}
 
 
 def vote_recount(*, vote_id: int) -> TallyRun | None:
     """Recompute the vote's tally from rows; store it only when it changed.
+
+    1. Stale posts are read and their Readings stored with no lock held.
+    2. Under the vote's row lock, stored Readings and decisions are folded
+       and tallied; nothing is read there. A post that went stale between the
+       two steps (edited meanwhile) keeps its previous Reading in this run and
+       another recount is asked for.
 
     Idempotent: running it twice, or after a crash half-way, gives the same
     rows, because nothing is incremented: everything is recomputed.
@@ -263,14 +291,21 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
     # A request arriving from now on must queue a new recount: this one may
     # already have read the rows it would change.
     Vote.objects.filter(pk=vote_id).update(recount_queued_at=None)
+    vote = Vote.objects.filter(pk=vote_id).first()
+    if vote is None:
+        return None
+    _readings_refresh(vote)
     with transaction.atomic():
         vote = Vote.objects.select_for_update().filter(pk=vote_id).first()
         if vote is None:
             return None
-        tally, extra = tally_compute(vote)
+        tally, extra = tally_compute(vote, read_stale=False)
         _store_ballots(vote, extra["folded"])
-        run = _store_run(vote, tally, extra["inputs"])
+        # A run missing a post edited meanwhile is not final: the next one is.
+        run = _store_run(vote, tally, extra["inputs"], final=not extra["stale"])
         Vote.objects.filter(pk=vote.pk).update(recount_done_at=started)
+        if extra["stale"]:
+            vote_recount_request(vote=vote)
     return run
 
 
@@ -310,14 +345,14 @@ def _ballot_digest(answers: dict) -> str:
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
-def _store_run(vote: Vote, tally: dict, inputs: dict) -> TallyRun:
+def _store_run(vote: Vote, tally: dict, inputs: dict, *, final: bool = True) -> TallyRun:
     sha = tally_sha256(tally)
     latest = TallyRun.objects.filter(vote=vote).order_by("-created_at", "-pk").first()
     if latest is None or latest.sha256 != sha:
         latest = TallyRun.objects.create(
             vote=vote, data=tally, sha256=sha, rules_version=RULES_VERSION, inputs=inputs
         )
-    if vote.status == Vote.Status.CLOSED and not latest.is_final:
+    if final and vote.status == Vote.Status.CLOSED and not latest.is_final:
         TallyRun.objects.filter(vote=vote, is_final=True).update(is_final=False)
         TallyRun.objects.filter(pk=latest.pk).update(is_final=True)
         latest.is_final = True

@@ -216,8 +216,9 @@ def test_it_is_deterministic_and_stamps_the_rules_version():
     again = [r.to_json() for r in read_thread(VOTE, posts)]
     assert first == again
     # Rule 12: the stamp follows RULES_VERSION, bumped to 2 with the quote-attribute fix
-    # and to 3 with the answers after a named or restated prompt ("On 1, B", "2. …? Yes").
-    assert {r["rules_version"] for r in first} == {3}
+    # to 3 with the answers after a named or restated prompt ("On 1, B", "2. …? Yes"),
+    # and to 4 with the caps on repetition and the per-post time budget.
+    assert {r["rules_version"] for r in first} == {4}
 
 
 def test_it_reads_each_post_of_a_thread_as_read_post_would():

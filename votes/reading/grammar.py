@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from itertools import islice
 
 from .text import bare, closest_option, content_stems, match_option
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
+
+# Caps on repetition, so no post costs more than its length times a constant:
+# the grammar reads at most this many answers on a line, and the prose rules look
+# at most at this many candidate matches in a paragraph (the rest is text).
+MAX_ANSWERS_PER_LINE = 40
+MAX_MATCHES = 50
 
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _HEAD = re.compile(
@@ -30,7 +38,7 @@ _LETTER = re.compile(r"[A-Za-z](?![A-Za-z0-9'\u2019])")
 _RUN = re.compile(r"[A-Z]{2,8}(?![A-Za-z0-9])")
 _LIST_GLUE = re.compile(r"[ \t]{0,2}(?:,|/|&|\+|>|;|\band\b|\bthen\b)?[ \t]{0,2}")
 _LIST_NEXT_OK = re.compile(r"[ \t]*(?:$|[,/&+>;.!)\]]|\d|and\b|then\b)")
-_RANK_BRACKETS = re.compile(r"\[(\d)\][ \t]{0,3}([A-Za-z])(?![A-Za-z])")
+_RANK_STEP = re.compile(r"[ \t]{0,3}\[\d\][ \t]{0,3}([A-Za-z])(?![A-Za-z])")
 _TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)\]]|[ \t][{DASHES}]|\d)")
 _CONTINUE = re.compile(r"[ \t,;|]{0,6}(?:and[ \t]{1,3})?(?=\d)")
 _ARTICLE_FOLLOW = re.compile(r"[ \t]+([a-z][a-z']*)")
@@ -39,7 +47,9 @@ _CONNECTIVES = frozenset(
     | {"clearly", "again", "too", "also", "all", "the", "way", "here", "please"}
 )
 _OPTION_TEXT_END = re.compile(rf"[.;!?,(]|[ \t][{DASHES}][ \t]|$")
-_BARE_NUMBER = re.compile(rf"[ \t]*(\d{{1,2}})[ \t]*[.):{DASHES}]?[ \t]*$")
+# Possessive runs: a long run of spaces that is not followed by the end of the
+# line fails at once instead of being re-tried from every split point.
+_BARE_NUMBER = re.compile(rf"[ \t]*+(\d{{1,2}})[ \t]*+[.):{DASHES}]?[ \t]*+$")
 # A voting statement that leads into numbered answers (rule 6): "I vote 1-B",
 # "going with 1-B", "changed to 1-A", "my vote is 1-B". Bare shapes count after it.
 _VOTING_VERB = (
@@ -177,7 +187,8 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
     if not hits:
         # Not at the start: a voting statement inside the line ("After all that, I
         # vote 1-B") counts; an answer merely mentioned is held back (rule 6).
-        for m in _VOTING_ANYWHERE.finditer(line, start) if may_vote_inside(line) else ():
+        statements = _VOTING_ANYWHERE.finditer(line, start) if may_vote_inside(line) else ()
+        for m in islice(statements, MAX_MATCHES):
             hits = _read_answers(line, m.end(), vote, after_phrase=True)
             if hits:
                 if _REVISES.search(line, 0, m.end()):
@@ -214,6 +225,12 @@ def _read_answers(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) ->
         hit = _read_answer(line, pos, vote, after_phrase=after_phrase or bool(hits))
         if hit is None:
             break
+        if len(hits) == MAX_ANSWERS_PER_LINE:
+            # A cap, not a shape: no real ballot gives this many answers on one line.
+            # Prompt 0 holds the whole post back, so nothing past the cap is lost.
+            why = f"more than {MAX_ANSWERS_PER_LINE} answers on one line; the rest was not read"
+            hits.append(Hit(0, pos, len(line), problem=why))
+            break
         hits.append(hit)
         if hit.text is not None:
             break
@@ -229,7 +246,7 @@ def _mentions(line: str, pos: int, vote: VoteSpec) -> tuple[Hit, ...]:
     if (_MENTION_HINT_ASCII if line.isascii() else _MENTION_HINT).search(line, pos) is None:
         return ()
     found = []
-    for m in _MENTION.finditer(line, pos):
+    for m in islice(_MENTION.finditer(line, pos), MAX_MATCHES):
         prompt = prompt_of(vote, int(m.group(1)))
         if prompt is None or prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
             continue
@@ -242,9 +259,16 @@ def _mentions(line: str, pos: int, vote: VoteSpec) -> tuple[Hit, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=64)
+def _speaks_against(line: str) -> bool:
+    # Once per line, however many answers it mentions: a line of 15,000 mentions
+    # must not be searched 15,000 times.
+    return _NEGATIVE.search(line) is not None
+
+
 def _discussed(line: str, start: int, end: int, prompt: PromptSpec, letter: str) -> Hit:
     shown = line[start:end].strip()
-    negative = _NEGATIVE.search(line) is not None
+    negative = _speaks_against(line)
     return Hit(
         prompt.number,
         start,
@@ -458,10 +482,10 @@ def _read_letters(
     if kind is PromptKind.RANKED and line.startswith("[1]", at):
         found = []
         end = at
-        for m in _RANK_BRACKETS.finditer(line, at):
-            if m.start() != end and line[end : m.start()].strip():
-                break
-            found.append(m.group(2).upper())
+        # Step by step from where the last rank ended: a search would look ahead to
+        # the end of the line for every rank.
+        while len(found) < 26 and (m := _RANK_STEP.match(line, end)) is not None:
+            found.append(m.group(1).upper())
             end = m.end()
         return (tuple(found), end) if found else None
     run = _RUN.match(line, at)

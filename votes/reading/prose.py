@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
-from .grammar import DASHES, option_letters, prompt_of
+from .grammar import DASHES, MAX_MATCHES, option_letters, prompt_of
 from .text import STOPWORDS, closest_option, content_stems, match_option, stem, words
 from .types import PromptKind, PromptSpec, VoteSpec
 
@@ -135,10 +136,12 @@ def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list
     found: list[ProseAnswer] = []
     if _EXPLICIT_HINT.search(paragraph) is None:
         return _letters_named(paragraph, vote, placed, named)
-    for m in _EXPLICIT.finditer(paragraph):
+    for m in islice(_EXPLICIT.finditer(paragraph), MAX_MATCHES):
         found.append(_statement(m, m.start(), vote, placed, first=True))
         more = _MORE.match(paragraph, m.end()) or _MORE_PRE.match(paragraph, m.end())
-        while more is not None and more.end() > more.start():
+        steps = 0
+        while more is not None and more.end() > more.start() and steps < MAX_MATCHES:
+            steps += 1
             # "I vote for B on 1 and A on 2": each letter with its own prompt.
             found.append(_statement(more, m.start(), vote, placed))
             at = more.end()
@@ -160,7 +163,7 @@ def _named_answers(paragraph: str, vote: VoteSpec) -> list[ProseAnswer]:
     if not may_name_prompt(paragraph):
         return []
     found: list[ProseAnswer] = []
-    for m in _NAMED.finditer(paragraph):
+    for m in islice(_NAMED.finditer(paragraph), MAX_MATCHES):
         number = _ORDINALS[m.group("ord").lower()] if m.group("ord") else int(m.group("num"))
         prompt = prompt_of(vote, number)
         if prompt is None or not prompt.options:
@@ -211,7 +214,7 @@ def _letters_named(
     """`A) Show leniency`: a letter with the first words of that option (appended to found)."""
     if ")" not in paragraph:
         return found  # every _LETTER_PAREN match holds one
-    for m in _LETTER_PAREN.finditer(paragraph):
+    for m in islice(_LETTER_PAREN.finditer(paragraph), MAX_MATCHES):
         letter = m.group(1)
         following = words(paragraph[m.end() : m.end() + 80])[:2]
         owners = [

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 
-from . import grammar, prose, social
+from . import budget, grammar, prose, social
 from .bbcode import QUOTE_MARK, Doc, Quote, scan
 from .text import bare, collapse_spaces, match_option
 from .types import Answer, Flag, PostIn, PostKind, PromptKind, PromptSpec, Reading, VoteSpec
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 100_000
 MAX_CHAIN = 8  # endorsements of endorsements followed at most this deep
@@ -68,8 +71,16 @@ class _Thread:
     all at once for a whole thread, one author at a time for a single post.
     """
 
-    def __init__(self, vote: VoteSpec, posts: Sequence[PostIn], *, one_post: bool = False):
+    def __init__(
+        self,
+        vote: VoteSpec,
+        posts: Sequence[PostIn],
+        *,
+        one_post: bool = False,
+        seconds: float = budget.READ_BUDGET_SECONDS,
+    ):
         self.vote = vote
+        self.seconds = seconds
         self.posts = posts if isinstance(posts, list) else list(posts)
         self.keys = list(map(str.casefold, map(_AUTHOR, self.posts)))
         self._index: dict[int, int] | None = None
@@ -186,8 +197,28 @@ class _Thread:
         """
         if i in self.memo:
             return self.memo[i]
-        reading = self.memo[i] = self._read(i, self.posts[i], chain)
+        if chain:  # an endorsed post read for its endorser: the endorser's budget runs
+            reading = self._read(i, self.posts[i], chain)
+        else:
+            reading = self._read_in_budget(i, self.posts[i])
+        self.memo[i] = reading
         return reading
+
+    def _read_in_budget(self, i: int, post: PostIn) -> Reading:
+        """_read with a deadline; a post that fails or runs over is held back, not lost.
+
+        A recount reads every post of the window: one post must never stop it.
+        """
+        try:
+            with budget.limit(self.seconds):
+                return self._read(i, post, frozenset())
+        except budget.OutOfTime:
+            reason = f"could not be read in time (over {self.seconds:g} s)"
+        except Exception:  # a reader bug: the post waits for a moderator, the rest is read
+            log.exception("reading post %s failed", post.id)
+            reason = "could not be read (an error in the reader)"
+        flag = Flag(None, f"{reason}; held back for a moderator")
+        return Reading(post_id=post.id, author=post.author, kind=PostKind.NOT_BALLOT, flags=(flag,))
 
     def reading_at(self, j: int, at: datetime, chain: frozenset[int]) -> Reading:
         """Post j read as its text stood at `at` (rule 7: an endorsement is pinned).
@@ -556,6 +587,7 @@ def _walk_lines(
 
     e = -1
     for line in text.split("\n"):
+        budget.check()
         s = e + 1
         e = s + len(line)
         stripped = line.strip()
@@ -752,6 +784,7 @@ def _read_prose(draft: _Draft, vote: VoteSpec) -> list[_Found]:
     writein: _Found | None = None
     loose: list[tuple[int, int]] = []
     for start, end, ctx in draft.prose_paragraphs:
+        budget.check()
         para = text[start:end]
         where = ctx
         if where is None and draft.block_quoted and not draft.numbered:
@@ -809,6 +842,7 @@ def _read_prose(draft: _Draft, vote: VoteSpec) -> list[_Found]:
     open_prompts = {p.number for p in vote.prompts} - answered
     if open_prompts and loose:
         for start, end in loose:
+            budget.check()
             for guess in prose.inferred(text[start:end], vote, open_prompts, None):
                 if guess.letter is None:
                     continue
@@ -956,13 +990,24 @@ def _settle(
 # -- public entry points ---------------------------------------------------
 
 
-def read_post(post: PostIn, vote: VoteSpec, earlier: Sequence[PostIn] = ()) -> Reading:
-    """Read one post against the vote, with the thread before it (in order)."""
-    thread = _Thread(vote, [*earlier, post], one_post=True)
+def read_post(
+    post: PostIn,
+    vote: VoteSpec,
+    earlier: Sequence[PostIn] = (),
+    *,
+    seconds: float = budget.READ_BUDGET_SECONDS,
+) -> Reading:
+    """Read one post against the vote, with the thread before it (in order).
+
+    A post that takes longer than `seconds` to read is held back, not waited for.
+    """
+    thread = _Thread(vote, [*earlier, post], one_post=True, seconds=seconds)
     return thread.reading(len(thread.posts) - 1)
 
 
-def read_thread(vote: VoteSpec, posts: Sequence[PostIn]) -> list[Reading]:
-    """Read every post of a thread, each with the posts before it."""
-    thread = _Thread(vote, posts)
+def read_thread(
+    vote: VoteSpec, posts: Sequence[PostIn], *, seconds: float = budget.READ_BUDGET_SECONDS
+) -> list[Reading]:
+    """Read every post of a thread, each with the posts before it, each within `seconds`."""
+    thread = _Thread(vote, posts, seconds=seconds)
     return [thread.reading(i) for i in range(len(thread.posts))]
