@@ -162,6 +162,10 @@ class Reading:
     # Why a post with a ballot shape is not counted ("posted after the vote
     # closed", "quest master's post", "tally post"); None when not excluded.
     excluded: str | None = None
+    # What a post read as chatter says about the vote without amounting to a
+    # ballot ("names option words of prompt 1: 'tractors'"): the audit lists these
+    # posts so a moderator can sweep them. Empty for counted and held posts.
+    mentions: tuple[str, ...] = ()
     rules_version: int = RULES_VERSION
 
     def to_json(self) -> dict:
@@ -175,6 +179,7 @@ class Reading:
             "proxy_of": self.proxy_of,
             "proxy_pinned": self.proxy_pinned,
             "excluded": self.excluded,
+            "mentions": list(self.mentions),
             "rules_version": self.rules_version,
         }
 
@@ -190,6 +195,7 @@ class Reading:
             proxy_of=d.get("proxy_of"),
             proxy_pinned=d.get("proxy_pinned", False),
             excluded=d.get("excluded"),
+            mentions=tuple(d.get("mentions") or ()),
             rules_version=d.get("rules_version", RULES_VERSION),
         )
 
