@@ -199,10 +199,25 @@ def test_it_excludes_posts_that_are_not_ballots(where, body, expected):
 EDITS = [  # rule 11: edited after the close
     (dict(edited_hours=80), "1-A", {"*": "flag"}),
     (dict(edited_hours=10), "1-A", {1: "A"}),
-    (dict(edited_hours=80, revisions=(("1-A\n2-B", 80),)), "1-A\n2-A", {1: "A", 2: "flag:B"}),
+    # The answer at closing time stands (2-B); the edit waits for a moderator.
+    (dict(edited_hours=80, revisions=(("1-A\n2-B", 80),)), "1-A\n2-A", {1: "A", 2: "B"}),
     (dict(edited_hours=80, revisions=(("1-A", 30), ("1-A", 80))), "1-A", {1: "A"}),
     (dict(edited_hours=80, revisions=(("1-B", 30),)), "1-A", {"*": "flag"}),
 ]
+
+
+def test_it_keeps_the_answer_at_the_close_and_holds_the_edit_for_a_moderator():
+    reading = read("1-B", edited_hours=80, revisions=(("1-A", 80),))
+    check(reading, {1: "A"})
+    [flag] = reading.flags
+    assert flag.prompt == 1 and flag.suggestion.letters == ("B",)
+    assert "it read A at closing time, now B" in flag.reason
+
+
+def test_it_keeps_an_answer_the_edit_after_the_close_removed():
+    reading = read("never mind", edited_hours=80, revisions=(("1-A", 80),))
+    check(reading, {1: "A"})
+    assert reading.flags[0].suggestion is None
 
 
 @pytest.mark.parametrize(("where", "body", "expected"), EDITS)

@@ -362,13 +362,20 @@ class _Thread:
     def _edited_after_close(
         self, i: int, post: PostIn, answers: list[Answer], flags: list[Flag], chain: frozenset[int]
     ) -> tuple[list[Answer], list[Flag]]:
+        """An edit after the close never moves the tally by itself (rule 11).
+
+        With the text at closing time known (stored revisions), every answer it
+        gave stands, and each prompt the edit changed or removed is held for a
+        moderator with both answers shown and the edit as the suggestion. Without
+        it, a post that now holds a ballot is held back whole.
+        """
         closes = self.vote.closes_at
         if not closes or not post.edited_at or post.edited_at <= closes:
             return answers, flags
-        if not answers and not flags:
-            return answers, flags
         at_close = next((r.body for r in post.revisions if r.at > closes), None)
         if at_close is None:
+            if not answers and not flags:
+                return answers, flags
             when = post.edited_at.strftime("%Y-%m-%d %H:%M")
             reason = (
                 f"edited after the vote closed ({when}); the text at closing time is "
@@ -377,18 +384,22 @@ class _Thread:
             return [], [Flag(None, reason)]
         old_answers, _, _, _ = self._read_body(i, scan(at_close[:MAX_BODY]), chain)
         old = {a.prompt: a for a in old_answers}
+        now = {a.prompt: a for a in answers}
         kept, held = [], list(flags)
-        for a in answers:
-            before = old.get(a.prompt)
-            if before is not None and _same_answer(before, a):
-                kept.append(a)
+        for prompt in sorted(old.keys() | now.keys()):
+            before, after = old.get(prompt), now.get(prompt)
+            if before is not None:
+                kept.append(before)  # the answer at closing time stands
+            if before is not None and after is not None and _same_answer(before, after):
                 continue
             was = _show(before) if before else "no answer"
             reason = (
-                f"answer to prompt {a.prompt} changed after the vote closed: "
-                f"it read {was} at closing time, now {_show(a)}"
+                f"answer to prompt {prompt} changed after the vote closed: it read {was} "
+                f"at closing time, now {_show(after) if after else 'no answer'}; the "
+                "answer at closing time counts unless a moderator accepts the edit"
             )
-            held.append(Flag(a.prompt, reason, suggestion=before, spans=a.spans))
+            spans = (after or before).spans
+            held.append(Flag(prompt, reason, suggestion=after, spans=spans))
         return kept, held
 
 
