@@ -10,13 +10,17 @@ accepted shapes (some with commentary, some with write-ins), discussion (some
 quoting an earlier post), short chatter, endorsements under a quoted ballot and
 proxies. So one post in 200 is a chapter post.
 
-Three figures: `read_thread` over the whole corpus in one pass (the recount path),
+Four figures: `read_thread` over the whole corpus in one pass (the recount path),
 `read_post` for one new post with a window of earlier posts (the worker
 path, which reads each new post with the whole window as `earlier`), and the
 adversarial set (tests/reading/adversarial.py: every separator and repetition
 the grammar accepts, run to 60,000 characters): the slowest adversarial post's
 reading time as a multiple of a plain post of the same size (the corpus's own
-ballots and discussion, joined), measured in the same run.
+ballots and discussion, joined), measured in the same run; and how many chatter
+posts are held back next to how many ballots are lost (issue 9), over the posts
+labelled by hand in tests/reading/labelled_posts.json and over the generated posts
+(each labelled by the branch that wrote it: ballots, endorsements and proxies are
+ballots; discussion and short chatter are chatter).
 """
 
 from __future__ import annotations
@@ -28,16 +32,17 @@ import random
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.reading import adversarial
+from tests.reading import adversarial, labelled
 from tests.reading.example import load_thread
 from votes.reading import read_post, read_thread
-from votes.reading.types import PostIn, VoteSpec
+from votes.reading.types import PostIn, Reading, VoteSpec
 
 FLOOR = re.compile(r"\d+\s*[-.):]?\s*[A-Za-z]")
 QUOTED_ID = re.compile(r"post: (\d+)")
@@ -62,6 +67,8 @@ CHATTER = [
     "Nice.",
 ]
 AGREE = ["+1", "I second this", "Agreed", "Seconded", "This.", "Same", "I also support this"]
+# What each generated post is, by the branch that wrote it: these kinds vote.
+BALLOT_KINDS = {"ballot", "endorsement", "proxy"}
 
 
 def _sentence(rng: random.Random) -> str:
@@ -99,26 +106,35 @@ def _quote(post: PostIn) -> str:
     return f'[QUOTE="{post.author}, post: {post.id}"]\n{post.body}\n[/QUOTE]\n'
 
 
-def _generated(rng: random.Random, n: int, start: PostIn, first_id: int, before: list[PostIn]):
+def _generated(
+    rng: random.Random,
+    n: int,
+    start: PostIn,
+    first_id: int,
+    before: list[PostIn],
+    kinds: dict[int, str],
+):
+    """`n` posts; `kinds` gets each one's kind (the random sequence is as before)."""
     posts: list[PostIn] = []
     ballots: list[PostIn] = []
     for i in range(n):
         roll = rng.random()
         earlier = posts or before
         if roll < 0.45:
-            body = _ballot(rng)
+            body, kind = _ballot(rng), "ballot"
         elif roll < 0.80:
+            kind = "discussion"
             body = "\n\n".join(_paragraph(rng) for _ in range(rng.randint(1, 4)))
             if rng.random() < 0.3:
                 body = _quote(rng.choice(earlier[-20:])) + body
         elif roll < 0.88:
-            body = rng.choice(CHATTER)
+            body, kind = rng.choice(CHATTER), "chatter"
         elif roll < 0.96 and ballots:
-            body = _quote(rng.choice(ballots[-10:])) + rng.choice(AGREE)
+            body, kind = _quote(rng.choice(ballots[-10:])) + rng.choice(AGREE), "endorsement"
         elif ballots:
-            body = f"[X] {rng.choice(ballots).author}"
+            body, kind = f"[X] {rng.choice(ballots).author}", "proxy"
         else:
-            body = rng.choice(CHATTER)
+            body, kind = rng.choice(CHATTER), "chatter"
         post = replace(
             start,
             id=first_id + i,
@@ -128,12 +144,17 @@ def _generated(rng: random.Random, n: int, start: PostIn, first_id: int, before:
             edited_at=None,
         )
         posts.append(post)
+        kinds[post.id] = kind
         if roll < 0.45:
             ballots.append(post)
     return posts
 
 
-def corpus(total: int, seed: int = 1953) -> tuple[VoteSpec, list[PostIn]]:
+def corpus(
+    total: int, seed: int = 1953, kinds: dict[int, str] | None = None
+) -> tuple[VoteSpec, list[PostIn]]:
+    """`total` posts; `kinds`, when given, gets the kind of every generated post."""
+    kinds = {} if kinds is None else kinds
     _, vote, example = load_thread()
     rng = random.Random(seed)
     first = next(p for p in example if p.posted_at >= vote.opens_at)
@@ -145,7 +166,7 @@ def corpus(total: int, seed: int = 1953) -> tuple[VoteSpec, list[PostIn]]:
             # Quotes point at this cycle's copy of the quoted post, as in a real thread.
             body = QUOTED_ID.sub(lambda m, off=offset: f"post: {int(m.group(1)) + off}", p.body)
             out.append(replace(p, id=p.id + offset, body=body))
-        gen = _generated(rng, CYCLE - len(example), first, 10_000_000 + offset, out[-16:])
+        gen = _generated(rng, CYCLE - len(example), first, 10_000_000 + offset, out[-16:], kinds)
         out += gen
         cycle += 1
     return vote, out[:total]
@@ -197,6 +218,24 @@ def adversarial_ratio(vote: VoteSpec, posts: list[PostIn], rounds: int) -> None:
         print(f"  then {name}: {took * 1000:.1f} ms = {took / plain_time:.1f}x")
 
 
+def labelled_report(readings: list[Reading], kinds: dict[int, str]) -> None:
+    """Chatter held back and ballots lost: each hand-labelled source, then the generated posts."""
+    measures = labelled.measure_all()
+    for m in measures:
+        print(f"labelled {m.source}: {m.line()}")
+    print(f"labelled, all sources: {labelled.pooled_line(measures)}")
+    marks = {
+        post_id: labelled.Label(labelled.BALLOT if kind in BALLOT_KINDS else labelled.CHATTER)
+        for post_id, kind in kinds.items()
+    }
+    generated = labelled.measure("generated", readings, marks)
+    print(f"generated posts of the corpus: {generated.line()}")
+    held = Counter(kinds[p] for p in generated.chatter_held)
+    lost = Counter(kinds[p] for p in generated.ballots_lost)
+    if held or lost:
+        print(f"  held chatter by kind: {dict(held)}; lost ballots by kind: {dict(lost)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=20_000)
@@ -204,7 +243,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="best of this many runs")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    vote, posts = corpus(args.posts)
+    kinds: dict[int, str] = {}
+    vote, posts = corpus(args.posts, kinds=kinds)
     chars = sum(len(p.body) for p in posts)
     chapters = sum(1 for p in posts if len(p.body) > 20_000)
 
@@ -222,6 +262,7 @@ def main() -> None:
     print(f"floor (one re.finditer scan): {floor:.3f} s  {len(posts) / floor:,.0f} posts/s")
     print(f"ratio reader/floor: {took / floor:.1f}x")
     print(f"answers read: {sum(len(r.answers) for r in readings)}")
+    labelled_report(readings, kinds)
 
     # The worker path: each new post read with the window before it as `earlier`.
     window = args.window
