@@ -17,6 +17,7 @@ urlpatterns = [
     path("q/<slug:slug>/post/", views.post_reply, name="post-reply"),
     path("q/<slug:slug>/p/<int:ref>/", views.post_permalink, name="post-permalink"),
     path("q/<slug:slug>/p/<int:ref>/edit/", views.post_edit, name="post-edit"),
+    path("q/<slug:slug>/p/<int:ref>/edit/read/", views.post_edit_reading, name="post-edit-reading"),
     path("q/<slug:slug>/p/<int:ref>/revisions/", views.post_revisions, name="post-revisions"),
     path("q/<slug:slug>/moderators/", views.quest_moderators, name="quest-moderators"),
     path("q/<slug:slug>/members/", views.quest_members, name="quest-members"),

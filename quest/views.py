@@ -32,7 +32,8 @@ from quest.permissions import (
     can_read,
     is_member,
 )
-from votes.ballots import read_as
+from votes import selectors as vote_selectors
+from votes.ballots import edit_preview, read_as
 
 User = get_user_model()
 csp_logger = logging.getLogger("quest.csp")
@@ -269,8 +270,35 @@ def post_edit(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
         services.post_edit(post=post, body=form.cleaned_data["body"], by=request.user)
         messages.success(request, "Your post was saved.")
         return redirect(post)
+    context = {
+        "post": post,
+        "form": form,
+        # Editing is how a player fixes a misread ballot: the box shows how the edit will read.
+        "reading_vote": vote_selectors.vote_for_post(post),
+    }
     status = 400 if form.is_bound else 200
-    return render(request, "quest/post_edit.html", {"post": post, "form": form}, status=status)
+    return render(request, "quest/post_edit.html", context, status=status)
+
+
+@login_required
+@require_POST
+@ratelimit.rate_limited("preview")
+def post_edit_reading(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
+    """How the post will be read once saved with the text in the edit box (htmx box).
+
+    Read as the worker will read the saved post: the same author and place in
+    the thread, against the vote whose window holds it.
+    """
+    post = _get_post_for_author(request, slug, ref)
+    vote = vote_selectors.vote_for_post(post)
+    form = PostForm(request.POST)
+    shown = None
+    if not request.POST.get("body", "").strip():
+        form = None  # an empty box is not an error yet: it asks for text
+    elif vote is not None and form.is_valid():
+        shown = edit_preview(vote=vote, post=post, body=form.cleaned_data["body"])
+    context = {"vote": vote, "form": form, "shown": shown, "no_vote": vote is None}
+    return render(request, "votes/_reading_preview.html", context)
 
 
 @login_required

@@ -2,8 +2,10 @@
 
 The form never counts anything itself: it posts the ballot's canonical text in
 the thread through `post_create`, and the reader and the recount treat that
-post like any other. The previews run the same pure reader over the thread as
-it stands, so what a player sees is what the workers will read.
+post like any other. The previews read a text the way the worker will read the
+post: through `selectors.reading_of`, as that post (author, place in the thread,
+edit time and revisions) with the posts before it, so a preview shows what will
+be stored.
 """
 
 from dataclasses import dataclass, field
@@ -18,9 +20,9 @@ from quest.models import Post
 from quest.services import post_create
 from votes import selectors
 from votes.models import Ballot
-from votes.reading import canonical_text, read_post
+from votes.reading import canonical_text
 from votes.reading.bbcode import strip_tags
-from votes.reading.types import Answer, PostIn, PostKind, Reading, VoteSpec
+from votes.reading.types import Answer, PostIn, PostKind, Reading, Revision, VoteSpec
 
 # The form shows the whole ballot, so a second ballot from it replaces the first
 # whole: a prompt left empty in the form is withdrawn, not left standing.
@@ -49,7 +51,7 @@ def ballot_post(*, vote: Vote, user, answers: list[Answer]) -> Post:
         body = canonical_text(answers, spec) if answers else ""
         if not body:
             raise ValidationError(NOTHING_CHOSEN, code="empty")
-        body = _headed_for_a_change(vote, spec, user, body)
+        body = _headed_for_a_change(vote, user, body)
         return post_create(quest=vote.chapter.quest, author=user, body=body)
 
 
@@ -60,13 +62,15 @@ def accepts_ballots(vote: Vote) -> bool:
     return vote.is_open and (closes_at is None or closes_at > timezone.now())
 
 
-def _headed_for_a_change(vote: Vote, spec: VoteSpec, user, body: str) -> str:
-    earlier = _thread_so_far(vote)
-    plain = read_post(_as_new_post(earlier, user, body), spec, earlier)
+def _headed_for_a_change(vote: Vote, user, body: str) -> str:
+    earlier = selectors.reading_context(vote)
+    plain = selectors.reading_of(vote=vote, post=_as_new_post(earlier, user, body), earlier=earlier)
     if plain.kind is PostKind.BALLOT:  # the voter's first ballot: nothing to change
         return body
     headed = f"{CHANGING_PREFIX}\n{body}"
-    again = read_post(_as_new_post(earlier, user, headed), spec, earlier)
+    again = selectors.reading_of(
+        vote=vote, post=_as_new_post(earlier, user, headed), earlier=earlier
+    )
     same = _answers_of(again) == _answers_of(plain) and not again.flags and not plain.flags
     return headed if same and again.kind is PostKind.REPLACEMENT else body
 
@@ -91,35 +95,51 @@ def answers_as_stored(answers: list[Answer]) -> dict:
 
 @dataclass
 class Shown:
-    """A Reading as a player sees it: what counts, what is held back, the text marked up."""
+    """A Reading as a player sees it: what counts, what is held back and why, the text marked up.
+
+    At most one of `excluded` and `not_read` is set, and only when nothing
+    counts and nothing is held back: the post as a whole is then left out of
+    the tally (`excluded`, a reason the reader gives), or is not a ballot at all
+    (`not_read`: chatter, the quest master's post, a tally, a proxy…).
+    """
 
     kind: str
     counted: list[dict] = field(default_factory=list)
     held: list[dict] = field(default_factory=list)
+    excluded: str | None = None  # why this post will not be counted at all
     not_read: str | None = None  # why this is not read as a ballot
+    mentions: list[str] = field(default_factory=list)  # what chatter says about the vote
     segments: list[tuple[str, str | None]] = field(default_factory=list)  # (text, mark class)
 
 
 def reading_preview(*, vote: Vote, user, body: str) -> Shown:
-    """How `body` would be read if `user` posted it now, after the thread as it stands."""
-    spec = selectors.vote_spec(vote)
-    earlier = _thread_so_far(vote)
+    """How `body` will be read if `user` posts it now, after the thread as it stands."""
+    earlier = selectors.reading_context(vote)
     post = _as_new_post(earlier, user, body)
-    return describe(
-        read_post(post, spec, earlier), spec, body, plain=_plain_reading(post, spec, earlier)
-    )
+    return _shown(vote, post, earlier)
+
+
+def edit_preview(*, vote: Vote, post: Post, body: str) -> Shown:
+    """How `post` will be read once its text is `body`: same author, same place in the thread."""
+    earlier = selectors.reading_context(vote, before_seq=post.seq)
+    return _shown(vote, _as_edited(post, body), earlier)
 
 
 def posted_reading(*, vote: Vote, post: Post) -> Shown:
     """How a post already in the thread reads against the vote, with the posts before it."""
-    spec = selectors.vote_spec(vote)
-    earlier = [selectors.post_in(p) for p in selectors.context_posts(vote, upto_seq=post.seq)]
-    mine = selectors.post_in(post)
-    return describe(read_post(mine, spec, earlier), spec, post.body)
+    earlier = selectors.reading_context(vote, before_seq=post.seq)
+    return _shown(vote, selectors.post_in(post), earlier)
 
 
-def _thread_so_far(vote: Vote) -> list[PostIn]:
-    return [selectors.post_in(p) for p in selectors.context_posts(vote)]
+def _shown(vote: Vote, post: PostIn, earlier: list[PostIn]) -> Shown:
+    reading = selectors.reading_of(vote=vote, post=post, earlier=earlier)
+    plain = None
+    if not reading.answers and not reading.flags:
+        # The same text with every tag taken away, quotes and spoilers included:
+        # if that holds answers and the real text does not, they were hidden.
+        bare = dc_replace(post, body=strip_tags(post.body))
+        plain = selectors.reading_of(vote=vote, post=bare, earlier=earlier)
+    return describe(reading, selectors.vote_spec(vote), post.body, plain=plain)
 
 
 def _as_new_post(earlier: list[PostIn], user, body: str) -> PostIn:
@@ -127,10 +147,16 @@ def _as_new_post(earlier: list[PostIn], user, body: str) -> PostIn:
     return PostIn(id=next_id, author=user.get_username(), posted_at=timezone.now(), body=body)
 
 
-def _plain_reading(post: PostIn, spec: VoteSpec, earlier: list[PostIn]) -> Reading:
-    # The same text with every tag taken away, quotes and spoilers included:
-    # if that holds answers and the real text does not, they were hidden.
-    return read_post(dc_replace(post, body=strip_tags(post.body)), spec, earlier)
+def _as_edited(post: Post, body: str) -> PostIn:
+    """The post as `selectors.post_in` gives it once `quest.services.post_edit` saves `body`."""
+    current = selectors.post_in(post)
+    if body == post.body:  # saving the same text changes nothing
+        return current
+    now = timezone.now()
+    revisions = current.revisions
+    if not post.imported:  # the text being replaced, up to now
+        revisions = (*revisions, Revision(body=post.body, at=now))
+    return dc_replace(current, body=body, edited_at=now, revisions=revisions)
 
 
 def describe(reading: Reading, spec: VoteSpec, body: str, *, plain: Reading | None = None) -> Shown:
@@ -146,7 +172,9 @@ def describe(reading: Reading, spec: VoteSpec, body: str, *, plain: Reading | No
         for f in reading.flags
     ]
     if not reading.answers and not reading.flags:
-        shown.not_read = _why_not_read(reading, plain)
+        shown.excluded = _why_excluded(reading)
+        shown.not_read = None if shown.excluded else _why_not_read(reading, plain)
+        shown.mentions = list(reading.mentions)
     spans = [(s, "counted") for a in reading.answers for s in a.spans]
     spans += [(s, "held") for f in reading.flags for s in f.spans]
     spans += [(s, "held") for f in reading.flags if f.suggestion for s in f.suggestion.spans]
@@ -171,9 +199,14 @@ def _answer_row(answer: Answer, spec: VoteSpec) -> dict:
     }
 
 
+def _why_excluded(reading: Reading) -> str | None:
+    # The quest master's posts and tallies are never ballots: said below, in full.
+    if reading.kind in (PostKind.QUEST_MASTER, PostKind.TALLY):
+        return None
+    return reading.excluded
+
+
 def _why_not_read(reading: Reading, plain: Reading | None) -> str:
-    if reading.excluded:
-        return reading.excluded
     match reading.kind:
         case PostKind.QUEST_MASTER:
             return "the quest master's posts are never ballots"
@@ -188,7 +221,10 @@ def _why_not_read(reading: Reading, plain: Reading | None) -> str:
             "text inside [QUOTE], [SPOILER], [S] or [CODE] does not count: "
             "write your answers outside them"
         )
-    return 'no answers found: write one line per prompt, like "1-B"'
+    return (
+        "no answers found, so it reads as chatter, not a vote: "
+        'to vote, write one line per prompt, like "1-B"'
+    )
 
 
 def marked_segments(body: str, spans: list[tuple[tuple[int, int], str]]) -> list[tuple]:

@@ -1,14 +1,18 @@
-"""Reads for the votes app: turning rows into the pure reader's inputs."""
+"""Reads for the votes app: turning rows into the pure reader's inputs, and reading a post."""
+
+from collections.abc import Sequence
 
 from django.db.models import Min
 
 from chapters.models import Chapter, Vote
 from quest.models import Post
+from votes.reading import read_post
 from votes.reading.types import (
     OptionSpec,
     PostIn,
     PromptKind,
     PromptSpec,
+    Reading,
     Revision,
     VoteSpec,
 )
@@ -104,6 +108,23 @@ def context_posts(vote: Vote, *, upto_seq: int | None = None) -> list[Post]:
     elif bounds[1] is not None:
         qs = qs.filter(seq__lt=bounds[1])
     return list(qs.select_related("author").prefetch_related("revisions").order_by("seq"))
+
+
+def reading_context(vote: Vote, *, before_seq: int | None = None) -> list[PostIn]:
+    """The posts a post is read with: the thread before `before_seq` (None: the window so far)."""
+    return [post_in(p) for p in context_posts(vote, upto_seq=before_seq)]
+
+
+def reading_of(*, vote: Vote, post: PostIn, earlier: Sequence[PostIn]) -> Reading:
+    """How `post` reads against `vote`, standing in the thread right after `earlier`.
+
+    The one way a single post is read: the worker storing its Reading
+    (`services.post_read`) and the previews under the reply and edit boxes all
+    come here, with `earlier` from `reading_context`, so a preview shows what
+    will be stored. The recount reads many posts at once with `read_thread`,
+    which reads each post as this does (tests/test_preview_matches_stored.py).
+    """
+    return read_post(post, vote_spec(vote), earlier)
 
 
 def post_in(post: Post) -> PostIn:
