@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 
-from . import budget, grammar, prose, social
+from . import agree, budget, grammar, prose, signals, social
 from .bbcode import QUOTE_MARK, Doc, Quote, scan
 from .text import bare, collapse_spaces, match_option
 from .types import Answer, Flag, PostIn, PostKind, PromptKind, PromptSpec, Reading, VoteSpec
@@ -265,6 +265,9 @@ class _Thread:
     def _read_in_window(self, i: int, post: PostIn, doc: Doc, chain: frozenset[int]) -> Reading:
         answers, flags, endorses, proxy = self._read_body(i, doc, chain)
         answers, flags = self._edited_after_close(i, post, answers, flags, chain)
+        mentions: tuple[str, ...] = ()
+        if proxy is None and endorses is None:
+            flags, mentions = self._account_for_rest(i, doc, answers, flags)
         if proxy is not None:
             kind = PostKind.PROXY
         elif endorses is not None:
@@ -287,7 +290,46 @@ class _Thread:
             endorses=endorses,
             proxy_of=proxy[0] if proxy else None,
             proxy_pinned=proxy[1] if proxy else False,
+            mentions=mentions,
         )
+
+    def _account_for_rest(
+        self, i: int, doc: Doc, answers: list[Answer], flags: list[Flag]
+    ) -> tuple[list[Flag], tuple[str, ...]]:
+        """Every part of a post is accounted for: what addresses the vote is never dropped.
+
+        1. A post with nothing read whose own text addresses the vote (strong
+           signals: signals.py) is held back whole with what was found, suggesting
+           a reading where exactly one prompt was named.
+        2. A post with answers whose other text gives a prompt it did not answer
+           (`1-A` and, further on, `2bd`) has that prompt held back too.
+        3. Weak signals on a post left as chatter become its `mentions`.
+        """
+        posters = self.posters_before(i)
+        found = signals.vote_signals(
+            doc.text, self.vote, named=lambda key: posters.get(key) is not None
+        )
+        if not answers and not flags:
+            if not found.strong:
+                return flags, tuple(dict.fromkeys(found.weak))
+            spans = tuple(doc.span(s, e) for s, e, _ in found.strong[:10])
+            what = "; ".join(dict.fromkeys(why for _, _, why in found.strong[:3]))
+            reason = f"addresses the vote in a way the reader cannot read: {what}"
+            suggestion = None
+            likely = found.suggestion or found.guess
+            if len(likely) == 1:
+                [(number, letters)] = likely.items()
+                suggestion = Answer(number, letters=letters, spans=spans)
+            return [Flag(None, reason, suggestion=suggestion, spans=spans)], ()
+        given = {a.prompt for a in answers} | {f.prompt for f in flags}
+        extra = []
+        for number, letters in found.suggestion.items():
+            if number in given:
+                continue
+            shown = ", ".join(letters)
+            reason = f"the post also seems to give prompt {number} option(s) {shown}"
+            extra.append(Flag(number, reason, suggestion=Answer(number, letters=letters)))
+        return flags + extra, ()
 
     def _read_body(
         self, i: int, doc: Doc, chain: frozenset[int]
@@ -298,15 +340,22 @@ class _Thread:
         proxy = _proxy(doc, posters)
         if proxy is not None:
             return [], [], None, proxy
-        if not draft.found and not draft.unknown and not self.prompts.has_lines:
+        endorsement = _endorsement(doc, vote)
+        agreement = None if endorsement or doc.quotes else _named_agreement(doc, vote, self, i)
+        no_shape = not draft.found and not draft.unknown and agreement is None
+        if no_shape and not self.prompts.has_lines:
             named = _proxy_to_nobody(doc)
             if named is not None:
                 mark = "@" if "@" in doc.text else "[X]"
                 reason = f"{mark} names no poster in this thread (before this post): '{named[:60]}'"
                 spans = (doc.span(0, len(doc.text)),)
                 return [], [Flag(None, reason, spans=spans)], None, None
-        endorsement = _endorsement(doc, vote)
-        extra = _read_prose(draft, vote) if endorsement is None else endorsement[2]
+        if endorsement is not None:
+            extra = endorsement[2]
+        elif agreement is not None:
+            extra = agreement[2]
+        else:
+            extra = _read_prose(draft, vote)
         found = draft.found + extra + draft.mentions
         answers, flags = _settle(found, doc, vote, posters)
         if draft.unknown:
@@ -315,25 +364,33 @@ class _Thread:
             spans = tuple(doc.span(s, e) for s, e in draft.unknown)
             reason = f"ballot-like text in a shape the reader does not know: '{shape}'"
             return [], [Flag(None, reason, spans=spans)], None, None
-        if endorsement is None:
-            return answers, flags, None, None
-        quote, agree_span, _ = endorsement
-        span = doc.span(*agree_span)
-        j = self.quoted_post(quote, i)
-        if j is None:
-            where = f"post {quote.post_id}" if quote.post_id else "a quoted post"
-            return (
-                [],
-                [
-                    Flag(
-                        None,
-                        f"agrees with {where}, not found earlier in this thread",
-                        spans=(span,),
-                    )
-                ],
-                None,
-                None,
-            )
+        if endorsement is not None:
+            quote, agree_span, _ = endorsement
+            span = doc.span(*agree_span)
+            j = self.quoted_post(quote, i)
+            if j is None:
+                where = f"post {quote.post_id}" if quote.post_id else "a quoted post"
+                reason = f"agrees with {where}, not found earlier in this thread"
+                return [], [Flag(None, reason, spans=(span,))], None, None
+            return self._copy_ballot(i, j, span, answers, flags, chain)
+        if agreement is not None:
+            target, agree_span, _ = agreement
+            span = doc.span(*agree_span)
+            if isinstance(target, str):  # why no ballot can be copied
+                return [], [Flag(None, target, spans=(span,))], None, None
+            return self._copy_ballot(i, target, span, answers, flags, chain)
+        return answers, flags, None, None
+
+    def _copy_ballot(
+        self,
+        i: int,
+        j: int,
+        span: tuple[int, int],
+        answers: list[Answer],
+        flags: list[Flag],
+        chain: frozenset[int],
+    ) -> tuple[list[Answer], list[Flag], int | None, None]:
+        """Post i agrees with post j: j's answers as post i saw them, under i's own changes."""
         target = self.posts[j]
         if j in chain or len(chain) >= MAX_CHAIN:
             reason = f"endorsement of post {target.id} goes round in a circle or too deep"
@@ -358,6 +415,14 @@ class _Thread:
             if f.prompt not in own
         ]
         return copied + answers, copied_flags + flags, target.id, None
+
+    def ballot_post_of(self, key: str, i: int) -> int | None:
+        """The latest post before i by this case-folded name holding a ballot, else their last."""
+        theirs = [j for j in self.by_author(key) if j < i]
+        for j in reversed(theirs[-50:]):
+            if self.reading(j).kind in _COUNTED_KINDS:
+                return j
+        return theirs[-1] if theirs else None
 
     def _edited_after_close(
         self, i: int, post: PostIn, answers: list[Answer], flags: list[Flag], chain: frozenset[int]
@@ -951,6 +1016,47 @@ def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list
         return None
     index = agree[2] - 1 if agree[2] > 0 else 0
     return doc.quotes[index], (agree[0], agree[1]), overrides
+
+
+def _named_agreement(
+    doc: Doc, vote: VoteSpec, thread: _Thread, i: int
+) -> tuple[int | str, tuple[int, int], list[_Found]] | None:
+    """`what Anya said but 2-B`, `^ this`: (post to copy, or why none; span; amendments)."""
+    first = next(((s, e) for s, e in _own_lines(doc)), None)
+    if first is None:
+        return None
+    s, e = first
+    line = doc.text[s:e]
+    posters = sorted(set(thread.keys[:i]) - {thread.keys[i], thread.qm}, key=len, reverse=True)
+    found = agree.read_agreement(line, posters[:5000])
+    if found is None:
+        return None
+    overrides: list[_Found] = []
+    if found.amends_at is not None:
+        at = s + found.amends_at
+        for h in grammar.read_line(doc.text[at:e], vote).hits:
+            overrides.append(
+                _Found(h.prompt, at + h.start, at + h.end, h.letters, h.text, h.problem,
+                       h.suggestion, f"change to the agreed ballot: {h.how}")
+            )  # fmt: skip
+    span = (s, s + found.end)
+    who = "the post above" if found.target == agree.ABOVE else f"'{found.target}'"
+    if found.hedged:
+        return f"agrees with {who} only in part or with doubt; a moderator must decide", span, []
+    if found.amends_at is not None and not overrides:
+        return f"agrees with {who} with changes the reader cannot read", span, []
+    if found.target == agree.ABOVE:
+        if i == 0:
+            return "agrees with the post above, and there is none", span, []
+        return i - 1, span, overrides
+    if not found.known:
+        near = [p for p in posters if p.startswith(found.target[:5])][:5]
+        hint = f" (did they mean {', '.join(near)}?)" if near else ""
+        return f"agrees with {who}, who has not posted in this thread{hint}", span, []
+    j = thread.ballot_post_of(found.target, i)
+    if j is None:
+        return f"agrees with {who}, who has not posted in this thread", span, []
+    return j, span, overrides
 
 
 def _settle(

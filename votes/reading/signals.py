@@ -1,0 +1,247 @@
+"""Does a post address the vote? The safety net under the known shapes.
+
+The reader reads the shapes it knows firmly. What it does not know must not
+vanish: "not a ballot" has to be established, not assumed. This module looks
+at a post's own text for signals that it addresses the vote, in two strengths:
+
+- strong (the post is held back whole, with what was found and, where one is
+  likely, a suggested reading): a prompt number next to option letters in any
+  arrangement (`2bd`, `Q1: B`, `B on 1`); an option letter in a voting
+  context (`going with B`); an option's own text on a line of its own, or
+  marked (`<-`, `(this)`); agreement with an earlier poster, `above` or `^`;
+  the words of changing a vote (`changing my vote`, `scratch that`).
+- weak (the post stays chatter, but `Reading.mentions` lists what it said, so
+  the audit's Mentions tab can show it to a moderator sweeping the thread): the
+  word vote or ballot, option letters or option words in passing, a write-in
+  prompt's subject.
+
+Every pattern is linear and every loop capped, as in the rest of the package.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import islice
+
+from .grammar import DASHES, MAX_MATCHES, prompt_of
+from .text import STOPWORDS, bare, content_stems, stem, words
+from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
+
+
+@dataclass(slots=True)
+class Signals:
+    strong: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, why)
+    weak: list[str] = field(default_factory=list)
+    # prompt -> letters given with the prompt's number ("2bd", "B on 1")
+    suggestion: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    guess: dict[int, tuple[str, ...]] = field(default_factory=dict)  # from letters alone
+
+
+# "2bd", "Q1: B", "#3 - a", "1 -> C": a prompt number, then letters (checked below).
+_NUMBER_LETTERS = re.compile(
+    rf"(?i)(?<![\w.,/$£€%\[])(?:q(?:uestion)?|prompt|vote|#|no\.?)?[ \t]{{0,2}}(\d{{1,2}})"
+    rf"(?:[ \t]{{0,3}}(?:[{DASHES}]{{1,2}}>?|[.:)=>\]]|->|=>|\u2192)[ \t]{{0,3}}|[ \t]{{0,2}})"
+    r"([a-z]{1,4})(?![\w'\u2019-])"
+)
+# "B on 1", "A for the second", "C for #2".
+_LETTERS_NUMBER = re.compile(
+    r"(?<![\w'\u2019])([A-Z](?:[ \t]{0,2}(?:,|and|&|/)[ \t]{0,2}[A-Z]){0,3})[ \t]{1,3}"
+    r"(?:on|for|in|to)[ \t]{1,3}(?:the[ \t]+)?(?:q(?:uestion)?|prompt|#|number)?[ \t]{0,2}"
+    r"(\d{1,2}|first|second|third|fourth|fifth)\b"
+)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+# Words that make a letter or an option's words a choice rather than discussion.
+_CHOOSING = re.compile(
+    r"(?i)\b(?:vot(?:e|es|ed|ing)|ballot|pick(?:ing|ed)?|choos(?:e|ing)|chose|go(?:ing)?[ \t]+with"
+    r"|going[ \t]+for|support(?:ing)?|back(?:ing)?|prefer|favou?r|count[ \t]+me"
+    r"|put[ \t]+me|i'?m[ \t]+(?:in|for|with)|(?:is|are)[ \t]+(?:the[ \t]+)?(?:best|right|way))\b"
+)
+_LONE_LETTER = re.compile(r"(?<![\w'\u2019@#])([A-H])(?![\w'\u2019])")
+# Agreement with someone other than a quote: "what Anya said", "+1 to Anya",
+# "I'm with Anya", "same as above", "^ this", "^", "seconding Boris's vote".
+_AGREEING = re.compile(
+    r"(?i)(?:^|[ \t(])(?:what[ \t]+@?\S{1,40}[ \t]+said|\+[ \t]?1|i'?m[ \t]+with|same[ \t]+as"
+    r"|second(?:ing|ed)?|agree(?:d|ing)?[ \t]+with|seconded|ditto|me[ \t]+too|this)\b"
+)
+_POINTING = re.compile(r"(?i)(?:^[ \t]*\^|\babove\b|\bup[ \t]*thread\b|\bprevious[ \t]+post\b)")
+_CHANGING = re.compile(
+    r"(?i)\b(?:chang(?:e|ed|ing)[ \t]+(?:my[ \t]+)?(?:vote|ballot|mind)|switch(?:ed|ing)?[ \t]+"
+    r"(?:my[ \t]+vote|to|over)|scratch[ \t]+that|revis(?:e|ed|ing)[ \t]+my|on[ \t]+second"
+    r"[ \t]+thought|make[ \t]+that|my[ \t]+(?:new|real|final|updated)[ \t]+vote|real[ \t]+vote)\b"
+)
+_VOTE_WORD = re.compile(r"(?i)\b(?:vote|votes|voting|ballot)\b")
+_MARKED = re.compile(r"(?:<-{1,3}|<=|\(this\)|\(x\)|\[x\]|\u2190)", re.IGNORECASE)
+_MAX_LINE = 400  # longer lines are prose paragraphs: option text there is discussion
+
+
+def vote_signals(text: str, vote: VoteSpec, *, named: Callable[[str], bool]) -> Signals:
+    """What in `text` (own text of a post) addresses the vote.
+
+    `named(word)` says whether a word names an earlier poster of the thread.
+    """
+    found = Signals()
+    _numbers_and_letters(text, vote, found)
+    lowered = text.lower()
+    for line_start, line in _lines(text):
+        _line_signals(line, line_start, vote, found)
+    if _AGREEING.search(text) and (_POINTING.search(text) or _names_poster(text, named)):
+        found.strong.append((0, len(text), "agrees with an earlier post or poster"))
+    if (m := _CHANGING.search(text)) is not None:
+        found.weak.append(f"speaks of changing a vote ('{m.group(0)}')")
+    if _VOTE_WORD.search(lowered):
+        found.weak.append("uses the word vote or ballot")
+    _option_words(text, vote, found)
+    return found
+
+
+def _lines(text: str):
+    start = 0
+    for line in text.split("\n"):
+        yield start, line
+        start += len(line) + 1
+
+
+def _numbers_and_letters(text: str, vote: VoteSpec, found: Signals) -> None:
+    for m in islice(_NUMBER_LETTERS.finditer(text), MAX_MATCHES):
+        prompt = prompt_of(vote, int(m.group(1)))
+        letters = m.group(2).upper()
+        if prompt is None or not _all_options(prompt, letters):
+            continue
+        if len(letters) == 1 and m.group(2) in "aAiI" and _article(text, m.end()):
+            continue  # "2 a day", "in 1 I think": an article or a pronoun, not option A
+        if _COUNTED_THING.search(text, max(0, m.start() - 12), m.start()):
+            continue  # "chapter 2: A turning point", "page 3 b-side"
+        _number_signal(text, m, prompt, letters, found)
+    for m in islice(_LETTERS_NUMBER.finditer(text), MAX_MATCHES):
+        ref = m.group(2).lower()
+        prompt = prompt_of(vote, _ORDINAL[ref] if ref in _ORDINAL else int(ref))
+        letters = "".join(re.findall(r"[A-Z]", m.group(1)))
+        if prompt is None or not _all_options(prompt, letters):
+            continue
+        _number_signal(text, m, prompt, letters, found)
+
+
+def _number_signal(
+    text: str, m: re.Match, prompt: PromptSpec, letters: str, found: Signals
+) -> None:
+    """A prompt given letters: strong, unless the sentence discusses or negates it."""
+    shown = f"'{m.group(0).strip()}' for prompt {prompt.number}"
+    if _DISCUSSED.match(text, m.end()) or _negated(text, m.start()):
+        found.weak.append(f"{shown}, in a sentence about it")
+        return
+    found.strong.append((m.start(), m.end(), f"{shown} (option {', '.join(letters)})"))
+    found.suggestion.setdefault(prompt.number, tuple(letters))
+
+
+# "1-B would be a disaster", "B on 1 is risky": the answer is discussed, not given.
+_DISCUSSED = re.compile(
+    r"(?:[ \t]{1,3}(?:one|option|choice|plan|idea))?"
+    r"[ \t]{1,3}(?:is|was|would|will|could|might|may|seems?|sounds?|looks?|has|have|are|makes?"
+    r"|means?|gets?|feels?|does|did|can|isn't|wasn't|wouldn't|won't|doesn't|can't|leads?)\b"
+)
+_NEGATION = re.compile(
+    r"(?i)\b(?:not|never|no|against|don'?t|can'?t|won'?t|wouldn'?t|shouldn'?t|isn'?t|hate|oppose)\b"
+)
+
+
+def _negated(text: str, at: int) -> bool:
+    """A negation earlier in the same clause ("I can't support B")."""
+    clause = max(text.rfind(c, max(0, at - 200), at) for c in ".;!?\n")
+    return _NEGATION.search(text, clause + 1, at) is not None
+
+
+def _all_options(prompt: PromptSpec, letters: str) -> bool:
+    if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES) or not prompt.options:
+        return False
+    if len(letters) > 1 and prompt.kind is PromptKind.SINGLE:
+        return False
+    return all(prompt.option(x) is not None for x in letters) and len(set(letters)) == len(letters)
+
+
+_ARTICLE_NEXT = re.compile(r"[ \t]+[a-z]{2,}")
+_COUNTED_THING = re.compile(
+    r"(?i)\b(?:chapter|ch|page|pg|part|turn|day|week|year|act|book|volume|vol|episode|ep|"
+    r"update|post|round|phase|step|level|tier|stage)\.?[ \t]*$"
+)
+
+
+def _article(text: str, at: int) -> bool:
+    return _ARTICLE_NEXT.match(text, at) is not None
+
+
+def _line_signals(line: str, start: int, vote: VoteSpec, found: Signals) -> None:
+    stripped = line.strip()
+    if not stripped or len(stripped) > _MAX_LINE:
+        return
+    option = _copied_option(stripped, vote)
+    if option is not None:
+        prompt, spec = option
+        marked = _MARKED.search(stripped) is not None
+        why = f"a line with option {spec.letter}) of prompt {prompt.number}" + (
+            ", marked" if marked else ""
+        )
+        if marked or _CHOOSING.search(stripped):
+            found.strong.append((start, start + len(line), why))
+            found.guess.setdefault(prompt.number, (spec.letter,))
+        else:
+            found.weak.append(why)
+    if _CHOOSING.search(stripped):
+        letters = [m.group(1) for m in islice(_LONE_LETTER.finditer(stripped), 8)]
+        letters = [x for x in letters if x != "A" or not _article(stripped, stripped.find(x) + 1)]
+        owners = [p for p in vote.prompts if letters and all(p.option(x) for x in letters)]
+        if letters and owners and _NEGATION.search(stripped):
+            found.weak.append(f"option letter(s) {', '.join(letters)} in a negated sentence")
+        elif letters and owners:
+            why = f"option letter(s) {', '.join(letters)} in a voting sentence"
+            found.strong.append((start, start + len(line), why))
+            if len(owners) == 1:
+                found.guess.setdefault(owners[0].number, tuple(letters[:1]))
+
+
+def _copied_option(line: str, vote: VoteSpec) -> tuple[PromptSpec, OptionSpec] | None:
+    """An option's own text on a line (`B) Punish them`, `Punish them <-`), if exactly one."""
+    b = bare(_MARKED.sub("", line))
+    if len(b) < 6:
+        return None
+    hits = []
+    for prompt in vote.prompts:
+        for option in prompt.options:
+            ob = bare(option.text)
+            if len(ob) >= 6 and (b == ob or b == bare(option.letter) + ob or b.endswith(ob)):
+                hits.append((prompt, option))
+    return hits[0] if len(hits) == 1 else None
+
+
+def _names_poster(text: str, named: Callable[[str], bool]) -> bool:
+    for word in islice(re.finditer(r"@?([^\W\d_][\w-]{1,30})", text), 200):
+        if named(word.group(1).casefold()):
+            return True
+    return False
+
+
+def _option_words(text: str, vote: VoteSpec, found: Signals) -> None:
+    """Option words in passing (weak), or several options' distinctive words (strong)."""
+    stems = {stem(w) for w in words(text[:4000]) if w not in STOPWORDS and len(w) > 3}
+    if not stems:
+        return
+    for prompt in vote.prompts:
+        if prompt.kind is PromptKind.WRITE_IN:
+            topic = content_stems(prompt.text)
+            if len(topic & stems) >= 2:
+                found.weak.append(f"speaks to write-in prompt {prompt.number}'s subject")
+            continue
+        named = [o.letter for o in prompt.options if _distinct(prompt, o) & stems]
+        if named:
+            found.weak.append(
+                f"names words of option(s) {', '.join(named)} of prompt {prompt.number}"
+            )
+
+
+def _distinct(prompt: PromptSpec, option: OptionSpec) -> frozenset[str]:
+    others: set[str] = set()
+    for o in prompt.options:
+        if o is not option:
+            others |= content_stems(o.text)
+    return frozenset(s for s in content_stems(option.text) - others if len(s) >= 5)
