@@ -1,9 +1,9 @@
 """Moderators audit how posts were read: decisions on held-back answers, and tally checks.
 
 Three parts:
-1. `decision_record` writes a moderator's ruling (an append-only Decision row)
-   and asks for a recount, so the ruling takes effect; `decisions_for` is the
-   record, newest first.
+1. `decision_record` writes a moderator's ruling on any post of the window
+   (an append-only Decision row) and asks for a recount, so the ruling takes
+   effect; `decisions_for` is the record, newest first.
 2. `audit_posts` gathers what the audit page shows for each post of a vote's
    window: its Reading, the text with the counted answers marked, the
    decisions on it, and why the last tally held it back.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.html import escape
@@ -27,11 +28,13 @@ from votes import selectors
 from votes.models import Decision, Reading, TallyRun
 from votes.reading import read_thread
 from votes.reading.fold import fold
+from votes.reading.rulings import in_force
 from votes.reading.types import (
     RULES_VERSION,
     Answer,
     Flag,
     PostIn,
+    PostKind,
     PromptKind,
     PromptSpec,
     Revision,
@@ -44,6 +47,7 @@ from votes.tally import tally_json, tally_sha256
 REASON_MAX = 2_000
 ACCEPTED_REASON = "Accepted the suggested reading"
 _LETTER_KINDS = frozenset({PromptKind.SINGLE, PromptKind.MULTI, PromptKind.RANKED})
+_COUNTING = frozenset({Decision.Action.SET, Decision.Action.PROXY})  # count whatever was read
 
 
 # --- 1. Decisions -------------------------------------------------------------
@@ -58,18 +62,53 @@ def decision_record(
     answer: dict | None,
     reason: str,
     by,
+    proxy_of: str = "",
 ) -> Decision:
     """Record a moderator's ruling on (post, prompt) and ask for a recount.
 
-    `prompt=None` rules on the whole post. ACCEPT counts the suggestion of the
-    post's current flag (stored on the row, so the record says what was
-    accepted); SET counts `answer` ({"letters": [...]} or {"text": "..."}, and
-    "prompt" when ruling on the whole post); REJECT counts nothing. Nothing is
-    written unless every check passes.
+    Any post of the window may be ruled on, whatever it was read as (held
+    back, counted, chatter), except the quest master's. `prompt=None` rules on
+    the whole post. ACCEPT counts the suggestion of the post's current flag
+    (stored on the row, so the record says what was accepted); SET counts
+    `answer` ({"letters": [...]} or {"text": "..."}, and "prompt" when ruling on
+    the whole post); REJECT counts nothing; PROXY (whole post only) makes the
+    post's author follow `proxy_of`, a poster of the quest, as `[X] Name` would.
+    Nothing is written unless every check passes.
     """
     if not can_moderate(by, vote.chapter.quest):
         raise PermissionDenied("Only the quest master and this quest's moderators decide.")
     reason = (reason or "").strip()
+    spec = selectors.vote_spec(vote)
+    problems = _decision_problems(vote, post, spec, prompt, reason)
+    stored, target = None, ""
+    if not problems:
+        try:
+            stored = _decided_answer(vote, post, spec, prompt, action, answer)
+            if action == Decision.Action.PROXY:
+                target = _proxy_target(vote, post, prompt, proxy_of)
+        except ValidationError as e:
+            problems += e.messages
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            vote=vote,
+            post=post,
+            prompt=prompt,
+            action=action,
+            answer=stored,
+            proxy_of=target,
+            reason=reason,
+            by=by,
+        )
+        vote_recount_request(vote=vote)
+    return decision
+
+
+def _decision_problems(
+    vote: Vote, post: Post, spec: VoteSpec, prompt: int | None, reason: str
+) -> list[str]:
+    """What stops any ruling on (post, prompt), whatever its action."""
     problems = []
     if not reason:
         problems.append("Give a reason: it is kept with the decision.")
@@ -77,23 +116,35 @@ def decision_record(
         problems.append(f"Keep the reason under {REASON_MAX:,} characters.")
     if not _in_window(vote, post):
         problems.append("That post is not in this vote's window.")
-    spec = selectors.vote_spec(vote)
+    elif post.author_id == vote.chapter.quest.quest_master_id:
+        problems.append("The quest master's posts are never counted as ballots.")
     if prompt is not None and spec.prompt(prompt) is None:
         problems.append(f"The vote has no prompt {prompt}.")
-    stored = None
-    if not problems:
-        try:
-            stored = _decided_answer(vote, post, spec, prompt, action, answer)
-        except ValidationError as e:
-            problems += e.messages
-    if problems:
-        raise ValidationError(problems)
-    with transaction.atomic():
-        decision = Decision.objects.create(
-            vote=vote, post=post, prompt=prompt, action=action, answer=stored, reason=reason, by=by
-        )
-        vote_recount_request(vote=vote)
-    return decision
+    return problems
+
+
+def _proxy_target(vote: Vote, post: Post, prompt: int | None, name: str) -> str:
+    """The poster the author is to follow, as the fold resolves `[X] Name`; or ValidationError."""
+    if prompt is not None:
+        raise ValidationError("Following another voter is decided on the whole post.")
+    name = (name or "").strip().removeprefix("@").strip()
+    if not name:
+        raise ValidationError("Name the voter this post's author follows.")
+    quest = vote.chapter.quest
+    posters = list(
+        get_user_model()
+        .objects.filter(username__iexact=name, posts__quest=quest)
+        .distinct()
+        .values_list("pk", "username")
+    )
+    if not posters:
+        raise ValidationError(f"No one named {name} has posted in this quest.")
+    pk, username = min(posters, key=lambda p: p[1] != name)  # the exact spelling first
+    if pk == post.author_id:
+        raise ValidationError("A voter cannot follow themself.")
+    if pk == quest.quest_master_id:
+        raise ValidationError("The quest master does not vote: no one can follow them.")
+    return username
 
 
 def _in_window(vote: Vote, post: Post) -> bool:
@@ -115,7 +166,9 @@ def _decided_answer(
         return flag.suggestion.to_json() if flag.suggestion else None
     if action == Decision.Action.SET:
         return _set_answer(spec, prompt, answer or {}).to_json()
-    raise ValidationError(f"Unknown action {action!r}: accept, set or reject.")
+    if action == Decision.Action.PROXY:
+        return None  # the name is kept in its own field
+    raise ValidationError(f"Unknown action {action!r}: accept, set, reject or proxy.")
 
 
 def _current_flag(vote: Vote, post: Post, prompt: int | None) -> Flag:
@@ -179,7 +232,7 @@ def decisions_for(vote: Vote) -> list[Decision]:
 
 # --- 2. What the audit page shows -----------------------------------------------
 
-SHOW = ("held", "all", "excluded")
+SHOW = ("held", "all", "excluded", "mentions")
 
 
 @dataclass
@@ -206,6 +259,12 @@ class PostAudit:
     flags: list[FlagView] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # newest first
     tally_holds: list[dict] = field(default_factory=list)  # the last tally's `flagged` rows
+    # Why the last tally did not count the post when the Reading alone does not say
+    # (superseded by the voter's later posts, ruled out by a moderator).
+    tally_excluded: str | None = None
+    by_quest_master: bool = False  # never a ballot: no decision is offered
+    rulings: list[Decision] = field(default_factory=list)  # in force, shown by no answer or flag
+    overruled: bool = False  # a ruling in force counts something from it, whatever was read
 
     @property
     def is_held(self) -> bool:
@@ -219,8 +278,23 @@ class PostAudit:
         )
 
     @property
+    def excluded(self) -> str | None:
+        """Why the post is not counted, as read or as last tallied; None when it counts."""
+        read = self.reading.excluded if self.reading else None
+        # As the fold does: a moderator's ruling that counts something lets the post in.
+        return (None if self.overruled else read) or self.tally_excluded
+
+    @property
     def is_excluded(self) -> bool:
-        return self.reading is not None and self.reading.excluded is not None
+        return self.excluded is not None
+
+    @property
+    def is_mention(self) -> bool:
+        """Read as chatter, yet it says something about the vote: worth a moderator's look."""
+        reading = self.reading
+        return (
+            reading is not None and reading.kind == PostKind.NOT_BALLOT and bool(reading.mentions)
+        )
 
 
 def audit_posts(
@@ -253,6 +327,7 @@ def audit_posts(
     holds: dict[int, list[dict]] = {}
     for h in run.data.get("flagged", []) if run else []:
         holds.setdefault(h["post"], []).append(h)
+    dropped = {e["post"]: e["reason"] for e in run.data.get("excluded", [])} if run else {}
     by_post: dict[int, list[Decision]] = {}
     for d in decisions:
         by_post.setdefault(d.post_id, []).append(d)
@@ -261,11 +336,15 @@ def audit_posts(
         _post_audit(vote, post, rows.get(post.pk), by_post.get(post.pk, []), holds, kinds)
         for post in posts
     ]
-    if show == "held":
-        return [i for i in items if i.is_held]
-    if show == "excluded":
-        return [i for i in items if i.is_excluded]
-    return items
+    for item in items:
+        item.tally_excluded = dropped.get(item.post.ref)
+        item.by_quest_master = item.post.author_id == vote.chapter.quest.quest_master_id
+    shown = {
+        "held": lambda i: i.is_held,
+        "excluded": lambda i: i.is_excluded,
+        "mentions": lambda i: i.is_mention,
+    }.get(show)
+    return items if shown is None else [i for i in items if shown(i)]
 
 
 def _post_audit(
@@ -282,9 +361,7 @@ def _post_audit(
         or row.spec_version != vote.spec_version
         or row.rules_version != RULES_VERSION
     )
-    latest: dict[int | None, Decision] = {}
-    for d in decisions:  # newest first: the first seen per prompt is the one in force
-        latest.setdefault(d.prompt, d)
+    latest = in_force(reversed(decisions))  # decisions come newest first
     if reading is None or row.post_version != post.version:
         text = highlight(post.body, [], [])  # spans point into another version
     else:
@@ -306,7 +383,13 @@ def _post_audit(
         for h in holds.get(post.ref, [])
         if h.get("prompt") not in flagged_prompts
     ]
-    return PostAudit(post, reading, stale, text, answers, flags, decisions, extra)
+    item = PostAudit(post, reading, stale, text, answers, flags, decisions, extra)
+    # Rulings shown by no answer or flag above: on chatter, or on prompts it did not answer.
+    shown = {a.answer.prompt for a in answers} | {f.flag.prompt for f in flags}
+    shown |= {h.get("prompt") for h in extra}
+    item.rulings = [d for prompt, d in latest.items() if prompt not in shown]
+    item.overruled = any(d.action in _COUNTING for d in latest.values())
+    return item
 
 
 def highlight(

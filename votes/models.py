@@ -63,22 +63,26 @@ class Ballot(models.Model):
 
 
 class Decision(models.Model):
-    """A moderator's ruling on a held-back answer: an input to every recount.
+    """A moderator's ruling on a post of the window, or one prompt of it: an input to every recount.
 
-    Append-only: a later decision on the same (post, prompt) supersedes an
-    earlier one, and both stay on record.
+    Any post may be ruled on, whatever it was read as (held back, counted,
+    chatter). Append-only: a later decision on the same (post, prompt)
+    supersedes an earlier one, and both stay on record.
     """
 
     class Action(models.TextChoices):
         ACCEPT = "accept", "Accept the suggested reading"
         SET = "set", "Count another answer"
         REJECT = "reject", "Count nothing"
+        PROXY = "proxy", "Follow another voter"
 
     vote = models.ForeignKey("chapters.Vote", on_delete=models.CASCADE, related_name="decisions")
     post = models.ForeignKey("quest.Post", on_delete=models.CASCADE, related_name="decisions")
     prompt = models.PositiveIntegerField(null=True, blank=True)  # null: the whole post
     action = models.CharField(max_length=10, choices=Action.choices)
     answer = models.JSONField(null=True, blank=True)
+    # PROXY: the voter whose counted ballot the post's author follows, as posted.
+    proxy_of = models.CharField(max_length=150, blank=True, default="")
     reason = models.TextField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)

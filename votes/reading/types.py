@@ -203,17 +203,23 @@ class Reading:
 class DecisionAction(StrEnum):
     ACCEPT = "accept"  # count the flag's suggestion
     SET = "set"  # count the moderator's own answer
-    REJECT = "reject"  # count nothing from this flag
+    REJECT = "reject"  # count nothing from this flag (or post)
+    PROXY = "proxy"  # the whole post: its author follows `proxy_of`, as "[X] Name" does
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A moderator's ruling on a flag; an input to every recount."""
+    """A moderator's ruling on a post or one prompt of it; an input to every recount.
+
+    Any post in the window may be ruled on, whatever it was read as: a ruling
+    on a post read as chatter counts for its author like a ballot posted there.
+    """
 
     post_id: int
-    prompt: int | None
+    prompt: int | None  # None: the whole post
     action: DecisionAction
     answer: Answer | None = None  # for SET (and ACCEPT, filled from the suggestion)
+    proxy_of: str | None = None  # for PROXY: the voter whose ballot the author follows
 
 
 @dataclass(frozen=True, slots=True)

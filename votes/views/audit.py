@@ -1,8 +1,9 @@
 """The audit page: how each post of a vote's window was read, and the moderators' rulings.
 
 Only the quest master and this quest's moderators see it. Decisions post one
-form per held-back or counted answer; with htmx the post's block is swapped
-for its new state, without JavaScript the page is loaded again.
+form per held-back or counted answer, and any post (chatter included) can be
+decided whole or prompt by prompt; with htmx the post's block is swapped for
+its new state, without JavaScript the page is loaded again.
 """
 
 import re
@@ -24,7 +25,7 @@ from votes import audit, selectors
 from votes.models import Decision, TallyRun
 from votes.views import access
 
-TABS = (("held", "Held back"), ("all", "All"), ("excluded", "Excluded"))
+TABS = (("held", "Held back"), ("all", "All"), ("excluded", "Excluded"), ("mentions", "Mentions"))
 
 
 class DecisionForm(forms.Form):
@@ -35,6 +36,7 @@ class DecisionForm(forms.Form):
     action = forms.ChoiceField(choices=Decision.Action.choices)
     letters = TextField(required=False, max_length=200)
     text = TextField(required=False, max_length=20_000)
+    proxy = TextField(required=False, max_length=150)  # PROXY: the voter followed
     reason = TextField(required=False, max_length=audit.REASON_MAX + 100)
     show = forms.ChoiceField(choices=TABS, required=False)
 
@@ -101,6 +103,7 @@ def vote_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             answer=form.answer(),
             reason=form.cleaned_data["reason"],
             by=request.user,
+            proxy_of=form.cleaned_data["proxy"],
         )
     except ValidationError as e:
         return _decided(request, vote, post, e.messages, show=form.cleaned_data["show"])
@@ -109,7 +112,8 @@ def vote_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 def _refused(request: HttpRequest, vote: Vote, form: DecisionForm) -> HttpResponse:
     """A decision form that did not validate: what was wrong with its texts, by the post."""
-    said = [e for name in ("letters", "text", "reason") for e in form.errors.get(name, [])]
+    fields = ("letters", "text", "proxy", "reason")
+    said = [e for name in fields for e in form.errors.get(name, [])]
     ref = form.cleaned_data.get("post")
     post = Post.objects.filter(quest=vote.chapter.quest, ref=ref).first() if ref else None
     errors = said or ["The decision form was incomplete; try again."]
