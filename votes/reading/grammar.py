@@ -36,11 +36,12 @@ _VOTE_PHRASE = re.compile(
 )
 _LETTER = re.compile(r"[A-Za-z](?![A-Za-z0-9'\u2019])")
 _RUN = re.compile(r"[A-Z]{2,8}(?![A-Za-z0-9])")
+_ANY_CASE_RUN = re.compile(r"[A-Za-z]{2,8}(?![A-Za-z0-9'\u2019])")
 _LIST_GLUE = re.compile(r"[ \t]{0,2}(?:,|/|&|\+|>|;|\band\b|\bthen\b)?[ \t]{0,2}")
-_LIST_NEXT_OK = re.compile(r"[ \t]*(?:$|[,/&+>;.!)\]]|\d|and\b|then\b)")
+_LIST_NEXT_OK = re.compile(rf"[ \t]*(?:$|[,/&+>;.!)\]]|\d|and\b|then\b)|[ \t]+[{DASHES}][ \t]")
 _RANK_STEP = re.compile(r"[ \t]{0,3}\[\d\][ \t]{0,3}([A-Za-z])(?![A-Za-z])")
-_TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)\]]|[ \t][{DASHES}]|\d)")
-_CONTINUE = re.compile(r"[ \t,;|]{0,6}(?:and[ \t]{1,3})?(?=\d)")
+_TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)\]/]|[ \t][{DASHES}]|\d)")
+_CONTINUE = re.compile(r"[ \t,;|/]{0,6}(?:and[ \t]{1,3})?(?=\d)")
 _ARTICLE_FOLLOW = re.compile(r"[ \t]+([a-z][a-z']*)")
 _CONNECTIVES = frozenset(
     {"because", "since", "as", "for", "cause", "cos", "cuz", "obviously", "definitely"}
@@ -185,6 +186,10 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
     if hits and phrase and _REVISES.search(phrase):
         hits = tuple(replace(h, revises=True) for h in hits)
     if not hits:
+        hits = _letters_first(line, start, vote)
+        if hits:
+            return LineRead(hits, "")
+    if not hits:
         # Not at the start: a voting statement inside the line ("After all that, I
         # vote 1-B") counts; an answer merely mentioned is held back (rule 6).
         statements = _VOTING_ANYWHERE.finditer(line, start) if may_vote_inside(line) else ()
@@ -200,6 +205,41 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
     elif all(h.discussed for h in hits):
         return LineRead((), "", mentions=hits)
     return LineRead(hits, phrase)
+
+
+# "B on 1", "A, D on 4", "b for 1": letters first, then the prompt they answer.
+_LETTERS_ON = re.compile(
+    r"([A-Za-z](?:[ \t]{0,2}(?:,|&|/|\band\b)[ \t]{0,2}[A-Za-z]){0,7})[ \t]{1,3}(?:on|for)"
+    r"[ \t]{1,3}(?:#|q(?:uestion)?[ \t]?|prompt[ \t]|number[ \t])?[ \t]{0,2}(\d{1,2})(?![\w.])"
+)
+_LETTER_TOKEN = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+_LETTERS_GLUE = re.compile(r"[ \t]*(?:,|;|&|\band\b)[ \t]*(?:and[ \t]+)?")
+_LETTERS_END = re.compile(r"[ \t]*(?:$|[.!;])")
+
+
+def _letters_first(line: str, start: int, vote: VoteSpec) -> tuple[Hit, ...]:
+    """`B on 1, A, D on 4` (after an optional voting statement): every item, or nothing.
+
+    The whole rest of the line must be such items: `B on 1 seems risky` is prose.
+    """
+    lead = _LEAD_VOTING.match(line, start)
+    pos = lead.end() if lead else start
+    hits: list[Hit] = []
+    while len(hits) < MAX_ANSWERS_PER_LINE and (m := _LETTERS_ON.match(line, pos)) is not None:
+        prompt = prompt_of(vote, int(m.group(2)))
+        letters = tuple(x.upper() for x in _LETTER_TOKEN.findall(m.group(1)))
+        if prompt is None or not prompt.options:
+            return ()
+        hit = Hit(prompt.number, m.start(), m.end(), letters=letters, how="letters on a prompt")
+        hits.append(_check_letters(hit, prompt))
+        glue = _LETTERS_GLUE.match(line, m.end())
+        if glue is None or glue.end() == m.end():
+            pos = m.end()
+            break
+        pos = glue.end()
+    if not hits or _LETTERS_END.match(line, pos) is None:
+        return ()
+    return tuple(hits)
 
 
 def _lead_phrase(line: str, pos: int) -> tuple[int, str, bool]:
@@ -313,6 +353,10 @@ def _read_answer(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) -> 
 def _read_choice(
     line: str, pos: int, at: int, prompt: PromptSpec, *, explicit: bool, separated: bool = False
 ) -> Hit | None:
+    if prompt.kind in (PromptKind.MULTI, PromptKind.RANKED) and line[at + 1 : at + 2] == ")":
+        listed = _option_text_list(line, pos, at, prompt)  # "4 - B) Shipyards, D) Farms"
+        if listed is not None:
+            return listed
     letters = _read_letters(line, at, prompt)
     if letters is not None:
         found, end = letters
@@ -459,12 +503,21 @@ def _option_text_list(line: str, pos: int, at: int, prompt: PromptSpec) -> Hit |
         return None
     letters = []
     for part in parts:
-        how, option = match_option(part, prompt)
+        how, option = match_option(_without_option_letter(part, prompt), prompt)
         if option is None or how == "loose":
             return None
         letters.append(option.letter)
     hit = Hit(prompt.number, pos, end, letters=tuple(letters), how="option texts")
     return _check_letters(hit, prompt)
+
+
+def _without_option_letter(part: str, prompt: PromptSpec) -> str:
+    """`B) Shipyards` -> `Shipyards` when B is that option's letter: the letter restated."""
+    m = _OPTION_LINE.match(part)
+    if m is None or prompt.option(m.group(1)) is None or not m.group(2).strip():
+        return part
+    how, option = match_option(m.group(2), prompt)
+    return m.group(2) if option is not None and option.letter == m.group(1).upper() else part
 
 
 def _restates_prompt(typed: str, prompt: PromptSpec) -> bool:
@@ -491,6 +544,11 @@ def _read_letters(
     run = _RUN.match(line, at)
     if run:
         return tuple(run.group(0)), run.end()
+    run = _ANY_CASE_RUN.match(line, at) if kind in (PromptKind.MULTI, PromptKind.RANKED) else None
+    if run and all(prompt.option(x) is not None for x in run.group(0)):
+        # "4bd", "5 cab": a run in lower case is a compact answer only when every
+        # letter is one of the prompt's options, and the line reads as answers (the caller).
+        return tuple(run.group(0).upper()), run.end()
     m = _LETTER.match(line, at)
     if m is None:
         return None

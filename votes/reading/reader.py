@@ -630,7 +630,7 @@ def _walk_lines(
     found = draft.found
     ctx: PromptSpec | None = None
     ctx_how = ""
-    pending: list[_Found] = []
+    pending: list[tuple[_Found, bool]] = []  # option lines under ctx, and if restated
     writein: list[int] | None = None  # [prompt, start, end, numbered]
     quote_no = 0
     restated = 0
@@ -649,8 +649,9 @@ def _walk_lines(
 
     def close_context() -> None:
         nonlocal ctx
-        if len(pending) == 1:
-            found.append(pending[0])
+        chosen = _chosen_under(ctx, pending)
+        if chosen is not None:
+            found.append(chosen)
             draft.numbered = True
         pending.clear()
         ctx = None
@@ -765,7 +766,10 @@ def _walk_lines(
         if ctx is not None:
             got = _answer_under(line, s, ctx, ctx_how)
             if isinstance(got, tuple):
-                pending.append(got[1])  # a lone restated option is the answer
+                pending.append((got[1], True))  # a lone restated option is the answer
+                continue
+            if got is not None and ctx.kind in _MANY and got.letters and not got.problem:
+                pending.append((got, False))  # "B) Shipyards" then "D) Farms": both letters
                 continue
             if got is not None:
                 pending.clear()
@@ -795,11 +799,42 @@ def _walk_lines(
     return draft
 
 
+_MANY = (PromptKind.MULTI, PromptKind.RANKED)
+_OPTION_MARKS = re.compile(r"(?:^|[,;&/]|\band\b)[ \t]*\(?([A-Za-z])\)[ \t]*(?=\w)")
+
+
+def _chosen_under(
+    ctx: PromptSpec | None, pending: list[tuple[_Found, bool]]
+) -> _Found | None:
+    """What the option lines under a prompt answer: one line; or, for a choose-any or
+    ranked prompt, every line, unless they restate every option (a copy of the block)."""
+    if ctx is None or not pending:
+        return None
+    if len(pending) == 1:
+        return pending[0][0]
+    if ctx.kind not in _MANY or (
+        len(pending) >= len(ctx.options) and all(restated for _, restated in pending)
+    ):
+        return None
+    letters = tuple(x for f, _ in pending for x in f.letters)
+    hit = grammar._check_letters(grammar.Hit(ctx.number, 0, 0, letters=letters), ctx)
+    first, last = pending[0][0], pending[-1][0]
+    return _Found(ctx.number, first.start, last.end, hit.letters, None, hit.problem, (), first.how)
+
+
 def _answer_under(
     line: str, s: int, ctx: PromptSpec, how: str
 ) -> _Found | tuple[str, _Found] | None:
     """A line directly under a quoted or restated choice prompt (rules 3 and 4)."""
     where = f"answer under {how} prompt {ctx.number}"
+    marks = _OPTION_MARKS.findall(line) if ctx.kind in _MANY else []
+    if len(marks) > 1 and all(ctx.option(x) for x in marks):
+        # "B) The barn and D) the radio shack": several options on one line.
+        letters = tuple(x.upper() for x in marks)
+        hit = grammar._check_letters(grammar.Hit(ctx.number, 0, 0, letters=letters), ctx)
+        start = s + grammar.strip_markers(line)
+        return _Found(ctx.number, start, s + len(line.rstrip()), hit.letters, None, hit.problem,
+                      (), where)  # fmt: skip
     option = grammar.option_line(line, ctx)
     start = s + grammar.strip_markers(line)
     if option is not None:
