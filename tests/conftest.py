@@ -203,6 +203,7 @@ def plain_http_live_server(live_server, web_test_settings):
 @pytest.fixture
 def page(plain_http_live_server, monkeypatch):
     """A Chromium page (headless) against the live server."""
+    from django.db import connections
     from playwright import sync_api
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls
@@ -215,4 +216,14 @@ def page(plain_http_live_server, monkeypatch):
             page.set_default_timeout(15_000)
             yield page
         finally:
-            browser.close()
+            try:
+                browser.close()
+            finally:
+                # With that loop running, Django keeps this thread's connections
+                # apart from its usual ones (asgiref's Local, thread-critical: a
+                # context variable while a loop runs), so the test's ORM calls
+                # opened one of their own that `connections.close_all()` outside
+                # this block never reaches. Left open, it would outlive a
+                # PostgreSQL restart (tests/test_db_outage.py) and fail the next
+                # browser test's first query.
+                connections.close_all()
