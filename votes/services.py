@@ -26,7 +26,7 @@ from chapters.models import Vote
 from quest.models import Post
 from votes import selectors
 from votes.models import Ballot, Decision, Outcome, Reading, TallyRun
-from votes.reading import read_post, read_thread
+from votes.reading import read_thread
 from votes.reading.fold import fold
 from votes.reading.types import RULES_VERSION, Answer, DecisionAction
 from votes.reading.types import Decision as DecisionIn
@@ -104,12 +104,9 @@ def post_read(*, post_id: int) -> Reading | None:
     row = Reading.objects.filter(vote=vote, post=post).first()
     if row is not None and not _is_stale(row, post, vote):
         return row
-    earlier = selectors.context_posts(vote, upto_seq=post.seq)
-    reading = read_post(
-        selectors.post_in(post),
-        selectors.vote_spec(vote),
-        [selectors.post_in(p) for p in earlier],
-    )
+    earlier = selectors.reading_context(vote, before_seq=post.seq)
+    # The previews read through the same function: what they show is what is stored.
+    reading = selectors.reading_of(vote=vote, post=selectors.post_in(post), earlier=earlier)
     with transaction.atomic():
         row = _store_reading(vote, post, reading)
         vote_recount_request(vote=vote)
@@ -377,6 +374,7 @@ def _decision_in(d: Decision) -> DecisionIn:
         prompt=d.prompt,
         action=DecisionAction(d.action),
         answer=Answer.from_json(d.answer) if d.answer else None,
+        proxy_of=d.proxy_of or None,
     )
 
 

@@ -7,9 +7,10 @@ number of Readings (proxy chains are resolved once each, never walked in a loop)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from votes.reading.rulings import Given, in_force, nothing_read, ruled_answer
 from votes.reading.types import (
     Answer,
     Counted,
@@ -19,7 +20,6 @@ from votes.reading.types import (
     Flag,
     Folded,
     HeldBack,
-    PostKind,
     PromptKind,
     PromptSpec,
     Reading,
@@ -76,31 +76,45 @@ class _Voter:
 def fold(vote: VoteSpec, readings: Sequence[Reading], decisions: Sequence[Decision] = ()) -> Folded:
     """Fold Readings (in post order) into one counted ballot per voter.
 
-    1. An excluded Reading goes to `excluded` and changes nothing.
-    2. A flag on the whole post holds the post back: it changes nothing until a
-       moderator decides (accept: the post counts as read, plus the flag's
-       suggestion; set: the moderator's answer counts instead; reject: nothing).
+    1. An excluded Reading goes to `excluded` and changes nothing, unless a
+       moderator counted something from it (set, proxy): then only what the
+       moderator decided counts, as from a post at that place.
+    2. A flag on the whole post holds the post back: nothing read from it
+       counts until a moderator decides on the whole post (accept: the post
+       counts as read, plus the flag's suggestion; set: the moderator's answer
+       counts instead; proxy: the author follows the voter named; reject:
+       nothing). Any post may be ruled on so, chatter included: set, proxy and
+       reject replace what was read, and rulings on single prompts (made after
+       those) apply, held post or not.
     3. A full replacement clears the voter's earlier ballot (and proxy) first.
     4. A proxy moves the voter's own answers aside (they stand again if the
        proxy is held back); a pinned proxy takes the target's ballot now.
     5. Each answer of the post replaces the voter's earlier answer to that
-       prompt. A flag on a prompt holds it back and the earlier answer stands,
-       unless a decision for (post, prompt) says otherwise. An endorsement is
-       no different: the reader already copied the endorsed answers into it.
+       prompt. A flag on a prompt holds it back and the earlier answer stands
+       (or the answer read beside the flag, such as the one standing at the
+       close), unless a decision for (post, prompt) says otherwise. An
+       endorsement is no different: the reader already copied the endorsed
+       answers into it.
     6. A write-in that joins another poster takes that poster's counted
        write-in as it stands at this post, or is held back with a suggestion.
     7. After the last post, tracking proxies follow their target's final
        ballot; own answers posted after the proxy override it prompt by prompt.
        A proxy to nobody with a counted ballot, to the quest master, or round a
        cycle is held back, and what the voter had before it stands.
+    8. A post that gave answers of which none counts in the end (every one
+       replaced by the voter's later posts, or ruled out by a moderator) is
+       listed in `excluded` with why, beside the excluded Readings.
     """
     folder = _Folder(vote, decisions)
     excluded: list[Excluded] = []
     for reading in readings:
-        if reading.excluded is not None:
-            excluded.append(Excluded(reading.post_id, reading.author, reading.excluded))
-        else:
+        folder.position.setdefault(reading.post_id, len(folder.position))
+        if reading.excluded is None:
             folder.apply(reading)
+        elif folder.overruled(reading.post_id):
+            folder.apply(nothing_read(reading))
+        else:
+            excluded.append(Excluded(reading.post_id, reading.author, reading.excluded))
     return folder.result(excluded)
 
 
@@ -112,44 +126,48 @@ class _Folder:
         self.voters: dict[str, _Voter] = {}
         self.names: dict[str, str] = {}  # casefolded name -> name as posted
         self.position: dict[int, int] = {}  # post id -> place in post order
-        # Later decisions on the same flag overrule earlier ones.
-        self.rulings: dict[int, dict[int | None, Decision]] = {}
+        by_post: dict[int, list[Decision]] = {}
         for decision in decisions:
-            self.rulings.setdefault(decision.post_id, {})[decision.prompt] = decision
+            if decision.prompt is None or decision.action != DecisionAction.PROXY:
+                by_post.setdefault(decision.post_id, []).append(decision)
+        self.rulings = {post_id: in_force(ds) for post_id, ds in by_post.items()}
+        # Posts that gave answers (or a proxy, or held-back ones): each must end
+        # up counted, held back, or listed in `excluded` with why.
+        self.shaped: dict[int, str] = {}  # post id -> author
+        self.lost: dict[int, set[int]] = {}  # post id -> later posts that took its place
+        self.rejected: set[int] = set()  # posts a moderator ruled something out of
+
+    def overruled(self, post_id: int) -> bool:
+        """Whether a moderator counted something from this post, whatever it was read as."""
+        counting = (DecisionAction.SET, DecisionAction.PROXY)
+        return any(r.action in counting for r in self.rulings.get(post_id, {}).values())
 
     def apply(self, reading: Reading) -> None:
-        self.position.setdefault(reading.post_id, len(self.position))
         voter = self._voter(reading.author)
         rulings = self.rulings.get(reading.post_id, {})
-        answers = {a.prompt: a for a in reading.answers}
-        flags: dict[int | None, list[Flag]] = {}
-        for flag in reading.flags:
-            flags.setdefault(flag.prompt, []).append(flag)
-        proxy_of = reading.proxy_of
-
+        given = Given.read(reading)
         whole = rulings.get(None)
-        if whole is None and None in flags:
-            for flag in flags[None]:
+        if given.gives:
+            self.shaped[reading.post_id] = reading.author
+        if whole is None and None in given.flags:
+            for flag in given.flags[None]:
                 voter.own.hold(self._held(reading, None, flag.reason, flag.suggestion))
-            return
-        if whole is not None and whole.action == DecisionAction.REJECT:
-            return
-        if whole is not None and whole.action == DecisionAction.SET:
-            answers = {whole.answer.prompt: whole.answer} if whole.answer else {}
-            flags, proxy_of = {}, None
-        elif whole is not None:  # accepted: counted as read, with what was suggested
-            for extra in (*(f.suggestion for f in flags.get(None, ())), whole.answer):
-                if extra is not None:
-                    answers[extra.prompt] = extra
-
-        if reading.kind == PostKind.REPLACEMENT:
+            given = Given()  # nothing read counts while it waits; rulings on prompts do
+        elif whole is not None:
+            given = given.ruled(whole)
+            if whole.action == DecisionAction.REJECT:
+                self.rejected.add(reading.post_id)
+        if given.replaces:
+            self._lose_all(voter, reading.post_id)
             voter.own, voter.proxy = _Ballot(), None
-        if proxy_of is not None:
-            self._proxy(voter, reading, proxy_of)
+        if given.proxy_of is not None:
+            self._proxy(voter, reading, given.proxy_of, pinned=given.pinned)
 
-        prompts = {p for p in (*answers, *flags, *rulings) if p is not None}
+        prompts = {p for p in (*given.answers, *given.flags, *rulings) if p is not None}
         for prompt in sorted(prompts):
-            self._answer(voter, reading, prompt, answers.get(prompt), flags.get(prompt, ()))
+            self._answer(
+                voter, reading, prompt, given.answers.get(prompt), given.flags.get(prompt, ())
+            )
 
     def _answer(
         self,
@@ -160,28 +178,41 @@ class _Folder:
         flags: Sequence[Flag],
     ) -> None:
         ruling = self.rulings.get(reading.post_id, {}).get(prompt)
-        if ruling is None and flags:
-            for flag in flags:
-                voter.own.hold(self._held(reading, prompt, flag.reason, flag.suggestion))
-            return
-        if ruling is not None:
-            if ruling.action == DecisionAction.REJECT:
-                return
-            suggested = next((f.suggestion for f in flags if f.suggestion), None)
-            if ruling.action == DecisionAction.SET:
-                answer = ruling.answer
-            else:
-                answer = ruling.answer or suggested or answer
-        if answer is None:
-            return
+        if ruling is not None and ruling.action == DecisionAction.REJECT:
+            self.rejected.add(reading.post_id)
+        answer = ruled_answer(ruling, answer, flags)
+        if answer is not None:
+            self._count(voter, reading, prompt, answer, decided=ruling is not None)
+        # Held after counting, so the answer counted beside a flag does not settle it.
+        for flag in flags if ruling is None else ():
+            voter.own.hold(self._held(reading, prompt, flag.reason, flag.suggestion))
+
+    def _count(
+        self, voter: _Voter, reading: Reading, prompt: int, answer: Answer, *, decided: bool
+    ) -> None:
+        self.shaped[reading.post_id] = reading.author
         answer = answer if answer.prompt == prompt else replace(answer, prompt=prompt)
         problem = _invalid(self.prompts, answer)
         if problem is None and answer.joins is not None:
-            answer, problem = self._join(answer, decided=ruling is not None)
+            answer, problem = self._join(answer, decided=decided)
         if problem is not None:
             voter.own.hold(self._held(reading, prompt, problem, answer))
             return
+        self._lose(_answered_by(voter, prompt), reading.post_id)
         voter.own.count(prompt, Counted(answer, reading.post_id))
+
+    def _lose(self, post_ids: Iterable[int], by: int) -> None:
+        for post_id in post_ids:
+            if post_id != by:
+                self.lost.setdefault(post_id, set()).add(by)
+
+    def _lose_all(self, voter: _Voter, by: int) -> None:
+        """Everything the voter has so far gives way to post `by` (a replacement, a proxy)."""
+        own = voter.own
+        self._lose((c.post_id for c in own.answers.values()), by)
+        self._lose((h.post_id for held in own.held.values() for h in held), by)
+        if voter.proxy is not None:
+            self._lose([voter.proxy.post_id], by)
 
     def _join(self, answer: Answer, *, decided: bool) -> tuple[Answer, str | None]:
         name = self._name(answer.joins or "")
@@ -192,8 +223,10 @@ class _Folder:
             return answer, None
         return answer, f"joins {answer.joins}'s write-in, but {answer.joins} has none counted"
 
-    def _proxy(self, voter: _Voter, reading: Reading, target: str) -> None:
-        proxy = _Proxy(target, reading.post_id, reading.proxy_pinned, before=voter.own)
+    def _proxy(self, voter: _Voter, reading: Reading, target: str, *, pinned: bool) -> None:
+        self.shaped[reading.post_id] = reading.author
+        self._lose_all(voter, reading.post_id)
+        proxy = _Proxy(target, reading.post_id, pinned, before=voter.own)
         if proxy.pinned:
             resolver = self._resolver()
             name, proxy.refused = resolver.refusal(reading.author, target)
@@ -205,7 +238,7 @@ class _Folder:
 
     def result(self, excluded: list[Excluded]) -> Folded:
         resolver = self._resolver()
-        folded = Folded(excluded=excluded)
+        folded = Folded()
         held: list[HeldBack] = []
         for name in sorted(self.voters):
             ballot = resolver.ballot(name)
@@ -223,7 +256,29 @@ class _Folder:
                 h.author,
             ),
         )
+        excluded = [*excluded, *self._uncounted(folded)]
+        folded.excluded = sorted(excluded, key=lambda e: self.position.get(e.post_id, last))
         return folded
+
+    def _uncounted(self, folded: Folded) -> list[Excluded]:
+        """Posts that gave answers of which nothing counts or waits for a moderator now."""
+        standing = {c.post_id for ballot in folded.ballots.values() for c in ballot.values()}
+        standing |= {h.post_id for h in folded.flagged}
+        return [
+            Excluded(post_id, author, self._why_uncounted(post_id))
+            for post_id, author in self.shaped.items()
+            if post_id not in standing
+        ]
+
+    def _why_uncounted(self, post_id: int) -> str:
+        later = sorted(self.lost.get(post_id, ()), key=lambda p: self.position.get(p, p))
+        if len(later) == 1:
+            return f"superseded by post {later[0]}"
+        if later:
+            return f"superseded by posts {', '.join(map(str, later[:-1]))} and {later[-1]}"
+        if post_id in self.rejected:
+            return "a moderator decided to count nothing from it"
+        return "nothing from it is counted"
 
     def _voter(self, name: str) -> _Voter:
         if name not in self.voters:
@@ -327,6 +382,20 @@ class _Resolver:
         ballot.hold(HeldBack(voter.proxy.post_id, name, None, reason))
         ballot.overlay(voter.own)
         return ballot
+
+
+def _answered_by(voter: _Voter, prompt: int) -> list[int]:
+    """The posts whose answer (or held-back one) to `prompt` a new answer of the voter replaces."""
+    ballots = [voter.own]
+    posts = []
+    if voter.proxy is not None:  # the proxy, and what stands if it is held back
+        ballots.append(voter.proxy.before)
+        posts.append(voter.proxy.post_id)
+    for ballot in ballots:
+        earlier = ballot.answers.get(prompt)
+        posts += [earlier.post_id] if earlier is not None else []
+        posts += [h.post_id for h in ballot.held.get(prompt, ())]
+    return posts
 
 
 def _invalid(

@@ -803,9 +803,7 @@ _MANY = (PromptKind.MULTI, PromptKind.RANKED)
 _OPTION_MARKS = re.compile(r"(?:^|[,;&/]|\band\b)[ \t]*\(?([A-Za-z])\)[ \t]*(?=\w)")
 
 
-def _chosen_under(
-    ctx: PromptSpec | None, pending: list[tuple[_Found, bool]]
-) -> _Found | None:
+def _chosen_under(ctx: PromptSpec | None, pending: list[tuple[_Found, bool]]) -> _Found | None:
     """What the option lines under a prompt answer: one line; or, for a choose-any or
     ranked prompt, every line, unless they restate every option (a copy of the block)."""
     if ctx is None or not pending:
