@@ -45,7 +45,8 @@ _CONTINUE = re.compile(r"[ \t,;|/]{0,6}(?:and[ \t]{1,3})?(?=\d)")
 _ARTICLE_FOLLOW = re.compile(r"[ \t]+([a-z][a-z']*)")
 _CONNECTIVES = frozenset(
     {"because", "since", "as", "for", "cause", "cos", "cuz", "obviously", "definitely"}
-    | {"clearly", "again", "too", "also", "all", "the", "way", "here", "please"}
+    | {"clearly", "again", "too", "also", "all", "the", "way", "here", "please", "only"}
+    | {"instead", "now", "still", "then", "though", "anyway", "for", "obv", "pls"}
 )
 _OPTION_TEXT_END = re.compile(rf"[.;!?,(]|[ \t][{DASHES}][ \t]|$")
 # Possessive runs: a long run of spaces that is not followed by the end of the

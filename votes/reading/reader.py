@@ -1013,6 +1013,43 @@ def _proxy(doc: Doc, posters: dict[str, str]) -> tuple[str, bool] | None:
     return social.proxy(only, posters) if only is not None else None
 
 
+# Commentary an endorsement may carry ("I second this. Grain is life."); a longer
+# post under a quote is a post of its own, read as such.
+_ENDORSEMENT_COMMENT_MAX = 400
+# After the agreement: a new sentence or clause, so what follows is commentary.
+_COMMENT_START = re.compile(r"[ \t]*(?:[.!,;:\u2013\u2014-]|[ \t][A-Z0-9]|$)")
+_AMENDS = re.compile(r"(?i)\b(?:except|but|apart[ \t]+from)\b")
+
+
+def _endorsement_changes(line: str, s: int, end: int, vote: VoteSpec) -> list[_Found] | None:
+    """What follows the agreement on its line: changes, commentary, or (None) not an endorsement.
+
+    `Agreed, except 2-B` changes the copy; `I second this. Grain is life.` is
+    commentary; `Agreed, but not on the navy` changes it in words the reader
+    cannot read, so the post is held back whole; `I agree with the tanks part`
+    is not an agreement with the quoted ballot at all.
+    """
+    rest = line[end:]
+    skip = len(rest) - len(rest.lstrip(" ,;:-\t"))
+    at = s + end + skip
+    changes = grammar.read_line(rest[skip:], vote).hits if rest.strip() else ()
+    if changes and all(h.text is None for h in changes):
+        return [
+            _Found(h.prompt, at + h.start, at + h.end, h.letters, None, h.problem,
+                   h.suggestion, f"change to the endorsed ballot: {h.how}")
+            for h in changes
+        ]  # fmt: skip
+    if not rest.strip():
+        return []
+    if _AMENDS.search(line, 0, end):
+        shown = rest.strip()[:60]
+        problem = f"agrees with the quoted ballot with changes the reader cannot read: '{shown}'"
+        return [_Found(0, at, s + len(line), problem=problem)]
+    if _COMMENT_START.match(rest) or (rest[:1].isupper() and line[end - 1 : end].isspace()):
+        return []
+    return None
+
+
 def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list[_Found]] | None:
     """A short agreement next to a quote: (the quote, the agreement's own-text span)."""
     if not doc.quotes:
@@ -1030,22 +1067,14 @@ def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list
             end = social.agreement(line)
             if end is None:
                 return None
-            rest = line[end:]
-            skip = len(rest) - len(rest.lstrip(" ,;:-\t"))
-            changes = grammar.read_line(rest[skip:], vote).hits
-            if rest.strip() and (not changes or any(h.text is not None for h in changes)):
+            overrides = _endorsement_changes(line, s, end, vote)
+            if overrides is None:
                 return None
-            at = s + end + skip
-            overrides = [
-                _Found(h.prompt, at + h.start, at + h.end, h.letters, None, h.problem,
-                       h.suggestion, f"change to the endorsed ballot: {h.how}")
-                for h in changes
-            ]  # fmt: skip
             agree = (s, s + end, quotes_before)
             continue
         if not grammar.read_line(line, vote).hits:
             prose_chars += len(line.strip())
-    if agree is None or prose_chars > 80:
+    if agree is None or prose_chars > _ENDORSEMENT_COMMENT_MAX:
         return None
     index = agree[2] - 1 if agree[2] > 0 else 0
     return doc.quotes[index], (agree[0], agree[1]), overrides

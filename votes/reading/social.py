@@ -7,12 +7,13 @@ import re
 from .grammar import DASHES
 
 _AGREE = re.compile(
-    r"(?i)[ \t]*(?:"
+    r"(?i)[ \t]*(?:(?:yep|yes|yeah|yup|ok|okay|oh)[ \t]*,?[ \t]*)?(?:"
     r"(?:i|we)?[ \t]*(?:also|too|fully|totally|completely)?[ \t]*"
     r"(?:second(?:ed)?|support|agree(?:d)?|endorse|back|vote[ \t]+for|concur)"
-    r"(?:[ \t]+(?:with[ \t]+)?(?:this|that|it|the[ \t]+above|this[ \t]+(?:vote|plan|ballot)))?"
+    r"(?:[ \t]+(?:with[ \t]+)?(?:this[ \t]+(?:vote|plan|ballot)|this|that|it|the[ \t]+above))?"
     r"(?:[ \t]+(?:too|as[ \t]+well|also|fully))?"
     r"|\+[ \t]?1|this|same(?:[ \t]+here)?|ditto|me[ \t]+too|seconded|thirded|agreed"
+    r"|co-?signed"
     r")[ \t]*[.!]{0,3}"
 )
 _EXCEPT = re.compile(rf"(?i)[ \t]*[,;:{DASHES}]?[ \t]*(?:except|but|apart[ \t]+from|with)[ \t]*:?")
