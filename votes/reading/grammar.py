@@ -89,7 +89,10 @@ def may_vote_inside(line: str) -> bool:
 _LEAD_COLON = re.compile(r"(?:[A-Za-z'’]{1,20}[ \t]+){0,5}[A-Za-z'’]{1,20}[ \t]*:[ \t]*")
 _LEAD_VOTING = re.compile(rf"(?i)[ \t]*{_VOTING_VERB}")
 # The phrase says the answers after it replace ones given earlier in the same post.
-_REVISES = re.compile(r"(?i)\b(?:edit|chang|switch|updat|actually|instead|mind|correct)")
+_REVISES = re.compile(
+    r"(?i)\b(?:edit|chang|switch|updat|actually|instead|mind|correct|scratch|thought|reflect"
+    r"|wait|nvm|make[ \t]+(?:that|it))"
+)
 _LEAD_REVISE = re.compile(
     r"(?i)(?:edit(?:ed)?|actually|update[d]?|correction|oops|wait)[ \t]*[,:!.\-]?[ \t]*"
 )
@@ -140,6 +143,7 @@ class LineRead:
     # Answers mentioned in a sentence, not given as a vote ("I think 1-B is best"):
     # the line is still prose; these are held back only if nothing else answers.
     mentions: tuple[Hit, ...] = ()
+    revised_letter: str | None = None  # "actually no, B": for the prompt answered last
 
 
 _PROMPT_MAPS: dict[int, tuple[VoteSpec, dict[int, PromptSpec]]] = {}
@@ -568,6 +572,11 @@ def _read_letters(
 def option_letters(line: str, at: int, prompt: PromptSpec) -> tuple[tuple[str, ...], int] | None:
     """The letters (`B`, `A and C`, `C > A`) at `at`, and their end, or None."""
     return _read_letters(line, at, prompt)
+
+
+def check_letters(hit: Hit, prompt: PromptSpec) -> Hit:
+    """The hit, or a held hit when its letters do not fit the prompt (rule 11)."""
+    return _check_letters(hit, prompt)
 
 
 def _check_letters(hit: Hit, prompt: PromptSpec) -> Hit:

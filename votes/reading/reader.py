@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 
-from . import agree, budget, grammar, prose, signals, social
+from . import agree, budget, grammar, prose, revise, signals, social
 from .bbcode import QUOTE_MARK, Doc, Quote, scan
 from .text import bare, collapse_spaces, match_option
 from .types import Answer, Flag, PostIn, PostKind, PromptKind, PromptSpec, Reading, VoteSpec
@@ -715,10 +715,13 @@ def _walk_lines(
         known = line_reads.get(line) if len(line) <= 64 else None
         if known is None:
             if (_ASCII_DIGIT if line.isascii() else _DIGIT).search(line) is None:
-                # Every answer, bare number and unknown shape starts with a digit.
-                known = (_NOTHING, False)
+                # Every answer, bare number and unknown shape starts with a digit; a
+                # change of mind to a lone letter ("actually no, B") is the exception.
+                letter = revise.lone_letter(line) if len(line) <= 64 else None
+                known = (grammar.LineRead((), "", revised_letter=letter), False)
             else:
-                known = (grammar.read_line(line, vote), bool(grammar.UNKNOWN_SHAPE.match(line)))
+                read = revise.with_revisions(grammar.read_line(line, vote), line, vote)
+                known = (read, bool(grammar.UNKNOWN_SHAPE.match(line)))
             if len(line) <= 64:  # short ballot lines ("1-B", "[X] 2. A") recur across posts
                 if len(line_reads) >= 4096:
                     line_reads.clear()
@@ -743,6 +746,9 @@ def _walk_lines(
                         )
                     )  # fmt: skip
             draft.numbered = True
+            continue
+        if read.revised_letter is not None and found:
+            found.append(_revised_letter(found[-1].prompt, read.revised_letter, s, e, vote))
             continue
         if read.mentions:
             draft.mentions.extend(
@@ -818,6 +824,16 @@ def _chosen_under(ctx: PromptSpec | None, pending: list[tuple[_Found, bool]]) ->
     hit = grammar._check_letters(grammar.Hit(ctx.number, 0, 0, letters=letters), ctx)
     first, last = pending[0][0], pending[-1][0]
     return _Found(ctx.number, first.start, last.end, hit.letters, None, hit.problem, (), first.how)
+
+
+def _revised_letter(prompt_no: int, letter: str, s: int, e: int, vote: VoteSpec) -> _Found:
+    """`actually no, B` after `1-A`: the new letter for the prompt answered last."""
+    how = "revised answer to the prompt answered above"
+    prompt = grammar.prompt_of(vote, prompt_no)
+    if prompt is None:
+        return _Found(prompt_no, s, e, problem="a changed answer with no prompt to answer")
+    hit = grammar.check_letters(grammar.Hit(prompt_no, 0, 0, letters=(letter,), how=how), prompt)
+    return _Found(prompt_no, s, e, hit.letters, None, hit.problem, (), how, revises=True)
 
 
 def _answer_under(

@@ -1,0 +1,73 @@
+"""A change of mind inside one post: `scratch that, 1-B`, `actually no, B` (rule 2).
+
+The later answer replaces the post's earlier answer to that prompt. The words
+people use: scratch that, actually (no), on second thought, wait (no), make
+that / make it, never mind, changed my mind (on 1), hmm no, on reflection, I
+mean, edit. What follows is read as numbered answers; a lone letter (`actually
+no, B`) answers the prompt the post answered last; `changed my mind on 1,
+going B` names the prompt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from . import grammar
+from .grammar import Hit, LineRead
+from .types import VoteSpec
+
+_PHRASE = (
+    r"(?:scratch[ \t]+that|on[ \t]+second[ \t]+thoughts?|on[ \t]+reflection|never[ \t]?mind|nvm"
+    r"|chang(?:e|ed)[ \t]+my[ \t]+mind|(?:no[ \t]*,?[ \t]*)?wait(?:[ \t]*,?[ \t]*no)?"
+    r"|actually(?:[ \t]*,?[ \t]*no)?|hmm+[ \t]*,?[ \t]*no|make[ \t]+(?:that|it)|i[ \t]+mean"
+    r"|correction|edit(?:ed)?)"
+    r"(?:[ \t]*[,:.!\-]+[ \t]*|[ \t]+)"
+    r"(?:(?:make[ \t]+(?:that|it)|change[ \t]+(?:that|it)[ \t]+to|(?:i'?m[ \t]+)?going"
+    r"(?:[ \t]+with)?|i[ \t]+vote)[ \t]+)?"
+)
+_REVISION = re.compile(rf"(?i)(?<![\w'\u2019]){_PHRASE}")
+_LONE_LETTER = re.compile(rf"(?i)[ \t]*{_PHRASE}([A-Za-z])[ \t.!]*$")
+_NAMED = re.compile(
+    r"(?i)on[ \t]+(\d{1,2})[ \t]*,?[ \t]*(?:(?:i'?m[ \t]+)?going(?:[ \t]+with)?[ \t]+|to[ \t]+)?"
+    r"([A-Za-z])(?![\w'\u2019])"
+)
+_HINTS = ("scratch", "thought", "reflection", "mind", "nvm", "wait", "actually", "hmm", "make")
+_HINTS += ("mean", "correction", "edit")
+
+
+def lone_letter(line: str) -> str | None:
+    """`actually no, B` on a line of its own: the letter, for the prompt answered last."""
+    lower = line.lower()
+    if not any(h in lower for h in _HINTS):
+        return None
+    m = _LONE_LETTER.match(line)
+    return m.group(1).upper() if m else None
+
+
+def with_revisions(read: LineRead, line: str, vote: VoteSpec) -> LineRead:
+    """`read` plus the answers a revision later in the line gives, marked as revising."""
+    lower = line.lower()
+    if not any(h in lower for h in _HINTS):
+        return read
+    after = max((h.end for h in read.hits), default=0)
+    for m in _REVISION.finditer(line, after):
+        revised = _answers_after(line, m.end(), vote)
+        if revised:
+            hits = (*read.hits, *(replace(h, revises=True) for h in revised))
+            return replace(read, hits=hits, mentions=())
+    return read
+
+
+def _answers_after(line: str, at: int, vote: VoteSpec) -> tuple[Hit, ...]:
+    named = _NAMED.match(line, at)
+    if named is not None:
+        prompt = grammar.prompt_of(vote, int(named.group(1)))
+        if prompt is None:
+            return ()
+        hit = Hit(prompt.number, at, named.end(), letters=(named.group(2).upper(),))
+        return (grammar.check_letters(replace(hit, how="revised answer"), prompt),)
+    hits = grammar.read_line(line[at:], vote).hits
+    return tuple(
+        replace(h, start=h.start + at, end=h.end + at, text_at=h.text_at + at) for h in hits
+    )
