@@ -46,6 +46,7 @@ class Doc:
     # Parallel arrays: own text from _own_starts[i] maps to body from _body_starts[i].
     _own_starts: list[int]
     _body_starts: list[int]
+    body: str = ""  # the body it was read from (formatting marks on a line: marks.py)
 
     def body_offset(self, own: int) -> int:
         i = bisect_right(self._own_starts, own) - 1
@@ -65,7 +66,7 @@ def scan(body: str) -> Doc:
     """Own text, top-level quotes and the offset map of one BBCode body."""
     body = body.replace(QUOTE_MARK, " ")
     if "[" not in body:  # no tag can start: all of it is own text (most short posts)
-        return Doc(body, [], [0] if body else [], [0] if body else [])
+        return Doc(body, [], [0] if body else [], [0] if body else [], body)
     return _Scan(body).run()
 
 
@@ -91,7 +92,7 @@ class _Scan:
             pos = mark.end
             self._mark(mark)
         self._text(pos, len(self.body))
-        return Doc("".join(self.own), self.quotes, self.own_starts, self.body_starts)
+        return Doc("".join(self.own), self.quotes, self.own_starts, self.body_starts, self.body)
 
     def _mark(self, mark: Mark) -> None:
         if mark.kind == RAW:

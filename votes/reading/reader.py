@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 
-from . import agree, budget, grammar, prose, revise, signals, social
+from . import agree, budget, grammar, marks, prose, revise, signals, social
 from .bbcode import QUOTE_MARK, Doc, Quote, scan
 from .text import bare, collapse_spaces, match_option
 from .types import Answer, Flag, PostIn, PostKind, PromptKind, PromptSpec, Reading, VoteSpec
@@ -630,7 +630,9 @@ def _walk_lines(
     found = draft.found
     ctx: PromptSpec | None = None
     ctx_how = ""
-    pending: list[tuple[_Found, bool]] = []  # option lines under ctx, and if restated
+    ctx_marks: frozenset[str] = frozenset()  # marks on the restated prompt's own line
+    # Option lines under ctx: (what the line answers, restated word for word, its marks).
+    pending: list[tuple[_Found, bool, frozenset[str]]] = []
     writein: list[int] | None = None  # [prompt, start, end, numbered]
     quote_no = 0
     restated = 0
@@ -649,7 +651,7 @@ def _walk_lines(
 
     def close_context() -> None:
         nonlocal ctx
-        chosen = _chosen_under(ctx, pending)
+        chosen = _chosen_under(ctx, pending, ctx_marks)
         if chosen is not None:
             found.append(chosen)
             draft.numbered = True
@@ -676,7 +678,7 @@ def _walk_lines(
             quote_no += 1
             quoted = _quoted_prompts(quote, prompts) if quote else []
             if len(quoted) == 1:
-                ctx, ctx_how = quoted[0], "quoted"
+                ctx, ctx_how, ctx_marks = quoted[0], "quoted", frozenset()
                 if ctx.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
                     writein = [ctx.number, e, e, 0]
             elif len(quoted) > 1:
@@ -699,6 +701,7 @@ def _walk_lines(
             close_context()
             close_paragraph()
             ctx, ctx_how = prompt, "restated"
+            ctx_marks = marks.line_marks(doc, s, e)
             restated += 1
             draft.block_quoted = draft.block_quoted or restated > 1
             if prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
@@ -772,10 +775,12 @@ def _walk_lines(
         if ctx is not None:
             got = _answer_under(line, s, ctx, ctx_how)
             if isinstance(got, tuple):
-                pending.append((got[1], True))  # a lone restated option is the answer
+                # A lone restated option is the answer; among several, the marked one.
+                pending.append((got[1], True, marks.line_marks(doc, s, e)))
                 continue
-            if got is not None and ctx.kind in _MANY and got.letters and not got.problem:
-                pending.append((got, False))  # "B) Shipyards" then "D) Farms": both letters
+            if got is not None and got.letters and not got.problem and _option_like(line, ctx):
+                # "B) Shipyards" then "D) Farms": every option line waits for the block's end.
+                pending.append((got, False, marks.line_marks(doc, s, e)))
                 continue
             if got is not None:
                 pending.clear()
@@ -809,21 +814,51 @@ _MANY = (PromptKind.MULTI, PromptKind.RANKED)
 _OPTION_MARKS = re.compile(r"(?:^|[,;&/]|\band\b)[ \t]*\(?([A-Za-z])\)[ \t]*(?=\w)")
 
 
-def _chosen_under(ctx: PromptSpec | None, pending: list[tuple[_Found, bool]]) -> _Found | None:
-    """What the option lines under a prompt answer: one line; or, for a choose-any or
-    ranked prompt, every line, unless they restate every option (a copy of the block)."""
+def _chosen_under(
+    ctx: PromptSpec | None,
+    pending: list[tuple[_Found, bool, frozenset[str]]],
+    ctx_marks: frozenset[str] = frozenset(),
+) -> _Found | None:
+    """What the option lines under a prompt answer (rule 3).
+
+    1. Lines the poster marked (bold, colour, a ticked box, an arrow) among
+       unmarked siblings are the answer: one for a single prompt (two marks hold
+       it back), all of them for a choose-any or ranked prompt.
+    2. Otherwise one line is the answer; for a choose-any or ranked prompt every
+       line is, unless they restate every option (a copy of the block).
+    """
     if ctx is None or not pending:
         return None
+    marked = marks.marked([m for *_, m in pending], ctx_marks)
+    chosen = [f for (f, _, _), hit in zip(pending, marked, strict=True) if hit]
+    if chosen and (len(chosen) < len(pending) or "formatted" not in ctx_marks):
+        if ctx.kind not in _MANY and len(chosen) > 1:
+            first, last = chosen[0], chosen[-1]
+            problem = f"marks {len(chosen)} options of prompt {ctx.number}, which takes one"
+            return _Found(ctx.number, first.start, last.end, problem=problem)
+        return _merged(ctx, chosen, "marked in a copied vote block")
     if len(pending) == 1:
         return pending[0][0]
+    changed = [f for f, restated, _ in pending if not restated]
+    if ctx.kind not in _MANY and len(changed) == 1:
+        return changed[0]  # the one option line the poster wrote on, the rest copied
     if ctx.kind not in _MANY or (
-        len(pending) >= len(ctx.options) and all(restated for _, restated in pending)
+        len(pending) >= len(ctx.options) and all(restated for _, restated, _ in pending)
     ):
         return None
-    letters = tuple(x for f, _ in pending for x in f.letters)
-    hit = grammar._check_letters(grammar.Hit(ctx.number, 0, 0, letters=letters), ctx)
-    first, last = pending[0][0], pending[-1][0]
-    return _Found(ctx.number, first.start, last.end, hit.letters, None, hit.problem, (), first.how)
+    return _merged(ctx, [f for f, _, _ in pending], pending[0][0].how)
+
+
+def _option_like(line: str, ctx: PromptSpec) -> bool:
+    """`A) text`, `[ ] B) text`: a line of the copied block, not a sentence answering it."""
+    return grammar.option_line(line[grammar.strip_markers(line) :], ctx) is not None
+
+
+def _merged(ctx: PromptSpec, items: list[_Found], how: str) -> _Found:
+    letters = tuple(x for f in items for x in f.letters)
+    hit = grammar.check_letters(grammar.Hit(ctx.number, 0, 0, letters=letters), ctx)
+    first, last = items[0], items[-1]
+    return _Found(ctx.number, first.start, last.end, hit.letters, None, hit.problem, (), how)
 
 
 def _revised_letter(prompt_no: int, letter: str, s: int, e: int, vote: VoteSpec) -> _Found:
@@ -849,8 +884,9 @@ def _answer_under(
         start = s + grammar.strip_markers(line)
         return _Found(ctx.number, start, s + len(line.rstrip()), hit.letters, None, hit.problem,
                       (), where)  # fmt: skip
-    option = grammar.option_line(line, ctx)
-    start = s + grammar.strip_markers(line)
+    skip = grammar.strip_markers(line)
+    option = grammar.option_line(line[skip:], ctx)
+    start = s + skip
     if option is not None:
         spec, restated, _ = option
         found = _Found(ctx.number, start, s + len(line.rstrip()), (spec.letter,), how=where)
