@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 
-from . import agree, budget, grammar, marks, prose, revise, signals, social
+from . import agree, budget, declared, grammar, marks, prose, revise, signals, social
 from .bbcode import QUOTE_MARK, Doc, Quote, scan
 from .text import bare, collapse_spaces, match_option
 from .types import Answer, Flag, PostIn, PostKind, PromptKind, PromptSpec, Reading, VoteSpec
@@ -723,7 +723,8 @@ def _walk_lines(
                 letter = revise.lone_letter(line) if len(line) <= 64 else None
                 known = (grammar.LineRead((), "", revised_letter=letter), False)
             else:
-                read = revise.with_revisions(grammar.read_line(line, vote), line, vote)
+                read = declared.declared(grammar.read_line(line, vote), line, vote)
+                read = revise.with_revisions(read, line, vote)
                 known = (read, bool(grammar.UNKNOWN_SHAPE.match(line)))
             if len(line) <= 64:  # short ballot lines ("1-B", "[X] 2. A") recur across posts
                 if len(line_reads) >= 4096:
