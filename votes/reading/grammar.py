@@ -144,6 +144,7 @@ class LineRead:
     # the line is still prose; these are held back only if nothing else answers.
     mentions: tuple[Hit, ...] = ()
     revised_letter: str | None = None  # "actually no, B": for the prompt answered last
+    retracts: bool = False  # "scratch that" alone: the answer above is withdrawn
 
 
 _PROMPT_MAPS: dict[int, tuple[VoteSpec, dict[int, PromptSpec]]] = {}
@@ -293,6 +294,11 @@ def _mentions(line: str, pos: int, vote: VoteSpec) -> tuple[Hit, ...]:
     found = []
     for m in islice(_MENTION.finditer(line, pos), MAX_MATCHES):
         prompt = prompt_of(vote, int(m.group(1)))
+        if prompt is None and m.group(2) and m.group(2) != ":" and _just_past(vote, m.group(1)):
+            # "Also 7-A if that's allowed": a prompt the vote lacks, the whole post held.
+            why = f"'{m.group(0).strip()}' names prompt {m.group(1)}, which this vote does not have"
+            found.append(Hit(0, m.start(), m.end(), problem=why))
+            continue
         if prompt is None or prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
             continue
         letter = m.group(3).upper()
@@ -302,6 +308,12 @@ def _mentions(line: str, pos: int, vote: VoteSpec) -> tuple[Hit, ...]:
             continue  # "Chapter 2: A new dawn"
         found.append(_discussed(line, m.start(), m.end(), prompt, letter))
     return tuple(found)
+
+
+def _just_past(vote: VoteSpec, number: str) -> bool:
+    """A prompt number a few past the vote's last: a ballot's slip, not "10-B bombers"."""
+    last = max((p.number for p in vote.prompts), default=0)
+    return last < int(number) <= last + 3
 
 
 @lru_cache(maxsize=64)

@@ -312,6 +312,8 @@ class _Thread:
         if not answers and not flags:
             if not found.strong:
                 return flags, tuple(dict.fromkeys(found.weak))
+            if found.suggestion:  # the prompts are named: hold those, suggesting the letters
+                return _held_prompts(found, doc), ()
             spans = tuple(doc.span(s, e) for s, e, _ in found.strong[:10])
             what = "; ".join(dict.fromkeys(why for _, _, why in found.strong[:3]))
             reason = f"addresses the vote in a way the reader cannot read: {what}"
@@ -721,10 +723,11 @@ def _walk_lines(
                 # Every answer, bare number and unknown shape starts with a digit; a
                 # change of mind to a lone letter ("actually no, B") is the exception.
                 letter = revise.lone_letter(line) if len(line) <= 64 else None
-                known = (grammar.LineRead((), "", revised_letter=letter), False)
+                retracts = letter is None and revise.retracts(line)
+                known = (grammar.LineRead((), "", revised_letter=letter, retracts=retracts), False)
             else:
                 read = declared.declared(grammar.read_line(line, vote), line, vote)
-                read = revise.with_revisions(read, line, vote)
+                read = revise.doubted(revise.with_revisions(read, line, vote), line, vote)
                 known = (read, bool(grammar.UNKNOWN_SHAPE.match(line)))
             if len(line) <= 64:  # short ballot lines ("1-B", "[X] 2. A") recur across posts
                 if len(line_reads) >= 4096:
@@ -750,6 +753,11 @@ def _walk_lines(
                         )
                     )  # fmt: skip
             draft.numbered = True
+            continue
+        if read.retracts and found:
+            last = found[-1]
+            why = "withdrawn ('scratch that') with no answer in its place; a moderator must decide"
+            found.append(_Found(last.prompt, s, e, problem=why, suggestion=(), revises=True))
             continue
         if read.revised_letter is not None and found:
             found.append(_revised_letter(found[-1].prompt, read.revised_letter, s, e, vote))
@@ -1131,6 +1139,16 @@ def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list
         return None
     index = agree[2] - 1 if agree[2] > 0 else 0
     return doc.quotes[index], (agree[0], agree[1]), overrides
+
+
+def _held_prompts(found: signals.Signals, doc: Doc) -> list[Flag]:
+    spans = tuple(doc.span(s, e) for s, e, _ in found.strong[:10])
+    what = "; ".join(dict.fromkeys(why for _, _, why in found.strong[:3]))
+    reason = f"addresses the vote in a way the reader cannot read: {what}"
+    return [
+        Flag(number, reason, suggestion=Answer(number, letters=letters, spans=spans), spans=spans)
+        for number, letters in sorted(found.suggestion.items())
+    ]
 
 
 def _named_agreement(

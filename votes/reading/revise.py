@@ -1,4 +1,4 @@
-"""A change of mind inside one post: `scratch that, 1-B`, `actually no, B` (rule 2).
+"""A change of mind or a doubt inside one post: `scratch that, 1-B`, `1-A or maybe 1-B`.
 
 The later answer replaces the post's earlier answer to that prompt. The words
 people use: scratch that, actually (no), on second thought, wait (no), make
@@ -71,3 +71,41 @@ def _answers_after(line: str, at: int, vote: VoteSpec) -> tuple[Hit, ...]:
     return tuple(
         replace(h, start=h.start + at, end=h.end + at, text_at=h.text_at + at) for h in hits
     )
+
+
+_RETRACT = re.compile(
+    r"(?i)[ \t]*(?:scratch[ \t]+that|never[ \t]?mind|nvm|ignore[ \t]+that|disregard[ \t]+that"
+    r"|forget[ \t]+that|strike[ \t]+that)[ \t.!]*$"
+)
+# Doubt on a line with answers: they wait for a moderator instead of counting.
+_DOUBT = re.compile(
+    r"(?i)\b(?:maybe|perhaps|not[ \t]+sure|unsure|leaning|could[ \t]+be[ \t]+convinced|either"
+    r"|whichever|undecided|possibly|can'?t[ \t]+decide)\b|\bor[ \t]+(?:maybe[ \t]+)?\d"
+)
+
+
+def retracts(line: str) -> bool:
+    """`scratch that` alone: the answer above is withdrawn, with nothing in its place."""
+    return len(line) <= 40 and _RETRACT.match(line) is not None
+
+
+def doubted(read: LineRead, line: str, vote: VoteSpec) -> LineRead:
+    """Answers on a line that doubts them (`4-AB, maybe C too`, `or maybe 2b`) are held."""
+    doubt = _DOUBT.search(line)
+    if doubt is None:
+        return read
+    if not (read.hits or read.mentions):
+        digit = re.compile(r"[0-9]").search(line, doubt.start())
+        if digit is None:
+            return read
+        after = _answers_after(line, digit.start(), vote)
+        read = replace(read, hits=after)
+        if not after:
+            return read
+    word = doubt.group(0).strip()
+    held = tuple(
+        replace(h, problem=h.problem or f"given with doubt ('{word}'); a moderator must decide",
+                suggestion=h.suggestion or h.letters, discussed=False)
+        for h in (*read.hits, *read.mentions)
+    )  # fmt: skip
+    return replace(read, hits=held, mentions=())

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from .grammar import DASHES, MAX_MATCHES, prompt_of
-from .text import STOPWORDS, bare, content_stems, stem, words
+from .text import STOPWORDS, bare, content_stems, match_option, stem, words
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
 
 
@@ -54,7 +54,8 @@ _LETTERS_NUMBER = re.compile(
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 # Words that make a letter or an option's words a choice rather than discussion.
 _CHOOSING = re.compile(
-    r"(?i)\b(?:vot(?:e|es|ed|ing)|ballot|pick(?:ing|ed)?|choos(?:e|ing)|chose|go(?:ing)?[ \t]+with"
+    r"(?i)\b(?:vot(?:e|es|ed|ing)|ballot|switch(?:ing|ed)?[ \t]+(?:my[ \t]+vote[ \t]+)?to"
+    r"|pick(?:ing|ed)?|choos(?:e|ing)|chose|go(?:ing)?[ \t]+with"
     r"|going[ \t]+for|support(?:ing)?|back(?:ing)?|prefer|favou?r|count[ \t]+me"
     r"|put[ \t]+me|i'?m[ \t]+(?:in|for|with)|(?:is|are)[ \t]+(?:the[ \t]+)?(?:best|right|way))\b"
 )
@@ -83,6 +84,7 @@ def vote_signals(text: str, vote: VoteSpec, *, named: Callable[[str], bool]) -> 
     """
     found = Signals()
     _numbers_and_letters(text, vote, found)
+    _letters_alone(text, vote, found)
     lowered = text.lower()
     for line_start, line in _lines(text):
         _line_signals(line, line_start, vote, found)
@@ -94,6 +96,19 @@ def vote_signals(text: str, vote: VoteSpec, *, named: Callable[[str], bool]) -> 
         found.weak.append("uses the word vote or ballot")
     _option_words(text, vote, found)
     return found
+
+
+# A post that is only letters: "B", "B and A", "b, d".
+_ONLY_LETTERS = re.compile(
+    r"(?i)[ \t\n]*[A-H](?:[ \t]*(?:,|/|&|and|\+)?[ \t]*[A-H]){0,4}[ \t.!\n]*$"
+)
+
+
+def _letters_alone(text: str, vote: VoteSpec, found: Signals) -> None:
+    if len(text) <= 40 and _ONLY_LETTERS.match(text):
+        letters = re.findall(r"(?<![A-Za-z])[A-Ha-h](?![A-Za-z])", text)
+        if letters and any(p.option(x) for p in vote.prompts for x in letters):
+            found.strong.append((0, len(text), f"only option letter(s) {', '.join(letters)}"))
 
 
 def _lines(text: str):
@@ -175,6 +190,7 @@ def _line_signals(line: str, start: int, vote: VoteSpec, found: Signals) -> None
     stripped = line.strip()
     if not stripped or len(stripped) > _MAX_LINE:
         return
+    _option_text_list(stripped, start, vote, found)
     option = _copied_option(stripped, vote)
     if option is not None:
         prompt, spec = option
@@ -198,6 +214,38 @@ def _line_signals(line: str, start: int, vote: VoteSpec, found: Signals) -> None
             found.strong.append((start, start + len(line), why))
             if len(owners) == 1:
                 found.guess.setdefault(owners[0].number, tuple(letters[:1]))
+
+
+_LIST_SPLIT = re.compile(
+    r"[ \t]*(?:,|>|/|&|\+|;)[ \t]*(?:and[ \t]+|then[ \t]+)?|[ \t]+(?:and|then)[ \t]+"
+)
+_LIST_TRAIL = re.compile(
+    r"(?i)[ \t]*[,.!]?[ \t]*(?:obviously|of[ \t]+course|please|for[ \t]+sure)?[ \t.!]*$"
+)
+
+
+def _option_text_list(line: str, start: int, vote: VoteSpec, found: Signals) -> None:
+    """`Tank factories and shipyards, obviously.`: several options' texts, no number."""
+    if len(line) > 120:
+        return
+    body = _LIST_TRAIL.sub("", line)
+    parts = [x for x in _LIST_SPLIT.split(body) if x.strip()]
+    if len(parts) < 2:
+        return
+    for prompt in vote.prompts:
+        if prompt.kind not in (PromptKind.MULTI, PromptKind.RANKED):
+            continue
+        letters = []
+        for part in parts:
+            how, option = match_option(part, prompt)
+            if option is None or how == "loose":
+                break
+            letters.append(option.letter)
+        else:
+            why = f"option texts of prompt {prompt.number} ({', '.join(letters)}) with no number"
+            found.strong.append((start, start + len(line), why))
+            found.suggestion.setdefault(prompt.number, tuple(letters))
+            return
 
 
 def _copied_option(line: str, vote: VoteSpec) -> tuple[PromptSpec, OptionSpec] | None:
