@@ -215,12 +215,22 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
 
 # "B on 1", "A, D on 4", "b for 1": letters first, then the prompt they answer.
 _LETTERS_ON = re.compile(
-    r"([A-Za-z](?:[ \t]{0,2}(?:,|&|/|\band\b)[ \t]{0,2}[A-Za-z]){0,7})[ \t]{1,3}(?:on|for)"
-    r"[ \t]{1,3}(?:#|q(?:uestion)?[ \t]?|prompt[ \t]|number[ \t])?[ \t]{0,2}(\d{1,2})(?![\w.])"
+    r"((?:yes|no|[A-Za-z]{1,4})(?:[ \t]{0,2}(?:,|&|/|\band\b)[ \t]{0,2}[A-Za-z]){0,7})"
+    r"[ \t]{1,3}(?:on|for)"
+    r"[ \t]{1,3}(?:#|q(?:uestion)?[ \t]?|prompt[ \t]|number[ \t])?[ \t]{0,2}(\d{1,2})(?!\w|\.\d)"
 )
 _LETTER_TOKEN = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
 _LETTERS_GLUE = re.compile(r"[ \t]*(?:,|;|&|\band\b)[ \t]*(?:and[ \t]+)?")
 _LETTERS_END = re.compile(r"[ \t]*(?:$|[.!;])")
+
+
+def _letters_of(given: str, prompt: PromptSpec) -> tuple[str, ...]:
+    """`A, D`, `AB`, `no` (a yes/no prompt's option text) as letters of the prompt."""
+    how, option = match_option(given, prompt) if given.isalpha() and len(given) > 1 else ("", None)
+    if option is not None and how == "whole":
+        return (option.letter,)
+    letters = "".join(t for t in re.findall(r"[A-Za-z]+", given) if t.lower() != "and")
+    return tuple(letters.upper()) if len(letters) <= 8 else ()
 
 
 def _letters_first(line: str, start: int, vote: VoteSpec) -> tuple[Hit, ...]:
@@ -233,8 +243,10 @@ def _letters_first(line: str, start: int, vote: VoteSpec) -> tuple[Hit, ...]:
     hits: list[Hit] = []
     while len(hits) < MAX_ANSWERS_PER_LINE and (m := _LETTERS_ON.match(line, pos)) is not None:
         prompt = prompt_of(vote, int(m.group(2)))
-        letters = tuple(x.upper() for x in _LETTER_TOKEN.findall(m.group(1)))
         if prompt is None or not prompt.options:
+            return ()
+        letters = _letters_of(m.group(1), prompt)
+        if not letters:
             return ()
         hit = Hit(prompt.number, m.start(), m.end(), letters=letters, how="letters on a prompt")
         hits.append(_check_letters(hit, prompt))

@@ -179,7 +179,10 @@ def _named_answers(paragraph: str, vote: VoteSpec) -> list[ProseAnswer]:
         end = _CLAUSE_END.search(paragraph, m.end()).start()
         typed = paragraph[m.end() : end]
         how, option = match_option(typed, prompt)
-        if option is not None and how != "loose":
+        listed, firm = _option_list(typed, prompt) if option is None else ((), False)
+        if listed:  # "Vote for 2: granary + barn": held unless each is an option's own text
+            found.append(ProseAnswer(number, listed[0], m.start(), end, firm, why, listed))
+        elif option is not None and how != "loose":
             found.append(ProseAnswer(number, option.letter, m.start(), end, True, why))
         elif option is not None or (option := closest_option(typed, prompt)) is not None:
             why = f"'{typed.strip()[:60]}' after '{m.group(0).strip()}'"
@@ -188,6 +191,28 @@ def _named_answers(paragraph: str, vote: VoteSpec) -> list[ProseAnswer]:
 
 
 _CLAUSE_END = re.compile(r"[.;!?,(\n]|$")
+_LIST_PARTS = re.compile(r"[ \t]*(?:,|/|&|\+)[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+")
+
+
+def _option_list(typed: str, prompt: PromptSpec) -> tuple[tuple[str, ...], bool]:
+    """Several options of a choose-any or ranked prompt by their words: (letters, firm).
+
+    Firm when every part is an option's text or first words; otherwise, when every
+    part still reads as one option (`granary` for "A second granary"), a suggestion.
+    """
+    if prompt.kind not in (PromptKind.MULTI, PromptKind.RANKED):
+        return (), False
+    parts = [x for x in _LIST_PARTS.split(typed) if x.strip()]
+    letters, firm = [], True
+    for part in parts[:26]:
+        how, option = match_option(part, prompt)
+        if option is None:
+            option = closest_option(part, prompt)
+        if option is None:
+            return (), False
+        firm = firm and how in ("whole", "first")
+        letters.append(option.letter)
+    return (tuple(letters), firm) if len(letters) > 1 else ((), False)
 
 
 def _statement(

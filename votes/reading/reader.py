@@ -324,8 +324,11 @@ class _Thread:
                 suggestion = Answer(number, letters=letters, spans=spans)
             return [Flag(None, reason, suggestion=suggestion, spans=spans)], ()
         given = {a.prompt for a in answers} | {f.prompt for f in flags}
+        open_prompts = {p.number for p in self.vote.prompts} - given
+        rest = _unread_lines(doc, [*answers, *flags])
+        likely = {**signals.prose_choices(rest, self.vote, open_prompts), **found.suggestion}
         extra = []
-        for number, letters in found.suggestion.items():
+        for number, letters in sorted(likely.items()):
             if number in given:
                 continue
             shown = ", ".join(letters)
@@ -1038,9 +1041,10 @@ def _prose_found(ans: prose.ProseAnswer, offset: int, vote: VoteSpec) -> _Found:
     if not ans.firm:
         problem = (
             f"{ans.why} is not the text of an option of prompt {ans.prompt}; "
-            f"it reads as {ans.letter}; a moderator must decide"
+            f"it reads as {', '.join(ans.letters or (ans.letter,))}; a moderator must decide"
         )
-        return _Found(ans.prompt, start, end, problem=problem, suggestion=(ans.letter,))
+        suggestion = ans.letters or (ans.letter,)
+        return _Found(ans.prompt, start, end, problem=problem, suggestion=suggestion)
     letters = ans.letters or (ans.letter,)
     hit = grammar._check_letters(grammar.Hit(ans.prompt, 0, 0, letters=letters), prompt)
     return _Found(ans.prompt, start, end, hit.letters, None, hit.problem, (), "voting statement")
@@ -1139,6 +1143,17 @@ def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list
         return None
     index = agree[2] - 1 if agree[2] > 0 else 0
     return doc.quotes[index], (agree[0], agree[1]), overrides
+
+
+def _unread_lines(doc: Doc, read: list[Answer] | list[Answer | Flag]) -> str:
+    """The own-text lines no answer or flag was read from, one per line."""
+    spans = [span for item in read for span in item.spans]
+    kept = []
+    for s, e in _own_lines(doc):
+        start, end = doc.span(s, e)
+        if not any(a < end and start < b for a, b in spans):
+            kept.append(doc.text[s:e])
+    return "\n".join(kept)
 
 
 def _held_prompts(found: signals.Signals, doc: Doc) -> list[Flag]:

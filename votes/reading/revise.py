@@ -98,7 +98,11 @@ def doubted(read: LineRead, line: str, vote: VoteSpec) -> LineRead:
         digit = re.compile(r"[0-9]").search(line, doubt.start())
         if digit is None:
             return read
-        after = _answers_after(line, digit.start(), vote)
+        # Only compact answers after the doubt ("or maybe 2b"): a sentence that goes on
+        # after a number ("on 1. The north road ...") is discussion.
+        after = tuple(
+            h for h in _answers_after(line, digit.start(), vote) if h.letters and not h.problem
+        )
         read = replace(read, hits=after)
         if not after:
             return read

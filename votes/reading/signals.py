@@ -287,9 +287,36 @@ def _option_words(text: str, vote: VoteSpec, found: Signals) -> None:
             )
 
 
-def _distinct(prompt: PromptSpec, option: OptionSpec) -> frozenset[str]:
-    others: set[str] = set()
+def _distinct(prompt: PromptSpec, option: OptionSpec, shortest: int = 5) -> frozenset[str]:
+    """Stems of the option's text no other option of the prompt has, nor the prompt."""
+    others: set[str] = set(content_stems(prompt.text))
     for o in prompt.options:
         if o is not option:
             others |= content_stems(o.text)
-    return frozenset(s for s in content_stems(option.text) - others if len(s) >= 5)
+    return frozenset(s for s in content_stems(option.text) - others if len(s) >= shortest)
+
+
+_SENTENCE = re.compile(r"[^.!?;\n]+")
+
+
+def prose_choices(text: str, vote: VoteSpec, open_prompts: set[int]) -> dict[int, tuple[str, ...]]:
+    """Prompts a ballot's prose seems to answer: `Patrol the mill. Build the barn.`
+
+    A sentence that names the prompt's own subject (a word of the prompt's text)
+    and the distinctive words of its options reads as those options: one for a
+    single prompt, any number for a choose-any or ranked one. Only ever a
+    suggestion for a moderator.
+    """
+    found: dict[int, tuple[str, ...]] = {}
+    for m in islice(_SENTENCE.finditer(text[:4000]), MAX_MATCHES):
+        stems = {stem(w) for w in words(m.group(0)) if w not in STOPWORDS and len(w) > 2}
+        for prompt in vote.prompts:
+            if prompt.number not in open_prompts or prompt.number in found or not prompt.options:
+                continue
+            topic = {s for s in content_stems(prompt.text) if len(s) >= 4}
+            if not topic & stems:
+                continue
+            letters = tuple(o.letter for o in prompt.options if _distinct(prompt, o, 4) & stems)
+            if letters and (len(letters) == 1 or prompt.kind is not PromptKind.SINGLE):
+                found[prompt.number] = letters
+    return found
