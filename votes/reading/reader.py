@@ -161,6 +161,12 @@ class _Thread:
                 wanted in bare(scan(r.body[:MAX_BODY]).text) for r in self.posts[j].revisions
             ):
                 return j  # quoted as it stands, or as it stood before an edit
+        if quote.author:
+            # Edited since the quote, with no revisions to match against: the author's
+            # latest post edited after this one was written is what was quoted.
+            after = self.posts[i].posted_at
+            edited = [j for j in candidates if j < i and (self.posts[j].edited_at or after) > after]
+            return edited[-1] if edited else None
         return None
 
     def _bare_body(self, j: int) -> str:
@@ -377,7 +383,7 @@ class _Thread:
                 where = f"post {quote.post_id}" if quote.post_id else "a quoted post"
                 reason = f"agrees with {where}, not found earlier in this thread"
                 return [], [Flag(None, reason, spans=(span,))], None, None
-            return self._copy_ballot(i, j, span, answers, flags, chain)
+            return self._copy_ballot(i, j, span, answers, flags, chain, quote=quote)
         if agreement is not None:
             target, agree_span, _ = agreement
             span = doc.span(*agree_span)
@@ -394,6 +400,7 @@ class _Thread:
         answers: list[Answer],
         flags: list[Flag],
         chain: frozenset[int],
+        quote: Quote | None = None,
     ) -> tuple[list[Answer], list[Flag], int | None, None]:
         """Post i agrees with post j: j's answers as post i saw them, under i's own changes."""
         target = self.posts[j]
@@ -401,6 +408,8 @@ class _Thread:
             reason = f"endorsement of post {target.id} goes round in a circle or too deep"
             return [], [Flag(None, reason, spans=(span,))], target.id, None
         quoted = self.reading_at(j, self.posts[i].posted_at, chain | {i})
+        if quote is not None:
+            quoted = self._as_quoted(j, quote, quoted, chain | {i}, self.posts[i].posted_at)
         if quoted.excluded or quoted.kind in (PostKind.QUEST_MASTER, PostKind.TALLY):
             why = quoted.excluded or "it is not a ballot"
             reason = f"agrees with post {target.id}, which is not counted ({why})"
@@ -420,6 +429,35 @@ class _Thread:
             if f.prompt not in own
         ]
         return copied + answers, copied_flags + flags, target.id, None
+
+    def _as_quoted(
+        self, j: int, quote: Quote, then: Reading, chain: frozenset[int], at: datetime
+    ) -> Reading:
+        """What the endorser saw: the quoted text itself, when it says otherwise (rule 7).
+
+        The quoted text is read as post j. If it agrees with post j as it stood
+        (`then`), post j's whole ballot is copied (a quote may be trimmed); if it
+        differs (post j was edited since, and no revision says how it stood), the
+        quoted text is what was endorsed; if it holds no ballot, nothing is copied.
+        """
+        key = (j, "\x00quote\x00" + quote.text)
+        if key not in self.memo_at:
+            target = self.posts[j]
+            shown = replace(target, body=quote.text, edited_at=None, revisions=())
+            self.memo_at[key] = self._read(j, shown, chain)
+        seen = self.memo_at[key]
+        if seen.excluded or seen.kind in (PostKind.QUEST_MASTER, PostKind.TALLY):
+            return then
+        if not seen.answers and not seen.flags:
+            # A trimmed quote ("x") of a post as it stood: its ballot. Of a post edited
+            # since, with no revision to say how it stood: nothing is known to copy.
+            edited = self.posts[j].edited_at
+            unknown = edited is not None and edited > at and not self.posts[j].revisions
+            return seen if unknown else then
+        agreed = {a.prompt: a for a in then.answers}
+        if all(a.prompt in agreed and _same_answer(a, agreed[a.prompt]) for a in seen.answers):
+            return then
+        return seen
 
     def ballot_post_of(self, key: str, i: int) -> int | None:
         """The latest post before i by this case-folded name holding a ballot, else their last."""
