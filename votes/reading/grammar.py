@@ -38,9 +38,13 @@ _LETTER = re.compile(r"[A-Za-z](?![A-Za-z0-9'\u2019])")
 _RUN = re.compile(r"[A-Z]{2,8}(?![A-Za-z0-9])")
 _ANY_CASE_RUN = re.compile(r"[A-Za-z]{2,8}(?![A-Za-z0-9'\u2019])")
 _LIST_GLUE = re.compile(r"[ \t]{0,2}(?:,|/|&|\+|>|;|\band\b|\bthen\b)?[ \t]{0,2}")
-_LIST_NEXT_OK = re.compile(rf"[ \t]*(?:$|[,/&+>;.!)\]]|\d|and\b|then\b)|[ \t]+[{DASHES}][ \t]")
+# A reason after an answer ("4-A, C because the tanks matter") ends it like punctuation.
+REASON = r"[ \t]+(?:because|since|cause|'cause|cos|cuz|coz)\b"
+_LIST_NEXT_OK = re.compile(
+    rf"[ \t]*(?:$|[,/&+>;.!)\]]|\d|and\b|then\b)|[ \t]+[{DASHES}][ \t]|{REASON}"
+)
 _RANK_STEP = re.compile(r"[ \t]{0,3}\[\d\][ \t]{0,3}([A-Za-z])(?![A-Za-z])")
-_TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)\]/]|[ \t][{DASHES}]|\d)")
+_TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)\]/]|[ \t][{DASHES}]|\d)|{REASON}")
 _CONTINUE = re.compile(r"[ \t,;|/]{0,6}(?:and[ \t]{1,3})?(?=\d)")
 _ARTICLE_FOLLOW = re.compile(r"[ \t]+([a-z][a-z']*)")
 _CONNECTIVES = frozenset(
@@ -48,7 +52,7 @@ _CONNECTIVES = frozenset(
     | {"clearly", "again", "too", "also", "all", "the", "way", "here", "please", "only"}
     | {"instead", "now", "still", "then", "though", "anyway", "for", "obv", "pls"}
 )
-_OPTION_TEXT_END = re.compile(rf"[.;!?,(]|[ \t][{DASHES}][ \t]|$")
+_OPTION_TEXT_END = re.compile(rf"[.;!?,(]|[ \t][{DASHES}][ \t]|{REASON}|$")
 # Possessive runs: a long run of spaces that is not followed by the end of the
 # line fails at once instead of being re-tried from every split point.
 _BARE_NUMBER = re.compile(rf"[ \t]*+(\d{{1,2}})[ \t]*+[.):{DASHES}]?[ \t]*+$")
@@ -481,7 +485,7 @@ def _after_restated_prompt(line: str, at: int, seg_end: int, prompt: PromptSpec)
             prompt,
         )
     letters = _read_letters(line, a, prompt)
-    if letters is not None and not line[letters[1] :].strip(" \t.;!"):
+    if letters is not None and ends_answer(line, letters[1]):
         return _check_letters(
             Hit(prompt.number, a, letters[1], letters=letters[0], how=where), prompt
         )
@@ -518,7 +522,7 @@ def _yes_or_no(text: str, prompt: PromptSpec) -> OptionSpec | None:
     return yes if said == {"yes"} else no if said == {"no"} else None
 
 
-_LIST_END = re.compile(rf"[.;!?(]|[ \t][{DASHES}][ \t]|$")
+_LIST_END = re.compile(rf"[.;!?(]|[ \t][{DASHES}][ \t]|{REASON}|$")
 _LIST_SPLIT = re.compile(
     r"[ \t]*(?:,|>|/|&|\+|;)[ \t]*(?:and[ \t]+|then[ \t]+)?|[ \t]+(?:and|then)[ \t]+"
 )
@@ -646,6 +650,14 @@ def option_line(line: str, prompt: PromptSpec) -> tuple[OptionSpec, bool, int] |
 
 
 _OPTION_LINE = re.compile(rf"[ \t]*\(?([A-Za-z])(?:[).:;{DASHES}]|[ \t]*$)[ \t]*(.*)")
+
+
+_REST_OF_ANSWER = re.compile(rf"[ \t.;!]*(?:$|{REASON})")
+
+
+def ends_answer(line: str, at: int) -> bool:
+    """Nothing but punctuation, or a reason ("because ..."), after an answer at `at`."""
+    return _REST_OF_ANSWER.match(line, at) is not None
 
 
 def bare_number_line(line: str) -> int | None:

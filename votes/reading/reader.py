@@ -861,6 +861,7 @@ def _walk_lines(
 
 
 _MANY = (PromptKind.MULTI, PromptKind.RANKED)
+_SENTENCE_END = re.compile(rf"[.;!?(]|{grammar.REASON}")
 _OPTION_MARKS = re.compile(r"(?:^|[,;&/]|\band\b)[ \t]*\(?([A-Za-z])\)[ \t]*(?=\w)")
 
 
@@ -942,12 +943,12 @@ def _answer_under(
         found = _Found(ctx.number, start, s + len(line.rstrip()), (spec.letter,), how=where)
         return ("restated", found) if restated else found
     letters = grammar._read_letters(line, grammar.strip_markers(line), ctx)
-    if letters is not None and not line[letters[1] :].strip(" \t.;!"):
+    if letters is not None and grammar.ends_answer(line, letters[1]):
         hit = grammar._check_letters(
             grammar.Hit(ctx.number, 0, letters[1], letters=letters[0], how=where), ctx
         )
         return _Found(ctx.number, start, s + letters[1], hit.letters, None, hit.problem, (), where)
-    sentence = re.split(r"[.;!?(]", line, maxsplit=1)[0]
+    sentence = _SENTENCE_END.split(line, maxsplit=1)[0]
     kind, spec = match_option(sentence, ctx)
     if spec is None:
         return None
@@ -968,7 +969,7 @@ def _ranking_without_number(line: str, s: int, vote: VoteSpec) -> _Found | None:
         return None  # "[1]" is a footnote here
     at = len(line) - len(line.lstrip())
     letters = grammar._read_letters(line, at, ranked[0])
-    if letters is None or line[letters[1] :].strip(" \t.;!"):
+    if letters is None or not grammar.ends_answer(line, letters[1]):
         return None
     start, end = s + at, s + letters[1]
     if len(ranked) > 1:
