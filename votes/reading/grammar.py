@@ -264,6 +264,12 @@ def _letters_first(line: str, start: int, vote: VoteSpec) -> tuple[Hit, ...]:
     return tuple(hits)
 
 
+def vote_phrase_end(line: str, pos: int) -> int:
+    """After a leading "Vote:" / "my vote:" phrase, or pos when there is none."""
+    m = _VOTE_PHRASE.match(line, pos)
+    return m.end() if m else pos
+
+
 def _lead_phrase(line: str, pos: int) -> tuple[int, str, bool]:
     """Skip "Vote:", "Changed my mind:", "I vote": (answers' start, phrase, a voting phrase)."""
     m = _VOTE_PHRASE.match(line, pos)

@@ -587,6 +587,7 @@ def _restated_prompt(line: str, prompts: _Prompts) -> PromptSpec | None:
     if len(line) > prompts.restated_max or prompts.head is None:
         return None  # far longer than any prompt: prose, and not worth normalising
     start = grammar.strip_markers(line)
+    start = grammar.vote_phrase_end(line, start)  # "my vote: Decide the fate ..."
     rest = line[_NUMBER_PREFIX.match(line, start).end() :]
     if rest.isascii() and prompts.head.match(rest) is None:
         return None
@@ -1184,14 +1185,19 @@ def _endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list
     return doc.quotes[index], (agree[0], agree[1]), overrides
 
 
+_SENTENCE = re.compile(r"[^.!?;\n]+")
+
+
 def _unread_lines(doc: Doc, read: list[Answer] | list[Answer | Flag]) -> str:
-    """The own-text lines no answer or flag was read from, one per line."""
+    """The own-text sentences no answer or flag was read from, one per line."""
     spans = [span for item in read for span in item.spans]
     kept = []
-    for s, e in _own_lines(doc):
-        start, end = doc.span(s, e)
+    for m in _SENTENCE.finditer(doc.text):
+        if not m.group(0).strip():
+            continue
+        start, end = doc.span(*m.span())
         if not any(a < end and start < b for a, b in spans):
-            kept.append(doc.text[s:e])
+            kept.append(m.group(0))
     return "\n".join(kept)
 
 
