@@ -265,9 +265,9 @@ def _letters_first(line: str, start: int, vote: VoteSpec) -> tuple[Hit, ...]:
 
 
 def vote_phrase_end(line: str, pos: int) -> int:
-    """After a leading "Vote:" / "my vote:" phrase, or pos when there is none."""
-    m = _VOTE_PHRASE.match(line, pos)
-    return m.end() if m else pos
+    """After a leading "Vote:" / "Final answer:" phrase, or pos when there is none."""
+    m = _VOTE_PHRASE.match(line, pos) or _LEAD_COLON.match(line, pos)
+    return m.end() if m and len(line) - m.end() >= 12 else pos
 
 
 def _lead_phrase(line: str, pos: int) -> tuple[int, str, bool]:

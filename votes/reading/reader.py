@@ -894,10 +894,10 @@ def _chosen_under(
     changed = [f for f, restated, _ in pending if not restated]
     if ctx.kind not in _MANY and len(changed) == 1:
         return changed[0]  # the one option line the poster wrote on, the rest copied
-    if ctx.kind not in _MANY or (
-        len(pending) >= len(ctx.options) and all(restated for _, restated, _ in pending)
-    ):
-        return None
+    in_order = [f.letters for f, _, _ in pending] == [(o.letter,) for o in ctx.options]
+    copied = all(restated for _, restated, _ in pending) and len(pending) >= len(ctx.options)
+    if ctx.kind not in _MANY or (copied and (in_order or ctx.kind is not PromptKind.RANKED)):
+        return None  # the block copied as posted; a ranking reorders it
     return _merged(ctx, [f for f, _, _ in pending], pending[0][0].how)
 
 
