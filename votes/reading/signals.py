@@ -37,6 +37,7 @@ class Signals:
     # prompt -> letters given with the prompt's number ("2bd", "B on 1")
     suggestion: dict[int, tuple[str, ...]] = field(default_factory=dict)
     guess: dict[int, tuple[str, ...]] = field(default_factory=dict)  # from letters alone
+    copied: list[tuple[int, int, str]] = field(default_factory=list)  # option lines, unmarked
 
 
 # "2bd", "Q1: B", "#3 - a", "1 -> C": a prompt number, then letters (checked below).
@@ -88,6 +89,9 @@ def vote_signals(text: str, vote: VoteSpec, *, named: Callable[[str], bool]) -> 
     lowered = text.lower()
     for line_start, line in _lines(text):
         _line_signals(line, line_start, vote, found)
+    if found.copied and (_VOTE_WORD.search(text) or _CHOOSING.search(text)):
+        # "My vote is ...\nShow leniency": an option's line in a post that speaks of voting.
+        found.strong.extend(found.copied)
     if _AGREEING.search(text) and (_POINTING.search(text) or _names_poster(text, named)):
         found.strong.append((0, len(text), "agrees with an earlier post or poster"))
     if (m := _CHANGING.search(text)) is not None:
@@ -198,11 +202,12 @@ def _line_signals(line: str, start: int, vote: VoteSpec, found: Signals) -> None
         why = f"a line with option {spec.letter}) of prompt {prompt.number}" + (
             ", marked" if marked else ""
         )
+        found.guess.setdefault(prompt.number, (spec.letter,))
         if marked or _CHOOSING.search(stripped):
             found.strong.append((start, start + len(line), why))
-            found.guess.setdefault(prompt.number, (spec.letter,))
         else:
             found.weak.append(why)
+            found.copied.append((start, start + len(line), why))
     if _CHOOSING.search(stripped):
         letters = [m.group(1) for m in islice(_LONE_LETTER.finditer(stripped), 8)]
         letters = [x for x in letters if x != "A" or not _article(stripped, stripped.find(x) + 1)]

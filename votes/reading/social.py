@@ -59,7 +59,8 @@ def agreement(line: str) -> int | None:
     exc = _EXCEPT.match(rest)
     if exc and exc.end() > 0:
         return m.end() + exc.end()
-    if rest.lstrip()[:1] in (",", ";", ":", "-") or rest[:1] in (" ", "\t"):
+    spaced = line[m.end() - 1 : m.end()] in (" ", "\t")  # "+1 Solid.": the space was matched
+    if rest.lstrip()[:1] in (",", ";", ":", "-") or rest[:1] in (" ", "\t") or spaced:
         return m.end()  # the rest must then be answers, checked by the caller
     return None
 
