@@ -3,7 +3,7 @@
 The answers take the rest of the line after a short lead that declares a vote:
 a phrase ending in a colon, or one naming the vote (vote, ballot, voting,
 locking in, casting, going, put me down, count me in, mine, for the record).
-The lead holds no digit and at most eight words, so a sentence that merely
+The lead holds no digit and at most twelve words, so a sentence that merely
 mentions an answer (`I think 1-B is best`) is not one.
 """
 
@@ -23,13 +23,16 @@ _LEAD_WORDS = re.compile(
 )
 _NEGATED = re.compile(r"(?i)\b(?:not|never|no)\b|n't\b|n\u2019t\b")
 _FIRST_DIGIT = re.compile(r"[0-9]")
-_REST_OK = re.compile(r"[ \t.!;]*(?:$|,[ \t]+[a-z])")
-_MAX_LEAD_WORDS = 8
+# After the answers, a sentence that goes straight on ("Vote 1-B seems wrong") makes
+# them a mention; commentary set off by punctuation, a bracket or a reason does not.
+_GOES_ON = re.compile(r"[ \t]+[A-Za-z]")
+_REASON = re.compile(grammar.REASON)
+_MAX_LEAD_WORDS = 12
 
 
 def declared(read: LineRead, line: str, vote: VoteSpec) -> LineRead:
     """`read`, or the answers a declaring lead puts on the rest of the line."""
-    if read.hits:
+    if read.hits or read.bare_number is not None:
         return read
     m = _FIRST_DIGIT.search(line)
     if m is None or m.start() == 0:
@@ -39,11 +42,15 @@ def declared(read: LineRead, line: str, vote: VoteSpec) -> LineRead:
         return read
     if _NEGATED.search(lead):
         return read  # "I don't vote 1-B"
-    hits = grammar.read_line(line[m.start() :], vote).hits
+    rest = grammar.read_line(line[m.start() :], vote)
+    if rest.bare_number is not None:  # "Voting 3." and the answer on the next line
+        return LineRead((), lead, bare_number=rest.bare_number)
+    hits = rest.hits
     if not hits:
         return read
     last = max(h.end for h in hits) + m.start()
-    if hits[-1].text is None and _REST_OK.match(line, last) is None:
+    goes_on = _GOES_ON.match(line, last) and not _REASON.match(line, last)
+    if hits[-1].text is None and goes_on:
         return read  # "Vote 1-B seems wrong": the line goes on about it
     shifted = tuple(
         replace(h, start=h.start + m.start(), end=h.end + m.start(), text_at=h.text_at + m.start())

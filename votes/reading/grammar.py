@@ -40,11 +40,11 @@ _ANY_CASE_RUN = re.compile(r"[A-Za-z]{2,8}(?![A-Za-z0-9'\u2019])")
 _LIST_GLUE = re.compile(r"[ \t]{0,2}(?:,|/|&|\+|>|;|\band\b|\bthen\b)?[ \t]{0,2}")
 # A reason after an answer ("4-A, C because the tanks matter") ends it like punctuation.
 REASON = r"[ \t]+(?:because|since|cause|'cause|cos|cuz|coz)\b"
-_LIST_NEXT_OK = re.compile(
-    rf"[ \t]*(?:$|[,/&+>;.!)\]]|\d|and\b|then\b)|[ \t]+[{DASHES}][ \t]|{REASON}"
-)
+# After a letter of a list, what may follow it: the end, punctuation or a bracket
+# (commentary), another answer, or a reason.
+_LIST_NEXT_OK = re.compile(rf"[ \t]*(?:$|[^\w\s'\u2019]|\d|and\b|then\b)|{REASON}")
 _RANK_STEP = re.compile(r"[ \t]{0,3}\[\d\][ \t]{0,3}([A-Za-z])(?![A-Za-z])")
-_TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)\]/]|[ \t][{DASHES}]|\d)|{REASON}")
+_TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)(\]/]|[ \t][{DASHES}]|\d)|{REASON}")
 _CONTINUE = re.compile(r"[ \t,;|/]{0,6}(?:and[ \t]{1,3})?(?=\d)")
 _ARTICLE_FOLLOW = re.compile(r"[ \t]+([a-z][a-z']*)")
 _CONNECTIVES = frozenset(
@@ -190,15 +190,17 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
     start = strip_markers(line)
     pos, phrase, voting = _lead_phrase(line, start)
     bare = _BARE_NUMBER.match(line, pos)
-    if bare and not phrase:
+    if bare:  # "3." or "my vote: 1": the answer follows on the next line
         return LineRead((), phrase, bare_number=int(bare.group(1)))
     hits = _read_answers(line, pos, vote, after_phrase=voting)
     if hits and phrase and _REVISES.search(phrase):
         hits = tuple(replace(h, revises=True) for h in hits)
     if not hits:
-        hits = _letters_first(line, start, vote)
-        if hits:
-            return LineRead(hits, "")
+        # "B on 1, A on 2", after a few words at most ("Voting: I vote b on 1").
+        for at in (start, *(m.end() for m in islice(_WORD_GAP.finditer(line, start), 4))):
+            hits = _letters_first(line, at, vote)
+            if hits:
+                return LineRead(hits, line[start:at])
     if not hits:
         # Not at the start: a voting statement inside the line ("After all that, I
         # vote 1-B") counts; an answer merely mentioned is held back (rule 6).
@@ -221,11 +223,13 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
 _LETTERS_ON = re.compile(
     r"((?:yes|no|[A-Za-z]{1,4})(?:[ \t]{0,2}(?:,|&|/|\band\b)[ \t]{0,2}[A-Za-z]){0,7})"
     r"[ \t]{1,3}(?:on|for)"
-    r"[ \t]{1,3}(?:#|q(?:uestion)?[ \t]?|prompt[ \t]|number[ \t])?[ \t]{0,2}(\d{1,2})(?!\w|\.\d)"
+    r"[ \t]{1,3}(?:the[ \t]+)?(?:#|q(?:uestion)?[ \t]?|prompt[ \t]|number[ \t])?[ \t]{0,2}"
+    r"(\d{1,2}|first|second|third|fourth|fifth)(?:[ \t]+(?:one|prompt|question))?(?!\w|\.\d)"
 )
-_LETTER_TOKEN = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+_WORD_GAP = re.compile(r"[^ \t]{1,20}[ \t]+")
+_LONE_LETTER_END = re.compile(r"([A-Za-z])(?![\w'\u2019])[ \t.!]*$")
 _LETTERS_GLUE = re.compile(r"[ \t]*(?:,|;|&|\band\b)[ \t]*(?:and[ \t]+)?")
-_LETTERS_END = re.compile(r"[ \t]*(?:$|[.!;])")
 
 
 def _letters_of(given: str, prompt: PromptSpec) -> tuple[str, ...]:
@@ -240,34 +244,43 @@ def _letters_of(given: str, prompt: PromptSpec) -> tuple[str, ...]:
 def _letters_first(line: str, start: int, vote: VoteSpec) -> tuple[Hit, ...]:
     """`B on 1, A, D on 4` (after an optional voting statement): every item, or nothing.
 
-    The whole rest of the line must be such items: `B on 1 seems risky` is prose.
+    The rest of the line must be such items, or a new clause after a comma or `and`
+    (`B on 1, and A is a bad idea`): `B on 1 seems risky` is prose.
     """
+    start = vote_phrase_end(line, start)  # "my vote: I vote b on 1"
     lead = _LEAD_VOTING.match(line, start)
     pos = lead.end() if lead else start
     hits: list[Hit] = []
+    glued = False  # the last item was followed by a comma or "and": what follows is a clause
     while len(hits) < MAX_ANSWERS_PER_LINE and (m := _LETTERS_ON.match(line, pos)) is not None:
-        prompt = prompt_of(vote, int(m.group(2)))
+        ref = m.group(2).lower()
+        prompt = prompt_of(vote, _ORDINALS.index(ref) + 1 if ref in _ORDINALS else int(ref))
         if prompt is None or not prompt.options:
             return ()
         letters = _letters_of(m.group(1), prompt)
-        if not letters:
-            return ()
+        if not letters or (len(letters) > 1 and not all(prompt.option(x) for x in letters)):
+            return ()  # "my mind on 1": a word, not letters
         hit = Hit(prompt.number, m.start(), m.end(), letters=letters, how="letters on a prompt")
         hits.append(_check_letters(hit, prompt))
         glue = _LETTERS_GLUE.match(line, m.end())
         if glue is None or glue.end() == m.end():
-            pos = m.end()
+            pos, glued = m.end(), False
             break
-        pos = glue.end()
-    if not hits or _LETTERS_END.match(line, pos) is None:
+        pos, glued = glue.end(), True
+    if not hits or not (glued or ends_answer(line, pos)):
         return ()
+    if glued and (lone := _LONE_LETTER_END.match(line, pos)) is not None:
+        # "I vote for B on 1 and A.": a further letter naming no prompt is held back.
+        why = f"'{lone.group(1)}' follows the answers but names no prompt"
+        hits.append(Hit(0, pos, len(line), problem=why))
     return tuple(hits)
 
 
-def vote_phrase_end(line: str, pos: int) -> int:
+def vote_phrase_end(line: str, pos: int, min_rest: int = 12) -> int:
     """After a leading "Vote:" / "Final answer:" phrase, or pos when there is none."""
     m = _VOTE_PHRASE.match(line, pos) or _LEAD_COLON.match(line, pos)
-    return m.end() if m and len(line) - m.end() >= 12 else pos
+    m = m or _LEAD_VOTING.match(line, pos)
+    return m.end() if m and len(line) - m.end() >= min_rest else pos
 
 
 def _lead_phrase(line: str, pos: int) -> tuple[int, str, bool]:
@@ -658,11 +671,12 @@ def option_line(line: str, prompt: PromptSpec) -> tuple[OptionSpec, bool, int] |
 _OPTION_LINE = re.compile(rf"[ \t]*\(?([A-Za-z])(?:[).:;{DASHES}]|[ \t]*$)[ \t]*(.*)")
 
 
-_REST_OF_ANSWER = re.compile(rf"[ \t.;!]*(?:$|{REASON})")
+_REST_OF_ANSWER = re.compile(rf"[ \t]*(?:[.;!]*$|[.;!,][ \t]|[ \t]?[{DASHES}][ \t]|\()|{REASON}")
 
 
 def ends_answer(line: str, at: int) -> bool:
-    """Nothing but punctuation, or a reason ("because ..."), after an answer at `at`."""
+    """After an answer at `at`: the end, or commentary set off by punctuation, a dash,
+    a bracket or a reason ("because ...")."""
     return _REST_OF_ANSWER.match(line, at) is not None
 
 

@@ -28,7 +28,9 @@ _EXPLICIT = re.compile(
     r"|\b(?:[Ii]|[Ww]e)(?:'m|\u2019m|'re|\u2019re)[ \t]+(?:going[ \t]+(?:with|for)"
     r"|voting(?:[ \t]+for)?|picking|choosing|backing|supporting)[ \t]+(?:option[ \t]+)?"
     r"|\b[Mm]y[ \t]+(?:vote|choice|pick|answer)[ \t]+(?:is|would[ \t]+be|=)[ \t]+(?:option[ \t]+)?)"
-    r"(?P<letter>[A-Z]|[a-z](?=[ \t]*(?:$|[.,;!]|(?:and|&)[ \t]+(?:for|on)\b)))(?![\w'])"
+    r"(?P<letter>[A-Z]|[a-z](?=[ \t]*(?:$|[.,;!]|(?:and|&)[ \t]+(?:for|on)\b"
+    r"|(?:on|for)[ \t]+(?:the[ \t]+)?(?:first|second|third|fourth|fifth|\d)"
+    r"|because|since|cause|cos|cuz|-|\()))(?![\w'])"
     r"(?:[ \t]+(?:on|for|in)[ \t]+(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|"
     r"1st|2nd|3rd|4th|5th)|(?:prompt|question|number|#)?[ \t]*(?P<num>\d{1,2})\b))?"
 )

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import islice
 from operator import attrgetter
 
 from . import agree, budget, declared, grammar, marks, prose, revise, signals, social
@@ -583,6 +584,9 @@ class _Prompts:
         return self.head_anywhere is not None and self.head_anywhere.search(lower_ascii) is not None
 
 
+_WORD_THEN_SPACE = re.compile(r"[^ \t]{1,20}[ \t]+")
+
+
 def _restated_prompt(line: str, prompts: _Prompts) -> PromptSpec | None:
     if len(line) > prompts.restated_max or prompts.head is None:
         return None  # far longer than any prompt: prose, and not worth normalising
@@ -590,7 +594,12 @@ def _restated_prompt(line: str, prompts: _Prompts) -> PromptSpec | None:
     start = grammar.vote_phrase_end(line, start)  # "my vote: Decide the fate ..."
     rest = line[_NUMBER_PREFIX.match(line, start).end() :]
     if rest.isascii() and prompts.head.match(rest) is None:
-        return None
+        # "Voting Decide the fate ...": a few words before the restated prompt.
+        ends = [m.end() for m in islice(_WORD_THEN_SPACE.finditer(rest), 4)]
+        at = next((x for x in ends if prompts.head.match(rest, x)), None)
+        if at is None:
+            return None
+        rest = rest[at:]
     b = bare(rest)
     if len(b) < 12:
         return None
@@ -839,7 +848,7 @@ def _walk_lines(
                 draft.numbered = True
                 ctx = None
                 continue
-        if ctx is None and stripped.startswith("[1]"):  # as line.lstrip()
+        if ctx is None and "[1]" in stripped[:40]:  # "[1] C [2] A", maybe after "my vote:"
             got = _ranking_without_number(line, s, vote)
             if got is not None:
                 close_paragraph()
@@ -968,7 +977,9 @@ def _ranking_without_number(line: str, s: int, vote: VoteSpec) -> _Found | None:
     ranked = [p for p in vote.prompts if p.kind is PromptKind.RANKED]
     if not ranked:
         return None  # "[1]" is a footnote here
-    at = len(line) - len(line.lstrip())
+    at = line.find("[1]", 0, 40)  # at the start, or after a few words ("my vote: [1] C")
+    if at < 0 or grammar.has_digit(line[:at]):
+        return None
     letters = grammar._read_letters(line, at, ranked[0])
     if letters is None or not grammar.ends_answer(line, letters[1]):
         return None

@@ -14,7 +14,7 @@ from enum import StrEnum
 # Bump whenever a change to the rules could change any Reading: every stored
 # Reading carries the version it was made with, and the sweeper re-reads posts
 # whose Reading is older than this.
-RULES_VERSION = 4
+RULES_VERSION = 5
 
 
 class PromptKind(StrEnum):
