@@ -378,23 +378,7 @@ def to_text(tally: Mapping) -> str:
         "",
     ]
     for prompt in tally["prompts"]:
-        lines.append(f"{prompt['number']}. {prompt['text']}")
-        for option in prompt.get("options", []):
-            lines.append(f"  {option['letter']}) {option['text']}: {option['votes']}")
-            if "ranks" in option:
-                lines.append(f"     ranked {_places(option['ranks'])}")
-            if option["voters"]:
-                lines.append(f"     {', '.join(option['voters'])}")
-        for entry in prompt.get("entries", []):
-            text = " ".join(entry["text"].split())
-            lines.append(f"  [{entry['votes']}] {text}")
-            lines.append(f"     {', '.join(entry['voters'])}")
-        if prompt.get("method"):
-            lines.append(f"  {_winner_line(prompt)}")
-        elif "leaders" in prompt:
-            leaders = ", ".join(prompt["leaders"]) or "none"
-            label = "Tied" if len(prompt["leaders"]) > 1 else "Leading"
-            lines.append(f"  {label}: {leaders}")
+        lines.extend(_prompt_text(prompt))
         lines.append("")
     if tally["flagged"]:
         lines.append(f"Held back for a moderator ({len(tally['flagged'])}):")
@@ -408,3 +392,25 @@ def to_text(tally: Mapping) -> str:
             lines.append(f"  post {post['post']} by {post['author']}: {post['reason']}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _prompt_text(prompt: Mapping) -> list[str]:
+    """One prompt of to_text: its options or entries with their voters, then the result."""
+    lines = [f"{prompt['number']}. {prompt['text']}"]
+    for option in prompt.get("options", []):
+        lines.append(f"  {option['letter']}) {option['text']}: {option['votes']}")
+        if "ranks" in option:
+            lines.append(f"     ranked {_places(option['ranks'])}")
+        if option["voters"]:
+            lines.append(f"     {', '.join(option['voters'])}")
+    for entry in prompt.get("entries", []):
+        text = " ".join(entry["text"].split())
+        lines.append(f"  [{entry['votes']}] {text}")
+        lines.append(f"     {', '.join(entry['voters'])}")
+    if prompt.get("method"):
+        lines.append(f"  {_winner_line(prompt)}")
+    elif "leaders" in prompt:
+        leaders = ", ".join(prompt["leaders"]) or "none"
+        label = "Tied" if len(prompt["leaders"]) > 1 else "Leading"
+        lines.append(f"  {label}: {leaders}")
+    return lines

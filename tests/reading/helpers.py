@@ -114,22 +114,28 @@ def check(reading: Reading, expected: dict) -> None:
             assert [a.joins for a in reading.answers if a.joins] == [want], reading
         elif key == "*":
             assert None in flags and not reading.answers, reading
-        elif want.startswith("flag"):
-            assert key in flags and key not in got, reading
-            if ":" in want:
-                suggestion = flags[key].suggestion
-                assert suggestion is not None and shown(suggestion) == want[5:], reading
-        elif want.startswith("~"):
-            assert key in got and got[key].text is not None, reading
-            assert want[1:].casefold() in got[key].text.casefold(), reading
         else:
-            assert key in got and shown(got[key]) == want, reading
+            _check_prompt(reading, key, want, got, flags)
     named = {k for k in expected if isinstance(k, int)}
     extra_answers = set(got) - named
     assert not extra_answers, reading
     if "*" not in expected:
         extra_flags = set(flags) - named
         assert not extra_flags, reading
+
+
+def _check_prompt(reading: Reading, key: int, want: str, got: dict, flags: dict) -> None:
+    """One prompt's expectation: "flag", "flag:B", "~phrase" or the letters."""
+    if want.startswith("flag"):
+        assert key in flags and key not in got, reading
+        if ":" in want:
+            suggestion = flags[key].suggestion
+            assert suggestion is not None and shown(suggestion) == want[5:], reading
+    elif want.startswith("~"):
+        assert key in got and got[key].text is not None, reading
+        assert want[1:].casefold() in got[key].text.casefold(), reading
+    else:
+        assert key in got and shown(got[key]) == want, reading
 
 
 def read(body: str, earlier: tuple[PostIn, ...] = (), **kw) -> Reading:

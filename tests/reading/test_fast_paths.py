@@ -14,15 +14,14 @@ from hypothesis import strategies as st
 
 from votes.reading import grammar, prose, read_post, read_thread, social, text
 from votes.reading.bbcode import Quote, scan
-from votes.reading.reader import (
-    _may_restate,
-    _paragraphs_only,
-    _Prompts,
-    _proxy,
-    _quoted_prompts,
-    _read_lines,
-    _restated_prompt,
-    _walk_lines,
+from votes.reading.endorse import proxy
+from votes.reading.lines import paragraphs_only, read_lines, walk_lines
+from votes.reading.prompts import (
+    NUMBER_PREFIX,
+    Prompts,
+    may_restate,
+    quoted_prompts,
+    restated_prompt,
 )
 
 from .helpers import VOTE, post
@@ -63,14 +62,14 @@ def plain_words(value: str) -> list[str]:
 @settings(max_examples=400)
 @given(any_text)
 def test_the_clause_split_matches_the_plain_pattern(value):
-    fast = [m.span() for m in prose._CLAUSE_SPLIT.finditer(value)]
+    fast = [m.span() for m in prose.CLAUSE_SPLIT.finditer(value)]
     assert fast == [m.span() for m in PLAIN_CLAUSE_SPLIT.finditer(value)]
 
 
 @settings(max_examples=400)
 @given(any_text)
 def test_the_cue_check_matches_the_plain_pattern(value):
-    assert prose._has_cue(value) == (PLAIN_CUE.search(value) is not None)
+    assert prose.has_cue(value) == (PLAIN_CUE.search(value) is not None)
 
 
 @settings(max_examples=400)
@@ -83,18 +82,15 @@ def test_bare_and_words_match_the_unicode_forms(value):
 @settings(max_examples=300)
 @given(any_text)
 def test_the_replacement_check_matches_the_plain_pattern(value):
-    assert social.says_replacement(value) == (social._REPLACE.search(value) is not None)
+    assert social.says_replacement(value) == (social.REPLACE.search(value) is not None)
 
 
-def plain_restated(line: str, prompts: _Prompts):
-    """_restated_prompt without the prefix pre-check."""
+def plain_restated(line: str, prompts: Prompts):
+    """restated_prompt without the prefix pre-check."""
     if len(line) > prompts.restated_max:
         return None
-    from votes.reading import grammar
-    from votes.reading.reader import _NUMBER_PREFIX
-
     start = grammar.strip_markers(line)
-    b = text.bare(line[_NUMBER_PREFIX.match(line, start).end() :])
+    b = text.bare(line[NUMBER_PREFIX.match(line, start).end() :])
     if len(b) < 12:
         return None
     for prompt, pb in prompts.bares:
@@ -123,17 +119,17 @@ prompt_lines = st.tuples(
 @settings(max_examples=400)
 @given(st.one_of(prompt_lines, any_text))
 def test_the_restated_prompt_check_matches_the_plain_one(line):
-    prompts = _Prompts.of(VOTE)
-    assert _restated_prompt(line, prompts) == plain_restated(line, prompts)
+    prompts = Prompts.of(VOTE)
+    assert restated_prompt(line, prompts) == plain_restated(line, prompts)
 
 
 @settings(max_examples=300)
 @given(st.lists(st.one_of(prompt_lines, fragments), max_size=4).map("\n".join))
 def test_the_quoted_prompt_check_matches_the_plain_one(quoted):
-    prompts = _Prompts.of(VOTE)
+    prompts = Prompts.of(VOTE)
     qb = text.bare(quoted)
     plain = [p for p, pb in prompts.bares if pb and pb[:60] in qb]
-    assert _quoted_prompts(Quote(None, None, quoted, 0, 0), prompts) == plain
+    assert quoted_prompts(Quote(None, None, quoted, 0, 0), prompts) == plain
 
 
 @settings(max_examples=100, deadline=None)
@@ -156,14 +152,14 @@ def test_read_post_with_a_long_window_matches_read_thread(bodies):
 )
 def test_digit_free_prose_is_split_into_paragraphs_as_the_line_walk_does(body):
     doc = scan(body)
-    prompts = _Prompts.of(VOTE)
-    walked = _walk_lines(doc, VOTE, prompts, may_restate=True)
-    assert _walk_lines(doc, VOTE, prompts) == walked  # worked out at the first long line
-    if not _may_restate(doc.text, prompts):
-        assert _walk_lines(doc, VOTE, prompts, may_restate=False) == walked
+    prompts = Prompts.of(VOTE)
+    walked = walk_lines(doc, VOTE, prompts, may_restate=True)
+    assert walk_lines(doc, VOTE, prompts) == walked  # worked out at the first long line
+    if not may_restate(doc.text, prompts):
+        assert walk_lines(doc, VOTE, prompts, may_restate=False) == walked
         if not doc.quotes and not re.search(r"\d", doc.text):
-            assert _paragraphs_only(doc) == walked
-    assert _read_lines(doc, VOTE, prompts) == walked
+            assert paragraphs_only(doc) == walked
+    assert read_lines(doc, VOTE, prompts) == walked
 
 
 def plain_proxy(doc, posters):
@@ -184,7 +180,7 @@ def plain_proxy(doc, posters):
 def test_the_proxy_check_matches_the_plain_one(body):
     doc = scan(body)
     posters = {"bob": "Bob"}
-    assert _proxy(doc, posters) == plain_proxy(doc, posters)
+    assert proxy(doc, posters) == plain_proxy(doc, posters)
 
 
 VOTING_TOKENS = [
@@ -203,7 +199,7 @@ voting_lines = st.lists(
 @settings(max_examples=600)
 @given(st.one_of(voting_lines, any_text))
 def test_the_voting_statement_pre_check_never_hides_a_match(line):
-    if grammar._VOTING_ANYWHERE.search(line) is not None:
+    if grammar.VOTING_ANYWHERE.search(line) is not None:
         assert grammar.may_vote_inside(line)
 
 
@@ -220,7 +216,7 @@ named_lines = st.lists(
 @settings(max_examples=600)
 @given(st.one_of(named_lines, any_text))
 def test_the_named_prompt_pre_check_never_hides_a_match(value):
-    if prose._NAMED.search(value) is not None:
+    if prose.NAMED.search(value) is not None:
         assert prose.may_name_prompt(value)
 
 
@@ -228,5 +224,5 @@ def test_the_named_prompt_pre_check_never_hides_a_match(value):
 @given(st.one_of(any_text, st.text(alphabet="ab 1\u0661\u0966\uff11-:.)", max_size=20)))
 def test_the_ascii_digit_checks_match_the_unicode_ones(value):
     assert grammar.has_digit(value) == (re.search(r"\d", value) is not None)
-    hint = grammar._MENTION_HINT_ASCII if value.isascii() else grammar._MENTION_HINT
-    assert (hint.search(value) is None) == (grammar._MENTION_HINT.search(value) is None)
+    hint = grammar.MENTION_HINT_ASCII if value.isascii() else grammar.MENTION_HINT
+    assert (hint.search(value) is None) == (grammar.MENTION_HINT.search(value) is None)

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from . import grammar
 from .grammar import LineRead
+from .letters import REASON
 from .types import VoteSpec
 
 _LEAD_WORDS = re.compile(
@@ -26,7 +27,7 @@ _FIRST_DIGIT = re.compile(r"[0-9]")
 # After the answers, a sentence that goes straight on ("Vote 1-B seems wrong") makes
 # them a mention; commentary set off by punctuation, a bracket or a reason does not.
 _GOES_ON = re.compile(r"[ \t]+[A-Za-z]")
-_REASON = re.compile(grammar.REASON)
+_REASON = re.compile(REASON)
 _MAX_LEAD_WORDS = 12
 
 

@@ -2,6 +2,7 @@
 
 A line is read from its start: optional markers (`[X]`, bullets), an optional
 phrase ending in "vote:", then one or more answers `<number><separator><answer>`.
+What may stand in an answer's place (letters, option texts) is read by letters.py.
 Every pattern here has bounded repetition, so no line can make it backtrack.
 """
 
@@ -12,8 +13,20 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
 
-from .text import bare, closest_option, content_stems, match_option
-from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
+from .letters import (
+    DASHES,
+    OPTION_TEXT_END,
+    REASON,
+    Hit,
+    after_restated_prompt,
+    check_letters,
+    ends_answer,
+    option_text_list,
+    read_letters,
+    restates_prompt,
+)
+from .text import closest_option, match_option
+from .types import PromptKind, PromptSpec, VoteSpec
 
 # Caps on repetition, so no post costs more than its length times a constant:
 # the grammar reads at most this many answers on a line, and the prose rules look
@@ -21,7 +34,6 @@ from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
 MAX_ANSWERS_PER_LINE = 40
 MAX_MATCHES = 50
 
-DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _HEAD = re.compile(
     rf"(\d{{1,2}})(?![\d,])"
     rf"(?:([ \t]{{0,3}}(?:[{DASHES}]{{1,2}}(?![>{DASHES}])|[.):](?!\d))[ \t]{{0,3}})"
@@ -34,16 +46,6 @@ _VOTE_PHRASE = re.compile(
     rf"(?i)(?:[A-Za-z']{{1,20}}[ \t]+){{0,4}}?votes?(?:[ \t]+(?:is|are|as follows))?"
     rf"[ \t]*[:{DASHES}][ \t]*"
 )
-_LETTER = re.compile(r"[A-Za-z](?![A-Za-z0-9'\u2019])")
-_RUN = re.compile(r"[A-Z]{2,8}(?![A-Za-z0-9])")
-_ANY_CASE_RUN = re.compile(r"[A-Za-z]{2,8}(?![A-Za-z0-9'\u2019])")
-_LIST_GLUE = re.compile(r"[ \t]{0,2}(?:,|/|&|\+|>|;|\band\b|\bthen\b)?[ \t]{0,2}")
-# A reason after an answer ("4-A, C because the tanks matter") ends it like punctuation.
-REASON = r"[ \t]+(?:because|since|cause|'cause|cos|cuz|coz)\b"
-# After a letter of a list, what may follow it: the end, punctuation or a bracket
-# (commentary), another answer, or a reason.
-_LIST_NEXT_OK = re.compile(rf"[ \t]*(?:$|[^\w\s'\u2019]|\d|and\b|then\b)|{REASON}")
-_RANK_STEP = re.compile(r"[ \t]{0,3}\[\d\][ \t]{0,3}([A-Za-z])(?![A-Za-z])")
 _TERMINATOR = re.compile(rf"[ \t]*(?:$|[.;,:!)(\]/]|[ \t][{DASHES}]|\d)|{REASON}")
 _CONTINUE = re.compile(r"[ \t,;|/]{0,6}(?:and[ \t]{1,3})?(?=\d)")
 _ARTICLE_FOLLOW = re.compile(r"[ \t]+([a-z][a-z']*)")
@@ -52,7 +54,6 @@ _CONNECTIVES = frozenset(
     | {"clearly", "again", "too", "also", "all", "the", "way", "here", "please", "only"}
     | {"instead", "now", "still", "then", "though", "anyway", "for", "obv", "pls"}
 )
-_OPTION_TEXT_END = re.compile(rf"[.;!?,(]|[ \t][{DASHES}][ \t]|{REASON}|$")
 # Possessive runs: a long run of spaces that is not followed by the end of the
 # line fails at once instead of being re-tried from every split point.
 _BARE_NUMBER = re.compile(rf"[ \t]*+(\d{{1,2}})[ \t]*+[.):{DASHES}]?[ \t]*+$")
@@ -70,8 +71,8 @@ _VOTING_VERB = (
     r"|\bput[ \t]+me[ \t]+down[ \t]+for|\bcount[ \t]+me[ \t]+(?:in[ \t]+)?for)"
     r"[ \t]*:?[ \t]*(?:option[ \t]+)?"
 )
-_VOTING_ANYWHERE = re.compile(rf"(?i){_VOTING_VERB}(?=\d)")
-# Every _VOTING_ANYWHERE match ends with one of these words, then `[ \t]*:?[ \t]*`
+VOTING_ANYWHERE = re.compile(rf"(?i){_VOTING_VERB}(?=\d)")
+# Every VOTING_ANYWHERE match ends with one of these words, then `[ \t]*:?[ \t]*`
 # and an optional "option ", right before a digit. Written reversed so the search
 # is led by the digit (the regex engine skips to digits in C; prose has few); only
 # used on ASCII text, where \d is [0-9].
@@ -82,7 +83,7 @@ _VOTING_END_REVERSED = re.compile(
 
 
 def may_vote_inside(line: str) -> bool:
-    """False only when _VOTING_ANYWHERE cannot match the line (a cheap exact pre-check)."""
+    """False only when VOTING_ANYWHERE cannot match the line (a cheap exact pre-check)."""
     if not line.isascii():
         return True  # (?i) lets some non-ASCII letters match: leave it to the pattern
     return _VOTING_END_REVERSED.search(line.lower()[::-1]) is not None
@@ -105,8 +106,8 @@ _MENTION = re.compile(
     rf"(?<![\w.\-/#])(\d{{1,2}})(?:[ \t]{{0,2}}([{DASHES}]|:|\))[ \t]{{0,2}}|\.)"
     rf"([A-Za-z])(?![\w'’])"
 )
-_MENTION_HINT = re.compile(rf"\d[ \t]{{0,2}}[{DASHES}:).]")
-_MENTION_HINT_ASCII = re.compile(rf"[0-9][ \t]{{0,2}}[{DASHES}:).]")  # \d in ASCII text
+MENTION_HINT = re.compile(rf"\d[ \t]{{0,2}}[{DASHES}:).]")
+MENTION_HINT_ASCII = re.compile(rf"[0-9][ \t]{{0,2}}[{DASHES}:).]")  # \d in ASCII text
 # "1-B would be a disaster": the answer is the subject of a sentence, so discussed.
 _DISCUSSED = re.compile(
     r"[ \t]+(?:is|was|would|will|could|might|may|seems?|sounds?|looks?|has|have|are"
@@ -120,23 +121,6 @@ UNKNOWN_SHAPE = re.compile(
     r"(?i)[ \t]*(?:#[ \t]{0,2}\d{1,2}|q(?:uestion)?[ \t]{0,2}\d{1,2}|prompt[ \t]{0,2}\d{1,2}"
     r"|\d{1,2}[ \t]{0,3}(?:->|=>|\u2192|=|>))[ \t]{0,3}[-:.)=>]{0,2}[ \t]{0,3}[A-Za-z](?![A-Za-z])"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One answer found on a line; offsets are into the line."""
-
-    prompt: int
-    start: int
-    end: int  # end of the answer itself (commentary after it is not part of it)
-    letters: tuple[str, ...] = ()
-    text: str | None = None  # write-in text, or None
-    problem: str | None = None  # set: held back for this reason
-    suggestion: tuple[str, ...] = ()  # letters a moderator may accept
-    how: str = "numbered answer"
-    text_at: int = 0  # where a write-in's text starts in the line
-    discussed: bool = False  # mentioned in a sentence: held back unless the post answers it
-    revises: bool = False  # after "EDIT: changed to": replaces this post's earlier answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,30 +177,33 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
     if bare:  # "3." or "my vote: 1": the answer follows on the next line
         return LineRead((), phrase, bare_number=int(bare.group(1)))
     hits = _read_answers(line, pos, vote, after_phrase=voting)
-    if hits and phrase and _REVISES.search(phrase):
+    if not hits:
+        return _read_unnumbered(line, start, vote) or LineRead((), phrase)
+    if phrase and _REVISES.search(phrase):
         hits = tuple(replace(h, revises=True) for h in hits)
-    if not hits:
-        # "B on 1, A on 2", after a few words at most ("Voting: I vote b on 1").
-        for at in (start, *(m.end() for m in islice(_WORD_GAP.finditer(line, start), 4))):
-            hits = _letters_first(line, at, vote)
-            if hits:
-                return LineRead(hits, line[start:at])
-    if not hits:
-        # Not at the start: a voting statement inside the line ("After all that, I
-        # vote 1-B") counts; an answer merely mentioned is held back (rule 6).
-        statements = _VOTING_ANYWHERE.finditer(line, start) if may_vote_inside(line) else ()
-        for m in islice(statements, MAX_MATCHES):
-            hits = _read_answers(line, m.end(), vote, after_phrase=True)
-            if hits:
-                if _REVISES.search(line, 0, m.end()):
-                    hits = tuple(replace(h, revises=True) for h in hits)
-                return LineRead(hits, line[m.start() : m.end()])
-        mentions = _mentions(line, start, vote)
-        if mentions:
-            return LineRead((), "", mentions=mentions)
-    elif all(h.discussed for h in hits):
+    if all(h.discussed for h in hits):
         return LineRead((), "", mentions=hits)
     return LineRead(hits, phrase)
+
+
+def _read_unnumbered(line: str, start: int, vote: VoteSpec) -> LineRead | None:
+    """A line that does not start with numbered answers: letters first, a statement, mentions."""
+    # "B on 1, A on 2", after a few words at most ("Voting: I vote b on 1").
+    for at in (start, *(m.end() for m in islice(_WORD_GAP.finditer(line, start), 4))):
+        hits = _letters_first(line, at, vote)
+        if hits:
+            return LineRead(hits, line[start:at])
+    # Not at the start: a voting statement inside the line ("After all that, I
+    # vote 1-B") counts; an answer merely mentioned is held back (rule 6).
+    statements = VOTING_ANYWHERE.finditer(line, start) if may_vote_inside(line) else ()
+    for m in islice(statements, MAX_MATCHES):
+        hits = _read_answers(line, m.end(), vote, after_phrase=True)
+        if hits:
+            if _REVISES.search(line, 0, m.end()):
+                hits = tuple(replace(h, revises=True) for h in hits)
+            return LineRead(hits, line[m.start() : m.end()])
+    mentions = _mentions(line, start, vote)
+    return LineRead((), "", mentions=mentions) if mentions else None
 
 
 # "B on 1", "A, D on 4", "b for 1": letters first, then the prompt they answer.
@@ -261,7 +248,7 @@ def _letters_first(line: str, start: int, vote: VoteSpec) -> tuple[Hit, ...]:
         if not letters or (len(letters) > 1 and not all(prompt.option(x) for x in letters)):
             return ()  # "my mind on 1": a word, not letters
         hit = Hit(prompt.number, m.start(), m.end(), letters=letters, how="letters on a prompt")
-        hits.append(_check_letters(hit, prompt))
+        hits.append(check_letters(hit, prompt))
         glue = _LETTERS_GLUE.match(line, m.end())
         if glue is None or glue.end() == m.end():
             pos, glued = m.end(), False
@@ -324,7 +311,7 @@ def _read_answers(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) ->
 
 def _mentions(line: str, pos: int, vote: VoteSpec) -> tuple[Hit, ...]:
     """Answers with a real separator inside a sentence, for prompts and letters that exist."""
-    if (_MENTION_HINT_ASCII if line.isascii() else _MENTION_HINT).search(line, pos) is None:
+    if (MENTION_HINT_ASCII if line.isascii() else MENTION_HINT).search(line, pos) is None:
         return ()
     found = []
     for m in islice(_MENTION.finditer(line, pos), MAX_MATCHES):
@@ -387,7 +374,7 @@ def _read_answer(line: str, pos: int, vote: VoteSpec, *, after_phrase: bool) -> 
     prompt = prompt_of(vote, number)
     at = m.end()
     if prompt is None:
-        letters = _read_letters(line, at, None)
+        letters = read_letters(line, at, None)
         if letters is None or not explicit:
             return None
         return Hit(number, pos, letters[1], problem=f"there is no prompt {number} in this vote")
@@ -406,34 +393,48 @@ def _read_choice(
     line: str, pos: int, at: int, prompt: PromptSpec, *, explicit: bool, separated: bool = False
 ) -> Hit | None:
     if prompt.kind in (PromptKind.MULTI, PromptKind.RANKED) and line[at + 1 : at + 2] == ")":
-        listed = _option_text_list(line, pos, at, prompt)  # "4 - B) Shipyards, D) Farms"
+        listed = option_text_list(line, pos, at, prompt)  # "4 - B) Shipyards, D) Farms"
         if listed is not None:
             return listed
-    letters = _read_letters(line, at, prompt)
+    letters = read_letters(line, at, prompt)
     if letters is not None:
-        found, end = letters
-        term = _TERMINATOR.match(line, end)
-        if term is None and not (explicit and line[end : end + 1].isspace()):
-            return None
-        known = len(found) == 1 and (prompt.option(found[0]) is not None or not prompt.options)
-        if term is None and known and _DISCUSSED.match(line, end):
-            return _discussed(line, pos, end, prompt, found[0])
-        hit = Hit(prompt.number, pos, end, letters=found)
-        follow = _ARTICLE_FOLLOW.match(line, end) if term is None else None
-        if follow and len(found) == 1 and found[0] in "AI" and follow.group(1) not in _CONNECTIVES:
-            # "1. A lot of people…" may be a sentence, not option A.
-            word = follow.group(1)
-            return Hit(
-                prompt.number,
-                pos,
-                end,
-                problem=f"'{line[pos:end]} {word}' may be a sentence rather than option {found[0]}",
-                suggestion=found,
-            )
-        return _check_letters(hit, prompt)
-    seg_end = _OPTION_TEXT_END.search(line, at).start()
+        return _letters_answer(line, pos, letters, prompt, explicit=explicit)
+    return _option_text_answer(line, pos, at, prompt, separated=separated)
+
+
+def _letters_answer(
+    line: str, pos: int, letters: tuple[tuple[str, ...], int], prompt: PromptSpec, *, explicit: bool
+) -> Hit | None:
+    """`1-B`, `4 AC`, `5: C > A > B`: the letters after the number, or None when prose follows."""
+    found, end = letters
+    term = _TERMINATOR.match(line, end)
+    if term is None and not (explicit and line[end : end + 1].isspace()):
+        return None
+    known = len(found) == 1 and (prompt.option(found[0]) is not None or not prompt.options)
+    if term is None and known and _DISCUSSED.match(line, end):
+        return _discussed(line, pos, end, prompt, found[0])
+    hit = Hit(prompt.number, pos, end, letters=found)
+    follow = _ARTICLE_FOLLOW.match(line, end) if term is None else None
+    if follow and len(found) == 1 and found[0] in "AI" and follow.group(1) not in _CONNECTIVES:
+        # "1. A lot of people…" may be a sentence, not option A.
+        word = follow.group(1)
+        return Hit(
+            prompt.number,
+            pos,
+            end,
+            problem=f"'{line[pos:end]} {word}' may be a sentence rather than option {found[0]}",
+            suggestion=found,
+        )
+    return check_letters(hit, prompt)
+
+
+def _option_text_answer(
+    line: str, pos: int, at: int, prompt: PromptSpec, *, separated: bool
+) -> Hit | None:
+    """`2 - Yes`, `4 - Tank factories and shipyards`: option text in an answer's place (rule 4)."""
+    seg_end = OPTION_TEXT_END.search(line, at).start()
     if prompt.kind in (PromptKind.MULTI, PromptKind.RANKED):
-        listed = _option_text_list(line, pos, at, prompt)
+        listed = option_text_list(line, pos, at, prompt)
         if listed is not None:
             return listed
     typed = line[at:seg_end]
@@ -441,8 +442,8 @@ def _read_choice(
     if option is None:
         if not separated or not typed[:1].isalpha():
             return None
-        if _restates_prompt(typed, prompt):
-            return _after_restated_prompt(line, at, seg_end, prompt)
+        if restates_prompt(typed, prompt):
+            return after_restated_prompt(line, at, seg_end, prompt)
         # Rule 4: text in an answer's place that is no option's is held back, not dropped.
         near = closest_option(typed, prompt)
         return Hit(
@@ -473,213 +474,3 @@ def _read_choice(
         letters=(option.letter,),
         how=f"option text ({'whole text' if how == 'whole' else 'first words'} of {option.letter})",
     )
-
-
-_YES_NO = re.compile(r"(?i)\b(?:(?P<yes>yes|yeah|yep|yup|aye)|no|nope|nah)\b")
-
-
-def _after_restated_prompt(line: str, at: int, seg_end: int, prompt: PromptSpec) -> Hit | None:
-    """`2. Should we end the war? Hell yes`: the answer after a restated prompt (rules 3, 4).
-
-    The prompt (or its first words) restated after the number and closed by `?` or
-    `:` puts what follows in an answer's place: a letter or an option's text counts;
-    any other text is held back, suggesting the option it reads as.
-    """
-    if line[seg_end : seg_end + 1] == "?":
-        a = seg_end + 1
-    else:
-        colon = line.find(":", at, seg_end)
-        if colon < 0 or not _restates_prompt(line[at:colon], prompt):
-            return None
-        a = colon + 1
-    while a < len(line) and line[a] in " \t":
-        a += 1
-    if a >= len(line):
-        return None  # the prompt alone: nothing answered on this line
-    where = f"answer after restated prompt {prompt.number}"
-    named = option_line(line[a:], prompt)
-    if named is not None:
-        return _check_letters(
-            Hit(prompt.number, a, len(line.rstrip()), letters=(named[0].letter,), how=where),
-            prompt,
-        )
-    letters = _read_letters(line, a, prompt)
-    if letters is not None and ends_answer(line, letters[1]):
-        return _check_letters(
-            Hit(prompt.number, a, letters[1], letters=letters[0], how=where), prompt
-        )
-    end = _OPTION_TEXT_END.search(line, a).start()
-    answer = line[a:end]
-    if not answer.strip():
-        return None
-    how, option = match_option(answer, prompt)
-    if option is not None and how != "loose":
-        return Hit(prompt.number, a, end, letters=(option.letter,), how=f"{where}: option text")
-    if option is None:
-        option = _yes_or_no(answer, prompt) or closest_option(answer, prompt)
-    shown = answer.strip()[:60]
-    return Hit(
-        prompt.number,
-        a,
-        end,
-        problem=(
-            f"'{shown}' after restated prompt {prompt.number} is not the text of an option"
-            + (f"; it reads as {option.letter}) {option.text}" if option else "")
-            + "; a moderator must decide"
-        ),
-        suggestion=(option.letter,) if option else (),
-    )
-
-
-def _yes_or_no(text: str, prompt: PromptSpec) -> OptionSpec | None:
-    """The Yes or No option of a yes/no prompt that the text says (never counted)."""
-    yes = next((o for o in prompt.options if bare(o.text) == "yes"), None)
-    no = next((o for o in prompt.options if bare(o.text) == "no"), None)
-    if yes is None or no is None:
-        return None
-    said = {("no" if m.group("yes") is None else "yes") for m in _YES_NO.finditer(text)}
-    return yes if said == {"yes"} else no if said == {"no"} else None
-
-
-_LIST_END = re.compile(rf"[.;!?(]|[ \t][{DASHES}][ \t]|{REASON}|$")
-_LIST_SPLIT = re.compile(
-    r"[ \t]*(?:,|>|/|&|\+|;)[ \t]*(?:and[ \t]+|then[ \t]+)?|[ \t]+(?:and|then)[ \t]+"
-)
-
-
-def _option_text_list(line: str, pos: int, at: int, prompt: PromptSpec) -> Hit | None:
-    """`4 - Tank factories and shipyards`, `5 - Riga, Kiev, Minsk`: several option texts."""
-    end = _LIST_END.search(line, at).start()
-    parts = [x for x in _LIST_SPLIT.split(line[at:end]) if x.strip()]
-    if len(parts) < 2 or len(parts) > 26:
-        return None
-    letters = []
-    for part in parts:
-        how, option = match_option(_without_option_letter(part, prompt), prompt)
-        if option is None or how == "loose":
-            return None
-        letters.append(option.letter)
-    hit = Hit(prompt.number, pos, end, letters=tuple(letters), how="option texts")
-    return _check_letters(hit, prompt)
-
-
-def _without_option_letter(part: str, prompt: PromptSpec) -> str:
-    """`B) Shipyards` -> `Shipyards` when B is that option's letter: the letter restated."""
-    m = _OPTION_LINE.match(part)
-    if m is None or prompt.option(m.group(1)) is None or not m.group(2).strip():
-        return part
-    how, option = match_option(m.group(2), prompt)
-    return m.group(2) if option is not None and option.letter == m.group(1).upper() else part
-
-
-def _restates_prompt(typed: str, prompt: PromptSpec) -> bool:
-    """Most of the typed words are the prompt's own: a copy of the prompt, not an answer."""
-    typed_stems = content_stems(typed)
-    return len(typed_stems) >= 2 and len(typed_stems & content_stems(prompt.text)) * 2 >= len(
-        typed_stems
-    )
-
-
-def _read_letters(
-    line: str, at: int, prompt: PromptSpec | None
-) -> tuple[tuple[str, ...], int] | None:
-    kind = prompt.kind if prompt else PromptKind.SINGLE
-    if kind is PromptKind.RANKED and line.startswith("[1]", at):
-        found = []
-        end = at
-        # Step by step from where the last rank ended: a search would look ahead to
-        # the end of the line for every rank.
-        while len(found) < 26 and (m := _RANK_STEP.match(line, end)) is not None:
-            found.append(m.group(1).upper())
-            end = m.end()
-        return (tuple(found), end) if found else None
-    run = _RUN.match(line, at)
-    if run:
-        return tuple(run.group(0)), run.end()
-    run = _ANY_CASE_RUN.match(line, at) if kind in (PromptKind.MULTI, PromptKind.RANKED) else None
-    if run and all(prompt.option(x) is not None for x in run.group(0)):
-        # "4bd", "5 cab": a run in lower case is a compact answer only when every
-        # letter is one of the prompt's options, and the line reads as answers (the caller).
-        return tuple(run.group(0).upper()), run.end()
-    m = _LETTER.match(line, at)
-    if m is None:
-        return None
-    found = [m.group(0).upper()]
-    end = m.end()
-    while len(found) < 26:
-        glue = _LIST_GLUE.match(line, end)
-        nxt = _LETTER.match(line, glue.end())
-        if glue.end() == end or nxt is None or _LIST_NEXT_OK.match(line, nxt.end()) is None:
-            break
-        found.append(nxt.group(0).upper())
-        end = nxt.end()
-    return tuple(found), end
-
-
-def option_letters(line: str, at: int, prompt: PromptSpec) -> tuple[tuple[str, ...], int] | None:
-    """The letters (`B`, `A and C`, `C > A`) at `at`, and their end, or None."""
-    return _read_letters(line, at, prompt)
-
-
-def check_letters(hit: Hit, prompt: PromptSpec) -> Hit:
-    """The hit, or a held hit when its letters do not fit the prompt (rule 11)."""
-    return _check_letters(hit, prompt)
-
-
-def _check_letters(hit: Hit, prompt: PromptSpec) -> Hit:
-    letters = hit.letters
-    known = {o.letter for o in prompt.options}
-    missing = [x for x in letters if known and x not in known]
-    if missing:
-        return Hit(
-            hit.prompt,
-            hit.start,
-            hit.end,
-            problem=f"option {', '.join(missing)} does not exist in prompt {prompt.number}",
-        )
-    if prompt.kind is PromptKind.SINGLE and len(set(letters)) > 1:
-        return Hit(
-            hit.prompt,
-            hit.start,
-            hit.end,
-            problem=f"prompt {prompt.number} takes one answer, but this gives {', '.join(letters)}",
-        )
-    if prompt.kind is PromptKind.RANKED:
-        if len(set(letters)) != len(letters):
-            return Hit(
-                hit.prompt,
-                hit.start,
-                hit.end,
-                problem=f"ranks the same option twice in prompt {prompt.number}",
-            )
-        return hit
-    return Hit(hit.prompt, hit.start, hit.end, letters=tuple(sorted(set(letters))), how=hit.how)
-
-
-def option_line(line: str, prompt: PromptSpec) -> tuple[OptionSpec, bool, int] | None:
-    """`A) text` under a prompt: (option, is the option's own text restated, end of letter)."""
-    m = _OPTION_LINE.match(line)
-    if m is None:
-        return None
-    option = prompt.option(m.group(1))
-    if option is None:
-        return None
-    rest = m.group(2).strip()
-    return option, bool(rest) and bare(rest) == bare(option.text), m.start(2)
-
-
-_OPTION_LINE = re.compile(rf"[ \t]*\(?([A-Za-z])(?:[).:;{DASHES}]|[ \t]*$)[ \t]*(.*)")
-
-
-_REST_OF_ANSWER = re.compile(rf"[ \t]*(?:[.;!]*$|[.;!,][ \t]|[ \t]?[{DASHES}][ \t]|\()|{REASON}")
-
-
-def ends_answer(line: str, at: int) -> bool:
-    """After an answer at `at`: the end, or commentary set off by punctuation, a dash,
-    a bracket or a reason ("because ...")."""
-    return _REST_OF_ANSWER.match(line, at) is not None
-
-
-def bare_number_line(line: str) -> int | None:
-    m = _BARE_NUMBER.match(line)
-    return int(m.group(1)) if m else None

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 
-from .grammar import DASHES, MAX_MATCHES, option_letters, prompt_of
+from .grammar import MAX_MATCHES, prompt_of
+from .letters import DASHES, read_letters
 from .text import STOPWORDS, closest_option, content_stems, match_option, stem, words
 from .types import PromptKind, PromptSpec, VoteSpec
 
@@ -57,11 +58,11 @@ _MORE_PRE = re.compile(
 )
 # "On 1, B." / "For 2, yes.": a prompt named, then the answer in its place. A
 # letter needs nothing more; option text needs the separator (rule 4 then applies).
-_NAMED = re.compile(
+NAMED = re.compile(
     rf"(?i)\b(?:for|on|as[ \t]+for|regarding)[ \t]+{_REF}"
     rf"(?:[ \t]*(?P<sep>[,:{DASHES}])[ \t]*|[ \t]+)(?:option[ \t]+)?"
 )
-# A cheap exact pre-check for _NAMED on lower-cased ASCII text: a match names the
+# A cheap exact pre-check for NAMED on lower-cased ASCII text: a match names the
 # prompt by an ordinal word, or by a number after "for"/"on"/"regarding" (this part
 # is written reversed, so the search is led by the digit, which prose has few of).
 # In ASCII text \d is [0-9], which the engine skips to faster.
@@ -72,7 +73,7 @@ _NAMED_NUMBER_REVERSED = re.compile(
 
 
 def may_name_prompt(text: str) -> bool:
-    """False only when _NAMED cannot match the text."""
+    """False only when NAMED cannot match the text."""
     if not text.isascii():
         return True  # (?i) lets some non-ASCII letters match: leave it to the pattern
     lower = text.lower()
@@ -94,7 +95,7 @@ _NEGATION = re.compile(r"(?i)\b(?:not|never|against|no)\b|n't\b")
 # Clause breaks: [.;!?\n], ", but/and/also", or the words also/but/because/"and yes".
 # Every alternative starts with a literal character so that the regex engine can
 # skip ahead to candidates; `a(?<!\wa)` is `\ba` (a word boundary before "a").
-_CLAUSE_SPLIT = re.compile(
+CLAUSE_SPLIT = re.compile(
     r"\.|;|!|\?|\n|,[ \t]+(?:but|and|also)\b"
     r"|a(?<!\wa)(?:lso|nd[ \t]+yes)\b|b(?<!\wb)(?:ut|ecause)\b"
 )
@@ -102,7 +103,7 @@ _CUE = re.compile(
     r"(?i)\b(?:we|i)[ \t]+(?:should|must|need[ \t]+to|ought|'d|would|think|say|vote|want)\b"
     r"|\b(?:let'?s|yes|yeah|no|nope)\b"
 )
-# _CUE for lower-cased ASCII text, each alternative led by a literal (see _CLAUSE_SPLIT):
+# _CUE for lower-cased ASCII text, each alternative led by a literal (see CLAUSE_SPLIT):
 # case-insensitive patterns cannot skip ahead, and this one is tested on most clauses.
 _VERB = r"[ \t]+(?:should|must|need[ \t]+to|ought|'d|would|think|say|vote|want)\b"
 _CUE_LOWER = re.compile(
@@ -165,13 +166,13 @@ def _named_answers(paragraph: str, vote: VoteSpec) -> list[ProseAnswer]:
     if not may_name_prompt(paragraph):
         return []
     found: list[ProseAnswer] = []
-    for m in islice(_NAMED.finditer(paragraph), MAX_MATCHES):
+    for m in islice(NAMED.finditer(paragraph), MAX_MATCHES):
         number = _ORDINALS[m.group("ord").lower()] if m.group("ord") else int(m.group("num"))
         prompt = prompt_of(vote, number)
         if prompt is None or not prompt.options:
             continue  # "for 2 years", "on 1953": a write-in or no prompt is not answered so
         why = f"answer after '{m.group(0).strip()}'"
-        read = option_letters(paragraph, m.end(), prompt)
+        read = read_letters(paragraph, m.end(), prompt)
         if read is not None and _NAMED_END.match(paragraph, read[1]):
             letters, end = read
             found.append(ProseAnswer(number, letters[0], m.start(), end, True, why, letters))
@@ -290,7 +291,8 @@ def _option_evidence(clause_stems: frozenset[str], facts: _PromptFacts) -> set[s
     return {letter for letter, own in facts.distinct if own & clause_stems}
 
 
-def _has_cue(text: str) -> bool:
+def has_cue(text: str) -> bool:
+    """Whether the text says it gives an answer (`we should`, `I vote`, `yes`): _CUE's search."""
     if text.isascii():
         return _CUE_LOWER.search(text.lower()) is not None
     return _CUE.search(text) is not None
@@ -299,16 +301,16 @@ def _has_cue(text: str) -> bool:
 def inferred(text: str, vote: VoteSpec, prompts: set[int], placed: int | None) -> list[ProseAnswer]:
     """Answers a reader could guess from prose; never counted, only suggested (rule 6)."""
     found: dict[int, ProseAnswer] = {}
-    if placed is None and not _has_cue(text):
+    if placed is None and not has_cue(text):
         # Unplaced clauses need a cue, and a cue in a clause is a cue in the text
         # (clauses are cut at non-word characters or at word boundaries).
         return []
     pos = 0
-    for sep in [*_CLAUSE_SPLIT.finditer(text), None]:
+    for sep in [*CLAUSE_SPLIT.finditer(text), None]:
         end = sep.start() if sep else len(text)
         clause = text[pos:end]
         start, pos = pos, (sep.end() if sep else len(text))
-        if not clause.strip() or (placed is None and not _has_cue(clause)):
+        if not clause.strip() or (placed is None and not has_cue(clause)):
             continue
         stems = frozenset(stem(w) for w in words(clause) if w not in STOPWORDS and len(w) > 2)
         for prompt in vote.prompts:
@@ -316,15 +318,8 @@ def inferred(text: str, vote: VoteSpec, prompts: set[int], placed: int | None) -
                 continue
             if placed is not None and prompt.number != placed:
                 continue
-            facts = _facts(prompt)
-            letters = _option_evidence(stems, facts)
-            yes, no = facts.yes, facts.no
-            on_topic = placed is not None or len(facts.topic & stems) >= 2
-            if not letters and yes and no and on_topic:
-                negated = bool(_NO.search(clause))
-                if negated or _YES.search(clause):
-                    letters = {no if negated else yes}
-            if not letters and not on_topic:
+            letters = _clause_letters(clause, stems, prompt, placed is not None)
+            if letters is None:
                 continue
             letter = next(iter(letters)) if len(letters) == 1 else None
             prior = found.get(prompt.number)
@@ -335,6 +330,23 @@ def inferred(text: str, vote: VoteSpec, prompts: set[int], placed: int | None) -
                     prompt.number, letter, start, end, False, clause.strip()[:120]
                 )
     return list(found.values())
+
+
+def _clause_letters(
+    clause: str, stems: frozenset[str], prompt: PromptSpec, placed: bool
+) -> set[str] | None:
+    """The letters one clause points to for a prompt; None when it is not about the prompt."""
+    facts = _facts(prompt)
+    letters = _option_evidence(stems, facts)
+    yes, no = facts.yes, facts.no
+    on_topic = placed or len(facts.topic & stems) >= 2
+    if not letters and yes and no and on_topic:
+        negated = bool(_NO.search(clause))
+        if negated or _YES.search(clause):
+            letters = {no if negated else yes}
+    if not letters and not on_topic:
+        return None
+    return letters
 
 
 def negated_before(text: str, start: int) -> bool:

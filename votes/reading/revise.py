@@ -14,7 +14,8 @@ import re
 from dataclasses import replace
 
 from . import grammar
-from .grammar import Hit, LineRead
+from .grammar import LineRead
+from .letters import Hit, check_letters
 from .types import VoteSpec
 
 _PHRASE = (
@@ -66,7 +67,7 @@ def _answers_after(line: str, at: int, vote: VoteSpec) -> tuple[Hit, ...]:
         if prompt is None:
             return ()
         hit = Hit(prompt.number, at, named.end(), letters=(named.group(2).upper(),))
-        return (grammar.check_letters(replace(hit, how="revised answer"), prompt),)
+        return (check_letters(replace(hit, how="revised answer"), prompt),)
     hits = grammar.read_line(line[at:], vote).hits
     return tuple(
         replace(h, start=h.start + at, end=h.end + at, text_at=h.text_at + at) for h in hits

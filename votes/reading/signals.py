@@ -25,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from .grammar import DASHES, MAX_MATCHES, prompt_of
+from .grammar import MAX_MATCHES, prompt_of
+from .letters import DASHES
 from .text import STOPWORDS, bare, content_stems, match_option, stem, words
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .grammar import DASHES
+from .letters import DASHES
 
 _AGREE = re.compile(
     r"(?i)[ \t]*(?:(?:yep|yes|yeah|yup|ok|okay|oh)[ \t]*,?[ \t]*)?(?:"
@@ -17,14 +17,14 @@ _AGREE = re.compile(
     r")[ \t]*[.!]{0,3}"
 )
 _EXCEPT = re.compile(rf"(?i)[ \t]*[,;:{DASHES}]?[ \t]*(?:except|but|apart[ \t]+from|with)[ \t]*:?")
-_REPLACE = re.compile(
+REPLACE = re.compile(
     r"(?i)\b(?:new[ \t]+vote|revised[ \t]+vote|updated[ \t]+vote|vote[ \t]+revised"
     r"|ignore[ \t]+my[ \t]+(?:last|previous|earlier|old|other)"
     r"|disregard[ \t]+my[ \t]+(?:last|previous|earlier|old|other)"
     r"|replac(?:e|es|ing)[ \t]+my[ \t]+(?:last[ \t]+|previous[ \t]+|earlier[ \t]+)?(?:vote|ballot)"
     r"|scratch[ \t]+my[ \t]+(?:last|previous|earlier|old))\b"
 )
-# Lower-case words one of which every _REPLACE match holds ("vote revised" holds
+# Lower-case words one of which every REPLACE match holds ("vote revised" holds
 # "revised"; not "vote", which most ballots hold).
 _REPLACE_HINTS = ("new", "revised", "updated", "ignore", "disregard", "replac", "scratch")
 _TALLY_MARK = re.compile(r"(?m)^[ \t]*(?:\[[^\]\n]{0,60}\][ \t]*){0,4}#####")
@@ -72,7 +72,7 @@ def says_replacement(text: str) -> bool:
         lower = text.lower()
         if not any(h in lower for h in _REPLACE_HINTS):
             return False
-    return _REPLACE.search(text) is not None
+    return REPLACE.search(text) is not None
 
 
 def is_tally(body: str, own_text: str) -> bool:

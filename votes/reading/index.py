@@ -1,0 +1,120 @@
+"""Indexes over one thread's posts, built when first needed.
+
+`read_post` reads one new post with the whole window as `earlier`, and most
+posts need none of these (a quote by post id needs the id index; a proxy or a
+"Same as X" the first-post index). Positions by author come from one C-level
+pass over the case-folded names: all at once for a whole thread, one author at
+a time for a single post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from operator import attrgetter
+
+from .bbcode import Quote, scan
+from .found import MAX_BODY
+from .text import bare
+from .types import PostIn
+
+_AUTHOR = attrgetter("author")
+_ID = attrgetter("id")
+
+
+class PostIndex:
+    """The posts of one thread in order, and lookups by id, author and quoted text."""
+
+    def __init__(self, posts: Sequence[PostIn], *, one_post: bool = False):
+        self.posts = posts if isinstance(posts, list) else list(posts)
+        self.keys = list(map(str.casefold, map(_AUTHOR, self.posts)))
+        self._index: dict[int, int] | None = None
+        self._first_seen: dict[str, int] | None = None
+        self._by_author: dict[str, list[int]] = {}
+        if not one_post:
+            for i, key in enumerate(self.keys):
+                self._by_author.setdefault(key, []).append(i)
+        self._one_post = one_post
+        self.bare_bodies: dict[int, str] = {}
+
+    def position_of(self, post_id: int) -> int | None:
+        """Position of the first post with this id."""
+        if self._index is None:
+            n = len(self.posts)
+            # Reversed, so the first position of a repeated id is the one kept.
+            ids = reversed(list(map(_ID, self.posts)))
+            self._index = dict(zip(ids, range(n - 1, -1, -1), strict=True))
+        return self._index.get(post_id)
+
+    def first_seen(self, key: str) -> tuple[int, str] | None:
+        """The first post by a case-folded name: (position, the name as written)."""
+        if self._first_seen is None:
+            n = len(self.keys)
+            self._first_seen = dict(zip(reversed(self.keys), range(n - 1, -1, -1), strict=True))
+        i = self._first_seen.get(key)
+        return None if i is None else (i, self.posts[i].author)
+
+    def by_author(self, key: str) -> list[int]:
+        """Positions of the posts by a case-folded name, in order."""
+        found = self._by_author.get(key)
+        if found is None:
+            found = []
+            if self._one_post:  # list.index scans in C, far faster than a loop here
+                keys, j = self.keys, -1
+                try:
+                    while True:
+                        j = keys.index(key, j + 1)
+                        found.append(j)
+                except ValueError:
+                    pass
+            self._by_author[key] = found
+        return found
+
+    def posters_before(self, i: int) -> dict[str, str]:
+        return _PostersView(self, i, self.keys[i])
+
+    def quoted_post(self, quote: Quote, i: int) -> int | None:
+        """The earlier post a quote is of: by post id, else by author and quoted text."""
+        if quote.post_id is not None:
+            j = self.position_of(quote.post_id)
+            return j if j is not None and j < i else None
+        wanted = bare(quote.text)
+        if not wanted:
+            return None
+        candidates = self.by_author(quote.author.casefold()) if quote.author else range(i)
+        checked = 0
+        for j in reversed(candidates):
+            if j >= i:
+                continue
+            checked += 1
+            if checked > 200:  # bounded: an old post is not worth a long search
+                break
+            if wanted in self._bare_body(j) or any(
+                wanted in bare(scan(r.body[:MAX_BODY]).text) for r in self.posts[j].revisions
+            ):
+                return j  # quoted as it stands, or as it stood before an edit
+        if quote.author:
+            # Edited since the quote, with no revisions to match against: the author's
+            # latest post edited after this one was written is what was quoted.
+            after = self.posts[i].posted_at
+            edited = [j for j in candidates if j < i and (self.posts[j].edited_at or after) > after]
+            return edited[-1] if edited else None
+        return None
+
+    def _bare_body(self, j: int) -> str:
+        if j not in self.bare_bodies:
+            self.bare_bodies[j] = bare(scan(self.posts[j].body[:MAX_BODY]).text)
+        return self.bare_bodies[j]
+
+
+class _PostersView(dict):
+    """Posters who wrote before post i (other than its author), by case-folded name."""
+
+    def __init__(self, index: PostIndex, i: int, me: str):
+        super().__init__()
+        self._index, self._i, self._me = index, i, me
+
+    def get(self, key, default=None):  # type: ignore[override]
+        seen = self._index.first_seen(key)
+        if seen is None or seen[0] >= self._i or key == self._me:
+            return default
+        return seen[1]

@@ -1,0 +1,127 @@
+"""Settling: what a post's findings come to, one answer or one flag per prompt (rule 11).
+
+`settle` turns what was found in a post into Answers, or Flags where the post
+contradicts itself; `account_for_rest` then holds back what in the rest of the
+post addresses the vote but was not read, so no vote is silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import grammar, signals, social
+from .bbcode import Doc
+from .found import Found
+from .text import bare
+from .types import Answer, Flag, VoteSpec
+
+_SENTENCE = re.compile(r"[^.!?;\n]+")
+
+
+def settle(
+    found: list[Found], doc: Doc, vote: VoteSpec, posters: dict[str, str]
+) -> tuple[list[Answer], list[Flag]]:
+    """One answer per prompt, or flags where the post contradicts itself (rule 11)."""
+    if not found:
+        return [], []
+    by_prompt: dict[int, list[Found]] = {}
+    for f in found:
+        by_prompt.setdefault(f.prompt, []).append(f)
+    answers: list[Answer] = []
+    flags: list[Flag] = []
+    for number, items in sorted(by_prompt.items()):
+        # Rule 6: an answer only mentioned in a sentence never outweighs one given.
+        items = [f for f in items if not f.discussed] or items
+        # "EDIT: changed to 1-B" below "1-A": the post's own last word on the prompt.
+        revised = [f for f in items if f.revises]
+        if revised:
+            items = revised[-1:]
+        spans = tuple([doc.span(f.start, f.end) for f in items])
+        prompt_no = number if grammar.prompt_of(vote, number) else None
+        problems = [f for f in items if f.problem]
+        if problems:
+            first = problems[0]
+            suggestion = None
+            if first.suggestion and len(items) == 1 and prompt_no is not None:
+                suggestion = Answer(prompt_no, letters=first.suggestion, spans=spans)
+            flags.append(Flag(prompt_no, first.problem, suggestion=suggestion, spans=spans))
+            continue
+        if len(items) > 1 and len({(f.letters, bare(f.text or "")) for f in items}) > 1:
+            shown = " and ".join(f"'{doc.text[f.start : f.end].strip()[:40]}'" for f in items[:3])
+            flags.append(
+                Flag(prompt_no, f"two different answers to prompt {number} in one post: {shown}",
+                     spans=spans)
+            )  # fmt: skip
+            continue
+        f = items[0]
+        snippet = doc.text[f.start : f.end].strip()
+        reason = f"{f.how} '{snippet[:40]}{'…' if len(snippet) > 40 else ''}'"
+        joins = social.joins(f.text, posters) if f.text is not None else None
+        answers.append(
+            Answer(number, letters=f.letters, text=f.text, joins=joins, spans=spans, reason=reason)
+        )
+    return answers, flags
+
+
+def account_for_rest(
+    doc: Doc, vote: VoteSpec, posters: dict[str, str], answers: list[Answer], flags: list[Flag]
+) -> tuple[list[Flag], tuple[str, ...]]:
+    """Every part of a post is accounted for: what addresses the vote is never dropped.
+
+    1. A post with nothing read whose own text addresses the vote (strong
+       signals: signals.py) is held back whole with what was found, suggesting
+       a reading where exactly one prompt was named.
+    2. A post with answers whose other text gives a prompt it did not answer
+       (`1-A` and, further on, `2bd`) has that prompt held back too.
+    3. Weak signals on a post left as chatter become its `mentions`.
+    """
+    found = signals.vote_signals(doc.text, vote, named=lambda key: posters.get(key) is not None)
+    if not answers and not flags:
+        if not found.strong:
+            return flags, tuple(dict.fromkeys(found.weak))
+        if found.suggestion:  # the prompts are named: hold those, suggesting the letters
+            return _held_prompts(found, doc), ()
+        spans = tuple(doc.span(s, e) for s, e, _ in found.strong[:10])
+        what = "; ".join(dict.fromkeys(why for _, _, why in found.strong[:3]))
+        reason = f"addresses the vote in a way the reader cannot read: {what}"
+        suggestion = None
+        likely = found.suggestion or found.guess
+        if len(likely) == 1:
+            [(number, letters)] = likely.items()
+            suggestion = Answer(number, letters=letters, spans=spans)
+        return [Flag(None, reason, suggestion=suggestion, spans=spans)], ()
+    given = {a.prompt for a in answers} | {f.prompt for f in flags}
+    open_prompts = {p.number for p in vote.prompts} - given
+    rest = _unread_lines(doc, [*answers, *flags])
+    likely = {**signals.prose_choices(rest, vote, open_prompts), **found.suggestion}
+    extra = []
+    for number, letters in sorted(likely.items()):
+        if number in given:
+            continue
+        shown = ", ".join(letters)
+        reason = f"the post also seems to give prompt {number} option(s) {shown}"
+        extra.append(Flag(number, reason, suggestion=Answer(number, letters=letters)))
+    return flags + extra, ()
+
+
+def _unread_lines(doc: Doc, read: list[Answer] | list[Answer | Flag]) -> str:
+    """The own-text sentences no answer or flag was read from, one per line."""
+    spans = [span for item in read for span in item.spans]
+    kept = []
+    for m in _SENTENCE.finditer(doc.text):
+        if not m.group(0).strip():
+            continue
+        start, end = doc.span(*m.span())
+        if not any(a < end and start < b for a, b in spans):
+            kept.append(m.group(0))
+    return "\n".join(kept)
+
+
+def _held_prompts(found: signals.Signals, doc: Doc) -> list[Flag]:
+    spans = tuple(doc.span(s, e) for s, e, _ in found.strong[:10])
+    what = "; ".join(dict.fromkeys(why for _, _, why in found.strong[:3]))
+    reason = f"addresses the vote in a way the reader cannot read: {what}"
+    return [
+        Flag(number, reason, suggestion=Answer(number, letters=letters, spans=spans), spans=spans)
+        for number, letters in sorted(found.suggestion.items())
+    ]
