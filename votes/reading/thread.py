@@ -267,7 +267,12 @@ class Thread:
         quoted = self.reading_at(j, self.posts[i].posted_at, chain | {i})
         if quote is not None:
             quoted = self._as_quoted(j, quote, quoted, chain | {i}, self.posts[i].posted_at)
-        if quoted.excluded or quoted.kind in (PostKind.QUEST_MASTER, PostKind.TALLY):
+        not_a_ballot = quoted.excluded or quoted.kind in (PostKind.QUEST_MASTER, PostKind.TALLY)
+        if (not_a_ballot or not (quoted.answers or quoted.flags)) and answers:
+            # "Agreed, great chapter" under a quote of the chapter, then the post's own
+            # ballot: the agreement is with the story, the answers are the vote.
+            return answers, flags, None, None
+        if not_a_ballot:
             why = quoted.excluded or "it is not a ballot"
             reason = f"agrees with post {target.id}, which is not counted ({why})"
             return [], [Flag(None, reason, spans=(span,))], target.id, None
