@@ -57,6 +57,11 @@ class Agreement:
     known: bool  # target is ABOVE or a poster of the thread
 
 
+def may_agree(line: str) -> bool:
+    """False only when read_agreement cannot find an agreement (a cheap exact pre-check)."""
+    return any(p.match(line) for p in (_CARET, _ABOVE, _WHAT, _LEAD)) and bool(line.strip())
+
+
 def read_agreement(line: str, posters: list[str]) -> Agreement | None:
     """The agreement at the start of `line`, if it is one; posters are case-folded names."""
     m = _CARET.match(line)

@@ -125,6 +125,8 @@ def named_agreement(
         return None
     s, e = first
     line = doc.text[s:e]
+    if not agree.may_agree(line):
+        return None  # most posts: no agreement phrase, so no list of posters is built
     posters = sorted(set(thread.keys[:i]) - {thread.keys[i], thread.qm}, key=len, reverse=True)
     found = agree.read_agreement(line, posters[:5000])
     if found is None:

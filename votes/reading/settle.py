@@ -8,6 +8,7 @@ post addresses the vote but was not read, so no vote is silently dropped.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from . import grammar, signals, social
 from .bbcode import Doc
@@ -75,23 +76,33 @@ def account_for_rest(
        (`1-A` and, further on, `2bd`) has that prompt held back too.
     3. Weak signals on a post left as chatter become its `mentions`.
     """
+    if answers or flags:
+        return flags + _rest_of_ballot(doc, vote, answers, flags), ()
     found = signals.vote_signals(doc.text, vote, named=lambda key: posters.get(key) is not None)
-    if not answers and not flags:
-        if not found.strong:
-            return flags, tuple(dict.fromkeys(found.weak))
-        if found.suggestion:  # the prompts are named: hold those, suggesting the letters
-            return _held_prompts(found, doc), ()
-        spans = tuple(doc.span(s, e) for s, e, _ in found.strong[:10])
-        what = "; ".join(dict.fromkeys(why for _, _, why in found.strong[:3]))
-        reason = f"addresses the vote in a way the reader cannot read: {what}"
-        suggestion = None
-        likely = found.suggestion or found.guess
-        if len(likely) == 1:
-            [(number, letters)] = likely.items()
-            suggestion = Answer(number, letters=letters, spans=spans)
-        return [Flag(None, reason, suggestion=suggestion, spans=spans)], ()
+    if not found.strong:
+        return flags, tuple(dict.fromkeys(found.weak))
+    if found.suggestion:  # the prompts are named: hold those, suggesting the letters
+        return _held_prompts(found, doc), ()
+    spans = tuple(doc.span(s, e) for s, e, _ in found.strong[:10])
+    what = "; ".join(dict.fromkeys(why for _, _, why in found.strong[:3]))
+    reason = f"addresses the vote in a way the reader cannot read: {what}"
+    suggestion = None
+    likely = found.suggestion or found.guess
+    if len(likely) == 1:
+        [(number, letters)] = likely.items()
+        suggestion = Answer(number, letters=letters, spans=spans)
+    return [Flag(None, reason, suggestion=suggestion, spans=spans)], ()
+
+
+def _rest_of_ballot(doc: Doc, vote: VoteSpec, answers: list[Answer], flags: list[Flag]):
+    """Flags for prompts a ballot's unread text gives that its answers do not."""
     given = {a.prompt for a in answers} | {f.prompt for f in flags}
     open_prompts = {p.number for p in vote.prompts} - given
+    if not open_prompts:
+        return []
+    # Numbered answers anywhere (a write-in may have run over "4. a,b,c"); prose only
+    # where nothing was read.
+    found = signals.numbered(doc.text, vote)
     rest = _unread_lines(doc, [*answers, *flags])
     likely = {**signals.prose_choices(rest, vote, open_prompts), **found.suggestion}
     extra = []
@@ -101,20 +112,34 @@ def account_for_rest(
         shown = ", ".join(letters)
         reason = f"the post also seems to give prompt {number} option(s) {shown}"
         extra.append(Flag(number, reason, suggestion=Answer(number, letters=letters)))
-    return flags + extra, ()
+    return extra
 
 
 def _unread_lines(doc: Doc, read: list[Answer] | list[Answer | Flag]) -> str:
     """The own-text sentences no answer or flag was read from, one per line."""
-    spans = [span for item in read for span in item.spans]
+    covered = _merged(span for item in read for span in item.spans)
+    starts = [a for a, _ in covered]
     kept = []
     for m in _SENTENCE.finditer(doc.text):
         if not m.group(0).strip():
             continue
         start, end = doc.span(*m.span())
-        if not any(a < end and start < b for a, b in spans):
+        # The covered interval starting last before `end` is the only one that can overlap.
+        k = bisect_left(starts, end) - 1
+        if k < 0 or covered[k][1] <= start:
             kept.append(m.group(0))
     return "\n".join(kept)
+
+
+def _merged(spans) -> list[tuple[int, int]]:
+    """Spans merged into disjoint intervals in order (one sort: linear after it)."""
+    out: list[list[int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 def _held_prompts(found: signals.Signals, doc: Doc) -> list[Flag]:

@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 
-from .grammar import MAX_MATCHES, prompt_of
+from .grammar import MAX_MATCHES, has_digit, prompt_of
 from .letters import DASHES
 from .text import STOPWORDS, bare, content_stems, match_option, stem, words
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
@@ -79,6 +80,13 @@ _MARKED = re.compile(r"(?:<-{1,3}|<=|\(this\)|\(x\)|\[x\]|\u2190)", re.IGNORECAS
 _MAX_LINE = 400  # longer lines are prose paragraphs: option text there is discussion
 
 
+def numbered(text: str, vote: VoteSpec) -> Signals:
+    """Only the prompt numbers given letters (`2bd`, `B on 1`): what a ballot's rest needs."""
+    found = Signals()
+    _numbers_and_letters(text, vote, found)
+    return found
+
+
 def vote_signals(text: str, vote: VoteSpec, *, named: Callable[[str], bool]) -> Signals:
     """What in `text` (own text of a post) addresses the vote.
 
@@ -124,7 +132,8 @@ def _lines(text: str):
 
 
 def _numbers_and_letters(text: str, vote: VoteSpec, found: Signals) -> None:
-    for m in islice(_NUMBER_LETTERS.finditer(text), MAX_MATCHES):
+    digits = has_digit(text)  # most prose has none, and a number needs one
+    for m in islice(_NUMBER_LETTERS.finditer(text) if digits else (), MAX_MATCHES):
         prompt = prompt_of(vote, int(m.group(1)))
         letters = m.group(2).upper()
         if prompt is None or not _all_options(prompt, letters):
@@ -259,13 +268,23 @@ def _copied_option(line: str, vote: VoteSpec) -> tuple[PromptSpec, OptionSpec] |
     b = bare(_MARKED.sub("", line))
     if len(b) < 6:
         return None
-    hits = []
-    for prompt in vote.prompts:
-        for option in prompt.options:
-            ob = bare(option.text)
-            if len(ob) >= 6 and (b == ob or b == bare(option.letter) + ob or b.endswith(ob)):
-                hits.append((prompt, option))
+    hits = [
+        (prompt, option)
+        for prompt, option, ob in _option_bares(vote)
+        if b == ob or b == option.letter.lower() + ob or b.endswith(ob)
+    ]
     return hits[0] if len(hits) == 1 else None
+
+
+@lru_cache(maxsize=64)
+def _option_bares(vote: VoteSpec) -> tuple[tuple[PromptSpec, OptionSpec, str], ...]:
+    """Every option long enough to recognise on a line, with its bare text (once per vote)."""
+    return tuple(
+        (prompt, option, bare(option.text))
+        for prompt in vote.prompts
+        for option in prompt.options
+        if len(bare(option.text)) >= 6
+    )
 
 
 def _names_poster(text: str, named: Callable[[str], bool]) -> bool:
@@ -293,6 +312,7 @@ def _option_words(text: str, vote: VoteSpec, found: Signals) -> None:
             )
 
 
+@lru_cache(maxsize=1024)
 def _distinct(prompt: PromptSpec, option: OptionSpec, shortest: int = 5) -> frozenset[str]:
     """Stems of the option's text no other option of the prompt has, nor the prompt."""
     others: set[str] = set(content_stems(prompt.text))
