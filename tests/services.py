@@ -294,6 +294,29 @@ class PostgresServer:
         return f"<PostgresServer 127.0.0.1:{self.port}>"
 
 
+def production_env(settings_dict: dict, secret_key: str, **overrides: str) -> dict[str, str]:
+    """The environment of an app process with production settings on the test database.
+
+    Plain http on loopback and static files without collectstatic; the caller's
+    overrides (a rate limit a test outruns on purpose, say) go on top.
+    """
+    env = dict(os.environ)  # DJANGO_SETTINGS_MODULE included: pytest-django sets it
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    env.update(
+        DATABASE_URL=database_url_for(settings_dict),
+        DEBUG="0",
+        SECRET_KEY=secret_key,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        STATIC_MANIFEST="0",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

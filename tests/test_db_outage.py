@@ -8,7 +8,6 @@ be counted shortly (the sweeper re-sends its reading when Redis is back).
 """
 
 import http.client
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from quest.middleware import DatabaseUnavailableMiddleware, database_unavailable
 from quest.models import Post, Quest
 from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import chapter_url, make_quest, make_user, make_vote, vote_in
-from tests.services import PostgresServer, WebServer, database_url_for
+from tests.services import PostgresServer, WebServer, production_env
 from tests.test_security_headers import COLLECT_VIOLATIONS
 
 PROMPTS = [
@@ -113,22 +112,8 @@ def postgres_server(transactional_db) -> Iterator[PostgresServer]:
 @pytest.fixture
 def web_server(transactional_db, tmp_path: Path) -> Iterator[WebServer]:
     """gunicorn with production settings on this test's database (rows here are committed)."""
-    env = dict(os.environ)  # DJANGO_SETTINGS_MODULE included: pytest-django sets it
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    env.update(
-        DATABASE_URL=database_url_for(connection.settings_dict),
-        DEBUG="0",
-        SECRET_KEY=settings.SECRET_KEY,
-        ALLOWED_HOSTS="127.0.0.1",
-        # Plain http on loopback, static files without collectstatic.
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        STATIC_MANIFEST="0",
-        # The loop below posts faster than a person: not what this test is about.
-        RATE_LIMIT_POST="100000/60",
-        PYTHONUNBUFFERED="1",
-    )
+    # The loop below posts faster than a person: not what this test is about.
+    env = production_env(connection.settings_dict, settings.SECRET_KEY, RATE_LIMIT_POST="100000/60")
     server = WebServer(env=env, workdir=tmp_path)
     try:
         yield server.start()

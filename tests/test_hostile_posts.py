@@ -6,7 +6,6 @@ from serving others while previews of that text run.
 """
 
 import http.client
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
 from tests.factories import make_post, make_quest, make_user, make_vote
-from tests.services import WebServer, database_url_for, wait_until
+from tests.services import WebServer, production_env, wait_until
 from votes.models import TallyRun
 
 pytestmark = pytest.mark.services
@@ -90,19 +89,7 @@ def test_it_closes_a_vote_holding_ten_hostile_posts_and_shows_its_final_tally(
 @pytest.fixture
 def web_server(transactional_db, tmp_path: Path) -> Iterator[WebServer]:
     """gunicorn with three sync workers, as the site ran when previews stalled it."""
-    env = dict(os.environ)
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    env.update(
-        DATABASE_URL=database_url_for(connection.settings_dict),
-        DEBUG="0",
-        SECRET_KEY=settings.SECRET_KEY,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        STATIC_MANIFEST="0",
-        PYTHONUNBUFFERED="1",
-    )
+    env = production_env(connection.settings_dict, settings.SECRET_KEY)
     server = WebServer(env=env, workdir=tmp_path, workers=3, threads=1)
     try:
         yield server.start()
