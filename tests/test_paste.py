@@ -18,8 +18,8 @@ from django.core.management import CommandError, call_command
 
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.models import Post, PostRevision, Quest
+from votes.importers.paste import PasteError, parse_paste
 from votes.models import Ballot, Reading
-from votes.paste import PasteError, parse_paste
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from votes.paste import parse_paste
+from votes.importers.paste import parse_paste
 from votes.reading import read_thread
 from votes.reading.types import (
     Answer,

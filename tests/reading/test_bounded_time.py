@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from chapters.detect import detect_prompts
 from quest import bbcode as page_bbcode
 from votes import audit
-from votes.paste import PasteError, parse_paste
+from votes.importers.paste import PasteError, parse_paste
 from votes.reading import read_post, read_thread
 from votes.reading.bbcode import scan
 from votes.reading.budget import READ_BUDGET_SECONDS

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from quest.models import Quest
-from votes.importing import thread_export
+from votes.importers.export import thread_export
 
 
 class Command(BaseCommand):

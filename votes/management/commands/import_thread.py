@@ -3,8 +3,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from votes.importing import thread_import
-from votes.paste import PasteError, parse_paste
+from votes.importers.paste import PasteError, parse_paste
+from votes.importers.thread_json import thread_import
 
 FORMATS = ["json", "text"]
 

@@ -14,7 +14,7 @@ from chapters.models import Chapter
 from chapters.prompts import OptionData, PromptData
 from chapters.services import chapter_create, chapter_publish, vote_set_prompts
 from quest.services import imported_author
-from votes.importing import thread_import
+from votes.importers.thread_json import thread_import
 
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "red-alert-ch2.thread.json"
 

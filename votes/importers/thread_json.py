@@ -1,4 +1,4 @@
-"""Import and export whole quest threads in the `quest-thread/1` format.
+"""Import whole quest threads in the `quest-thread/1` format (export.py writes it).
 
 The import takes the header and the posts separately, and posts as an
 iterable, so a reader that streams a large file can feed it post by post.
@@ -6,7 +6,7 @@ Importing the same file twice changes nothing: posts are keyed by their ids.
 """
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from chapters.detect import detect_prompts
 from chapters.models import Chapter, Option, Prompt, Vote
-from quest.models import Membership, Post, Quest
+from quest.models import Post, Quest
 from quest.services import imported_author, moderator_appoint, post_create, post_edit
 from votes.services import vote_recount_request
 
@@ -199,67 +199,3 @@ def _time(value, where: str, *, required: bool = False) -> datetime | None:
     if parsed is None or parsed.tzinfo is None:
         raise ThreadFormatError(f"{where} must be an ISO 8601 time with a zone, not {value!r}.")
     return parsed
-
-
-def thread_export(quest: Quest) -> dict:
-    """The quest as a `quest-thread/1` document: every post, chapter, vote and prompt."""
-    moderators = (
-        Membership.objects.filter(quest=quest, role=Membership.Role.MODERATOR)
-        .select_related("user")
-        .order_by("user__username")
-    )
-    chapters = (
-        Chapter.objects.filter(quest=quest, status=Chapter.Status.PUBLISHED)
-        .select_related("post", "vote__post")
-        .order_by("number")
-    )
-    posts = Post.objects.filter(quest=quest).select_related("author").order_by("seq")
-    return {
-        "format": FORMAT,
-        "quest": {
-            "slug": quest.slug,
-            "title": quest.title,
-            "quest_master": quest.quest_master.username,
-            "moderators": [m.user.username for m in moderators],
-        },
-        "chapters": [_chapter_json(c) for c in chapters],
-        "posts": [
-            {
-                "id": p.ref,
-                "author": p.author.username,
-                "posted_at": _iso(p.posted_at),
-                "edited_at": _iso(p.edited_at),
-                "body": p.body,
-            }
-            for p in posts
-        ],
-    }
-
-
-def _chapter_json(chapter: Chapter) -> dict:
-    out = {"number": chapter.number, "title": chapter.title, "post": chapter.post.ref}
-    vote = getattr(chapter, "vote", None)
-    if vote is not None and vote.post_id:
-        out["vote"] = {
-            "post": vote.post.ref,
-            "opens_at": _iso(vote.opens_at),
-            "closes_at": _iso(vote.closes_at),
-            "prompts": [
-                {
-                    "number": p.number,
-                    "kind": p.kind,
-                    "text": p.text,
-                    **(
-                        {"options": [{"letter": o.letter, "text": o.text} for o in p.options.all()]}
-                        if p.kind != "write_in"
-                        else {}
-                    ),
-                }
-                for p in vote.prompts.prefetch_related("options")
-            ],
-        }
-    return out
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None

@@ -1,0 +1,71 @@
+"""Export a whole quest thread as a `quest-thread/1` document (thread_json.py reads it back)."""
+
+from datetime import UTC, datetime
+
+from chapters.models import Chapter
+from quest.models import Membership, Post, Quest
+from votes.importers.thread_json import FORMAT
+
+
+def thread_export(quest: Quest) -> dict:
+    """The quest as a `quest-thread/1` document: every post, chapter, vote and prompt."""
+    moderators = (
+        Membership.objects.filter(quest=quest, role=Membership.Role.MODERATOR)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    chapters = (
+        Chapter.objects.filter(quest=quest, status=Chapter.Status.PUBLISHED)
+        .select_related("post", "vote__post")
+        .order_by("number")
+    )
+    posts = Post.objects.filter(quest=quest).select_related("author").order_by("seq")
+    return {
+        "format": FORMAT,
+        "quest": {
+            "slug": quest.slug,
+            "title": quest.title,
+            "quest_master": quest.quest_master.username,
+            "moderators": [m.user.username for m in moderators],
+        },
+        "chapters": [_chapter_json(c) for c in chapters],
+        "posts": [
+            {
+                "id": p.ref,
+                "author": p.author.username,
+                "posted_at": _iso(p.posted_at),
+                "edited_at": _iso(p.edited_at),
+                "body": p.body,
+            }
+            for p in posts
+        ],
+    }
+
+
+def _chapter_json(chapter: Chapter) -> dict:
+    out = {"number": chapter.number, "title": chapter.title, "post": chapter.post.ref}
+    vote = getattr(chapter, "vote", None)
+    if vote is not None and vote.post_id:
+        out["vote"] = {
+            "post": vote.post.ref,
+            "opens_at": _iso(vote.opens_at),
+            "closes_at": _iso(vote.closes_at),
+            "prompts": [
+                {
+                    "number": p.number,
+                    "kind": p.kind,
+                    "text": p.text,
+                    **(
+                        {"options": [{"letter": o.letter, "text": o.text} for o in p.options.all()]}
+                        if p.kind != "write_in"
+                        else {}
+                    ),
+                }
+                for p in vote.prompts.prefetch_related("options")
+            ],
+        }
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
