@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from . import grammar
+from . import grammar, hints
 from .grammar import LineRead
 from .letters import Hit, check_letters
 from .types import VoteSpec
@@ -85,6 +85,26 @@ _DOUBT = re.compile(
 )
 
 
+_DOUBT_WORD = re.compile(_DOUBT.pattern.split("|\\bor")[0])
+# In lower-case ASCII: "or" is a literal, which `re` finds at memory speed.
+_OR_DIGIT = re.compile(r"or[ \t]+(?:maybe[ \t]+)?[0-9]")
+
+
+def _doubt(line: str) -> re.Match[str] | None:
+    """_DOUBT.search(line), found faster in ASCII text: the first doubt, by position."""
+    if not line.isascii():
+        return _DOUBT.search(line)
+    lower = line.lower()
+    first = _DOUBT_WORD.search(line) if hints.any_of(lower, hints.DOUBT) else None
+    end = first.start() if first is not None else len(line)
+    for m in _OR_DIGIT.finditer(lower):
+        if m.start() >= end:
+            break
+        if m.start() == 0 or not (lower[m.start() - 1].isalnum() or lower[m.start() - 1] == "_"):
+            return _DOUBT.match(line, m.start())  # the same match, for its text
+    return first
+
+
 def retracts(line: str) -> bool:
     """`scratch that` alone: the answer above is withdrawn, with nothing in its place."""
     return len(line) <= 40 and _RETRACT.match(line) is not None
@@ -92,7 +112,7 @@ def retracts(line: str) -> bool:
 
 def doubted(read: LineRead, line: str, vote: VoteSpec) -> LineRead:
     """Answers on a line that doubts them (`4-AB, maybe C too`, `or maybe 2b`) are held."""
-    doubt = _DOUBT.search(line)
+    doubt = _doubt(line)
     if doubt is None:
         return read
     if not (read.hits or read.mentions):

@@ -78,7 +78,7 @@ def account_for_rest(
     """
     if answers or flags:
         return flags + _rest_of_ballot(doc, vote, answers, flags), ()
-    found = signals.vote_signals(doc.text, vote, named=lambda key: posters.get(key) is not None)
+    found = signals.vote_signals(doc.text, vote, posters=posters)
     if not found.strong:
         return flags, tuple(dict.fromkeys(found.weak))
     if found.suggestion:  # the prompts are named: hold those, suggesting the letters

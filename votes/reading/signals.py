@@ -21,11 +21,12 @@ Every pattern is linear and every loop capped, as in the rest of the package.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 
+from . import hints
 from .grammar import MAX_MATCHES, has_digit, prompt_of
 from .letters import DASHES
 from .text import STOPWORDS, bare, content_stems, match_option, stem, words
@@ -54,6 +55,11 @@ _LETTERS_NUMBER = re.compile(
     r"(?:on|for|in|to)[ \t]{1,3}(?:the[ \t]+)?(?:q(?:uestion)?|prompt|#|number)?[ \t]{0,2}"
     r"(\d{1,2}|first|second|third|fourth|fifth)\b"
 )
+# A necessary part of _LETTERS_NUMBER (ASCII), found fast: it starts with a space.
+_LETTERS_NUMBER_TAIL = re.compile(
+    r"[ \t](?:on|for|in|to)[ \t]{1,3}(?:the[ \t]+)?(?:q(?:uestion)?|prompt|#|number)?[ \t]{0,2}"
+    r"(?:[0-9]|first|second|third|fourth|fifth)"
+)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 # Words that make a letter or an option's words a choice rather than discussion.
 _CHOOSING = re.compile(
@@ -62,7 +68,8 @@ _CHOOSING = re.compile(
     r"|going[ \t]+for|support(?:ing)?|back(?:ing)?|prefer|favou?r|count[ \t]+me"
     r"|put[ \t]+me|i'?m[ \t]+(?:in|for|with)|(?:is|are)[ \t]+(?:the[ \t]+)?(?:best|right|way))\b"
 )
-_LONE_LETTER = re.compile(r"(?<![\w'\u2019@#])([A-H])(?![\w'\u2019])")
+# The letter before the look-behind, so that `re` skips to capitals A-H at once.
+_LONE_LETTER = re.compile(r"([A-H])(?<![\w'\u2019@#][A-H])(?![\w'\u2019])")
 # Agreement with someone other than a quote: "what Anya said", "+1 to Anya",
 # "I'm with Anya", "same as above", "^ this", "^", "seconding Boris's vote".
 _AGREEING = re.compile(
@@ -87,27 +94,45 @@ def numbered(text: str, vote: VoteSpec) -> Signals:
     return found
 
 
-def vote_signals(text: str, vote: VoteSpec, *, named: Callable[[str], bool]) -> Signals:
+class _Choosing:
+    """Whether a post has a choosing word, looked for only when a line needs to know."""
+
+    __slots__ = ("_text", "_lowered", "_found")
+
+    def __init__(self, text: str, lowered: str) -> None:
+        self._text, self._lowered, self._found = text, lowered, None
+
+    def __bool__(self) -> bool:
+        if self._found is None:
+            found = hints.search(_CHOOSING, self._text, self._lowered, hints.CHOOSING)
+            self._found = found is not None
+        return self._found
+
+
+def vote_signals(text: str, vote: VoteSpec, *, posters: Mapping[str, str]) -> Signals:
     """What in `text` (own text of a post) addresses the vote.
 
-    `named(word)` says whether a word names an earlier poster of the thread.
+    `posters.get(name)` gives an earlier poster of the thread by casefolded name.
     """
     found = Signals()
+    lowered = text.lower()
     _numbers_and_letters(text, vote, found)
     _letters_alone(text, vote, found)
-    lowered = text.lower()
+    choosing = _Choosing(text, lowered)
     for line_start, line in _lines(text):
-        _line_signals(line, line_start, vote, found)
-    if found.copied and (_VOTE_WORD.search(text) or _CHOOSING.search(text)):
+        _line_signals(line, line_start, vote, found, choosing=choosing)
+    if found.copied and (_VOTE_WORD.search(text) or choosing):
         # "My vote is ...\nShow leniency": an option's line in a post that speaks of voting.
         found.strong.extend(found.copied)
-    if _AGREEING.search(text) and (_POINTING.search(text) or _names_poster(text, named)):
+    if hints.search(_AGREEING, text, lowered, hints.AGREEING) and (
+        hints.search(_POINTING, text, lowered, hints.POINTING) or _names_poster(text, posters)
+    ):
         found.strong.append((0, len(text), "agrees with an earlier post or poster"))
-    if (m := _CHANGING.search(text)) is not None:
+    if (m := hints.search(_CHANGING, text, lowered, hints.CHANGING)) is not None:
         found.weak.append(f"speaks of changing a vote ('{m.group(0)}')")
-    if _VOTE_WORD.search(lowered):
+    if hints.search(_VOTE_WORD, lowered, lowered, hints.VOTE_WORD):
         found.weak.append("uses the word vote or ballot")
-    _option_words(text, vote, found)
+    _option_words(text, vote, found, lowered)
     return found
 
 
@@ -143,6 +168,8 @@ def _numbers_and_letters(text: str, vote: VoteSpec, found: Signals) -> None:
         if _COUNTED_THING.search(text, max(0, m.start() - 12), m.start()):
             continue  # "chapter 2: A turning point", "page 3 b-side"
         _number_signal(text, m, prompt, letters, found)
+    if text.isascii() and not _LETTERS_NUMBER_TAIL.search(text):
+        return  # the cheap half first: "on 1", "for the second"
     for m in islice(_LETTERS_NUMBER.finditer(text), MAX_MATCHES):
         ref = m.group(2).lower()
         prompt = prompt_of(vote, _ORDINAL[ref] if ref in _ORDINAL else int(ref))
@@ -200,7 +227,10 @@ def _article(text: str, at: int) -> bool:
     return _ARTICLE_NEXT.match(text, at) is not None
 
 
-def _line_signals(line: str, start: int, vote: VoteSpec, found: Signals) -> None:
+def _line_signals(
+    line: str, start: int, vote: VoteSpec, found: Signals, *, choosing: object = True
+) -> None:
+    """`choosing` is true when the post has a choosing word anywhere (else no line has one)."""
     stripped = line.strip()
     if not stripped or len(stripped) > _MAX_LINE:
         return
@@ -213,13 +243,14 @@ def _line_signals(line: str, start: int, vote: VoteSpec, found: Signals) -> None
             ", marked" if marked else ""
         )
         found.guess.setdefault(prompt.number, (spec.letter,))
-        if marked or _CHOOSING.search(stripped):
+        if marked or (choosing and _CHOOSING.search(stripped)):
             found.strong.append((start, start + len(line), why))
         else:
             found.weak.append(why)
             found.copied.append((start, start + len(line), why))
-    if _CHOOSING.search(stripped):
-        letters = [m.group(1) for m in islice(_LONE_LETTER.finditer(stripped), 8)]
+    # Letters first: a capital standing alone is rarer than a choosing word.
+    letters = [m.group(1) for m in islice(_LONE_LETTER.finditer(stripped), 8)]
+    if letters and choosing and _CHOOSING.search(stripped):
         letters = [x for x in letters if x != "A" or not _article(stripped, stripped.find(x) + 1)]
         owners = [p for p in vote.prompts if letters and all(p.option(x) for x in letters)]
         if letters and owners and _NEGATION.search(stripped):
@@ -265,6 +296,8 @@ def _option_text_list(line: str, start: int, vote: VoteSpec, found: Signals) -> 
 
 def _copied_option(line: str, vote: VoteSpec) -> tuple[PromptSpec, OptionSpec] | None:
     """An option's own text on a line (`B) Punish them`, `Punish them <-`), if exactly one."""
+    if not _may_end_with_option(line, vote):
+        return None
     b = bare(_MARKED.sub("", line))
     if len(b) < 6:
         return None
@@ -274,6 +307,27 @@ def _copied_option(line: str, vote: VoteSpec) -> tuple[PromptSpec, OptionSpec] |
         if b == ob or b == option.letter.lower() + ob or b.endswith(ob)
     ]
     return hits[0] if len(hits) == 1 else None
+
+
+def _may_end_with_option(line: str, vote: VoteSpec) -> bool:
+    """A necessary condition, cheap: the line's last letters end some option's text.
+
+    A copied option line's bare text ends with the option's bare text, so the
+    last three letters agree. Lines that may hold a mark (`<-`, `(this)`) or
+    other than ASCII take the full comparison.
+    """
+    if not line.isascii() or "<" in line or "(" in line or "[" in line:
+        return True
+    tail = _ASCII_NON_ALNUM.sub("", line[-40:].lower())
+    return len(tail) < 3 or tail[-3:] in _option_tails(vote)
+
+
+_ASCII_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=64)
+def _option_tails(vote: VoteSpec) -> frozenset[str]:
+    return frozenset(ob[-3:] for _, _, ob in _option_bares(vote))
 
 
 @lru_cache(maxsize=64)
@@ -287,29 +341,93 @@ def _option_bares(vote: VoteSpec) -> tuple[tuple[PromptSpec, OptionSpec, str], .
     )
 
 
-def _names_poster(text: str, named: Callable[[str], bool]) -> bool:
-    for word in islice(re.finditer(r"@?([^\W\d_][\w-]{1,30})", text), 200):
-        if named(word.group(1).casefold()):
+def _names_poster(text: str, posters: Mapping[str, str]) -> bool:
+    """An earlier poster's name next to the agreement (`I'm with Anya`, `what @boris said`).
+
+    Only the words around each agreement phrase are looked at: a name far from
+    it, in a discussion paragraph, is discussion.
+    """
+    for agreeing in islice(_AGREEING.finditer(text), 8):
+        near = text[max(0, agreeing.start() - _NEAR) : agreeing.end() + _NEAR]
+        if any(posters.get(w.casefold()) is not None for w in _NAME_WORD.findall(near)):
             return True
     return False
 
 
-def _option_words(text: str, vote: VoteSpec, found: Signals) -> None:
+_NEAR = 80  # characters either side of an agreement phrase
+_NAME_WORD = re.compile(r"[^\W\d_][\w-]{1,30}")
+
+
+def _option_words(text: str, vote: VoteSpec, found: Signals, lowered: str | None = None) -> None:
     """Option words in passing (weak), or several options' distinctive words (strong)."""
-    stems = {stem(w) for w in words(text[:4000]) if w not in STOPWORDS and len(w) > 3}
+    head = text[:4000]
+    if head.isascii():
+        low = head.lower() if lowered is None else lowered[:4000]
+        stems = {s for s in _vote_stems(vote) if _starts_word(low, s)}
+    else:
+        stems = {stem(w) for w in words(head) if w not in STOPWORDS and len(w) > 3}
     if not stems:
         return
-    for prompt in vote.prompts:
-        if prompt.kind is PromptKind.WRITE_IN:
-            topic = content_stems(prompt.text)
-            if len(topic & stems) >= 2:
+    for prompt, letters_stems in _word_table(vote):
+        if letters_stems is None:  # a write-in prompt: its subject
+            if len(_topic(prompt) & stems) >= 2:
                 found.weak.append(f"speaks to write-in prompt {prompt.number}'s subject")
             continue
-        named = [o.letter for o in prompt.options if _distinct(prompt, o) & stems]
+        named = [letter for letter, distinct in letters_stems if distinct & stems]
         if named:
             found.weak.append(
                 f"names words of option(s) {', '.join(named)} of prompt {prompt.number}"
             )
+
+
+def _starts_word(low: str, s: str) -> bool:
+    """Whether some word of `low` (ASCII, lower case) stems to `s`, as `words`/`stem` would.
+
+    A word stems to `s` when it is `s` (four letters) or starts with it (five);
+    stop words and words of three letters or fewer never count.
+    """
+    at = low.find(s)
+    while at != -1:
+        if at == 0 or low[at - 1] not in _ALNUM:
+            word = _ASCII_WORD.match(low, at).group(0)  # type: ignore[union-attr]  # s matched there
+            if word[:5] == s and len(word) > 3 and word not in STOPWORDS:
+                return True
+        at = low.find(s, at + 1)
+    return False
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=64)
+def _word_table(vote: VoteSpec):
+    """Per prompt: (letter, distinctive stems) of each option, or None for a write-in."""
+    return tuple(
+        (prompt, None)
+        if prompt.kind is PromptKind.WRITE_IN
+        else (prompt, tuple((o.letter, _distinct(prompt, o)) for o in prompt.options))
+        for prompt in vote.prompts
+    )
+
+
+@lru_cache(maxsize=256)
+def _topic(prompt: PromptSpec) -> frozenset[str]:
+    """A write-in prompt's subject: stems a word of the text can have (four letters or more)."""
+    return frozenset(s for s in content_stems(prompt.text) if len(s) >= 4)
+
+
+@lru_cache(maxsize=64)
+def _vote_stems(vote: VoteSpec) -> frozenset[str]:
+    """Every stem `_option_words` looks for in a vote: options' distinct ones, write-in topics."""
+    found: set[str] = set()
+    for prompt, letters_stems in _word_table(vote):
+        if letters_stems is None:
+            found |= _topic(prompt)
+        else:
+            for _, distinct in letters_stems:
+                found |= distinct
+    return frozenset(found)
 
 
 @lru_cache(maxsize=1024)

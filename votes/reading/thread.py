@@ -302,6 +302,10 @@ class Thread:
         differs (post j was edited since, and no revision says how it stood), the
         quoted text is what was endorsed; if it holds no ballot, nothing is copied.
         """
+        target = self.posts[j]
+        unedited = target.edited_at is None and not target.revisions
+        if unedited and quote.text.strip() == target.body.strip():
+            return then  # the whole post, never edited: the quoted text is what it said
         key = (j, "\x00quote\x00" + quote.text)
         if key not in self.memo_at:
             target = self.posts[j]

@@ -1,0 +1,43 @@
+"""Cheap necessary conditions checked before the safety net's regular expressions.
+
+Most posts a reader sees are discussion: they hold none of the words of
+changing a vote, agreeing, pointing up the thread or choosing. Python's `re`
+tries a pattern that starts with a look-behind, `\\b` or a case-insensitive
+alternation at every position of the text; `substring in text` runs at memory
+speed. Each hint list here is a necessary condition of its pattern (every
+match contains one of the hints, in lower case), so a text without any hint
+cannot match and the pattern is not run. The result is always what the pattern
+alone would give; the hints only decide how fast.
+
+Hints hold for ASCII text; other text (where `lower` and the pattern's case
+folding may differ) always runs the pattern.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Each tuple: lower-case substrings one of which every match of the pattern holds.
+CHOOSING = (
+    "vot", "ballot", "switch", "pick", "choos", "chose", "go ", "go\t", "going", "support",
+    "back", "prefer", "favo", "count", "put", "i'm", "im ", "im\t", "best", "right", "way",
+)  # fmt: skip
+AGREEING = ("said", "+", "with", "same", "second", "agree", "ditto", "me too", "this")
+POINTING = ("^", "above", "thread", "previous")
+CHANGING = ("chang", "switch", "scratch", "revis", "second", "make", "vote")
+VOTE_WORD = ("vot", "ballot")
+DOUBT = (
+    "maybe", "perhaps", "sure", "leaning", "convinced", "either", "whichever", "undecided",
+    "possibly", "decide",
+)  # fmt: skip  # and "or" before a digit: revise.doubted checks that itself
+
+
+def any_of(lowered: str, hints: tuple[str, ...]) -> bool:
+    return any(h in lowered for h in hints)
+
+
+def search(pattern: re.Pattern[str], text: str, lowered: str, hints: tuple[str, ...]):
+    """`pattern.search(text)`, skipped when `text` holds none of `hints`."""
+    if text.isascii() and not any_of(lowered, hints):
+        return None
+    return pattern.search(text)
