@@ -19,8 +19,8 @@ PYTEST_ARGS ?= --timeout=300 -ra
 
 help:
 	@echo "make demo       serve the demo quest on http://127.0.0.1:8000/ (SQLite, no servers needed)"
-	echo "make test       ruff + the whole test suite on throwaway PostgreSQL and Redis (as CI)"
-	echo "make lint       ruff check and ruff format --check"
+	echo "make test       ruff, import contracts + the whole test suite on throwaway PostgreSQL and Redis (as CI)"
+	echo "make lint       ruff check, ruff format --check and lint-imports (the import contracts)"
 	echo "make fmt        ruff format and ruff check --fix"
 	echo "make bench      run bench/*.py with PostgreSQL and Redis"
 	echo "make venv       create .venv and install requirements-dev.txt (when they changed)"
@@ -71,6 +71,7 @@ test: venv system-deps
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 fmt: venv
 	$(VENV)/bin/ruff format .

@@ -1,6 +1,10 @@
-"""Reads for chapter pages: the index, a chapter's neighbours, a vote's prompts and record."""
+"""Reads for chapter pages: the index, a chapter's neighbours, a vote's prompts and record.
 
-from django.db.models import Prefetch, QuerySet
+Also what the quest app's pages show of chapters (the home page's latest chapter,
+the thread's open vote), through the hooks in quest/registry.py.
+"""
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 
 from chapters.models import Chapter, Option, Prompt, Vote, VoteEvent
@@ -46,3 +50,35 @@ def vote_events(vote: Vote) -> list[VoteEvent]:
         raw = event.data.get("new_closes_at") or event.data.get("closes_at")
         event.closes_to = parse_datetime(raw) if isinstance(raw, str) else None
     return events
+
+
+# --- For the quest app's pages (hooks filled in chapters/apps.py) -------------------------
+
+
+def quests_with_chapters(quests: QuerySet[Quest]) -> QuerySet[Quest]:
+    """The quests, each annotated with what the home page shows of its chapters.
+
+    In the same query: `latest_chapter_number`, `latest_chapter_title` (the
+    latest published chapter) and `open_vote_chapter` (the number of the
+    chapter whose vote is open, or None), `has_open_vote`.
+    """
+    latest = Chapter.objects.filter(quest=OuterRef("pk"), status=Chapter.Status.PUBLISHED).order_by(
+        "-number"
+    )
+    open_vote = Vote.objects.open().filter(chapter__quest=OuterRef("pk")).order_by("-pk")
+    return quests.annotate(
+        latest_chapter_number=Subquery(latest.values("number")[:1]),
+        latest_chapter_title=Subquery(latest.values("title")[:1]),
+        open_vote_chapter=Subquery(open_vote.values("chapter__number")[:1]),
+        has_open_vote=Exists(open_vote),
+    )
+
+
+def open_vote(quest: Quest) -> Vote | None:
+    return (
+        Vote.objects.open()
+        .filter(chapter__quest=quest)
+        .select_related("chapter")
+        .order_by("-chapter__number")
+        .first()
+    )

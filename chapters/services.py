@@ -10,6 +10,7 @@ from django.utils import timezone
 from chapters import events
 from chapters.models import Chapter, Option, Prompt, Vote
 from chapters.prompts import PromptData, prompts_problems, vote_block
+from quest import registry
 from quest.models import Quest
 from quest.services import post_create
 
@@ -18,10 +19,30 @@ def chapter_create(*, quest: Quest, title: str, body: str = "", by, number: int 
     if not title.strip():
         raise ValidationError("A chapter needs a title.")
     if number is None:
-        number = (Chapter.objects.filter(quest=quest).aggregate(n=Max("number"))["n"] or 0) + 1
+        number = _next_number(quest)
     elif Chapter.objects.filter(quest=quest, number=number).exists():
         raise ValidationError(f"Chapter {number} already exists.")
     return Chapter.objects.create(quest=quest, number=number, title=title.strip(), body=body)
+
+
+@transaction.atomic
+def chapter_draft_after(*, vote: Vote, body: str, by) -> Chapter:
+    """The draft of the chapter that follows `vote`, titled by its number; made once.
+
+    The votes app calls this for "Write the next chapter" with the results as `body`.
+    """
+    existing = Chapter.objects.filter(follows_vote=vote).first()
+    if existing is not None:
+        return existing
+    quest = vote.chapter.quest
+    number = _next_number(quest)
+    return Chapter.objects.create(
+        quest=quest, number=number, title=f"Chapter {number}", body=body, follows_vote=vote
+    )
+
+
+def _next_number(quest: Quest) -> int:
+    return (Chapter.objects.filter(quest=quest).aggregate(n=Max("number"))["n"] or 0) + 1
 
 
 def chapter_update(*, chapter: Chapter, title: str, body: str, by) -> Chapter:
@@ -182,9 +203,7 @@ def vote_reopen(*, vote: Vote, closes_at: datetime | None, by, reason: str) -> V
     vote.spec_version += 1
     vote.save(update_fields=["status", "closes_at", "closed_at", "spec_version"])
     events.vote_reopened(vote, by=by, reason=reason)
-    from votes.services import tally_unfreeze
-
-    tally_unfreeze(vote=vote)
+    registry.vote_reopened(vote=vote)
     _reread(vote)
     return vote
 
@@ -250,27 +269,5 @@ def prompt_data(vote: Vote) -> list[PromptData]:
 
 
 def _reread(vote: Vote) -> None:
-    from votes.services import vote_reread_request
-
-    vote_reread_request(vote=vote)
-
-
-@transaction.atomic
-def chapter_draft_next(*, vote: Vote, by) -> Chapter:
-    """Open the draft of the chapter after a closed vote, its results at the top."""
-    from votes.services import results_block
-
-    if not vote.is_closed:
-        raise ValidationError("Close the vote before writing the next chapter.")
-    existing = Chapter.objects.filter(follows_vote=vote).first()
-    if existing is not None:
-        return existing
-    quest = vote.chapter.quest
-    number = (Chapter.objects.filter(quest=quest).aggregate(n=Max("number"))["n"] or 0) + 1
-    return Chapter.objects.create(
-        quest=quest,
-        number=number,
-        title=f"Chapter {number}",
-        body=results_block(vote) + "\n\n",
-        follows_vote=vote,
-    )
+    # Reading belongs to the votes app, above this one: it fills the hook.
+    registry.vote_changed(vote=vote)

@@ -1,12 +1,11 @@
 """Reads for quests and the thread: the queries behind the list pages."""
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 
-from chapters.models import Chapter, Vote
+from quest import registry
 from quest.models import Post, Quest
 from quest.permissions import readable_quests
-from votes.models import Reading
 
 POSTS_PER_PAGE = 25
 QUESTS_PER_PAGE = 30
@@ -18,27 +17,12 @@ MAX_DB_INT = 2**63 - 1
 
 def quests_for_home(user) -> QuerySet[Quest]:
     """The quests `user` may read (public ones, and private ones they belong to),
-    latest activity first, each with what the home page shows.
+    latest activity first, each with what the home page shows of its chapters.
 
-    Annotated in one query: `latest_chapter_number`, `latest_chapter_title`
-    (the latest published chapter) and `open_vote_chapter` (the number of the
-    chapter whose vote is open, or None).
+    One query: the chapters app annotates it through the `quests_with_chapters` hook.
     """
-    latest = Chapter.objects.filter(quest=OuterRef("pk"), status=Chapter.Status.PUBLISHED).order_by(
-        "-number"
-    )
-    open_vote = Vote.objects.open().filter(chapter__quest=OuterRef("pk")).order_by("-pk")
-    return (
-        Quest.objects.filter(readable_quests(user))
-        .by_activity()
-        .select_related("quest_master")
-        .annotate(
-            latest_chapter_number=Subquery(latest.values("number")[:1]),
-            latest_chapter_title=Subquery(latest.values("title")[:1]),
-            open_vote_chapter=Subquery(open_vote.values("chapter__number")[:1]),
-            has_open_vote=Exists(open_vote),
-        )
-    )
+    quests = Quest.objects.filter(readable_quests(user)).by_activity()
+    return registry.quests_with_chapters(quests.select_related("quest_master"))
 
 
 def home_page(page_number, *, user) -> Page:
@@ -77,38 +61,6 @@ def post_by_ref(quest: Quest, ref: int) -> Post | None:
     if not 0 <= ref <= MAX_DB_INT:
         return None
     return Post.objects.filter(quest=quest, ref=ref).select_related("author", "quest").first()
-
-
-def open_vote(quest: Quest) -> Vote | None:
-    return (
-        Vote.objects.open()
-        .filter(chapter__quest=quest)
-        .select_related("chapter")
-        .order_by("-chapter__number")
-        .first()
-    )
-
-
-def ballot_vote(quest: Quest) -> Vote | None:
-    """The vote a post written now is read against: the latest published chapter's, if open."""
-    latest = Chapter.objects.filter(quest=quest, status=Chapter.Status.PUBLISHED).order_by(
-        "-number"
-    )
-    return (
-        Vote.objects.open()
-        .filter(chapter=Subquery(latest.values("pk")[:1]))
-        .exclude(post=None)
-        .select_related("chapter")
-        .first()
-    )
-
-
-def post_readings(posts: list[Post]) -> dict[int, dict]:
-    """post pk -> its stored Reading's JSON, for a page of posts in one query (newest wins)."""
-    if not posts:
-        return {}
-    rows = Reading.objects.filter(post__in=[p.pk for p in posts]).order_by("read_at", "pk")
-    return dict(rows.values_list("post_id", "data"))
 
 
 def post_revisions(post: Post) -> QuerySet:

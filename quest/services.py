@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from quest import events
+from quest import events, registry
 from quest.models import Membership, Post, PostRevision, Quest, new_invite_token
 
 User = get_user_model()
@@ -231,8 +231,7 @@ def imported_author(name: str):
 
 
 def _request_reading(post: Post) -> None:
-    # The votes app owns reading; the need is recorded by the post's version
-    # (a Reading of an older version is stale), and this asks for it now.
-    from votes.services import reading_request
-
-    reading_request(post=post)
+    # The votes app owns reading, above this app: it fills the hook. The need is
+    # also recorded by the post's version (a Reading of an older version is
+    # stale), so a lost request is found by the sweeper; this asks for it now.
+    registry.post_needs_reading(post=post)

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from quest import bbcode, ratelimit, selectors, services
+from quest import bbcode, ratelimit, registry, selectors, services
 from quest.forms import AppointModeratorForm, InviteMembersForm, PostForm, QuestForm, SignupForm
 from quest.middleware import shows_quest
 from quest.models import Membership, Post, Quest, QuestEvent
@@ -32,8 +32,6 @@ from quest.permissions import (
     can_read,
     is_member,
 )
-from votes import selectors as vote_selectors
-from votes.ballots import edit_preview, read_as
 
 User = get_user_model()
 csp_logger = logging.getLogger("quest.csp")
@@ -199,9 +197,9 @@ def _thread_context(request: HttpRequest, quest: Quest, page, form: PostForm | N
         "quest": quest,
         "page": page,
         "form": form,
-        "open_vote": selectors.open_vote(quest),
+        "open_vote": registry.thread_open_vote(quest),
         # The reply box shows how a ballot in it would be read against this vote.
-        "ballot_vote": selectors.ballot_vote(quest) if form is not None else None,
+        "ballot_vote": registry.reply_vote(quest) if form is not None else None,
         "can_post": can_post(user, quest),
         "can_moderate": can_moderate(user, quest),
         "can_manage": can_manage(user, quest),
@@ -216,10 +214,10 @@ def _render_thread(request, quest, page, form, *, status=200) -> HttpResponse:
     # to permalinks in this quest.
     post_url = _post_url(quest)
     page.object_list = list(page.object_list)
-    readings = selectors.post_readings(page.object_list)
+    read_as = registry.read_as_lines(page.object_list)
     for post in page.object_list:
         post.html = bbcode.render(post.body, post_url=post_url)
-        post.read_as = read_as(readings[post.pk]) if post.pk in readings else None
+        post.read_as = read_as.get(post.pk)
     context = _thread_context(request, quest, page, form)
     return render(request, template_name, context, status=status)
 
@@ -274,7 +272,7 @@ def post_edit(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
         "post": post,
         "form": form,
         # Editing is how a player fixes a misread ballot: the box shows how the edit will read.
-        "reading_vote": vote_selectors.vote_for_post(post),
+        "reading_vote": registry.post_vote(post),
     }
     status = 400 if form.is_bound else 200
     return render(request, "quest/post_edit.html", context, status=status)
@@ -290,13 +288,13 @@ def post_edit_reading(request: HttpRequest, slug: str, ref: int) -> HttpResponse
     the thread, against the vote whose window holds it.
     """
     post = _get_post_for_author(request, slug, ref)
-    vote = vote_selectors.vote_for_post(post)
+    vote = registry.post_vote(post)
     form = PostForm(request.POST)
     shown = None
     if not request.POST.get("body", "").strip():
         form = None  # an empty box is not an error yet: it asks for text
     elif vote is not None and form.is_valid():
-        shown = edit_preview(vote=vote, post=post, body=form.cleaned_data["body"])
+        shown = registry.edit_preview(vote=vote, post=post, body=form.cleaned_data["body"])
     context = {"vote": vote, "form": form, "shown": shown, "no_vote": vote is None}
     return render(request, "votes/_reading_preview.html", context)
 

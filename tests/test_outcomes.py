@@ -316,7 +316,7 @@ def test_it_drafts_no_next_chapter_while_the_vote_is_open(client, vote, quest_ma
 
 
 def test_it_keeps_the_link_to_the_vote_when_the_draft_is_published(tied_vote, quest_master):
-    draft = chapter_services.chapter_draft_next(vote=tied_vote, by=quest_master)
+    draft = services.chapter_draft_next(vote=tied_vote, by=quest_master)
 
     chapter_services.chapter_publish(chapter=draft, by=quest_master)
 

@@ -248,6 +248,15 @@ def marked_segments(body: str, spans: list[tuple[tuple[int, int], str]]) -> list
 # --- The thread's "Read as" line ------------------------------------------------
 
 
+def read_as_lines(posts: list[Post]) -> dict[int, dict]:
+    """Post pk -> its "Read as" line, for a page of the thread: one query.
+
+    Posts with no stored Reading, or read as plain chat, are left out.
+    """
+    lines = {pk: read_as(data) for pk, data in selectors.post_readings(posts).items()}
+    return {pk: line for pk, line in lines.items() if line is not None}
+
+
 def read_as(data: dict) -> dict | None:
     """A stored Reading's JSON as one compact line for the thread, or None for plain chat.
 

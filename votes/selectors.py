@@ -2,10 +2,11 @@
 
 from collections.abc import Sequence
 
-from django.db.models import Min
+from django.db.models import Min, Subquery
 
 from chapters.models import Chapter, Vote
-from quest.models import Post
+from quest.models import Post, Quest
+from votes.models import Reading as ReadingRow
 from votes.reading import read_post
 from votes.reading.types import (
     OptionSpec,
@@ -71,6 +72,28 @@ def vote_for_post(post: Post) -> Vote | None:
     if bounds is None or (bounds[1] is not None and post.seq >= bounds[1]):
         return None
     return vote
+
+
+def reply_vote(quest: Quest) -> Vote | None:
+    """The vote a post written now is read against: the latest published chapter's, if open."""
+    latest = Chapter.objects.filter(quest=quest, status=Chapter.Status.PUBLISHED).order_by(
+        "-number"
+    )
+    return (
+        Vote.objects.open()
+        .filter(chapter=Subquery(latest.values("pk")[:1]))
+        .exclude(post=None)
+        .select_related("chapter")
+        .first()
+    )
+
+
+def post_readings(posts: list[Post]) -> dict[int, dict]:
+    """post pk -> its stored Reading's JSON, for a page of posts in one query (newest wins)."""
+    if not posts:
+        return {}
+    rows = ReadingRow.objects.filter(post__in=[p.pk for p in posts]).order_by("read_at", "pk")
+    return dict(rows.values_list("post_id", "data"))
 
 
 def window_index(vote: Vote) -> list[tuple[int, int, int]]:

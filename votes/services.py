@@ -13,7 +13,6 @@ The flow (see README, "How the pieces fit"):
 """
 
 import hashlib
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,9 +21,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from chapters.models import Vote
+from chapters.models import Chapter, Vote
+from chapters.services import chapter_draft_after
 from quest.models import Post
 from votes import selectors
+from votes.enqueue import enqueue_on_commit
 from votes.models import Ballot, Decision, Outcome, Reading, TallyRun
 from votes.reading import read_thread
 from votes.reading.fold import fold
@@ -32,8 +33,6 @@ from votes.reading.types import RULES_VERSION, Answer, DecisionAction
 from votes.reading.types import Decision as DecisionIn
 from votes.reading.types import Reading as ReadingOut
 from votes.tally import tally_json, tally_sha256, to_bbcode
-
-log = logging.getLogger(__name__)
 
 
 def _recount_stall() -> timedelta:
@@ -46,10 +45,7 @@ def _recount_stall() -> timedelta:
 
 def reading_request(*, post: Post) -> None:
     """Ask for a post to be read once the transaction that saved it commits."""
-    from votes.tasks import read_post_task
-
-    post_id = post.pk
-    transaction.on_commit(lambda: _enqueue(read_post_task, post_id))
+    enqueue_on_commit("votes.read_post", post.pk)
 
 
 def vote_recount_request(*, vote: Vote) -> None:
@@ -58,30 +54,18 @@ def vote_recount_request(*, vote: Vote) -> None:
     The conditional UPDATE claims the right to enqueue: while a recount is
     queued and not yet started, further requests only move `wanted_at`.
     """
-    from votes.tasks import recount_task
-
     now = timezone.now()
     Vote.objects.filter(pk=vote.pk).update(recount_wanted_at=now)
     claimed = Vote.objects.filter(pk=vote.pk, recount_queued_at__isnull=True).update(
         recount_queued_at=now
     )
     if claimed:
-        vote_id = vote.pk
-        transaction.on_commit(lambda: _enqueue(recount_task, vote_id))
+        enqueue_on_commit("votes.recount", vote.pk)
 
 
 def vote_reread_request(*, vote: Vote) -> None:
     """What posts are read against changed: the recount re-reads stale readings."""
     vote_recount_request(vote=vote)
-
-
-def _enqueue(task, *args) -> None:
-    # The post is already committed: a broker outage must not turn into an
-    # error page or a lost post. The sweeper finds the work later.
-    try:
-        task.delay(*args)
-    except Exception:
-        log.warning("could not enqueue %s%r; the sweeper will pick it up", task.name, args)
 
 
 # --- 2. Reading ---------------------------------------------------------------
@@ -556,6 +540,17 @@ def results(vote: Vote) -> list[dict]:
             }
         )
     return out
+
+
+@transaction.atomic
+def chapter_draft_next(*, vote: Vote, by) -> Chapter:
+    """Open the draft of the chapter after a closed vote, its results at the top."""
+    if not vote.is_closed:
+        raise ValidationError("Close the vote before writing the next chapter.")
+    existing = Chapter.objects.filter(follows_vote=vote).first()
+    if existing is not None:
+        return existing
+    return chapter_draft_after(vote=vote, body=results_block(vote) + "\n\n", by=by)
 
 
 def results_block(vote: Vote) -> str:

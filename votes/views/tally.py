@@ -13,7 +13,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from chapters.models import Vote
-from chapters.services import chapter_draft_next
 from quest.forms import TextField
 from quest.permissions import can_manage, can_moderate
 from votes import services
@@ -202,7 +201,7 @@ def next_chapter(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """ "Write the next chapter": a draft that opens with this vote's results."""
     vote = access.vote_for_quest_master(request, slug, number)
     try:
-        draft = chapter_draft_next(vote=vote, by=request.user)
+        draft = services.chapter_draft_next(vote=vote, by=request.user)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return redirect("chapter-tally", slug, number)

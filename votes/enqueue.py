@@ -1,0 +1,43 @@
+"""Sending Celery tasks: the one place that does, by task name.
+
+By name, not by importing the task functions: tasks import services, services
+import this module, and nothing the services import imports the tasks (the
+import contract in pyproject.toml keeps it so).
+"""
+
+import logging
+
+from django.db import transaction
+
+from quest.celery import app
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task_name: str, *args) -> None:
+    """Send the task once the transaction in progress commits (at once outside one)."""
+    transaction.on_commit(lambda: enqueue(task_name, *args))
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Send the task named `task_name` with `args`; a broker outage is logged, not raised.
+
+    The caller's rows are already committed: a broker outage must not turn into
+    an error page or a lost post. The sweeper finds the work later.
+    """
+    try:
+        if app.conf.task_always_eager:
+            # `send_task` would publish to the broker even so: the embedded
+            # default (no Redis) and the tests run the task here, as `delay` does.
+            _registered(task_name).delay(*args)
+        else:
+            app.send_task(task_name, args=args)
+    except Exception:
+        log.warning("could not enqueue %s%r; the sweeper will pick it up", task_name, args)
+
+
+def _registered(task_name: str):
+    if task_name not in app.tasks:
+        # Workers import the apps' tasks modules at start; a web process has not.
+        app.autodiscover_tasks(force=True)
+    return app.tasks[task_name]
