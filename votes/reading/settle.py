@@ -102,7 +102,7 @@ def _rest_of_ballot(doc: Doc, vote: VoteSpec, answers: list[Answer], flags: list
         return []
     # Numbered answers anywhere (a write-in may have run over "4. a,b,c"); prose only
     # where nothing was read.
-    found = signals.numbered(doc.text, vote)
+    found = signals.numbered(doc.text, vote, open_prompts)
     rest = _unread_lines(doc, [*answers, *flags])
     likely = {**signals.prose_choices(rest, vote, open_prompts), **found.suggestion}
     extra = []

@@ -44,6 +44,7 @@ class Signals:
 
 
 # "2bd", "Q1: B", "#3 - a", "1 -> C": a prompt number, then letters (checked below).
+# A match's digits are at most 10 characters in ("question  1b"): see finditer_near_digits.
 _NUMBER_LETTERS = re.compile(
     rf"(?i)(?<![\w.,/$£€%\[])(?:q(?:uestion)?|prompt|vote|#|no\.?)?[ \t]{{0,2}}(\d{{1,2}})"
     rf"(?:[ \t]{{0,3}}(?:[{DASHES}]{{1,2}}>?|[.:)=>\]]|->|=>|\u2192)[ \t]{{0,3}}|[ \t]{{0,2}})"
@@ -87,11 +88,24 @@ _MARKED = re.compile(r"(?:<-{1,3}|<=|\(this\)|\(x\)|\[x\]|\u2190)", re.IGNORECAS
 _MAX_LINE = 400  # longer lines are prose paragraphs: option text there is discussion
 
 
-def numbered(text: str, vote: VoteSpec) -> Signals:
-    """Only the prompt numbers given letters (`2bd`, `B on 1`): what a ballot's rest needs."""
+def numbered(text: str, vote: VoteSpec, prompts: set[int] | None = None) -> Signals:
+    """Only the prompt numbers given letters (`2bd`, `B on 1`): what a ballot's rest needs.
+
+    `prompts`: the prompts wanted (others may be left out); a text that names none
+    of them by number or ordinal is not searched.
+    """
     found = Signals()
+    if prompts is not None and text.isascii() and not _may_name(text, prompts):
+        return found
     _numbers_and_letters(text, vote, found)
     return found
+
+
+def _may_name(text: str, prompts: set[int]) -> bool:
+    if any(str(n) in text for n in prompts):
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _ORDINAL)
 
 
 class _Choosing:
@@ -158,7 +172,8 @@ def _lines(text: str):
 
 def _numbers_and_letters(text: str, vote: VoteSpec, found: Signals) -> None:
     digits = has_digit(text)  # most prose has none, and a number needs one
-    for m in islice(_NUMBER_LETTERS.finditer(text) if digits else (), MAX_MATCHES):
+    number_letters = hints.finditer_near_digits(_NUMBER_LETTERS, text, reach=10)
+    for m in islice(number_letters if digits else (), MAX_MATCHES):
         prompt = prompt_of(vote, int(m.group(1)))
         letters = m.group(2).upper()
         if prompt is None or not _all_options(prompt, letters):
@@ -413,7 +428,7 @@ def _word_table(vote: VoteSpec):
 
 @lru_cache(maxsize=256)
 def _topic(prompt: PromptSpec) -> frozenset[str]:
-    """A write-in prompt's subject: stems a word of the text can have (four letters or more)."""
+    """A prompt's subject: the stems of its text a word can have (four letters or more)."""
     return frozenset(s for s in content_stems(prompt.text) if len(s) >= 4)
 
 
@@ -452,13 +467,20 @@ def prose_choices(text: str, vote: VoteSpec, open_prompts: set[int]) -> dict[int
     suggestion for a moderator.
     """
     found: dict[int, tuple[str, ...]] = {}
-    for m in islice(_SENTENCE.finditer(text[:4000]), MAX_MATCHES):
+    head = text[:4000]
+    if head.isascii():
+        # A sentence must name a prompt's subject: a stem of four letters or more
+        # of the prompt's text, which a word of the text starts with.
+        low = head.lower()
+        wanted = [p for p in vote.prompts if p.number in open_prompts and p.options]
+        if not any(s in low for p in wanted for s in _topic(p)):
+            return found
+    for m in islice(_SENTENCE.finditer(head), MAX_MATCHES):
         stems = {stem(w) for w in words(m.group(0)) if w not in STOPWORDS and len(w) > 2}
         for prompt in vote.prompts:
             if prompt.number not in open_prompts or prompt.number in found or not prompt.options:
                 continue
-            topic = {s for s in content_stems(prompt.text) if len(s) >= 4}
-            if not topic & stems:
+            if not _topic(prompt) & stems:
                 continue
             letters = tuple(o.letter for o in prompt.options if _distinct(prompt, o, 4) & stems)
             if letters and (len(letters) == 1 or prompt.kind is not PromptKind.SINGLE):
