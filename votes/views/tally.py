@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseStopPolling
 from chapters.models import Vote
 from quest.forms import TextField
 from quest.permissions import can_manage, can_moderate
-from votes import services
+from votes import selectors, services
 from votes.tally import ballots_csv, merge_suggestions
 from votes.views import access
 
@@ -157,10 +157,11 @@ def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpRes
     vote = access.vote_for_reader(request, slug, number)
     if not _results_visible(request, vote):
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
-    _, extra = services.tally_compute(vote)
-    from votes.selectors import vote_spec
-
-    response = HttpResponse(ballots_csv(extra["folded"], vote_spec(vote)), content_type="text/csv")
+    # The stored Readings and decisions, folded as the recount folds them;
+    # posts not read yet are left out, as they are from the stored tally.
+    _, extra = services.tally_compute(vote, read_stale=False)
+    text = ballots_csv(extra["folded"], selectors.vote_spec(vote))
+    response = HttpResponse(text, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{slug}-chapter-{number}-ballots.csv"'
     return response
 
