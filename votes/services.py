@@ -16,10 +16,12 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from chapters.models import Chapter, Vote
 from chapters.services import chapter_draft_after
@@ -403,11 +405,6 @@ def tally_title(vote: Vote) -> str:
     return f"{chapter.quest.title}: {chapter.title} - vote tally"
 
 
-def current_tally(vote: Vote) -> TallyRun:
-    """The latest stored tally, computing the first one if there is none yet."""
-    return latest_tally(vote) or vote_recount(vote_id=vote.pk)
-
-
 def answer_posts(vote: Vote) -> dict[tuple[str, int], int]:
     """(voter, prompt number) -> ref of the post that gave the counted answer."""
     links: dict[tuple[str, int], int] = {}
@@ -420,16 +417,19 @@ def answer_posts(vote: Vote) -> dict[tuple[str, int], int]:
     return links
 
 
-def tally_bbcode(vote: Vote, *, base_url: str) -> str:
-    """The current tally as forum BBCode, voters linked to the posts that gave their answers."""
+def tally_bbcode(vote: Vote, *, base_url: str, run: TallyRun | None = None) -> str:
+    """A stored tally (the latest by default) as forum BBCode, voters linked to their posts."""
     from django.urls import reverse
 
+    stored = run or latest_tally(vote)
+    if stored is None:
+        raise ValueError(f"{vote} has no stored tally yet")
     slug = vote.chapter.quest.slug
     links = {
         key: base_url.rstrip("/") + reverse("post-permalink", args=[slug, ref])
         for key, ref in answer_posts(vote).items()
     }
-    return to_bbcode(current_tally(vote).data, title=tally_title(vote), links=links)
+    return to_bbcode(stored.data, title=tally_title(vote), links=links)
 
 
 def has_ballot(vote: Vote, user) -> bool:
@@ -571,3 +571,34 @@ def results_block(vote: Vote) -> str:
         if r["kind"] == "write_in" and not r["adopted"]:
             lines.append(f"{len(r['entries'])} write-in entries; none adopted.")
     return "\n".join(lines)
+
+
+# --- 8. A page that finds the tally behind -------------------------------------
+
+
+def tally_is_behind(vote: Vote, run: TallyRun | None) -> bool:
+    """Whether the stored tally `run` may miss something: there is none, or a recount is wanted."""
+    if run is None:
+        return True
+    wanted, done = vote.recount_wanted_at, vote.recount_done_at
+    return wanted is not None and (done is None or wanted > done)
+
+
+def vote_recount_nudge(*, vote: Vote) -> None:
+    """Send a recount for a page that found the tally behind, writing no row.
+
+    GET requests never write, so this skips `vote_recount_request`'s
+    bookkeeping: the recount brings `recount_done_at` up to date itself. A
+    recount already queued (and not presumed lost) is left to run; otherwise
+    a cache key lets one request per vote send it per RECOUNT_STALL_SECONDS,
+    however many readers poll. An extra recount is harmless: it recomputes.
+    """
+    queued = vote.recount_queued_at
+    if queued is not None and queued > timezone.now() - _recount_stall():
+        return
+    try:
+        first = cache.add(f"votes:recount-nudge:{vote.pk}", 1, settings.RECOUNT_STALL_SECONDS)
+    except RedisError:
+        first = True  # send anyway: a broker outage too is logged where tasks are sent
+    if first:
+        enqueue_on_commit("votes.recount", vote.pk)

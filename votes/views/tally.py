@@ -16,10 +16,12 @@ from chapters.models import Vote
 from quest.forms import TextField
 from quest.permissions import can_manage, can_moderate
 from votes import selectors, services
+from votes.models import TallyRun
 from votes.tally import ballots_csv, merge_suggestions
 from votes.views import access
 
 POLL_SECONDS = 3
+NOT_COUNTED_YET = "The first count of this vote is under way; try again in a few seconds."
 
 
 class OutcomeForm(forms.Form):
@@ -42,10 +44,11 @@ def _results_visible(request: HttpRequest, vote: Vote) -> bool:
 
 def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # The tally's hash plus who is looking: the same tally renders differently
-    # for staff and for a player who has not voted yet.
+    # for staff and for a player who has not voted yet. None while the tally
+    # is behind, so every poll looks again (and asks again if a recount was lost).
     vote = access.vote_for_reader(request, slug, number)
     run = services.latest_tally(vote)
-    if run is None:
+    if services.tally_is_behind(vote, run):
         return None
     viewer = f"{run.sha256}:{run.is_final}:{_results_visible(request, vote)}:"
     viewer += "staff" if can_moderate(request.user, vote.chapter.quest) else "reader"
@@ -59,35 +62,48 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The live tally: a page, or (for htmx polling) just its `tally` partial.
 
     Polling revalidates with the ETag, so an unchanged tally costs a 304;
-    once the vote is closed and its tally final, polling stops.
+    once the vote is closed and its tally final, polling stops. The page only
+    reads: a tally found behind is shown as stored, marked "recounting…".
     """
     vote = access.vote_for_reader(request, slug, number)
-    run = services.current_tally(vote)
+    run, recounting = _stored_tally(vote)
     visible = _results_visible(request, vote)
     is_staff = can_moderate(request.user, vote.chapter.quest)
-    links = services.answer_posts(vote) if visible else {}
+    shown = visible and run is not None
+    links = services.answer_posts(vote) if shown else {}
+    final = run is not None and run.is_final and not recounting
     context = {
         "quest": vote.chapter.quest,
         "chapter": vote.chapter,
         "vote": vote,
         "run": run,
-        "tally": _for_display(run.data, links, vote) if visible else None,
+        "tally": _for_display(run.data, links, vote) if shown else None,
         "visible": visible,
+        "recounting": recounting,
         "is_staff": is_staff,
-        "final": run.is_final,
+        "final": final,
         "poll_seconds": POLL_SECONDS,
         "can_manage": can_manage(request.user, vote.chapter.quest),
-        "results": services.results(vote) if run.is_final and visible else [],
-        "merge_suggestions": _merge_suggestions(run.data) if is_staff else [],
+        "results": services.results(vote) if final and shown else [],
+        "merge_suggestions": _merge_suggestions(run.data) if is_staff and run else [],
     }
     template = "votes/tally.html"
     if request.htmx:
         template += "#tally"
     response = render(request, template, context)
-    if request.htmx and run.is_final:
+    if request.htmx and final:
         # @condition adds the ETag to whatever the view returns.
         return HttpResponseStopPolling(response.content)
     return response
+
+
+def _stored_tally(vote: Vote) -> tuple[TallyRun | None, bool]:
+    """The latest stored tally, and whether it is behind; if so a recount is asked for."""
+    run = services.latest_tally(vote)
+    behind = services.tally_is_behind(vote, run)
+    if behind:
+        services.vote_recount_nudge(vote=vote)
+    return run, behind
 
 
 def _merge_suggestions(tally: dict) -> list[dict]:
@@ -139,7 +155,10 @@ def chapter_tally_json(request: HttpRequest, slug: str, number: int) -> HttpResp
         return JsonResponse(
             {"error": "Results are hidden until you vote or the vote closes."}, status=403
         )
-    return JsonResponse(services.current_tally(vote).data, json_dumps_params={"indent": 1})
+    run, _ = _stored_tally(vote)
+    if run is None:
+        return _not_counted_yet(json=True)
+    return JsonResponse(run.data, json_dumps_params={"indent": 1})
 
 
 @require_GET
@@ -148,8 +167,21 @@ def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpRe
     vote = access.vote_for_reader(request, slug, number)
     if not _results_visible(request, vote):
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
-    text = services.tally_bbcode(vote, base_url=request.build_absolute_uri("/"))
+    run, _ = _stored_tally(vote)
+    if run is None:
+        return _not_counted_yet(json=False)
+    text = services.tally_bbcode(vote, run=run, base_url=request.build_absolute_uri("/"))
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+def _not_counted_yet(*, json: bool) -> HttpResponse:
+    """A 503 with a retry hint: the vote's first recount has not stored a tally yet."""
+    if json:
+        response = JsonResponse({"error": NOT_COUNTED_YET}, status=503)
+    else:
+        response = HttpResponse(NOT_COUNTED_YET, status=503, content_type="text/plain")
+    response["Retry-After"] = str(POLL_SECONDS)
+    return response
 
 
 @require_GET
