@@ -7,4 +7,6 @@ They live in votes because an import creates quests, chapters and votes at once
 - `export`: a quest as a `quest-thread/1` document.
 - `paste`: a plain-text copy of a forum thread page, turned into a `quest-thread/1`
   document (pure: no Django) that `thread_json` imports.
+- `xenforo`: saved XenForo 2 thread pages, read into the posts of a `quest-thread/1`
+  document (pure: no Django).
 """
