@@ -15,7 +15,9 @@ folding may differ) always runs the pattern.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 # Each tuple: lower-case substrings one of which every match of the pattern holds.
 CHOOSING = (
@@ -67,3 +69,24 @@ def finditer_near_digits(pattern: re.Pattern[str], text: str, *, reach: int):
             yield m
             s = max(m.end(), s + 1)
         pos = max(pos, s)
+
+
+def per_object[T, R](fn: Callable[[T], R]) -> Callable[[T], R]:
+    """`fn(obj)` computed once per object, by identity.
+
+    For facts of a vote or a prompt asked for on every line: a frozen
+    dataclass's hash walks all its fields on every call, which an `lru_cache`
+    keyed by the object pays each time. The object is kept with its value, so
+    its id is not reused while cached; 64 objects at most.
+    """
+    cache: dict[int, tuple[T, R]] = {}
+
+    def cached(obj: T) -> R:
+        hit = cache.get(id(obj))
+        if hit is None:
+            if len(cache) >= 64:
+                cache.clear()
+            hit = cache[id(obj)] = (obj, fn(obj))
+        return hit[1]
+
+    return functools.update_wrapper(cached, fn)

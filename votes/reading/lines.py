@@ -84,12 +84,17 @@ def walk_lines(
     return _LineWalk(doc, vote, prompts, may_restate).walk()
 
 
+_NO_DIGIT = LineRead((), "")  # a long line with no digit: nothing a grammar reads
+
+
 def _read_line(line: str, vote: VoteSpec) -> tuple[LineRead, bool]:
     """What the grammar reads in one line, and whether it has an unknown ballot shape."""
     if (_ASCII_DIGIT if line.isascii() else _DIGIT).search(line) is None:
         # Every answer, bare number and unknown shape starts with a digit; a
         # change of mind to a lone letter ("actually no, B") is the exception.
-        letter = revise.lone_letter(line) if len(line) <= _SHORT else None
+        if len(line) > _SHORT:
+            return _NO_DIGIT, False
+        letter = revise.lone_letter(line)
         retracts = letter is None and revise.retracts(line)
         return LineRead((), "", revised_letter=letter, retracts=retracts), False
     read = declared.declared(grammar.read_line(line, vote), line, vote)

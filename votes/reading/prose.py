@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import islice
 
+from . import hints
 from .grammar import MAX_MATCHES, prompt_of
 from .letters import DASHES, read_letters
 from .text import STOPWORDS, closest_option, content_stems, match_option, stem, words
@@ -271,7 +271,7 @@ class _PromptFacts:
     no: str | None
 
 
-@lru_cache(maxsize=256)
+@hints.per_object
 def _facts(prompt: PromptSpec) -> _PromptFacts:
     topic = content_stems(prompt.text)
     distinct = []

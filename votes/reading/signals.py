@@ -29,7 +29,7 @@ from itertools import islice
 from . import hints
 from .grammar import MAX_MATCHES, has_digit, prompt_of
 from .letters import DASHES
-from .text import STOPWORDS, bare, content_stems, match_option, stem, words
+from .text import STOPWORDS, bare, content_stems, has_stem, match_option, stem, words
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
 
 
@@ -287,7 +287,7 @@ _LIST_TRAIL = re.compile(
 
 def _option_text_list(line: str, start: int, vote: VoteSpec, found: Signals) -> None:
     """`Tank factories and shipyards, obviously.`: several options' texts, no number."""
-    if len(line) > 120:
+    if len(line) > 120 or not _may_start_list(line, vote):
         return
     body = _LIST_TRAIL.sub("", line)
     parts = [x for x in _LIST_SPLIT.split(body) if x.strip()]
@@ -307,6 +307,26 @@ def _option_text_list(line: str, start: int, vote: VoteSpec, found: Signals) -> 
             found.strong.append((start, start + len(line), why))
             found.suggestion.setdefault(prompt.number, tuple(letters))
             return
+
+
+def _may_start_list(line: str, vote: VoteSpec) -> bool:
+    """A necessary condition, cheap: the line's first word starts a choose-any or ranked
+    option (a list's first part must match one by its first words)."""
+    if not line.isascii() or not line[:1].isalnum():
+        return True  # a leading separator or other than ASCII: the full check
+    first = _ASCII_NON_ALNUM.split(line.lower(), 1)[0]
+    return first in _list_starts(vote)
+
+
+@hints.per_object
+def _list_starts(vote: VoteSpec) -> frozenset[str]:
+    return frozenset(
+        words(o.text)[0]
+        for p in vote.prompts
+        if p.kind in (PromptKind.MULTI, PromptKind.RANKED)
+        for o in p.options
+        if words(o.text)
+    )
 
 
 def _copied_option(line: str, vote: VoteSpec) -> tuple[PromptSpec, OptionSpec] | None:
@@ -340,12 +360,12 @@ def _may_end_with_option(line: str, vote: VoteSpec) -> bool:
 _ASCII_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
-@lru_cache(maxsize=64)
+@hints.per_object
 def _option_tails(vote: VoteSpec) -> frozenset[str]:
     return frozenset(ob[-3:] for _, _, ob in _option_bares(vote))
 
 
-@lru_cache(maxsize=64)
+@hints.per_object
 def _option_bares(vote: VoteSpec) -> tuple[tuple[PromptSpec, OptionSpec, str], ...]:
     """Every option long enough to recognise on a line, with its bare text (once per vote)."""
     return tuple(
@@ -378,7 +398,7 @@ def _option_words(text: str, vote: VoteSpec, found: Signals, lowered: str | None
     head = text[:4000]
     if head.isascii():
         low = head.lower() if lowered is None else lowered[:4000]
-        stems = {s for s in _vote_stems(vote) if _starts_word(low, s)}
+        stems = {s for s in _vote_stems(vote) if has_stem(low, s)}
     else:
         stems = {stem(w) for w in words(head) if w not in STOPWORDS and len(w) > 3}
     if not stems:
@@ -395,27 +415,7 @@ def _option_words(text: str, vote: VoteSpec, found: Signals, lowered: str | None
             )
 
 
-def _starts_word(low: str, s: str) -> bool:
-    """Whether some word of `low` (ASCII, lower case) stems to `s`, as `words`/`stem` would.
-
-    A word stems to `s` when it is `s` (four letters) or starts with it (five);
-    stop words and words of three letters or fewer never count.
-    """
-    at = low.find(s)
-    while at != -1:
-        if at == 0 or low[at - 1] not in _ALNUM:
-            word = _ASCII_WORD.match(low, at).group(0)  # type: ignore[union-attr]  # s matched there
-            if word[:5] == s and len(word) > 3 and word not in STOPWORDS:
-                return True
-        at = low.find(s, at + 1)
-    return False
-
-
-_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
-
-
-@lru_cache(maxsize=64)
+@hints.per_object
 def _word_table(vote: VoteSpec):
     """Per prompt: (letter, distinctive stems) of each option, or None for a write-in."""
     return tuple(
@@ -426,13 +426,13 @@ def _word_table(vote: VoteSpec):
     )
 
 
-@lru_cache(maxsize=256)
+@hints.per_object
 def _topic(prompt: PromptSpec) -> frozenset[str]:
     """A prompt's subject: the stems of its text a word can have (four letters or more)."""
     return frozenset(s for s in content_stems(prompt.text) if len(s) >= 4)
 
 
-@lru_cache(maxsize=64)
+@hints.per_object
 def _vote_stems(vote: VoteSpec) -> frozenset[str]:
     """Every stem `_option_words` looks for in a vote: options' distinct ones, write-in topics."""
     found: set[str] = set()

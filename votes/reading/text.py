@@ -110,3 +110,24 @@ def closest_option(text: str, prompt: PromptSpec) -> OptionSpec | None:
     if not shared or shared[0][0] == 0 or (len(shared) > 1 and shared[1][0] == shared[0][0]):
         return None
     return shared[0][1]
+
+
+def has_stem(low: str, s: str) -> bool:
+    """Whether a word of `low` (ASCII, lower case) counts with stem `s` (four or five letters).
+
+    The same as `s in {stem(w) for w in words(low) if w not in STOPWORDS and len(w) > 3}`
+    without splitting the text: a word has the stem when it is `s` (four letters)
+    or starts with it (five); `s` is found with `str.find`, at memory speed.
+    """
+    at = low.find(s)
+    while at != -1:
+        if at == 0 or low[at - 1] not in _ALNUM:
+            word = _ASCII_WORD.match(low, at).group(0)  # type: ignore[union-attr]  # s is there
+            if stem(word) == s and len(word) > 3 and word not in STOPWORDS:
+                return True
+        at = low.find(s, at + 1)
+    return False
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
