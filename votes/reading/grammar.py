@@ -189,7 +189,10 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
 def _read_unnumbered(line: str, start: int, vote: VoteSpec) -> LineRead | None:
     """A line that does not start with numbered answers: letters first, a statement, mentions."""
     # "B on 1, A on 2", after a few words at most ("Voting: I vote b on 1").
-    for at in (start, *(m.end() for m in islice(_WORD_GAP.finditer(line, start), 4))):
+    tried = ()
+    if _LETTERS_ON_TAIL.search(line, start):
+        tried = (start, *(m.end() for m in islice(_WORD_GAP.finditer(line, start), 4)))
+    for at in tried:
         hits = _letters_first(line, at, vote)
         if hits:
             return LineRead(hits, line[start:at])
@@ -261,6 +264,14 @@ def _letters_first(line: str, start: int, vote: VoteSpec) -> tuple[Hit, ...]:
         why = f"'{lone.group(1)}' follows the answers but names no prompt"
         hits.append(Hit(0, pos, len(line), problem=why))
     return tuple(hits)
+
+
+# The part of _LETTERS_ON after the letters, which every match holds: led by a space,
+# so a line without it is passed over at once instead of trying five starts.
+_LETTERS_ON_TAIL = re.compile(
+    r"[ \t](?:on|for)[ \t]{1,3}(?:the[ \t]+)?(?:#|q(?:uestion)?[ \t]?|prompt[ \t]|number[ \t])?"
+    r"[ \t]{0,2}(?:\d|first|second|third|fourth|fifth)"
+)
 
 
 def vote_phrase_end(line: str, pos: int, min_rest: int = 12) -> int:
