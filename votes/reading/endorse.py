@@ -120,7 +120,7 @@ def named_agreement(
     doc: Doc, vote: VoteSpec, thread: ThreadView, i: int
 ) -> tuple[int | str, tuple[int, int], list[Found]] | None:
     """`what Anya said but 2-B`, `^ this`: (post to copy, or why none; span; amendments)."""
-    first = next(((s, e) for s, e in _own_lines(doc)), None)
+    first = _first_own_line(doc)
     if first is None:
         return None
     s, e = first
@@ -160,6 +160,11 @@ def _agreed_post(
         return f"agrees with {who}, who has not posted in this thread{hint}"
     j = thread.ballot_post_of(found.target, i)
     return f"agrees with {who}, who has not posted in this thread" if j is None else j
+
+
+def _first_own_line(doc: Doc) -> tuple[int, int] | None:
+    """The span of the first line with something on it (without splitting the rest)."""
+    return next((m.span() for m in _LINE.finditer(doc.text) if m.group(0).strip()), None)
 
 
 def _own_lines(doc: Doc) -> list[tuple[int, int]]:

@@ -103,8 +103,11 @@ def _rest_of_ballot(doc: Doc, vote: VoteSpec, answers: list[Answer], flags: list
     # Numbered answers anywhere (a write-in may have run over "4. a,b,c"); prose only
     # where nothing was read.
     found = signals.numbered(doc.text, vote, open_prompts)
-    rest = _unread_lines(doc, [*answers, *flags])
-    likely = {**signals.prose_choices(rest, vote, open_prompts), **found.suggestion}
+    prose = {}
+    if signals.may_name_subject(doc.text, vote, open_prompts):  # the unread part is in it
+        rest = _unread_lines(doc, [*answers, *flags])
+        prose = signals.prose_choices(rest, vote, open_prompts)
+    likely = {**prose, **found.suggestion}
     extra = []
     for number, letters in sorted(likely.items()):
         if number in given:

@@ -458,6 +458,17 @@ def _distinct(prompt: PromptSpec, option: OptionSpec, shortest: int = 5) -> froz
 _SENTENCE = re.compile(r"[^.!?;\n]+")
 
 
+def may_name_subject(text: str, vote: VoteSpec, open_prompts: set[int]) -> bool:
+    """False only when no sentence of `text` (or of any text made of its sentences)
+    can name an open prompt's subject, which prose_choices needs: a stem of four
+    letters or more of the prompt's text, found as a substring."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    wanted = [p for p in vote.prompts if p.number in open_prompts and p.options]
+    return any(s in low for p in wanted for s in _topic(p))
+
+
 def prose_choices(text: str, vote: VoteSpec, open_prompts: set[int]) -> dict[int, tuple[str, ...]]:
     """Prompts a ballot's prose seems to answer: `Patrol the mill. Build the barn.`
 
@@ -468,13 +479,8 @@ def prose_choices(text: str, vote: VoteSpec, open_prompts: set[int]) -> dict[int
     """
     found: dict[int, tuple[str, ...]] = {}
     head = text[:4000]
-    if head.isascii():
-        # A sentence must name a prompt's subject: a stem of four letters or more
-        # of the prompt's text, which a word of the text starts with.
-        low = head.lower()
-        wanted = [p for p in vote.prompts if p.number in open_prompts and p.options]
-        if not any(s in low for p in wanted for s in _topic(p)):
-            return found
+    if not may_name_subject(head, vote, open_prompts):
+        return found
     for m in islice(_SENTENCE.finditer(head), MAX_MATCHES):
         stems = {stem(w) for w in words(m.group(0)) if w not in STOPWORDS and len(w) > 2}
         for prompt in vote.prompts:
