@@ -90,7 +90,7 @@ bench: venv system-deps
 	    done'
 
 clean:
-	rm -rf staticfiles .pytest_cache .hypothesis .ruff_cache
+	rm -rf staticfiles .pytest_cache .hypothesis .ruff_cache .mypy_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
