@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .text import match_end
+
 ABOVE = "\x00above"  # the target is the post directly above
 
 # "^", "^ this", "^This.", "^ What they said."
@@ -84,7 +86,7 @@ def read_agreement(line: str, posters: list[str]) -> Agreement | None:
             return None
         end = said.end()
     else:
-        end = _POSSESSIVE.match(line, end).end()
+        end = match_end(_POSSESSIVE, line, end)
     return _finish(line, name, end, known=known)
 
 
@@ -119,7 +121,7 @@ def _continues(rest: str, n: int) -> bool:
 
 
 def _finish(line: str, target: str, end: int, *, known: bool) -> Agreement:
-    end = _TAIL.match(line, end).end()
+    end = match_end(_TAIL, line, end)
     amend = _AMEND.match(line, end)
     amends_at = amend.end() if amend and amend.end() > end and line[amend.end() :].strip() else None
     hedged = _HEDGE.search(line, end) is not None and amends_at is None

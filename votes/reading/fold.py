@@ -7,7 +7,7 @@ number of Readings (proxy chains are resolved once each, never walked in a loop)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from votes.reading.rulings import Given, in_force, nothing_read, ruled_answer
@@ -305,7 +305,9 @@ class _Resolver:
     cycle is found instead of followed, and long chains cannot overflow the stack.
     """
 
-    def __init__(self, voters: Mapping[str, _Voter], name_of, quest_master: str) -> None:
+    def __init__(
+        self, voters: Mapping[str, _Voter], name_of: Callable[[str], str | None], quest_master: str
+    ) -> None:
         self.voters = voters
         self.name_of = name_of
         self.quest_master = quest_master.casefold()
@@ -369,9 +371,9 @@ class _Resolver:
         for prompt, counted in theirs.answers.items():
             answer = replace(counted.answer, spans=(), reason=f"follows {target}")
             ballot.answers[prompt] = Counted(answer, proxy.post_id)
-        for prompt, held in theirs.held.items():
+        for number, held in theirs.held.items():
             reason = f"follows {target}, whose answer is held back: {held[0].reason}"
-            ballot.hold(HeldBack(proxy.post_id, name, prompt, reason, held[0].suggestion))
+            ballot.hold(HeldBack(proxy.post_id, name, number, reason, held[0].suggestion))
         ballot.overlay(voter.own)
         return ballot
 

@@ -25,7 +25,7 @@ from .letters import (
     read_letters,
     restates_prompt,
 )
-from .text import closest_option, match_option
+from .text import closest_option, match_end, match_option, search_start
 from .types import PromptKind, PromptSpec, VoteSpec
 
 # Caps on repetition, so no post costs more than its length times a constant:
@@ -153,7 +153,7 @@ def prompt_of(vote: VoteSpec, number: int) -> PromptSpec | None:
 
 def strip_markers(line: str) -> int:
     """Offset after `[X]`, bullets and similar markers at the start of a line."""
-    return _MARKERS.match(line).end()
+    return match_end(_MARKERS, line, 0)
 
 
 _DIGIT = re.compile(r"\d")
@@ -443,7 +443,7 @@ def _option_text_answer(
     line: str, pos: int, at: int, prompt: PromptSpec, *, separated: bool
 ) -> Hit | None:
     """`2 - Yes`, `4 - Tank factories and shipyards`: option text in an answer's place (rule 4)."""
-    seg_end = OPTION_TEXT_END.search(line, at).start()
+    seg_end = search_start(OPTION_TEXT_END, line, at)
     if prompt.kind in (PromptKind.MULTI, PromptKind.RANKED):
         listed = option_text_list(line, pos, at, prompt)
         if listed is not None:

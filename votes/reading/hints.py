@@ -45,32 +45,6 @@ def search(pattern: re.Pattern[str], text: str, lowered: str, hints: tuple[str, 
     return pattern.search(text)
 
 
-_ASCII_DIGIT = re.compile(r"[0-9]")
-_DIGIT = re.compile(r"\d")
-
-
-def finditer_near_digits(pattern: re.Pattern[str], text: str, *, reach: int):
-    """`pattern.finditer(text)` for a pattern whose every match has a digit within `reach`
-    characters of its start, trying only the positions near digits.
-
-    finditer tries every position; a match can start only at a position s with a
-    digit in text[s : s + reach + 1], so the positions tried here are exactly
-    those, in order, and the matches are the same.
-    """
-    digits = (_ASCII_DIGIT if text.isascii() else _DIGIT).finditer(text)
-    pos = 0  # the first position not yet tried (or inside the last match)
-    for d in digits:
-        s = max(pos, d.start() - reach)
-        while s <= d.start():
-            m = pattern.match(text, s)
-            if m is None:
-                s += 1
-                continue
-            yield m
-            s = max(m.end(), s + 1)
-        pos = max(pos, s)
-
-
 def per_object[T, R](fn: Callable[[T], R]) -> Callable[[T], R]:
     """`fn(obj)` computed once per object, by identity.
 

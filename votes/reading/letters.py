@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import bare, closest_option, content_stems, match_option
+from .text import bare, closest_option, content_stems, match_end, match_option, search_start
 from .types import OptionSpec, PromptKind, PromptSpec
 
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
@@ -58,7 +58,7 @@ def read_letters(
     """The letters (`B`, `A and C`, `C > A`) at `at`, and their end, or None."""
     kind = prompt.kind if prompt else PromptKind.SINGLE
     if kind is PromptKind.RANKED and line.startswith("[1]", at):
-        found = []
+        found: list[str] = []
         end = at
         # Step by step from where the last rank ended: a search would look ahead to
         # the end of the line for every rank.
@@ -69,20 +69,21 @@ def read_letters(
     run = _RUN.match(line, at)
     if run:
         return tuple(run.group(0)), run.end()
-    run = _ANY_CASE_RUN.match(line, at) if kind in (PromptKind.MULTI, PromptKind.RANKED) else None
-    if run and all(prompt.option(x) is not None for x in run.group(0)):
-        # "4bd", "5 cab": a run in lower case is a compact answer only when every
-        # letter is one of the prompt's options, and the line reads as answers (the caller).
-        return tuple(run.group(0).upper()), run.end()
+    if prompt is not None and kind in (PromptKind.MULTI, PromptKind.RANKED):
+        run = _ANY_CASE_RUN.match(line, at)
+        if run and all(prompt.option(x) is not None for x in run.group(0)):
+            # "4bd", "5 cab": a run in lower case is a compact answer only when every
+            # letter is one of the prompt's options, and the line reads as answers (the caller).
+            return tuple(run.group(0).upper()), run.end()
     m = _LETTER.match(line, at)
     if m is None:
         return None
     found = [m.group(0).upper()]
     end = m.end()
     while len(found) < 26:
-        glue = _LIST_GLUE.match(line, end)
-        nxt = _LETTER.match(line, glue.end())
-        if glue.end() == end or nxt is None or _LIST_NEXT_OK.match(line, nxt.end()) is None:
+        glued = match_end(_LIST_GLUE, line, end)
+        nxt = _LETTER.match(line, glued)
+        if glued == end or nxt is None or _LIST_NEXT_OK.match(line, nxt.end()) is None:
             break
         found.append(nxt.group(0).upper())
         end = nxt.end()
@@ -140,7 +141,7 @@ def ends_answer(line: str, at: int) -> bool:
 
 def option_text_list(line: str, pos: int, at: int, prompt: PromptSpec) -> Hit | None:
     """`4 - Tank factories and shipyards`, `5 - Riga, Kiev, Minsk`: several option texts."""
-    end = _LIST_END.search(line, at).start()
+    end = search_start(_LIST_END, line, at)
     parts = [x for x in _LIST_SPLIT.split(line[at:end]) if x.strip()]
     if len(parts) < 2 or len(parts) > 26:
         return None
@@ -201,7 +202,7 @@ def after_restated_prompt(line: str, at: int, seg_end: int, prompt: PromptSpec) 
         return check_letters(
             Hit(prompt.number, a, letters[1], letters=letters[0], how=where), prompt
         )
-    end = OPTION_TEXT_END.search(line, a).start()
+    end = search_start(OPTION_TEXT_END, line, a)
     answer = line[a:end]
     if not answer.strip():
         return None

@@ -12,7 +12,7 @@ from itertools import islice
 
 from . import grammar
 from .bbcode import Quote
-from .text import bare
+from .text import bare, match_end
 from .types import PromptKind, PromptSpec, VoteSpec
 
 NUMBER_PREFIX = re.compile(r"[ \t]*(?:\d{1,2}[ \t]*[-.):\u2013\u2014]?[ \t]*)?")
@@ -70,7 +70,7 @@ def restated_prompt(line: str, prompts: Prompts) -> PromptSpec | None:
         return None  # far longer than any prompt: prose, and not worth normalising
     start = grammar.strip_markers(line)
     start = grammar.vote_phrase_end(line, start)  # "my vote: Decide the fate ..."
-    rest = line[NUMBER_PREFIX.match(line, start).end() :]
+    rest = line[match_end(NUMBER_PREFIX, line, start) :]
     if rest.isascii() and prompts.head.match(rest) is None:
         # "Voting Decide the fate ...": a few words before the restated prompt.
         ends = [m.end() for m in islice(_WORD_THEN_SPACE.finditer(rest), 4)]

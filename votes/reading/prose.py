@@ -9,7 +9,15 @@ from itertools import islice
 from . import hints
 from .grammar import MAX_MATCHES, prompt_of
 from .letters import DASHES, read_letters
-from .text import STOPWORDS, closest_option, content_stems, match_option, stem, words
+from .text import (
+    STOPWORDS,
+    closest_option,
+    content_stems,
+    match_option,
+    search_start,
+    stem,
+    words,
+)
 from .types import PromptKind, PromptSpec, VoteSpec
 
 _ORDINALS = {
@@ -179,7 +187,7 @@ def _named_answers(paragraph: str, vote: VoteSpec) -> list[ProseAnswer]:
             continue
         if not m.group("sep") or not paragraph[m.end() : m.end() + 1].isalpha():
             continue
-        end = _CLAUSE_END.search(paragraph, m.end()).start()
+        end = search_start(_CLAUSE_END, paragraph, m.end())
         typed = paragraph[m.end() : end]
         how, option = match_option(typed, prompt)
         listed, firm = _option_list(typed, prompt) if option is None else ((), False)

@@ -44,7 +44,7 @@ class Signals:
 
 
 # "2bd", "Q1: B", "#3 - a", "1 -> C": a prompt number, then letters (checked below).
-# A match's digits are at most 10 characters in ("question  1b"): see finditer_near_digits.
+# A match's digits are at most 10 characters in ("question  1b"): see _number_letters.
 _NUMBER_LETTERS = re.compile(
     rf"(?i)(?<![\w.,/$£€%\[])(?:q(?:uestion)?|prompt|vote|#|no\.?)?[ \t]{{0,2}}(\d{{1,2}})"
     rf"(?:[ \t]{{0,3}}(?:[{DASHES}]{{1,2}}>?|[.:)=>\]]|->|=>|\u2192)[ \t]{{0,3}}|[ \t]{{0,2}})"
@@ -172,8 +172,7 @@ def _lines(text: str):
 
 def _numbers_and_letters(text: str, vote: VoteSpec, found: Signals) -> None:
     digits = has_digit(text)  # most prose has none, and a number needs one
-    number_letters = hints.finditer_near_digits(_NUMBER_LETTERS, text, reach=10)
-    for m in islice(number_letters if digits else (), MAX_MATCHES):
+    for m in islice(_number_letters(text) if digits else (), MAX_MATCHES):
         prompt = prompt_of(vote, int(m.group(1)))
         letters = m.group(2).upper()
         if prompt is None or not _all_options(prompt, letters):
@@ -192,6 +191,39 @@ def _numbers_and_letters(text: str, vote: VoteSpec, found: Signals) -> None:
         if prompt is None or not _all_options(prompt, letters):
             continue
         _number_signal(text, m, prompt, letters, found)
+
+
+def _number_letters(text: str):
+    """`_NUMBER_LETTERS.finditer(text)`, trying only where a match can start.
+
+    A match's digits are one or two (a third digit is neither a separator nor a
+    letter), not preceded by a digit, and at most 10 characters after its start
+    (`question  1b`), where the character before them is a space, a tab or the
+    end of a prefix word. So in ASCII text only runs of one or two digits are
+    tried: at the run, or in the ten characters before it when those can hold a
+    prefix. The matches are the same as finditer's, in the same order.
+    """
+    if not text.isascii():
+        yield from _NUMBER_LETTERS.finditer(text)
+        return
+    pos = 0
+    for run in _DIGIT_RUN.finditer(text):
+        d = run.start()
+        if run.end() - d > 2 or d < pos:
+            continue
+        before = text[d - 1] if d else ""
+        s = max(pos, d - 10) if before and before in _PREFIX_ENDS else d
+        while s <= d:
+            m = _NUMBER_LETTERS.match(text, s)
+            if m is not None:
+                yield m
+                pos = m.end()
+                break
+            s += 1
+
+
+_DIGIT_RUN = re.compile(r"[0-9]+")
+_PREFIX_ENDS = frozenset(" \tnNqQtTeE#oO.")  # last characters of _NUMBER_LETTERS' prefixes
 
 
 def _number_signal(

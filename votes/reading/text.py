@@ -50,6 +50,22 @@ def content_stems(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 2)
 
 
+def match_end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where `pattern` stops matching at `pos`: for patterns that match the empty string too."""
+    m = pattern.match(text, pos)
+    if m is None:
+        raise ValueError(f"{pattern.pattern!r} must also match the empty string")
+    return m.end()
+
+
+def search_start(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where `pattern` is first found from `pos`: for patterns that end `|$`, found in any text."""
+    m = pattern.search(text, pos)
+    if m is None:
+        raise ValueError(f"{pattern.pattern!r} must also match at the end of the text")
+    return m.start()
+
+
 def collapse_spaces(text: str) -> str:
     lines = [_SPACE.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(lines).strip()

@@ -11,18 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# Defined once, in chapters (pure Python too), for the models, forms and importers
+# as well; re-exported here because every part of the reader speaks of it.
+from chapters.kinds import PromptKind as PromptKind
+
 # Bump whenever a change to the rules could change any Reading: every stored
 # Reading carries the version it was made with, and the sweeper re-reads posts
 # whose Reading is older than this.
 RULES_VERSION = 5
-
-
-class PromptKind(StrEnum):
-    SINGLE = "single"  # exactly one letter
-    MULTI = "multi"  # any number of letters ("choose any")
-    RANKED = "ranked"  # letters in order of preference
-    WRITE_IN = "write_in"  # free text
-    LINES = "lines"  # forum-style [X] ballots (a later issue)
 
 
 class PostKind(StrEnum):
