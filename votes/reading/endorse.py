@@ -63,7 +63,7 @@ def endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list[
         return None
     lines = _own_lines(doc)
     quotes_before = 0
-    agreed = None
+    agreed: tuple[int, int, int, list[Found]] | None = None
     prose_chars = 0
     for s, e in lines:
         line = doc.text[s:e]
@@ -77,14 +77,15 @@ def endorsement(doc: Doc, vote: VoteSpec) -> tuple[Quote, tuple[int, int], list[
             overrides = _endorsement_changes(line, s, end, vote)
             if overrides is None:
                 return None
-            agreed = (s, s + end, quotes_before)
+            agreed = (s, s + end, quotes_before, overrides)
             continue
         if not grammar.read_line(line, vote).hits:
             prose_chars += len(line.strip())
     if agreed is None or prose_chars > _ENDORSEMENT_COMMENT_MAX:
         return None
-    index = agreed[2] - 1 if agreed[2] > 0 else 0
-    return doc.quotes[index], (agreed[0], agreed[1]), overrides
+    start, stop, quotes_above, overrides = agreed
+    index = quotes_above - 1 if quotes_above > 0 else 0
+    return doc.quotes[index], (start, stop), overrides
 
 
 def _endorsement_changes(line: str, s: int, end: int, vote: VoteSpec) -> list[Found] | None:

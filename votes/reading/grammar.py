@@ -189,7 +189,7 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
 def _read_unnumbered(line: str, start: int, vote: VoteSpec) -> LineRead | None:
     """A line that does not start with numbered answers: letters first, a statement, mentions."""
     # "B on 1, A on 2", after a few words at most ("Voting: I vote b on 1").
-    tried = ()
+    tried: tuple[int, ...] = ()
     if _LETTERS_ON_TAIL.search(line, start):
         tried = (start, *(m.end() for m in islice(_WORD_GAP.finditer(line, start), 4)))
     for at in tried:

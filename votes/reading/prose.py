@@ -137,7 +137,7 @@ def addressed_prompt(paragraph: str, vote: VoteSpec) -> tuple[int, str] | None:
     m = _ADDRESS.search(paragraph[:200])
     if m is None:
         return None
-    number = _ORDINALS.get(m.group("ord").lower()) if m.group("ord") else int(m.group("num"))
+    number = _ORDINALS[m.group("ord").lower()] if m.group("ord") else int(m.group("num"))
     return (number, m.group(0)) if prompt_of(vote, number) else None
 
 
@@ -227,7 +227,7 @@ def _option_list(typed: str, prompt: PromptSpec) -> tuple[tuple[str, ...], bool]
 
 
 def _statement(
-    m: re.Match, start: int, vote: VoteSpec, placed: int | None, *, first: bool = False
+    m: re.Match[str], start: int, vote: VoteSpec, placed: int | None, *, first: bool = False
 ) -> ProseAnswer:
     letter = m.group("letter").upper()
     number = placed

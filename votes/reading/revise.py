@@ -33,8 +33,8 @@ _NAMED = re.compile(
     r"(?i)on[ \t]+(\d{1,2})[ \t]*,?[ \t]*(?:(?:i'?m[ \t]+)?going(?:[ \t]+with)?[ \t]+|to[ \t]+)?"
     r"([A-Za-z])(?![\w'\u2019])"
 )
-_HINTS = ("scratch", "thought", "reflection", "mind", "nvm", "wait", "actually", "hmm", "make")
-_HINTS += ("mean", "correction", "edit")
+_HINTS: tuple[str, ...] = ("scratch", "thought", "reflection", "mind", "nvm", "wait", "actually")
+_HINTS += ("hmm", "make", "mean", "correction", "edit")
 
 
 def lone_letter(line: str) -> str | None:

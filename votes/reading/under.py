@@ -93,13 +93,13 @@ def answer_under(line: str, s: int, ctx: PromptSpec, how: str) -> Found | tuple[
     option = option_line(line[skip:], ctx)
     start = s + skip
     if option is not None:
-        spec, restated, _ = option
-        found = Found(ctx.number, start, s + len(line.rstrip()), (spec.letter,), how=where)
+        copied, restated, _ = option
+        found = Found(ctx.number, start, s + len(line.rstrip()), (copied.letter,), how=where)
         return ("restated", found) if restated else found
-    letters = read_letters(line, grammar.strip_markers(line), ctx)
-    if letters is not None and ends_answer(line, letters[1]):
-        hit = check_letters(Hit(ctx.number, 0, letters[1], letters=letters[0], how=where), ctx)
-        return Found(ctx.number, start, s + letters[1], hit.letters, None, hit.problem, (), where)
+    read = read_letters(line, grammar.strip_markers(line), ctx)
+    if read is not None and ends_answer(line, read[1]):
+        hit = check_letters(Hit(ctx.number, 0, read[1], letters=read[0], how=where), ctx)
+        return Found(ctx.number, start, s + read[1], hit.letters, None, hit.problem, (), where)
     sentence = _SENTENCE_END.split(line, maxsplit=1)[0]
     kind, spec = match_option(sentence, ctx)
     if spec is None:
