@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from . import grammar, signals, social
+from . import grammar, optionwords, signals, social
 from .bbcode import Doc
 from .found import Found
 from .text import bare
@@ -104,9 +104,9 @@ def _rest_of_ballot(doc: Doc, vote: VoteSpec, answers: list[Answer], flags: list
     # where nothing was read.
     found = signals.numbered(doc.text, vote, open_prompts)
     prose = {}
-    if signals.may_name_subject(doc.text, vote, open_prompts):  # the unread part is in it
+    if optionwords.may_name_subject(doc.text, vote, open_prompts):  # the unread part is in it
         rest = _unread_lines(doc, [*answers, *flags])
-        prose = signals.prose_choices(rest, vote, open_prompts)
+        prose = optionwords.prose_choices(rest, vote, open_prompts)
     likely = {**prose, **found.suggestion}
     extra = []
     for number, letters in sorted(likely.items()):
