@@ -62,7 +62,9 @@ class _Placing:
                 return
         if where is None:
             self.unplaced(para, start, end)
-        elif grammar.prompt_of(self.vote, where).kind in (PromptKind.WRITE_IN, PromptKind.LINES):
+            return
+        prompt = grammar.prompt_of(self.vote, where)
+        if prompt is not None and prompt.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
             self.placed_writein(para, start, end, where, addressed=ctx is None)
         else:
             self.placed_choice(para, start, end, where)
@@ -70,7 +72,7 @@ class _Placing:
     def unplaced(self, para: str, start: int, end: int) -> None:
         for ans in prose.explicit_letters(para, self.vote, None):
             if ans.prompt is not None:
-                self.out.append(_prose_found(ans, start, self.vote))
+                self.out.append(_prose_found(ans, ans.prompt, start, self.vote))
             elif not self.draft.found:
                 problem = f"{ans.why} does not say which prompt it answers"
                 self.out.append(Found(0, start + ans.start, start + ans.end, problem=problem))
@@ -91,7 +93,7 @@ class _Placing:
         vote = self.vote
         explicit = [a for a in prose.explicit_letters(para, vote, where) if a.prompt == where]
         if explicit:
-            self.out.append(_prose_found(explicit[0], start, vote))
+            self.out.append(_prose_found(explicit[0], where, start, vote))
             self.answered.add(where)
             return
         if where in self.answered:
@@ -117,7 +119,7 @@ class _Placing:
         for start, end in self.loose:
             budget.check()
             for guess in prose.inferred(self.text[start:end], self.vote, open_prompts, None):
-                if guess.letter is None:
+                if guess.letter is None or guess.prompt is None:  # inferred: always a prompt
                     continue
                 problem = (
                     f"reads as {guess.letter} on prompt {guess.prompt} from prose "
@@ -130,20 +132,19 @@ class _Placing:
                 open_prompts.discard(guess.prompt)
 
 
-def _prose_found(ans: prose.ProseAnswer, offset: int, vote: VoteSpec) -> Found:
-    """An explicit letter of a voting statement, checked as a numbered answer is (rule 11)."""
+def _prose_found(ans: prose.ProseAnswer, number: int, offset: int, vote: VoteSpec) -> Found:
+    """An explicit letter of a voting statement (`ans`, for prompt `number`), checked as a
+    numbered answer is (rule 11)."""
     start, end = offset + ans.start, offset + ans.end
-    prompt = grammar.prompt_of(vote, ans.prompt)
+    prompt = grammar.prompt_of(vote, number)
     if prompt is None:
-        problem = f"{ans.why} names prompt {ans.prompt}, which this vote does not have"
-        return Found(ans.prompt, start, end, problem=problem)
+        problem = f"{ans.why} names prompt {number}, which this vote does not have"
+        return Found(number, start, end, problem=problem)
     if not ans.firm:
         problem = (
-            f"{ans.why} is not the text of an option of prompt {ans.prompt}; "
-            f"it reads as {', '.join(ans.letters or (ans.letter,))}; a moderator must decide"
+            f"{ans.why} is not the text of an option of prompt {number}; "
+            f"it reads as {', '.join(ans.chosen)}; a moderator must decide"
         )
-        suggestion = ans.letters or (ans.letter,)
-        return Found(ans.prompt, start, end, problem=problem, suggestion=suggestion)
-    letters = ans.letters or (ans.letter,)
-    hit = check_letters(Hit(ans.prompt, 0, 0, letters=letters), prompt)
-    return Found(ans.prompt, start, end, hit.letters, None, hit.problem, (), "voting statement")
+        return Found(number, start, end, problem=problem, suggestion=ans.chosen)
+    hit = check_letters(Hit(number, 0, 0, letters=ans.chosen), prompt)
+    return Found(number, start, end, hit.letters, None, hit.problem, (), "voting statement")

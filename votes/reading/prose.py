@@ -131,6 +131,11 @@ class ProseAnswer:
     why: str
     letters: tuple[str, ...] = ()  # several letters ("On 4, A and C"); else (letter,)
 
+    @property
+    def chosen(self) -> tuple[str, ...]:
+        """The letters it gives: several, the one, or none."""
+        return self.letters or ((self.letter,) if self.letter is not None else ())
+
 
 def addressed_prompt(paragraph: str, vote: VoteSpec) -> tuple[int, str] | None:
     """Which prompt a paragraph under a quoted vote block says it is about."""

@@ -140,10 +140,10 @@ class Thread:
         return self.memo_at[key]
 
     def _read(self, i: int, post: PostIn, chain: frozenset[int]) -> Reading:
-        base = {"post_id": post.id, "author": post.author}
         if len(post.body) > MAX_BODY:
             return Reading(
-                **base,
+                post.id,
+                post.author,
                 kind=PostKind.NOT_BALLOT,
                 flags=(Flag(None, "post is longer than 100 KB; held back unread"),),
             )
@@ -158,7 +158,7 @@ class Thread:
             reason = self.in_window(post)
         if reason is not None:
             shaped = kind is PostKind.TALLY or self._has_ballot_shape(doc)
-            return Reading(**base, kind=kind, excluded=reason if shaped else None)
+            return Reading(post.id, post.author, kind, excluded=reason if shaped else None)
         return self._read_in_window(i, post, doc, chain)
 
     def _has_ballot_shape(self, doc: Doc) -> bool:
@@ -372,7 +372,8 @@ class Thread:
                 f"at closing time, now {_show(after) if after else 'no answer'}; the "
                 "answer at closing time counts unless a moderator accepts the edit"
             )
-            spans = (after or before).spans
+            # The prompt is in old or now, so one of the two is there.
+            spans = next(a.spans for a in (after, before) if a is not None)
             held.append(Flag(prompt, reason, suggestion=after, spans=spans))
         return kept, held
 
