@@ -38,7 +38,9 @@ def any_of(lowered: str, hints: tuple[str, ...]) -> bool:
     return any(h in lowered for h in hints)
 
 
-def search(pattern: re.Pattern[str], text: str, lowered: str, hints: tuple[str, ...]):
+def search(
+    pattern: re.Pattern[str], text: str, lowered: str, hints: tuple[str, ...]
+) -> re.Match[str] | None:
     """`pattern.search(text)`, skipped when `text` holds none of `hints`."""
     if text.isascii() and not any_of(lowered, hints):
         return None

@@ -41,8 +41,11 @@ def option_words(text: str, vote: VoteSpec, lowered: str | None = None) -> list[
     return found
 
 
+_WordTable = tuple[tuple[PromptSpec, tuple[tuple[str, frozenset[str]], ...] | None], ...]
+
+
 @hints.per_object
-def _word_table(vote: VoteSpec):
+def _word_table(vote: VoteSpec) -> _WordTable:
     """Per prompt: (letter, distinctive stems) of each option, or None for a write-in."""
     return tuple(
         (prompt, None)

@@ -21,7 +21,7 @@ Every pattern is linear and every loop capped, as in the rest of the package.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -114,7 +114,8 @@ class _Choosing:
     __slots__ = ("_text", "_lowered", "_found")
 
     def __init__(self, text: str, lowered: str) -> None:
-        self._text, self._lowered, self._found = text, lowered, None
+        self._text, self._lowered = text, lowered
+        self._found: bool | None = None
 
     def __bool__(self) -> bool:
         if self._found is None:
@@ -163,7 +164,7 @@ def _letters_alone(text: str, vote: VoteSpec, found: Signals) -> None:
             found.strong.append((0, len(text), f"only option letter(s) {', '.join(letters)}"))
 
 
-def _lines(text: str):
+def _lines(text: str) -> Iterator[tuple[int, str]]:
     start = 0
     for line in text.split("\n"):
         yield start, line
@@ -193,7 +194,7 @@ def _numbers_and_letters(text: str, vote: VoteSpec, found: Signals) -> None:
         _number_signal(text, m, prompt, letters, found)
 
 
-def _number_letters(text: str):
+def _number_letters(text: str) -> Iterator[re.Match[str]]:
     """`_NUMBER_LETTERS.finditer(text)`, trying only where a match can start.
 
     A match's digits are one or two (a third digit is neither a separator nor a
@@ -227,7 +228,7 @@ _PREFIX_ENDS = frozenset(" \tnNqQtTeE#oO.")  # last characters of _NUMBER_LETTER
 
 
 def _number_signal(
-    text: str, m: re.Match, prompt: PromptSpec, letters: str, found: Signals
+    text: str, m: re.Match[str], prompt: PromptSpec, letters: str, found: Signals
 ) -> None:
     """A prompt given letters: strong, unless the sentence discusses or negates it."""
     shown = f"'{m.group(0).strip()}' for prompt {prompt.number}"
