@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 
 from . import grammar, optionwords, signals, social
 from .bbcode import Doc
 from .found import Found
 from .text import bare
-from .types import Answer, Flag, VoteSpec
+from .types import Answer, Flag, Span, VoteSpec
 
 _SENTENCE = re.compile(r"[^.!?;\n]+")
 
@@ -39,13 +40,13 @@ def settle(
             items = revised[-1:]
         spans = tuple([doc.span(f.start, f.end) for f in items])
         prompt_no = number if grammar.prompt_of(vote, number) else None
-        problems = [f for f in items if f.problem]
+        problems = [(f, f.problem) for f in items if f.problem]
         if problems:
-            first = problems[0]
+            first, problem = problems[0]
             suggestion = None
             if first.suggestion and len(items) == 1 and prompt_no is not None:
                 suggestion = Answer(prompt_no, letters=first.suggestion, spans=spans)
-            flags.append(Flag(prompt_no, first.problem, suggestion=suggestion, spans=spans))
+            flags.append(Flag(prompt_no, problem, suggestion=suggestion, spans=spans))
             continue
         if len(items) > 1 and len({(f.letters, bare(f.text or "")) for f in items}) > 1:
             shown = " and ".join(f"'{doc.text[f.start : f.end].strip()[:40]}'" for f in items[:3])
@@ -94,7 +95,9 @@ def account_for_rest(
     return [Flag(None, reason, suggestion=suggestion, spans=spans)], ()
 
 
-def _rest_of_ballot(doc: Doc, vote: VoteSpec, answers: list[Answer], flags: list[Flag]):
+def _rest_of_ballot(
+    doc: Doc, vote: VoteSpec, answers: list[Answer], flags: list[Flag]
+) -> list[Flag]:
     """Flags for prompts a ballot's unread text gives that its answers do not."""
     given = {a.prompt for a in answers} | {f.prompt for f in flags}
     open_prompts = {p.number for p in vote.prompts} - given
@@ -103,7 +106,7 @@ def _rest_of_ballot(doc: Doc, vote: VoteSpec, answers: list[Answer], flags: list
     # Numbered answers anywhere (a write-in may have run over "4. a,b,c"); prose only
     # where nothing was read.
     found = signals.numbered(doc.text, vote, open_prompts)
-    prose = {}
+    prose: dict[int, tuple[str, ...]] = {}
     if optionwords.may_name_subject(doc.text, vote, open_prompts):  # the unread part is in it
         rest = _unread_lines(doc, [*answers, *flags])
         prose = optionwords.prose_choices(rest, vote, open_prompts)
@@ -118,7 +121,7 @@ def _rest_of_ballot(doc: Doc, vote: VoteSpec, answers: list[Answer], flags: list
     return extra
 
 
-def _unread_lines(doc: Doc, read: list[Answer] | list[Answer | Flag]) -> str:
+def _unread_lines(doc: Doc, read: Iterable[Answer | Flag]) -> str:
     """The own-text sentences no answer or flag was read from, one per line."""
     covered = _merged(span for item in read for span in item.spans)
     starts = [a for a, _ in covered]
@@ -134,7 +137,7 @@ def _unread_lines(doc: Doc, read: list[Answer] | list[Answer | Flag]) -> str:
     return "\n".join(kept)
 
 
-def _merged(spans) -> list[tuple[int, int]]:
+def _merged(spans: Iterable[Span]) -> list[tuple[int, int]]:
     """Spans merged into disjoint intervals in order (one sort: linear after it)."""
     out: list[list[int]] = []
     for a, b in sorted(spans):
