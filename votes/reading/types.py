@@ -7,9 +7,11 @@ recount without touching the post again. Nothing here imports Django.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 # Defined once, in chapters (pure Python too), for the models, forms and importers
 # as well; re-exported here because every part of the reader speaks of it.
@@ -95,7 +97,7 @@ class Answer:
     spans: tuple[Span, ...] = ()
     reason: str = ""  # why it was read so, for people: "numbered answer '1-B'"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt,
             "letters": list(self.letters),
@@ -106,7 +108,7 @@ class Answer:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> Answer:
+    def from_json(cls, d: Mapping[str, Any]) -> Answer:
         return cls(
             prompt=d["prompt"],
             letters=tuple(d.get("letters") or ()),
@@ -126,7 +128,7 @@ class Flag:
     suggestion: Answer | None = None  # what a moderator accepts in one click
     spans: tuple[Span, ...] = ()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt,
             "reason": self.reason,
@@ -135,7 +137,7 @@ class Flag:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> Flag:
+    def from_json(cls, d: Mapping[str, Any]) -> Flag:
         sug = d.get("suggestion")
         return cls(
             prompt=d.get("prompt"),
@@ -164,7 +166,7 @@ class Reading:
     mentions: tuple[str, ...] = ()
     rules_version: int = RULES_VERSION
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "post_id": self.post_id,
             "author": self.author,
@@ -180,7 +182,7 @@ class Reading:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> Reading:
+    def from_json(cls, d: Mapping[str, Any]) -> Reading:
         return cls(
             post_id=d["post_id"],
             author=d["author"],
