@@ -33,7 +33,7 @@ class ThreadView(Protocol):
     def ballot_post_of(self, key: str, i: int) -> int | None: ...
 
 
-def proxy(doc: Doc, posters: dict[str, str]) -> tuple[str, bool] | None:
+def proxy(doc: Doc, posters: social.Posters) -> tuple[str, bool] | None:
     """A post whose own text is one line naming a poster; stops at a second line."""
     text = doc.text
     if not doc.quotes:

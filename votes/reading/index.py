@@ -14,6 +14,7 @@ from operator import attrgetter
 
 from .bbcode import Quote, scan
 from .found import MAX_BODY
+from .social import Posters
 from .text import bare
 from .types import PostIn
 
@@ -69,7 +70,7 @@ class PostIndex:
             self._by_author[key] = found
         return found
 
-    def posters_before(self, i: int) -> dict[str, str]:
+    def posters_before(self, i: int) -> Posters:
         return _PostersView(self, i, self.keys[i])
 
     def quoted_post(self, quote: Quote, i: int) -> int | None:
@@ -106,15 +107,14 @@ class PostIndex:
         return self.bare_bodies[j]
 
 
-class _PostersView(dict):
+class _PostersView:
     """Posters who wrote before post i (other than its author), by case-folded name."""
 
-    def __init__(self, index: PostIndex, i: int, me: str):
-        super().__init__()
+    def __init__(self, index: PostIndex, i: int, me: str) -> None:
         self._index, self._i, self._me = index, i, me
 
-    def get(self, key, default=None):  # type: ignore[override]
+    def get(self, key: str, /) -> str | None:
         seen = self._index.first_seen(key)
         if seen is None or seen[0] >= self._i or key == self._me:
-            return default
+            return None
         return seen[1]

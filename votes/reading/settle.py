@@ -21,7 +21,7 @@ _SENTENCE = re.compile(r"[^.!?;\n]+")
 
 
 def settle(
-    found: list[Found], doc: Doc, vote: VoteSpec, posters: dict[str, str]
+    found: list[Found], doc: Doc, vote: VoteSpec, posters: social.Posters
 ) -> tuple[list[Answer], list[Flag]]:
     """One answer per prompt, or flags where the post contradicts itself (rule 11)."""
     if not found:
@@ -66,7 +66,7 @@ def settle(
 
 
 def account_for_rest(
-    doc: Doc, vote: VoteSpec, posters: dict[str, str], answers: list[Answer], flags: list[Flag]
+    doc: Doc, vote: VoteSpec, posters: social.Posters, answers: list[Answer], flags: list[Flag]
 ) -> tuple[list[Flag], tuple[str, ...]]:
     """Every part of a post is accounted for: what addresses the vote is never dropped.
 

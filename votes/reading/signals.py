@@ -21,7 +21,7 @@ Every pattern is linear and every loop capped, as in the rest of the package.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -29,6 +29,7 @@ from . import hints
 from .grammar import MAX_MATCHES, has_digit, prompt_of
 from .letters import DASHES
 from .optionwords import option_words
+from .social import Posters
 from .text import bare, match_option, words
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
 
@@ -124,7 +125,7 @@ class _Choosing:
         return self._found
 
 
-def vote_signals(text: str, vote: VoteSpec, *, posters: Mapping[str, str]) -> Signals:
+def vote_signals(text: str, vote: VoteSpec, *, posters: Posters) -> Signals:
     """What in `text` (own text of a post) addresses the vote.
 
     `posters.get(name)` gives an earlier poster of the thread by casefolded name.
@@ -409,7 +410,7 @@ def _option_bares(vote: VoteSpec) -> tuple[tuple[PromptSpec, OptionSpec, str], .
     )
 
 
-def _names_poster(text: str, posters: Mapping[str, str]) -> bool:
+def _names_poster(text: str, posters: Posters) -> bool:
     """An earlier poster's name next to the agreement (`I'm with Anya`, `what @boris said`).
 
     Only the words around each agreement phrase are looked at: a name far from

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from .letters import DASHES
+
+
+class Posters(Protocol):
+    """Earlier posters of the thread: `get(case-folded name)` is the name as written, or None."""
+
+    def get(self, key: str, /) -> str | None: ...
+
 
 _AGREE = re.compile(
     r"(?i)[ \t]*(?:(?:yep|yes|yeah|yup|ok|okay|oh)[ \t]*,?[ \t]*)?(?:"
@@ -83,7 +91,7 @@ def is_tally(body: str, own_text: str) -> bool:
     return bool(_TALLY_TITLE.match(first)) and _TALLY_COUNTS.search(own_text) is not None
 
 
-def proxy(line: str, posters: dict[str, str]) -> tuple[str, bool] | None:
+def proxy(line: str, posters: Posters) -> tuple[str, bool] | None:
     """A whole line naming another poster to vote with: (their name, pinned)."""
     m = _PROXY.fullmatch(line)
     if m is None:
@@ -100,7 +108,7 @@ def proxy_named(line: str) -> str | None:
     return m.group("name").strip()
 
 
-def joins(text: str, posters: dict[str, str]) -> str | None:
+def joins(text: str, posters: Posters) -> str | None:
     """The poster whose write-in this one names ("Same as X", "X's idea")."""
     m = _JOINS.match(text.strip())
     if m is None:
