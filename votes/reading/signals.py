@@ -208,7 +208,7 @@ def _number_letters(text: str) -> Iterator[re.Match[str]]:
     if not text.isascii():
         yield from _NUMBER_LETTERS.finditer(text)
         return
-    pos = 0
+    pos = 0  # positions before this were tried, or are inside the last match
     for run in _DIGIT_RUN.finditer(text):
         d = run.start()
         if run.end() - d > 2 or d < pos:
@@ -222,6 +222,8 @@ def _number_letters(text: str) -> Iterator[re.Match[str]]:
                 pos = m.end()
                 break
             s += 1
+        else:
+            pos = d + 1
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+")
