@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from types import MappingProxyType
+from typing import Any, NotRequired, TypedDict
 
 from rapidfuzz import fuzz, utils
 
@@ -32,6 +33,62 @@ _SPOILER_AFTER = 10
 _NO_LINKS: Mapping[tuple[str, int], str] = MappingProxyType({})
 
 
+# The `quest-tally/1` document, as tally_json builds it and a TallyRun stores it.
+class OptionTally(TypedDict):
+    letter: str
+    text: str
+    votes: int
+    voters: list[str]
+    ranks: NotRequired[list[int]]  # ranked prompts: how many ballots put it 1st, 2nd, ...
+
+
+class EntryTally(TypedDict):  # one write-in entry
+    text: str
+    votes: int
+    voters: list[str]
+
+
+class PromptTally(TypedDict):
+    number: int
+    kind: str
+    text: str
+    options: NotRequired[list[OptionTally]]  # choice prompts
+    entries: NotRequired[list[EntryTally]]  # write-in and lines prompts
+    method: NotRequired[str]  # ranked prompts
+    winner: NotRequired[str | list[str] | None]  # ranked: one, a tie, or none without ballots
+    leaders: NotRequired[list[str]]  # choice prompts
+
+
+class HeldTally(TypedDict):
+    post: int
+    author: str
+    prompt: int | None
+    reason: str
+
+
+class ExcludedTally(TypedDict):
+    post: int
+    author: str
+    reason: str
+
+
+class Tally(TypedDict):
+    format: str
+    quest: str
+    chapter: int
+    status: str
+    ballots: int
+    prompts: list[PromptTally]
+    flagged: list[HeldTally]
+    excluded: list[ExcludedTally]
+
+
+class MergeSuggestion(TypedDict):
+    a: str
+    b: str
+    score: float
+
+
 def tally_json(
     *,
     vote: VoteSpec,
@@ -40,7 +97,7 @@ def tally_json(
     chapter: int,
     status: str,
     method: str = "schulze",
-) -> dict:
+) -> Tally:
     """The `quest-tally/1` document for one vote; `method` names the ranked method."""
     if method not in METHODS:
         raise ValueError(f"unknown ranked method {method!r}, expected one of {METHODS}")
@@ -61,12 +118,12 @@ def tally_json(
     }
 
 
-def canonical(tally: Mapping) -> bytes:
+def canonical(tally: Mapping[str, Any]) -> bytes:
     """One byte string per tally, whatever order its dicts were built in."""
     return json.dumps(tally, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def tally_sha256(tally: Mapping) -> str:
+def tally_sha256(tally: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(tally)).hexdigest()
 
 
@@ -75,19 +132,19 @@ def entry_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 
-def _prompt_json(prompt: PromptSpec, folded: Folded, method: str) -> dict:
+def _prompt_json(prompt: PromptSpec, folded: Folded, method: str) -> PromptTally:
     answers = [
         (voter, counted)
         for voter, ballot in folded.ballots.items()
         if (counted := ballot.get(prompt.number)) is not None
     ]
-    out: dict = {"number": prompt.number, "kind": str(prompt.kind), "text": prompt.text}
+    out: PromptTally = {"number": prompt.number, "kind": str(prompt.kind), "text": prompt.text}
     if prompt.kind in _TEXT_KINDS:
         out["entries"] = _entries(answers)
         return out
     letters = [o.letter for o in prompt.options]
     rankings = {voter: _ranking(counted.answer, letters) for voter, counted in answers}
-    options = []
+    options: list[OptionTally] = []
     for option in prompt.options:
         voters = sorted(v for v, ranking in rankings.items() if option.letter in ranking)
         options.append(
@@ -123,12 +180,12 @@ def _ranks(letter: str, ballots: Iterable[tuple[str, ...]], places: int) -> list
     return ranks
 
 
-def _leaders(options: Sequence[Mapping]) -> list[str]:
+def _leaders(options: Sequence[OptionTally]) -> list[str]:
     top = max((o["votes"] for o in options), default=0)
     return [o["letter"] for o in options if top and o["votes"] == top]
 
 
-def _entries(answers: Sequence[tuple[str, Counted]]) -> list[dict]:
+def _entries(answers: Sequence[tuple[str, Counted]]) -> list[EntryTally]:
     """Group write-ins into entries; an entry reads as its first-posted wording.
 
     Post ids grow in thread order (forum ids, or positions in a paste), so the
@@ -138,7 +195,7 @@ def _entries(answers: Sequence[tuple[str, Counted]]) -> list[dict]:
     for voter, counted in answers:
         text = _answer_text(counted.answer)
         groups.setdefault(entry_key(text), []).append((counted.post_id, text, voter))
-    entries = []
+    entries: list[EntryTally] = []
     for group in groups.values():
         first = min(group)
         entries.append(
@@ -154,7 +211,9 @@ def _answer_text(answer: Answer) -> str:
     return f"Same as {answer.joins}" if answer.joins else ""
 
 
-def merge_suggestions(entries: Sequence[Mapping], threshold: float = 85) -> list[dict]:
+def merge_suggestions(
+    entries: Sequence[EntryTally], threshold: float = 85
+) -> list[MergeSuggestion]:
     """Pairs of write-in entries that look like one idea, for a moderator to merge.
 
     Suggestions only: an entry is never merged without a person saying so.
@@ -163,7 +222,7 @@ def merge_suggestions(entries: Sequence[Mapping], threshold: float = 85) -> list
     """
     texts = [str(e["text"]) for e in entries]
     keys = [utils.default_process(t) for t in texts]
-    pairs = []
+    pairs: list[MergeSuggestion] = []
     for i, j in combinations(range(len(texts)), 2):
         score = fuzz.token_sort_ratio(keys[i], keys[j], score_cutoff=threshold)
         if score:
@@ -273,8 +332,8 @@ def ballots_csv(folded: Folded, vote: VoteSpec) -> str:
     for held in folded.flagged:
         prompt = vote.prompt(held.prompt) if held.prompt is not None else None
         cell = _answer_cell(prompt, held.suggestion)
-        number = "" if held.prompt is None else held.prompt
-        rows.append([held.author, held.post_id, number, cell, "held back"])
+        prompt_cell = "" if held.prompt is None else held.prompt
+        rows.append([held.author, held.post_id, prompt_cell, cell, "held back"])
     return csv_text(rows)
 
 
@@ -303,9 +362,7 @@ def csv_text(rows: Iterable[Iterable[object]]) -> str:
     return out.getvalue()
 
 
-def to_bbcode(
-    tally: Mapping, *, title: str, links: Mapping[tuple[str, int], str] = _NO_LINKS
-) -> str:
+def to_bbcode(tally: Tally, *, title: str, links: Mapping[tuple[str, int], str] = _NO_LINKS) -> str:
     """The tally as forum BBCode, in the layout forum tally tools write.
 
     The first line is a transparent `#####` marker: readers of the thread (and
@@ -360,7 +417,7 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _winner_line(prompt: Mapping) -> str:
+def _winner_line(prompt: PromptTally) -> str:
     method = "Schulze" if prompt["method"] == "schulze" else "Instant runoff"
     winner = prompt.get("winner")
     if winner is None:
@@ -370,7 +427,7 @@ def _winner_line(prompt: Mapping) -> str:
     return f"{method} winner: {winner}"
 
 
-def to_text(tally: Mapping) -> str:
+def to_text(tally: Tally) -> str:
     """The tally as plain text for a terminal."""
     lines = [
         f"{tally['quest']}, chapter {tally['chapter']} ({tally['status']}): "
@@ -394,7 +451,7 @@ def to_text(tally: Mapping) -> str:
     return "\n".join(lines)
 
 
-def _prompt_text(prompt: Mapping) -> list[str]:
+def _prompt_text(prompt: PromptTally) -> list[str]:
     """One prompt of to_text: its options or entries with their voters, then the result."""
     lines = [f"{prompt['number']}. {prompt['text']}"]
     for option in prompt.get("options", []):
