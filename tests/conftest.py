@@ -1,4 +1,10 @@
-"""Fixtures for tests on real services: a Celery worker, beat, and the Redis server.
+"""The fixtures every test module may take: personas, test settings, real services, a browser.
+
+Personas (as in the house style): `quest_master` runs `quest`, `moderator` is
+appointed in it, `player` is any other signed-in user, `outsider` is a
+signed-in user who has nothing to do with the quest (useful as "someone else's
+post"), `other_moderator` moderates another quest. Test data beyond them is
+built with the helpers in tests/factories.py.
 
 Tests that need PostgreSQL, Redis or a worker are marked `@pytest.mark.services`
 (using `celery_worker`, `celery_beat` or `redis_server` marks them). They run
@@ -14,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from quest import services as quest_services
+from tests.factories import make_quest, make_user
 from tests.services import CeleryProcess, RedisServer, database_url_for, services_missing
 
 SERVICE_FIXTURES = {"celery_worker", "celery_beat", "redis_server"}
@@ -100,6 +108,67 @@ def tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
     app.conf.task_always_eager = not real
     yield
     app.conf.task_always_eager = before
+
+
+# --- Personas ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def quest_master(db):
+    return make_user("quest_master")
+
+
+@pytest.fixture
+def moderator(db):
+    return make_user("moderator")
+
+
+@pytest.fixture
+def player(db):
+    return make_user("player")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def other_moderator(db):
+    """A moderator, but of someone else's quest."""
+    user = make_user("other_moderator")
+    other = make_quest(make_user("other_quest_master"), title="Another quest")
+    quest_services.moderator_appoint(quest=other, user=user, by=other.quest_master)
+    return user
+
+
+@pytest.fixture
+def quest(quest_master, moderator):
+    quest = make_quest(quest_master, description="A quest to test with.")
+    quest_services.moderator_appoint(quest=quest, user=moderator, by=quest_master)
+    return quest
+
+
+@pytest.fixture
+def qm_client(client, quest_master):
+    """The test client, logged in as the quest master."""
+    client.force_login(quest_master)
+    return client
+
+
+@pytest.fixture
+def as_role(client, request):
+    """`as_role("player")`: the test client logged in as that persona ("anonymous": not at all)."""
+
+    def login(role: str):
+        if role != "anonymous":
+            client.force_login(request.getfixturevalue(role))
+        return client
+
+    return login
+
+
+# --- Real services -------------------------------------------------------------------
 
 
 def _celery_env() -> dict[str, str]:

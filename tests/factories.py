@@ -1,18 +1,14 @@
-"""Test data built through the real services, and the persona fixtures.
+"""Test data built through the real services.
 
-Personas (as in the house style): `quest_master` runs `quest`, `moderator` is
-appointed in it, `player` is any other signed-in user, `outsider` is a
-signed-in user who has nothing to do with the quest (useful as "moderator of
-another quest" or "someone else's post"). A test module takes the fixtures
-with a star import (`__all__` lists them) and names the helpers it calls:
+The persona fixtures (`quest_master`, `moderator`, `player`, `outsider`,
+`quest`, ...) live in tests/conftest.py, where pytest finds them without an
+import. This module holds the helpers a test calls by name:
 
-    from tests.factories import *  # noqa: F403  (fixtures)
-    from tests.factories import make_post, make_user
+    from tests.factories import make_post, make_vote
 """
 
 from datetime import timedelta
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
@@ -22,8 +18,16 @@ from quest.models import Post, Quest
 
 User = get_user_model()
 
-# The fixtures: star-imported by test modules so pytest finds them.
-__all__ = ["moderator", "outsider", "player", "quest", "quest_master"]
+__all__ = [
+    "PASSWORD",
+    "chapter_url",
+    "make_post",
+    "make_posts",
+    "make_quest",
+    "make_user",
+    "make_vote",
+    "vote_in",
+]
 
 # Only users made with `password=PASSWORD` have it; others log in with force_login,
 # which skips the (deliberately slow) password hashing.
@@ -78,30 +82,3 @@ def chapter_url(vote, name: str) -> str:
 
 def make_posts(quest: Quest, author, count: int, body: str = "Post {n}") -> list[Post]:
     return [make_post(quest, author, body.format(n=n)) for n in range(1, count + 1)]
-
-
-@pytest.fixture
-def quest_master(db):
-    return make_user("quest_master")
-
-
-@pytest.fixture
-def moderator(db):
-    return make_user("moderator")
-
-
-@pytest.fixture
-def player(db):
-    return make_user("player")
-
-
-@pytest.fixture
-def outsider(db):
-    return make_user("outsider")
-
-
-@pytest.fixture
-def quest(quest_master, moderator) -> Quest:
-    quest = make_quest(quest_master, description="A quest to test with.")
-    services.moderator_appoint(quest=quest, user=moderator, by=quest_master)
-    return quest

@@ -5,7 +5,6 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from chapters.models import Chapter, Vote
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_post, make_quest, make_user
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,7 @@ from chapters import services as chapter_services
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
-from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import make_post, make_quest, make_user, make_vote, vote_in
+from tests.factories import make_post, make_user, make_vote, vote_in
 from votes import audit, services
 from votes.models import Decision, TallyRun
 
@@ -65,24 +64,6 @@ def _decide(vote, post, by, **kwargs) -> Decision:
 @pytest.fixture
 def vote(quest, quest_master) -> Vote:
     return _open_vote(quest, quest_master)
-
-
-@pytest.fixture
-def other_moderator(db, outsider):
-    """A moderator, but of another quest."""
-    other = make_quest(make_user("other_quest_master"), title="Another Quest")
-    quest_services.moderator_appoint(quest=other, user=outsider, by=other.quest_master)
-    return outsider
-
-
-@pytest.fixture
-def as_role(client, request):
-    def login(role: str):
-        if role != "anonymous":
-            client.force_login(request.getfixturevalue(role))
-        return client
-
-    return login
 
 
 # --- Who may audit ---------------------------------------------------------------

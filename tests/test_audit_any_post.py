@@ -16,7 +16,6 @@ from django.urls import reverse
 from chapters import services as chapter_services
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post, make_user, make_vote, vote_in
 from votes import audit, services
 from votes.models import Decision, Reading

@@ -15,7 +15,6 @@ from chapters.models import Chapter, Vote, VoteEvent
 from chapters.prompts import TEXT_MAX_CHARS, OptionData, PromptData, prompts_problems
 from quest.forms import TextField
 from quest.models import Membership, Post, Quest
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import chapter_url, make_post, make_vote, vote_in
 from votes.models import Decision, Outcome
 

@@ -16,7 +16,6 @@ from chapters import services as chapter_services
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from quest.models import Post
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post, make_vote
 from votes import services
 from votes.ballots import ballot_post

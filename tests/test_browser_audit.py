@@ -5,7 +5,6 @@ from playwright import sync_api
 
 from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_post, make_quest, make_user, make_vote
 from votes.models import Reading
 

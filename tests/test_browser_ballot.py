@@ -9,7 +9,6 @@ from playwright import sync_api
 from chapters import services as chapter_services
 from chapters.prompts import OptionData, PromptData
 from quest.models import Post
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_quest, make_user
 
 PROMPTS = [

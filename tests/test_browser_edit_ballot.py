@@ -13,7 +13,6 @@ from django.utils import timezone
 from playwright import sync_api
 
 from chapters.prompts import OptionData, PromptData
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_post, make_quest, make_user, make_vote
 
 PROMPTS = [

@@ -3,7 +3,6 @@
 import pytest
 from playwright import sync_api
 
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_post, make_quest, make_user
 
 

@@ -14,10 +14,8 @@ from django.utils import timezone
 from chapters import permissions, services
 from chapters.models import Chapter, Vote, VoteEvent
 from chapters.prompts import OptionData, PromptData
-from quest import services as quest_services
 from quest.models import Post
-from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import make_post, make_quest, make_user
+from tests.factories import make_post
 
 ROLES = ("anonymous", "outsider", "player", "moderator", "other_moderator", "quest_master")
 LOGIN = "login"
@@ -37,15 +35,6 @@ def _in(days: float) -> str:
 
 
 @pytest.fixture
-def other_moderator(db):
-    """A moderator, but of someone else's quest."""
-    user = make_user("other_moderator")
-    other = make_quest(make_user("other_quest_master"), title="Another quest")
-    quest_services.moderator_appoint(quest=other, user=user, by=other.quest_master)
-    return user
-
-
-@pytest.fixture
 def chapters(quest, quest_master, player):
     """Chapter 1 (vote closed), chapter 2 (vote open), chapter 3 (a draft)."""
     make_post(quest, player, "Hello from a player.")
@@ -61,16 +50,6 @@ def chapters(quest, quest_master, player):
         services.chapter_publish(chapter=chapter, by=quest_master)
     services.chapter_create(quest=quest, title="Three", body="", by=quest_master)
     return {c.number: c for c in Chapter.objects.filter(quest=quest)}
-
-
-@pytest.fixture
-def as_role(client, request, chapters):
-    def login(role: str):
-        if role != "anonymous":
-            client.force_login(request.getfixturevalue(role))
-        return client
-
-    return login
 
 
 PROMPT_FORM = {
@@ -136,7 +115,9 @@ MATRIX = [
         for i, role in enumerate(ROLES)
     ],
 )
-def test_the_permission_matrix(as_role, quest, name, method, number, data, role, expected):
+def test_the_permission_matrix(
+    as_role, quest, chapters, name, method, number, data, role, expected
+):
     args = [quest.slug] if number is None else [quest.slug, number]
     url = reverse(name, args=args)
     client = as_role(role)

@@ -11,7 +11,6 @@ from chapters import services
 from chapters.models import Chapter, Vote, VoteEvent
 from chapters.prompts import OptionData, PromptData, vote_block
 from quest.models import Post
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post
 
 PROMPTS = [

@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chapters.prompts import OptionData, PromptData
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import chapter_url, make_user, make_vote, vote_in
 from tests.tally.build import VOTE, flag
 from votes.reading.fold import fold

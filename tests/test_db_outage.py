@@ -25,7 +25,6 @@ from playwright import sync_api
 from chapters.prompts import OptionData, PromptData
 from quest.middleware import DatabaseUnavailableMiddleware, database_unavailable
 from quest.models import Post, Quest
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import chapter_url, make_quest, make_user, make_vote, vote_in
 from tests.services import PostgresServer, WebServer, production_env
 from tests.test_security_headers import COLLECT_VIOLATIONS

@@ -16,7 +16,6 @@ from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
 from quest.models import Post
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post, make_user, make_vote
 from votes import ballots, selectors
 from votes import services as vote_services

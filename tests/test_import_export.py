@@ -21,7 +21,6 @@ from django.utils.dateparse import parse_datetime
 
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.models import Membership, Post, Quest
-from tests.factories import *  # noqa: F403  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

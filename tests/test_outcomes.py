@@ -15,7 +15,6 @@ from django.utils import timezone
 from chapters import services as chapter_services
 from chapters.models import Chapter, Vote, VoteEvent
 from chapters.prompts import OptionData, PromptData
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_user, make_vote, vote_in
 from votes import services
 from votes.models import Outcome, TallyRun

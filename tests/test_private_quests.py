@@ -24,7 +24,6 @@ from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
 from quest import services
 from quest.models import Membership, Post, Quest, QuestEvent
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_quest, make_user, make_vote, vote_in
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from quest import services
 from quest.models import Membership, Post
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post, make_quest, make_user
 
 pytestmark = pytest.mark.django_db
@@ -40,18 +39,10 @@ CASES = [
 
 
 @pytest.fixture
-def acting_user(request, quest, quest_master, moderator, player, outsider):
+def acting_user(request, quest):
+    """The persona the test is parametrized with (tests/conftest.py); None for "anonymous"."""
     role = request.param
-    if role == "other_moderator":
-        elsewhere = make_quest(make_user("elsewhere_qm"), title="Another Quest")
-        services.moderator_appoint(quest=elsewhere, user=outsider, by=elsewhere.quest_master)
-        return outsider
-    return {
-        "anonymous": None,
-        "player": player,
-        "moderator": moderator,
-        "quest_master": quest_master,
-    }[role]
+    return None if role == "anonymous" else request.getfixturevalue(role)
 
 
 def _request(client, action, quest, user, player):

@@ -27,7 +27,6 @@ from chapters.prompts import OptionData, PromptData
 from quest.env import EnvError, envrate
 from quest.models import Post
 from quest.ratelimit import KINDS
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import PASSWORD, make_post, make_quest, make_user, make_vote
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,6 @@ from django.urls import reverse
 from chapters import services as chapter_services
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post, make_vote
 from votes import services
 

@@ -9,7 +9,6 @@ import pytest
 from chapters.prompts import OptionData, PromptData
 from chapters.services import vote_set_prompts
 from quest.services import post_edit
-from tests.factories import *  # noqa: F403  (personas)
 from tests.factories import make_post, make_vote
 from votes import services
 from votes.models import Reading

@@ -25,7 +25,6 @@ from playwright import sync_api
 from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
 from quest.views import CSP_REPORT_MAX_BYTES
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import (
     PASSWORD,
     chapter_url,

@@ -14,7 +14,6 @@ from django.urls import reverse
 from chapters import services as chapter_services
 from chapters.models import Vote
 from chapters.prompts import OptionData, PromptData
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import chapter_url, make_user, make_vote, vote_in
 from votes import services
 from votes.models import TallyRun

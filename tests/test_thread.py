@@ -10,7 +10,6 @@ from django.urls import reverse
 from chapters.models import Chapter, Vote
 from quest import services
 from quest.models import Post
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post, make_posts, make_user
 
 pytestmark = pytest.mark.django_db

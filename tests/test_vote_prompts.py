@@ -11,7 +11,6 @@ from django.utils import timezone
 from chapters import services
 from chapters.models import Chapter, Prompt, Vote, VoteEvent
 from chapters.prompts import OptionData, PromptData, vote_block
-from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import make_post
 from votes.models import Reading
 
@@ -48,12 +47,6 @@ def chapter(quest, quest_master) -> Chapter:
     return services.chapter_create(
         quest=quest, title="Beria's Final Gamble", body="", by=quest_master
     )
-
-
-@pytest.fixture
-def qm_client(client, quest_master):
-    client.force_login(quest_master)
-    return client
 
 
 def url(name, chapter):

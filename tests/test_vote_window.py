@@ -15,7 +15,6 @@ from chapters.models import Chapter, Vote, VoteEvent
 from chapters.prompts import OptionData, PromptData
 from chapters.tasks import close_due_votes_task
 from quest.celery import app
-from tests.factories import *  # noqa: F403  (fixtures)
 
 PROMPTS = [
     PromptData(
@@ -43,12 +42,6 @@ def url(name, vote):
 
 def local(dt) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
-
-
-@pytest.fixture
-def qm_client(client, quest_master):
-    client.force_login(quest_master)
-    return client
 
 
 # --- The beat task ------------------------------------------------------------------
