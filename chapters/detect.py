@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from chapters.kinds import PromptKind
 from quest.bbcode import strip_tags
 
 __all__ = [
@@ -21,11 +22,6 @@ __all__ = [
 ]
 
 MAX_CHARS = 50_000
-
-SINGLE = "single"
-MULTI = "multi"
-RANKED = "ranked"
-WRITE_IN = "write_in"
 
 # "1.", "1)", "1:", "1 -". The text may not start with a digit so that "1.5 million
 # roubles" in a chapter's prose is not a prompt; three digits at most so that
@@ -53,7 +49,7 @@ class DetectedOption:
 @dataclass
 class DetectedPrompt:
     number: int
-    kind: str
+    kind: PromptKind
     text: str
     options: list[DetectedOption] = field(default_factory=list)
 
@@ -119,7 +115,9 @@ def _read_prompts(text: str) -> list[DetectedPrompt]:
             number = int(prompt_match.group("number"))
             if number == 1 and prose_since_prompt:
                 prompts = []
-            current = DetectedPrompt(number=number, kind=SINGLE, text=prompt_match["text"])
+            current = DetectedPrompt(
+                number=number, kind=PromptKind.SINGLE, text=prompt_match["text"]
+            )
             prompts.append(current)
             continues = True
             prose_since_prompt = False
@@ -137,14 +135,14 @@ def _read_prompts(text: str) -> list[DetectedPrompt]:
     return prompts
 
 
-def _kind(prompt: DetectedPrompt) -> str:
+def _kind(prompt: DetectedPrompt) -> PromptKind:
     if not prompt.options:
-        return WRITE_IN
+        return PromptKind.WRITE_IN
     if _RANKED.search(prompt.text):
-        return RANKED
+        return PromptKind.RANKED
     if _MULTI.search(prompt.text):
-        return MULTI
-    return SINGLE
+        return PromptKind.MULTI
+    return PromptKind.SINGLE
 
 
 def _problems(prompts: list[DetectedPrompt]) -> list[str]:

@@ -18,7 +18,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from chapters.detect import MAX_CHARS, Detection
-from chapters.models import Chapter, Prompt, Vote
+from chapters.kinds import BUILDER_KINDS, PromptKind
+from chapters.models import Chapter, Vote
 from chapters.prompts import OptionData, PromptData
 from quest.forms import TextField
 
@@ -179,7 +180,7 @@ class OptionRow:
 @dataclass
 class PromptRow:
     number: str = ""
-    kind: str = Prompt.Kind.SINGLE
+    kind: str = PromptKind.SINGLE
     text: str = ""
     options: list[OptionRow] = field(default_factory=list)
     prefix: str = ""
@@ -192,7 +193,7 @@ class PromptRow:
 class PromptsForm:
     """The prompts as rows of raw strings, so whatever was typed is shown back."""
 
-    kinds = Prompt.Kind.choices
+    kinds = [(kind.value, kind.label) for kind in BUILDER_KINDS]
 
     def __init__(self, rows: list[PromptRow]):
         self.rows = rows
@@ -311,7 +312,7 @@ class PromptsForm:
             if not number.isdigit():
                 self.errors.append(f"Prompt number {number!r} is not a whole number.")
                 continue
-            kind = row.kind if row.kind in Prompt.Kind.values else Prompt.Kind.SINGLE
+            kind = PromptKind(row.kind) if row.kind in BUILDER_KINDS else PromptKind.SINGLE
             options = [
                 OptionData(letter=o.letter.strip().upper(), text=o.text)
                 for o in row.options
@@ -330,7 +331,7 @@ class PromptsForm:
     def _renumber_prefixes(self) -> None:
         for p, row in enumerate(self.rows):
             row.prefix = f"p-{p}"
-            row.kind = row.kind or Prompt.Kind.SINGLE
+            row.kind = row.kind or PromptKind.SINGLE
             for o, option in enumerate(row.options):
                 option.prefix = f"p-{p}-o-{o}"
 

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from chapters import kinds
+
 
 class Chapter(models.Model):
     class Status(models.TextChoices):
@@ -112,16 +114,12 @@ class Vote(models.Model):
 
 
 class Prompt(models.Model):
-    class Kind(models.TextChoices):
-        SINGLE = "single", "Pick one"
-        MULTI = "multi", "Choose any"
-        RANKED = "ranked", "Rank in order"
-        WRITE_IN = "write_in", "Write-in"
-
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="prompts")
     number = models.PositiveIntegerField()
     text = models.TextField()
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SINGLE)
+    kind = models.CharField(
+        max_length=12, choices=kinds.CHOICES, default=kinds.PromptKind.SINGLE.value
+    )
 
     class Meta:
         constraints = [

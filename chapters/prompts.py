@@ -7,7 +7,8 @@ here, so the rules and their messages are the same whichever was used.
 import re
 from dataclasses import dataclass, field
 
-KINDS = ("single", "multi", "ranked", "write_in")
+from chapters.kinds import BUILDER_KINDS, PromptKind
+
 _LETTER = re.compile(r"^[A-Z]{1,2}$")
 MAX_PROMPTS = 30
 MAX_OPTIONS = 26
@@ -25,7 +26,7 @@ class OptionData:
 @dataclass
 class PromptData:
     number: int
-    kind: str
+    kind: PromptKind | str  # "ranked" does as well as PromptKind.RANKED
     text: str
     options: list[OptionData] = field(default_factory=list)
 
@@ -48,8 +49,9 @@ def prompts_problems(prompts: list[PromptData]) -> list[str]:
         if not p.text.strip():
             problems.append(f"{label} has no text.")
         problems.extend(_length_problems(p.text, label))
-        if p.kind not in KINDS:
-            problems.append(f"{label}: unknown kind {p.kind!r}.")
+        if p.kind not in BUILDER_KINDS:
+            kinds = ", ".join(kind.label.lower() for kind in BUILDER_KINDS)
+            problems.append(f"{label}: the kind {str(p.kind)!r} is not one of {kinds}.")
             continue
         problems.extend(_option_problems(p, label))
     return problems
@@ -57,7 +59,7 @@ def prompts_problems(prompts: list[PromptData]) -> list[str]:
 
 def _option_problems(p: PromptData, label: str) -> list[str]:
     problems = []
-    if p.kind == "write_in":
+    if p.kind == PromptKind.WRITE_IN:
         if p.options:
             problems.append(f"{label} is a write-in, so it takes no options.")
         return problems
@@ -84,12 +86,15 @@ def _length_problems(text: str, label: str) -> list[str]:
     return [f"{label} is {len(text):,} characters long; the most is {TEXT_MAX_CHARS:,}."]
 
 
+_MARKERS: dict[str, str] = {PromptKind.MULTI: "(choose any)", PromptKind.RANKED: "(rank in order)"}
+
+
 def vote_block(prompts: list[PromptData]) -> str:
     """The prompts as a quest master would write them on a forum."""
     parts = []
     for p in prompts:
         # The marker tells forum readers (and prompt detection) the prompt's kind.
-        marker = {"multi": "(choose any)", "ranked": "(rank in order)"}.get(p.kind, "")
+        marker = _MARKERS.get(p.kind, "")
         text = p.text if not marker or marker in p.text.lower() else f"{p.text} {marker}"
         lines = [f"{p.number}. {text}"]
         lines += [f"{o.letter}) {o.text}" for o in p.options]

@@ -22,7 +22,7 @@ from votes import selectors
 from votes.models import Ballot
 from votes.reading import canonical_text
 from votes.reading.bbcode import strip_tags
-from votes.reading.types import Answer, PostIn, PostKind, Reading, Revision, VoteSpec
+from votes.reading.types import Answer, PostIn, PostKind, PromptKind, Reading, Revision, VoteSpec
 
 # The form shows the whole ballot, so a second ballot from it replaces the first
 # whole: a prompt left empty in the form is withdrawn, not left standing.
@@ -191,7 +191,7 @@ def _answer_row(answer: Answer, spec: VoteSpec) -> dict:
     return {
         "prompt": answer.prompt,
         "prompt_text": prompt.text if prompt else "",
-        "ranked": bool(prompt and prompt.kind == "ranked"),
+        "ranked": bool(prompt and prompt.kind is PromptKind.RANKED),
         "options": options,
         "text": answer.text,
         "joins": answer.joins,

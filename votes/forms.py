@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from chapters.kinds import PromptKind
 from chapters.models import Prompt, Vote
 from quest.forms import TextField
 from votes.reading.types import Answer
@@ -37,12 +38,12 @@ class BallotForm(forms.Form):
         choices = [(letter, f"{letter}) {text}") for letter, text in options]
         label = f"{prompt.number}. {prompt.text}"
         match prompt.kind:
-            case Prompt.Kind.SINGLE:
+            case PromptKind.SINGLE:
                 self.fields[name] = forms.ChoiceField(
                     label=label, choices=choices, required=False, widget=forms.RadioSelect
                 )
                 self.initial[name] = letters[0] if letters else None
-            case Prompt.Kind.MULTI:
+            case PromptKind.MULTI:
                 self.fields[name] = forms.MultipleChoiceField(
                     label=label,
                     choices=choices,
@@ -50,7 +51,7 @@ class BallotForm(forms.Form):
                     widget=forms.CheckboxSelectMultiple,
                 )
                 self.initial[name] = letters
-            case Prompt.Kind.RANKED:
+            case PromptKind.RANKED:
                 ranks = [("", "—")] + [(str(n), _ordinal(n)) for n in range(1, len(options) + 1)]
                 for letter, text in options:
                     field = f"{name}_{letter}"
@@ -77,7 +78,7 @@ class BallotForm(forms.Form):
         rows = []
         for prompt in self.prompts:
             name = f"p{prompt.number}"
-            if prompt.kind == Prompt.Kind.RANKED:
+            if prompt.kind == PromptKind.RANKED:
                 ranks = [self[f"{name}_{o.letter}"] for o in prompt.options.all()]
                 rows.append({"prompt": prompt, "ranks": ranks, "errors": self.errors.get(name)})
             else:
@@ -87,7 +88,7 @@ class BallotForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         for prompt in self.prompts:
-            if prompt.kind == Prompt.Kind.RANKED:
+            if prompt.kind == PromptKind.RANKED:
                 self._check_ranks(prompt, cleaned)
         if not self.errors and not self.answers():
             raise ValidationError(NOTHING_CHOSEN, code="empty")
@@ -112,16 +113,16 @@ class BallotForm(forms.Form):
         for prompt in self.prompts:
             value = self.cleaned_data.get(f"p{prompt.number}")
             match prompt.kind:
-                case Prompt.Kind.SINGLE if value:
+                case PromptKind.SINGLE if value:
                     out.append(Answer(prompt=prompt.number, letters=(value,)))
-                case Prompt.Kind.MULTI if value:
+                case PromptKind.MULTI if value:
                     out.append(Answer(prompt=prompt.number, letters=tuple(sorted(value))))
-                case Prompt.Kind.RANKED:
+                case PromptKind.RANKED:
                     ranks = self._ranks(prompt, self.cleaned_data)
                     if ranks:
                         order = tuple(sorted(ranks, key=ranks.__getitem__))
                         out.append(Answer(prompt=prompt.number, letters=order))
-                case Prompt.Kind.WRITE_IN if value and value.strip():
+                case PromptKind.WRITE_IN if value and value.strip():
                     # TextField made browsers' CRLF plain newlines, as the reader sees them.
                     out.append(Answer(prompt=prompt.number, text=value.strip()))
         return out

@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from chapters.kinds import PromptKind
 from chapters.models import Chapter, Vote
 from chapters.services import chapter_draft_after
 from quest.models import Post
@@ -495,7 +496,7 @@ def _final_prompt(vote: Vote, number: int) -> dict:
 
 def _tied(prompt: dict) -> list[str]:
     winner = prompt.get("winner")
-    if prompt.get("kind") == "ranked":
+    if prompt.get("kind") == PromptKind.RANKED:
         return list(winner) if isinstance(winner, list) else []
     leaders = list(prompt.get("leaders") or [])
     return leaders if len(leaders) > 1 else []  # one leader is a decision, not a tie
@@ -513,7 +514,7 @@ def results(vote: Vote) -> list[dict]:
         tied = _tied(p)
         if outcome and outcome.letters:
             decided, how = outcome.letters, "tie settled by the quest master"
-        elif p.get("kind") == "ranked":
+        elif p.get("kind") == PromptKind.RANKED:
             winner = p.get("winner")
             decided = [winner] if isinstance(winner, str) else []
             how = "tie: the quest master decides" if tied else p.get("method", "")
@@ -568,7 +569,7 @@ def results_block(vote: Vote) -> str:
             lines.append(f"Votes: {counts}")
         for text in r["adopted"]:
             lines.append(f"Adopted: {text}")
-        if r["kind"] == "write_in" and not r["adopted"]:
+        if r["kind"] == PromptKind.WRITE_IN and not r["adopted"]:
             lines.append(f"{len(r['entries'])} write-in entries; none adopted.")
     return "\n".join(lines)
 

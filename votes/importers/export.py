@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from chapters.kinds import PromptKind
 from chapters.models import Chapter
 from quest.models import Membership, Post, Quest
 from votes.importers.thread_json import FORMAT
@@ -57,7 +58,7 @@ def _chapter_json(chapter: Chapter) -> dict:
                     "text": p.text,
                     **(
                         {"options": [{"letter": o.letter, "text": o.text} for o in p.options.all()]}
-                        if p.kind != "write_in"
+                        if p.kind != PromptKind.WRITE_IN
                         else {}
                     ),
                 }

@@ -14,13 +14,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from chapters.detect import detect_prompts
+from chapters.kinds import PromptKind
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.models import Post, Quest
 from quest.services import imported_author, moderator_appoint, post_create, post_edit
 from votes.services import vote_recount_request
 
 FORMAT = "quest-thread/1"
-KINDS = {"single", "multi", "ranked", "write_in", "lines"}
 
 
 class ThreadFormatError(ValidationError):
@@ -170,9 +170,7 @@ def _detected(body: str, where: str) -> list[dict]:
 
 
 def _prompt(vote: Vote, raw: dict, where: str) -> None:
-    kind = raw.get("kind", "single")
-    if kind not in KINDS:
-        raise ThreadFormatError(f"{where}: prompt kind {kind!r} is not one of {sorted(KINDS)}.")
+    kind = _kind(raw.get("kind", PromptKind.SINGLE), where)
     try:
         prompt = Prompt.objects.create(
             vote=vote, number=int(raw["number"]), kind=kind, text=str(raw.get("text", ""))
@@ -185,6 +183,15 @@ def _prompt(vote: Vote, raw: dict, where: str) -> None:
         raise ThreadFormatError(
             f"{where}: each prompt needs a 'number'; options a 'letter'."
         ) from None
+
+
+def _kind(value: object, where: str) -> PromptKind:
+    # Every kind the app knows, LINES too: a thread keeps its prompts as they were.
+    try:
+        return PromptKind(str(value))
+    except ValueError:
+        known = ", ".join(repr(kind.value) for kind in PromptKind)
+        raise ThreadFormatError(f"{where}: prompt kind {value!r} is not one of {known}.") from None
 
 
 def _time(value, where: str, *, required: bool = False) -> datetime | None:

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from chapters.kinds import PromptKind
 from chapters.models import Chapter
 from chapters.prompts import OptionData, PromptData
 from chapters.services import chapter_create, chapter_publish, vote_set_prompts
@@ -37,7 +38,7 @@ procurement is behind plan, and Belgrade has answered our first letter.
 CHAPTER_3_PROMPTS = [
     PromptData(
         1,
-        "single",
+        PromptKind.SINGLE,
         "How should our delegation handle the Korean armistice talks?",
         [
             OptionData("A", "Push for a quick armistice"),
@@ -46,7 +47,7 @@ CHAPTER_3_PROMPTS = [
     ),
     PromptData(
         2,
-        "multi",
+        PromptKind.MULTI,
         "Which ministries should be reorganised first?",
         [
             OptionData("A", "Agriculture and Procurement"),
@@ -56,11 +57,11 @@ CHAPTER_3_PROMPTS = [
     ),
     PromptData(
         3,
-        "ranked",
+        PromptKind.RANKED,
         "Rank our diplomatic priorities",
         [OptionData("A", "China"), OptionData("B", "Yugoslavia"), OptionData("C", "Germany")],
     ),
-    PromptData(4, "write_in", "Name the first decree of the new Minister of Agriculture."),
+    PromptData(4, PromptKind.WRITE_IN, "Name the first decree of the new Minister of Agriculture."),
 ]
 
 
