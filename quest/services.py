@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -14,10 +14,8 @@ from django.utils.text import slugify
 from quest import events, registry
 from quest.models import Membership, Post, PostRevision, Quest, new_invite_token
 
-User = get_user_model()
 
-
-def quest_create(*, title: str, by, description: str = "", slug: str = "") -> Quest:
+def quest_create(*, title: str, by: User, description: str = "", slug: str = "") -> Quest:
     now = timezone.now()
     base = slugify(slug or title)[:70] or "quest"
     candidate, n = base, 1
@@ -33,7 +31,7 @@ def quest_create(*, title: str, by, description: str = "", slug: str = "") -> Qu
     )
 
 
-def moderator_appoint(*, quest: Quest, user, by) -> Membership:
+def moderator_appoint(*, quest: Quest, user: User, by: User) -> Membership:
     """Make `user` a moderator; an invited player is promoted."""
     membership, created = Membership.objects.get_or_create(
         quest=quest, user=user, defaults={"role": Membership.Role.MODERATOR, "appointed_by": by}
@@ -45,7 +43,7 @@ def moderator_appoint(*, quest: Quest, user, by) -> Membership:
     return membership
 
 
-def moderator_remove(*, quest: Quest, user) -> None:
+def moderator_remove(*, quest: Quest, user: User) -> None:
     """Take the moderator's role away; in a private quest, with it their access."""
     Membership.objects.filter(quest=quest, user=user, role=Membership.Role.MODERATOR).delete()
 
@@ -54,7 +52,7 @@ def moderator_remove(*, quest: Quest, user) -> None:
 
 
 @transaction.atomic
-def members_invite(*, quest: Quest, names: Iterable[str], by) -> list:
+def members_invite(*, quest: Quest, names: Iterable[str], by: User) -> list[User]:
     """Invite players by username: all the names, or (one of them unknown) nobody.
 
     1. Each name is looked up: an exact username first, else the one account
@@ -73,7 +71,7 @@ def members_invite(*, quest: Quest, names: Iterable[str], by) -> list:
             "correct the names and try again.",
             code="unknown_user",
         )
-    added = []
+    added: list[User] = []
     for user in users:
         if user.pk == quest.quest_master_id:
             continue
@@ -86,17 +84,18 @@ def members_invite(*, quest: Quest, names: Iterable[str], by) -> list:
     return added
 
 
-def _users_named(names: Iterable[str]) -> tuple[list, list[str]]:
+def _users_named(names: Iterable[str]) -> tuple[list[User], list[str]]:
     """(the users the names stand for, the names that stand for nobody)."""
     wanted = list(dict.fromkeys(n.strip() for n in names if n.strip()))
     exact = {u.username: u for u in User.objects.filter(username__in=wanted)}
     rest = [n for n in wanted if n not in exact]
-    folded: dict[str, list] = {}
+    folded: dict[str, list[User]] = {}
     for user in User.objects.annotate(folded=Lower("username")).filter(
         folded__in=[n.lower() for n in rest]
     ):
         folded.setdefault(user.folded, []).append(user)
-    users, unknown = [], []
+    users: list[User] = []
+    unknown: list[str] = []
     for name in wanted:
         matches = [exact[name]] if name in exact else folded.get(name.lower(), [])
         if len(matches) == 1:
@@ -108,7 +107,7 @@ def _users_named(names: Iterable[str]) -> tuple[list, list[str]]:
 
 
 @transaction.atomic
-def member_join(*, quest: Quest, user) -> Membership | None:
+def member_join(*, quest: Quest, user: User) -> Membership | None:
     """Add `user` as a player who came through the invitation link.
 
     The caller has checked the link (quest.permissions.can_join). The quest
@@ -127,7 +126,7 @@ def member_join(*, quest: Quest, user) -> Membership | None:
 
 
 @transaction.atomic
-def member_remove(*, quest: Quest, user, by) -> bool:
+def member_remove(*, quest: Quest, user: User, by: User) -> bool:
     """Take an invited player out of the quest; returns whether they were one.
 
     Moderators are removed on the moderators page (moderator_remove).
@@ -141,7 +140,7 @@ def member_remove(*, quest: Quest, user, by) -> bool:
 
 
 @transaction.atomic
-def invite_link_reset(*, quest: Quest, by) -> str:
+def invite_link_reset(*, quest: Quest, by: User) -> str:
     """Replace the invitation link's token: the old link stops working at once."""
     quest.invite_token = new_invite_token()
     quest.save(update_fields=["invite_token"])
@@ -150,7 +149,7 @@ def invite_link_reset(*, quest: Quest, by) -> str:
 
 
 @transaction.atomic
-def quest_visibility_set(*, quest: Quest, is_public: bool, by) -> bool:
+def quest_visibility_set(*, quest: Quest, is_public: bool, by: User) -> bool:
     """Make the quest public or private (members only); returns whether it changed."""
     if quest.is_public == is_public:
         return False
@@ -164,7 +163,7 @@ def quest_visibility_set(*, quest: Quest, is_public: bool, by) -> bool:
 def post_create(
     *,
     quest: Quest,
-    author,
+    author: User,
     body: str,
     posted_at: datetime | None = None,
     ref: int | None = None,
@@ -203,7 +202,7 @@ def post_create(
 
 
 @transaction.atomic
-def post_edit(*, post: Post, body: str, by, at: datetime | None = None) -> Post:
+def post_edit(*, post: Post, body: str, by: User, at: datetime | None = None) -> Post:
     """Keep the old text as a revision and ask for the post to be read again."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     if body == post.body:
@@ -220,7 +219,7 @@ def post_edit(*, post: Post, body: str, by, at: datetime | None = None) -> Post:
     return post
 
 
-def imported_author(name: str):
+def imported_author(name: str) -> User:
     """The account an imported forum name posts as (no password: it cannot log in)."""
     user = User.objects.filter(username=name).first()
     if user is None:
