@@ -23,7 +23,7 @@ class VoteAdmin(admin.ModelAdmin):
     list_filter = ["status", "results_visibility"]
     search_fields = ["chapter__title", "chapter__quest__slug"]
     raw_id_fields = ["chapter", "post"]
-    readonly_fields = ["spec_version", "recount_wanted_at", "recount_queued_at", "recount_done_at"]
+    readonly_fields = ["spec_version"]
     inlines = [PromptInline]
 
 

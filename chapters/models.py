@@ -93,11 +93,6 @@ class Vote(models.Model):
     # the window); a Reading made against an older spec is stale and the
     # post is read again.
     spec_version = models.PositiveIntegerField(default=1)
-    # Recount bookkeeping (see votes.services): a recount is wanted when
-    # wanted_at > done_at; queued_at coalesces bursts into one task.
-    recount_wanted_at = models.DateTimeField(null=True, blank=True)
-    recount_queued_at = models.DateTimeField(null=True, blank=True)
-    recount_done_at = models.DateTimeField(null=True, blank=True)
 
     objects = VoteQuerySet.as_manager()
 

@@ -37,7 +37,7 @@ from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import chapter_url, make_post, make_quest, make_user, make_vote, vote_in
 from votes import audit
 from votes import services as vote_services
-from votes.models import TallyRun
+from votes.models import RecountState, TallyRun
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +246,7 @@ def test_it_shows_the_stored_tally_while_a_recount_is_on_its_way(
 
 def _lose_the_recount_message(vote: Vote) -> None:
     an_hour_ago = timezone.now() - timedelta(hours=1)
-    Vote.objects.filter(pk=vote.pk).update(recount_queued_at=an_hour_ago)
+    RecountState.objects.filter(pk=vote.pk).update(queued_at=an_hour_ago)
 
 
 def test_it_asks_again_for_a_recount_whose_message_was_lost(

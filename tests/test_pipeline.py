@@ -17,7 +17,7 @@ from quest.services import post_create, quest_create
 from tests.factories import make_vote
 from tests.services import wait_until
 from votes import services
-from votes.models import Reading, TallyRun
+from votes.models import Reading, RecountState, TallyRun
 
 pytestmark = pytest.mark.services
 
@@ -81,7 +81,7 @@ def test_it_gives_one_correct_tally_for_a_burst_of_posts(celery_worker):
     p1 = next(p for p in tally["prompts"] if p["number"] == 1)
     assert sum(o["votes"] for o in p1["options"]) == 150
     # Coalesced: far fewer recounts than posts.
-    wait_until(lambda: Vote.objects.get(pk=vote.pk).recount_queued_at is None, timeout=60)
+    wait_until(lambda: RecountState.objects.get(pk=vote.pk).queued_at is None, timeout=60)
     assert _recounts_run(celery_worker) < 60, _recounts_run(celery_worker)
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from votes.models import Ballot, Decision, Outcome, Reading, TallyRun
+from votes.models import Ballot, Decision, Outcome, Reading, RecountState, TallyRun
 
 
 @admin.register(Reading)
@@ -49,3 +49,17 @@ class TallyRunAdmin(admin.ModelAdmin):
 class OutcomeAdmin(admin.ModelAdmin):
     list_display = ("vote", "prompt", "letters", "by", "at")
     raw_id_fields = ("vote",)
+
+
+@admin.register(RecountState)
+class RecountStateAdmin(admin.ModelAdmin):
+    """Written by the recount pipeline only: shown, never edited here."""
+
+    list_display = ("vote", "wanted_at", "queued_at", "done_at")
+    raw_id_fields = ("vote",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,13 +1,15 @@
-"""Readings, ballots, moderator decisions and tally runs.
+"""Readings, ballots, moderator decisions, tally runs and recount bookkeeping.
 
 The database is the only source of truth: a tally is always recomputed from
 the stored Readings and Decisions, never incremented, so a lost or doubled
 task message cannot lose or double a vote.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -135,3 +137,41 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"outcome of prompt {self.prompt} on {self.vote_id}"
+
+
+class RecountStateQuerySet(models.QuerySet["RecountState"]):
+    def behind(self, *, queued_before: datetime) -> "RecountStateQuerySet":
+        """States whose recount is behind (`RecountState.is_behind`, in SQL) and
+        not queued since `queued_before`: their recount message may be lost."""
+        return self.filter(
+            Q(done_at__isnull=True) | Q(wanted_at__gt=F("done_at")),
+            wanted_at__isnull=False,
+        ).filter(Q(queued_at__isnull=True) | Q(queued_at__lt=queued_before))
+
+
+class RecountState(models.Model):
+    """Recount bookkeeping for one vote, written by votes.services only.
+
+    A recount is wanted when `wanted_at` is later than `done_at` (or none was
+    done yet); `queued_at`, set while a recount task waits to start, folds a
+    burst of requests into one task. The first request for a recount makes the
+    row, so a vote nobody asked to count has none, and a page (GET) never makes one.
+    """
+
+    vote = models.OneToOneField(
+        "chapters.Vote", on_delete=models.CASCADE, primary_key=True, related_name="recount_state"
+    )
+    wanted_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RecountStateQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"recount state of {self.vote_id}"
+
+    @property
+    def is_behind(self) -> bool:
+        """Whether a recount was wanted after the last one started."""
+        wanted, done = self.wanted_at, self.done_at
+        return wanted is not None and (done is None or wanted > done)

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -29,7 +28,7 @@ from chapters.services import chapter_draft_after
 from quest.models import Post
 from votes import selectors
 from votes.enqueue import enqueue_on_commit
-from votes.models import Ballot, Decision, Outcome, Reading, TallyRun
+from votes.models import Ballot, Decision, Outcome, Reading, RecountState, TallyRun
 from votes.reading import read_thread
 from votes.reading.fold import fold
 from votes.reading.types import RULES_VERSION, Answer, DecisionAction
@@ -55,13 +54,19 @@ def vote_recount_request(*, vote: Vote) -> None:
     """Record that the vote's tally is behind, and queue one recount for it.
 
     The conditional UPDATE claims the right to enqueue: while a recount is
-    queued and not yet started, further requests only move `wanted_at`.
+    queued and not yet started, further requests only move `wanted_at`. The
+    vote's first request makes its RecountState, queued at once.
     """
     now = timezone.now()
-    Vote.objects.filter(pk=vote.pk).update(recount_wanted_at=now)
-    claimed = Vote.objects.filter(pk=vote.pk, recount_queued_at__isnull=True).update(
-        recount_queued_at=now
+    _, created = RecountState.objects.get_or_create(
+        vote_id=vote.pk, defaults={"wanted_at": now, "queued_at": now}
     )
+    claimed = created
+    if not created:
+        RecountState.objects.filter(pk=vote.pk).update(wanted_at=now)
+        claimed = bool(
+            RecountState.objects.filter(pk=vote.pk, queued_at__isnull=True).update(queued_at=now)
+        )
     if claimed:
         enqueue_on_commit("votes.recount", vote.pk)
 
@@ -274,7 +279,7 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
     started = timezone.now()
     # A request arriving from now on must queue a new recount: this one may
     # already have read the rows it would change.
-    Vote.objects.filter(pk=vote_id).update(recount_queued_at=None)
+    RecountState.objects.filter(pk=vote_id).update(queued_at=None)
     vote = Vote.objects.filter(pk=vote_id).first()
     if vote is None:
         return None
@@ -287,7 +292,7 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
         _store_ballots(vote, extra["folded"])
         # A run missing a post edited meanwhile is not final: the next one is.
         run = _store_run(vote, tally, extra["inputs"], final=not extra["stale"])
-        Vote.objects.filter(pk=vote.pk).update(recount_done_at=started)
+        RecountState.objects.update_or_create(vote_id=vote.pk, defaults={"done_at": started})
         if extra["stale"]:
             vote_recount_request(vote=vote)
     return run
@@ -376,14 +381,12 @@ def sweep(*, now=None) -> dict:
     windows whose Reading is missing or stale (the recount reads those).
     """
     now = now or timezone.now()
-    behind = Vote.objects.filter(
-        Q(recount_done_at__isnull=True) | Q(recount_wanted_at__gt=F("recount_done_at")),
-        recount_wanted_at__isnull=False,
-    ).filter(Q(recount_queued_at__isnull=True) | Q(recount_queued_at__lt=now - _recount_stall()))
+    lost = RecountState.objects.behind(queued_before=now - _recount_stall())
+    behind = Vote.objects.filter(pk__in=lost.values("vote_id"))
     stale = [v for v in Vote.objects.exclude(status=Vote.Status.SCHEDULED) if _has_stale(v)]
     requeued = 0
     for vote in {v.pk: v for v in [*behind, *stale]}.values():
-        Vote.objects.filter(pk=vote.pk).update(recount_queued_at=None)
+        RecountState.objects.filter(pk=vote.pk).update(queued_at=None)
         vote_recount_request(vote=vote)
         requeued += 1
     return {"recounts": requeued}
@@ -581,20 +584,21 @@ def tally_is_behind(vote: Vote, run: TallyRun | None) -> bool:
     """Whether the stored tally `run` may miss something: there is none, or a recount is wanted."""
     if run is None:
         return True
-    wanted, done = vote.recount_wanted_at, vote.recount_done_at
-    return wanted is not None and (done is None or wanted > done)
+    state = _recount_state(vote)
+    return state is not None and state.is_behind
 
 
 def vote_recount_nudge(*, vote: Vote) -> None:
     """Send a recount for a page that found the tally behind, writing no row.
 
     GET requests never write, so this skips `vote_recount_request`'s
-    bookkeeping: the recount brings `recount_done_at` up to date itself. A
+    bookkeeping: the recount brings `RecountState.done_at` up to date itself. A
     recount already queued (and not presumed lost) is left to run; otherwise
     a cache key lets one request per vote send it per RECOUNT_STALL_SECONDS,
     however many readers poll. An extra recount is harmless: it recomputes.
     """
-    queued = vote.recount_queued_at
+    state = _recount_state(vote)
+    queued = state.queued_at if state is not None else None
     if queued is not None and queued > timezone.now() - _recount_stall():
         return
     try:
@@ -603,3 +607,14 @@ def vote_recount_nudge(*, vote: Vote) -> None:
         first = True  # send anyway: a broker outage too is logged where tasks are sent
     if first:
         enqueue_on_commit("votes.recount", vote.pk)
+
+
+def _recount_state(vote: Vote) -> RecountState | None:
+    """The vote's RecountState, None before its first recount request; read, never made here.
+
+    Loaded with the vote where the votes pages fetch it (`access.vote_for_reader`).
+    """
+    try:
+        return vote.recount_state
+    except RecountState.DoesNotExist:
+        return None

@@ -21,7 +21,8 @@ def vote_for_reader(
     if not can_read(request.user, quest):
         raise Http404("No such quest.")
     shows_quest(request, quest)
-    votes = Vote.objects.select_related("chapter__quest__quest_master", "post")
+    # The recount state too: the tally pages ask whether the tally is behind.
+    votes = Vote.objects.select_related("chapter__quest__quest_master", "post", "recount_state")
     if with_prompts:
         votes = votes.prefetch_related("prompts__options")
     vote = (
