@@ -4,15 +4,17 @@ The persona fixtures (`quest_master`, `moderator`, `player`, `outsider`,
 `quest`, ...) live in tests/conftest.py, where pytest finds them without an
 import. This module holds the helpers a test calls by name:
 
-    from tests.factories import make_post, make_vote
+    from tests.factories import make_post, make_vote, prompt_list
 """
 
 from datetime import timedelta
+from string import ascii_uppercase
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from chapters.prompts import OptionData, PromptData
 from quest import services
 from quest.models import Post, Quest
 
@@ -26,6 +28,7 @@ __all__ = [
     "make_quest",
     "make_user",
     "make_vote",
+    "prompt_list",
     "vote_in",
 ]
 
@@ -52,17 +55,72 @@ def make_post(quest: Quest, author, body: str = "Hello.", **kwargs) -> Post:
     return services.post_create(quest=quest, author=author, body=body, **kwargs)
 
 
-def make_vote(quest: Quest, by, prompts, *, title: str = "The March", **settings):
-    """A published chapter with an open vote on `prompts`, closing in two days by default."""
+# Each kind's stock question and the options it can offer, in letter order.
+STOCK_PROMPTS = {
+    "single": ("Where do we march?", ["North", "South", "East"]),
+    "multi": ("Who comes with us?", ["The scouts", "The cooks", "The band"]),
+    "ranked": ("Rank the banners.", ["Red", "Gold", "Green"]),
+    "write_in": ("What do we sing on the way?", []),
+}
+
+
+def prompt_list(
+    *kinds: str,
+    options: int = 2,
+    texts: dict[int, str] | None = None,
+    option_texts: dict[int, list[str]] | None = None,
+) -> list[PromptData]:
+    """One prompt per kind, numbered from 1, as `vote_set_prompts` takes them.
+
+    Each has its kind's stock question and its first `options` stock options,
+    lettered from A (a write-in has none). `texts` ({number: question}) and
+    `option_texts` ({number: [option, ...]}) word a prompt otherwise, for tests
+    whose ballots or assertions name those words:
+
+        prompt_list("single", "write_in")  # Where do we march? A) North B) South; a write-in
+        prompt_list("single", texts={1: "Agents?"}, option_texts={1: ["Leniency", "Punish"]})
+    """
+    texts, option_texts = texts or {}, option_texts or {}
+    prompts = []
+    for number, kind in enumerate(kinds, start=1):
+        question, stock = STOCK_PROMPTS[kind]
+        choices = option_texts.get(number, stock[:options])
+        prompts.append(
+            PromptData(
+                number=number,
+                kind=kind,
+                text=texts.get(number, question),
+                options=[
+                    OptionData(letter, text)
+                    for letter, text in zip(ascii_uppercase, choices, strict=False)
+                ],
+            )
+        )
+    return prompts
+
+
+def make_vote(
+    quest: Quest,
+    by,
+    prompts,
+    *,
+    title: str = "The March",
+    body: str = "The column waits.",
+    publish: bool = True,
+    **settings,
+):
+    """A published chapter with an open vote on `prompts`, closing in two days by default.
+
+    `publish=False` leaves the chapter a draft, whose vote does not open.
+    """
     from chapters import services as chapter_services
     from chapters.models import Vote
 
-    chapter = chapter_services.chapter_create(
-        quest=quest, title=title, body="The column waits.", by=by
-    )
+    chapter = chapter_services.chapter_create(quest=quest, title=title, body=body, by=by)
     settings.setdefault("closes_at", timezone.now() + timedelta(days=2))
     chapter_services.vote_set_prompts(chapter=chapter, prompts=prompts, by=by, **settings)
-    chapter_services.chapter_publish(chapter=chapter, by=by)
+    if publish:
+        chapter_services.chapter_publish(chapter=chapter, by=by)
     return Vote.objects.get(chapter=chapter)
 
 

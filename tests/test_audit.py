@@ -10,33 +10,21 @@ from django.urls import reverse
 
 from chapters import services as chapter_services
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
-from tests.factories import make_post, make_user, make_vote, vote_in
+from tests.factories import make_post, make_user, make_vote, prompt_list, vote_in
 from votes import audit, services
 from votes.models import Decision, TallyRun
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Should we end the war?",
-        options=[OptionData("A", "Yes"), OptionData("B", "No")],
-    ),
-    PromptData(number=2, kind="write_in", text="What do we sing on the way home?"),
-    PromptData(
-        number=3,
-        kind="multi",
-        text="Who comes with us?",
-        options=[
-            OptionData("A", "The scouts"),
-            OptionData("B", "The cooks"),
-            OptionData("C", "The band"),
-        ],
-    ),
-]
+PROMPTS = prompt_list(
+    "single",
+    "write_in",
+    "multi",
+    options=3,
+    texts={1: "Should we end the war?", 2: "What do we sing on the way home?"},
+    option_texts={1: ["Yes", "No"]},
+)
 
 
 def _open_vote(quest, quest_master) -> Vote:

@@ -15,8 +15,7 @@ from django.urls import reverse
 
 from chapters import services as chapter_services
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
-from tests.factories import make_post, make_user, make_vote, vote_in
+from tests.factories import make_post, make_user, make_vote, prompt_list, vote_in
 from votes import audit, services
 from votes.models import Decision, Reading
 from votes.reading.types import PostKind
@@ -25,25 +24,14 @@ from votes.reading.types import Reading as ReadingOut
 HTMX = {"HTTP_HX_REQUEST": "true"}
 CHATTER = "Great chapter, thanks for writing it!"
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Decide the fate of the agents",
-        options=[OptionData("A", "Show leniency"), OptionData("B", "Punish them")],
-    ),
-    PromptData(number=2, kind="write_in", text="What do we sing on the way home?"),
-    PromptData(
-        number=3,
-        kind="multi",
-        text="Who comes with us?",
-        options=[
-            OptionData("A", "The scouts"),
-            OptionData("B", "The cooks"),
-            OptionData("C", "The band"),
-        ],
-    ),
-]
+PROMPTS = prompt_list(
+    "single",
+    "write_in",
+    "multi",
+    options=3,
+    texts={1: "Decide the fate of the agents", 2: "What do we sing on the way home?"},
+    option_texts={1: ["Show leniency", "Punish them"]},
+)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from chapters.models import Chapter, Vote, VoteEvent
 from chapters.prompts import TEXT_MAX_CHARS, OptionData, PromptData, prompts_problems
 from quest.forms import TextField
 from quest.models import Membership, Post, Quest
-from tests.factories import chapter_url, make_post, make_vote, vote_in
+from tests.factories import chapter_url, make_post, make_vote, prompt_list, vote_in
 from votes.models import Decision, Outcome
 
 pytestmark = pytest.mark.django_db
@@ -320,8 +320,6 @@ BAD_TEXT = [
     pytest.param(b"\xff\xfe", "not valid UTF-8", id="not-utf8"),
     pytest.param(b"%00", "contains a NUL character", id="nul"),
 ]
-SINGLE = PromptData(1, "single", "Where do we march?", [OptionData("A", "N"), OptionData("B", "S")])
-WRITE_IN = PromptData(2, "write_in", "What do we sing on the way?")
 
 
 def _form_body(fields: dict[str, str | bytes]) -> bytes:
@@ -350,7 +348,7 @@ def draft(quest, quest_master) -> Chapter:
 
 @pytest.fixture
 def open_vote(quest, quest_master) -> Vote:
-    return make_vote(quest, quest_master, [SINGLE, WRITE_IN])
+    return make_vote(quest, quest_master, prompt_list("single", "write_in"))
 
 
 @pytest.mark.parametrize(("bad", "message"), BAD_TEXT)

@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from chapters import services as chapter_services
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
 from quest.models import Post
-from tests.factories import make_post, make_vote
+from tests.factories import make_post, make_vote, prompt_list
 from votes import services
 from votes.ballots import ballot_post
 from votes.models import Ballot
@@ -24,27 +23,7 @@ from votes.reading.types import Answer
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South"), OptionData("C", "East")],
-    ),
-    PromptData(
-        number=2,
-        kind="multi",
-        text="Who comes along?",
-        options=[OptionData("A", "The smith"), OptionData("B", "The cook"), OptionData("C", "Bo")],
-    ),
-    PromptData(
-        number=3,
-        kind="ranked",
-        text="Rank the banners.",
-        options=[OptionData("A", "Red"), OptionData("B", "Gold"), OptionData("C", "Green")],
-    ),
-    PromptData(number=4, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list("single", "multi", "ranked", "write_in", options=3)
 
 
 def _open_vote(quest, quest_master) -> Vote:

@@ -3,19 +3,15 @@
 import pytest
 from playwright import sync_api
 
-from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
-from tests.factories import PASSWORD, make_post, make_quest, make_user, make_vote
+from tests.factories import PASSWORD, make_post, make_quest, make_user, make_vote, prompt_list
 from votes.models import Reading
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Decide the fate of the agents",
-        options=[OptionData("A", "Show leniency"), OptionData("B", "Punish them")],
-    ),
-]
+PROMPTS = prompt_list(
+    "single",
+    texts={1: "Decide the fate of the agents"},
+    option_texts={1: ["Show leniency", "Punish them"]},
+)
 
 
 @pytest.mark.browser

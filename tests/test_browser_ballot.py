@@ -1,25 +1,12 @@
 """The ballot form and the reading preview in a real browser (htmx on, CSRF from <body>)."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from playwright import sync_api
 
-from chapters import services as chapter_services
-from chapters.prompts import OptionData, PromptData
 from quest.models import Post
-from tests.factories import PASSWORD, make_quest, make_user
+from tests.factories import PASSWORD, make_quest, make_user, make_vote, prompt_list
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    ),
-    PromptData(number=2, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list("single", "write_in")
 
 
 @pytest.mark.browser
@@ -27,13 +14,7 @@ def test_it_posts_a_ballot_and_previews_a_reply(transactional_db, live_server, p
     alice = make_user("alice", password=PASSWORD)
     gm = make_user("gm")
     quest = make_quest(gm, title="Browser Quest")
-    chapter = chapter_services.chapter_create(
-        quest=quest, title="The March", body="The column waits.", by=gm
-    )
-    chapter_services.vote_set_prompts(
-        chapter=chapter, prompts=PROMPTS, by=gm, closes_at=timezone.now() + timedelta(days=2)
-    )
-    chapter_services.chapter_publish(chapter=chapter, by=gm)
+    chapter = make_vote(quest, gm, PROMPTS).chapter
     chapter_url = f"{live_server.url}/q/{quest.slug}/chapters/{chapter.number}/"
 
     page.goto(f"{live_server.url}/accounts/login/?next=/q/{quest.slug}/chapters/1/")

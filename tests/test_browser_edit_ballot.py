@@ -12,18 +12,9 @@ import pytest
 from django.utils import timezone
 from playwright import sync_api
 
-from chapters.prompts import OptionData, PromptData
-from tests.factories import PASSWORD, make_post, make_quest, make_user, make_vote
+from tests.factories import PASSWORD, make_post, make_quest, make_user, make_vote, prompt_list
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    ),
-    PromptData(number=2, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list("single", "write_in")
 
 
 def _reload_until(page, locator, text: str, timeout: float = 30) -> None:

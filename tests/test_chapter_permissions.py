@@ -13,21 +13,13 @@ from django.utils import timezone
 
 from chapters import permissions, services
 from chapters.models import Chapter, Vote, VoteEvent
-from chapters.prompts import OptionData, PromptData
 from quest.models import Post
-from tests.factories import make_post
+from tests.factories import make_post, make_vote, prompt_list
 
 ROLES = ("anonymous", "outsider", "player", "moderator", "other_moderator", "quest_master")
 LOGIN = "login"
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    )
-]
+PROMPTS = prompt_list("single")
 
 
 def _in(days: float) -> str:
@@ -39,15 +31,8 @@ def chapters(quest, quest_master, player):
     """Chapter 1 (vote closed), chapter 2 (vote open), chapter 3 (a draft)."""
     make_post(quest, player, "Hello from a player.")
     for title in ("One", "Two"):
-        chapter = services.chapter_create(quest=quest, title=title, body="", by=quest_master)
-        services.vote_set_prompts(
-            chapter=chapter,
-            prompts=PROMPTS,
-            by=quest_master,
-            closes_at=timezone.now() + timedelta(days=2),
-        )
         # Publishing chapter 2 closes chapter 1's vote.
-        services.chapter_publish(chapter=chapter, by=quest_master)
+        make_vote(quest, quest_master, PROMPTS, title=title, body="")
     services.chapter_create(quest=quest, title="Three", body="", by=quest_master)
     return {c.number: c for c in Chapter.objects.filter(quest=quest)}
 

@@ -9,19 +9,11 @@ from django.utils import timezone
 
 from chapters import services
 from chapters.models import Chapter, Vote, VoteEvent
-from chapters.prompts import OptionData, PromptData, vote_block
+from chapters.prompts import vote_block
 from quest.models import Post
-from tests.factories import make_post
+from tests.factories import make_post, prompt_list
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    ),
-    PromptData(number=2, kind="write_in", text="Name the new general."),
-]
+PROMPTS = prompt_list("single", "write_in", texts={2: "Name the new general."})
 
 
 def make_chapter(quest, by, title="The Thaw", body="It was [B]cold[/B].", **kwargs) -> Chapter:

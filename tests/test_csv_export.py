@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chapters.prompts import OptionData, PromptData
-from tests.factories import chapter_url, make_user, make_vote, vote_in
+from tests.factories import chapter_url, make_user, make_vote, prompt_list, vote_in
 from tests.tally.build import VOTE, flag
 from votes.reading.fold import fold
 from votes.reading.types import Answer, PostKind, Reading
@@ -101,15 +100,7 @@ def test_it_neutralises_hostile_voters_and_answers_in_the_ballots_export():
 
 # --- Through the real view -------------------------------------------------------
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    ),
-    PromptData(number=2, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list("single", "write_in")
 
 
 def test_it_serves_a_csv_with_no_formula_in_any_cell(client, quest, quest_master, player):

@@ -22,21 +22,13 @@ from django.urls import reverse
 from django.utils.crypto import get_random_string
 from playwright import sync_api
 
-from chapters.prompts import OptionData, PromptData
 from quest.middleware import DatabaseUnavailableMiddleware, database_unavailable
 from quest.models import Post, Quest
-from tests.factories import chapter_url, make_quest, make_user, make_vote, vote_in
+from tests.factories import chapter_url, make_quest, make_user, make_vote, prompt_list, vote_in
 from tests.services import PostgresServer, WebServer, production_env
 from tests.test_security_headers import COLLECT_VIOLATIONS
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    ),
-]
+PROMPTS = prompt_list("single")
 RETRY_HINT = "Try again in"
 HTMX = {"HX-Request": "true"}
 

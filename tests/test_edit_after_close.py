@@ -8,19 +8,14 @@ A; the edit waits in the moderators' queue with both answers named.
 import pytest
 
 from chapters import services as chapter_services
-from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
-from tests.factories import make_post, make_quest, make_user, make_vote
+from tests.factories import make_post, make_quest, make_user, make_vote, prompt_list
 from tests.services import wait_until
 from votes.models import TallyRun
 
 pytestmark = pytest.mark.services
 
-PROMPTS = [
-    PromptData(
-        1, "single", "Fate of the agents?", [OptionData("A", "Mercy"), OptionData("B", "No")]
-    ),
-]
+PROMPTS = prompt_list("single")
 
 
 def _final(vote):

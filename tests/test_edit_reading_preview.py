@@ -13,10 +13,9 @@ from django.urls import reverse
 
 from chapters import services as chapter_services
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
 from quest.models import Post
-from tests.factories import make_post, make_user, make_vote
+from tests.factories import make_post, make_user, make_vote, prompt_list
 from votes import ballots, selectors
 from votes import services as vote_services
 from votes.models import Reading as ReadingRow
@@ -26,20 +25,13 @@ pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South"), OptionData("C", "East")],
-    ),
-    PromptData(
-        number=2,
-        kind="single",
-        text="Who leads the column?",
-        options=[OptionData("A", "The general"), OptionData("B", "The commissar")],
-    ),
-]
+PROMPTS = prompt_list(
+    "single",
+    "single",
+    options=3,
+    texts={2: "Who leads the column?"},
+    option_texts={2: ["The general", "The commissar"]},
+)
 
 
 @pytest.fixture

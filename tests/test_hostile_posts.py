@@ -20,20 +20,19 @@ from django.urls import reverse
 
 from chapters import services as chapter_services
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
-from tests.factories import make_post, make_quest, make_user, make_vote
+from tests.factories import make_post, make_quest, make_user, make_vote, prompt_list
 from tests.services import WebServer, production_env, wait_until
 from votes.models import TallyRun
 
 pytestmark = pytest.mark.services
 
-PROMPTS = [
-    PromptData(
-        1, "single", "Fate of the agents?", [OptionData("A", "Mercy"), OptionData("B", "No")]
-    ),
-    PromptData(2, "multi", "Fund what?", [OptionData("A", "Tanks"), OptionData("B", "Ships")]),
-]
+PROMPTS = prompt_list(
+    "single",
+    "multi",
+    texts={1: "Fate of the agents?", 2: "Fund what?"},
+    option_texts={1: ["Mercy", "No"], 2: ["Tanks", "Ships"]},
+)
 # The shapes that stalled a worker before reading was bounded (a minute each,
 # or more), at the post size limit, one per player.
 HOSTILE = [

@@ -14,26 +14,18 @@ from django.utils import timezone
 
 from chapters import services as chapter_services
 from chapters.models import Chapter, Vote, VoteEvent
-from chapters.prompts import OptionData, PromptData
-from tests.factories import make_user, make_vote, vote_in
+from tests.factories import make_user, make_vote, prompt_list, vote_in
 from votes import services
 from votes.models import Outcome, TallyRun
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South"), OptionData("C", "East")],
-    ),
-    PromptData(
-        number=2,
-        kind="single",
-        text="Do we sing?",
-        options=[OptionData("A", "Yes"), OptionData("B", "No")],
-    ),
-    PromptData(number=3, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list(
+    "single",
+    "single",
+    "write_in",
+    options=3,
+    texts={2: "Do we sing?"},
+    option_texts={2: ["Yes", "No"]},
+)
 
 SONG = "The Internationale"
 

@@ -21,10 +21,9 @@ from django.apps import apps
 from django.urls import reverse
 
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
 from quest import services
 from quest.models import Membership, Post, Quest, QuestEvent
-from tests.factories import make_quest, make_user, make_vote, vote_in
+from tests.factories import make_quest, make_user, make_vote, prompt_list, vote_in
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +32,7 @@ ROLES = ("quest_master", "moderator", "player", "outsider", "anonymous")
 OK, FORBIDDEN, MISSING, LOGIN = 200, 403, 404, "login"
 MOVED = 302
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    )
-]
+PROMPTS = prompt_list("single")
 
 
 @pytest.fixture

@@ -23,24 +23,24 @@ from django.utils import timezone
 from playwright import sync_api
 
 from chapters.models import Chapter, Vote
-from chapters.prompts import OptionData, PromptData
 from quest.env import EnvError, envrate
 from quest.models import Post
 from quest.ratelimit import KINDS
-from tests.factories import PASSWORD, make_post, make_quest, make_user, make_vote
+from tests.factories import (
+    PASSWORD,
+    chapter_url,
+    make_post,
+    make_quest,
+    make_user,
+    make_vote,
+    prompt_list,
+)
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    )
-]
+PROMPTS = prompt_list("single")
 
 
 @pytest.fixture
@@ -50,10 +50,6 @@ def vote(quest, quest_master) -> Vote:
 
 def limit(settings, kind: str, count: int, seconds: int = 600) -> None:
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, kind: (count, seconds)}
-
-
-def chapter_url(vote: Vote, name: str) -> str:
-    return reverse(name, args=[vote.chapter.quest.slug, vote.chapter.number])
 
 
 def assert_limited(response, kind: str, seconds: int = 600) -> None:

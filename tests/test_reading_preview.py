@@ -10,27 +10,12 @@ from django.urls import reverse
 
 from chapters import services as chapter_services
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
-from tests.factories import make_post, make_vote
+from tests.factories import make_post, make_vote, prompt_list
 from votes import services
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South"), OptionData("C", "East")],
-    ),
-    PromptData(
-        number=2,
-        kind="ranked",
-        text="Rank the banners.",
-        options=[OptionData("A", "Red"), OptionData("B", "Gold")],
-    ),
-    PromptData(number=3, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list("single", "ranked", "write_in", options=3, option_texts={2: ["Red", "Gold"]})
 
 
 @pytest.fixture

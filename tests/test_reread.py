@@ -6,22 +6,14 @@ versions of the pipeline are in test_pipeline.py.
 
 import pytest
 
-from chapters.prompts import OptionData, PromptData
 from chapters.services import vote_set_prompts
 from quest.services import post_edit
-from tests.factories import make_post, make_vote
+from tests.factories import make_post, make_vote, prompt_list
 from votes import services
 from votes.models import Reading
 
-AB = [PromptData(1, "single", "Agents?", [OptionData("A", "Leniency"), OptionData("B", "Punish")])]
-ABC = [
-    PromptData(
-        1,
-        "single",
-        "Agents?",
-        [OptionData("A", "Leniency"), OptionData("B", "Punish"), OptionData("C", "Exile")],
-    )
-]
+AB = prompt_list("single")
+ABC = prompt_list("single", options=3)
 
 
 @pytest.fixture

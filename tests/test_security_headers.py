@@ -22,7 +22,6 @@ from django.test import Client
 from django.urls import reverse
 from playwright import sync_api
 
-from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
 from quest.views import CSP_REPORT_MAX_BYTES
 from tests.factories import (
@@ -32,21 +31,14 @@ from tests.factories import (
     make_quest,
     make_user,
     make_vote,
+    prompt_list,
     vote_in,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    ),
-    PromptData(number=2, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list("single", "write_in")
 
 # A post with every kind of markup the thread renders (but images: see IMAGE).
 RICH_POST = (

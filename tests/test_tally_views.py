@@ -13,22 +13,13 @@ from django.urls import reverse
 
 from chapters import services as chapter_services
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
-from tests.factories import chapter_url, make_user, make_vote, vote_in
+from tests.factories import chapter_url, make_user, make_vote, prompt_list, vote_in
 from votes import services
 from votes.models import TallyRun
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South"), OptionData("C", "East")],
-    ),
-    PromptData(number=2, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list("single", "write_in", options=3)
 
 
 def _open_vote(quest, quest_master, visibility=Vote.Visibility.ALWAYS) -> Vote:

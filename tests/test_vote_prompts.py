@@ -10,23 +10,15 @@ from django.utils import timezone
 
 from chapters import services
 from chapters.models import Chapter, Prompt, Vote, VoteEvent
-from chapters.prompts import OptionData, PromptData, vote_block
-from tests.factories import make_post
+from chapters.prompts import PromptData, vote_block
+from tests.factories import make_post, prompt_list
 from votes.models import Reading
 
 EXAMPLE = Path("/work/shared/examples/red-alert-ch2.thread.json")
 if not EXAMPLE.exists():  # a checkout with shared/ beside it
     EXAMPLE = Path(__file__).resolve().parents[2] / "shared/examples/red-alert-ch2.thread.json"
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    ),
-    PromptData(number=2, kind="write_in", text="Name the new general."),
-]
+PROMPTS = prompt_list("single", "write_in", texts={2: "Name the new general."})
 
 
 def _red_alert() -> dict:

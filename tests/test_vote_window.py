@@ -12,28 +12,16 @@ from django.utils import timezone
 
 from chapters import services
 from chapters.models import Chapter, Vote, VoteEvent
-from chapters.prompts import OptionData, PromptData
 from chapters.tasks import close_due_votes_task
 from quest.celery import app
+from tests.factories import make_vote, prompt_list
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South")],
-    )
-]
+PROMPTS = prompt_list("single")
 
 
-def make_vote(quest, by, *, publish=True, **window) -> Vote:
-    chapter = services.chapter_create(quest=quest, title="The Thaw", body="", by=by)
-    window.setdefault("closes_at", timezone.now() + timedelta(days=2))
-    vote = services.vote_set_prompts(chapter=chapter, prompts=PROMPTS, by=by, **window)
-    if publish:
-        services.chapter_publish(chapter=chapter, by=by)
-    vote.refresh_from_db()
-    return vote
+def _vote(quest, by, **window) -> Vote:
+    """A vote on PROMPTS: open, closing in two days, unless `window` says otherwise."""
+    return make_vote(quest, by, PROMPTS, title="The Thaw", body="", **window)
 
 
 def url(name, vote):
@@ -53,7 +41,7 @@ def test_the_beat_task_is_registered_under_its_name():
 
 
 def test_the_beat_task_closes_a_due_vote_with_no_one_on_the_page(quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     due = timezone.now() - timedelta(minutes=1)
     Vote.objects.filter(pk=vote.pk).update(closes_at=due)
 
@@ -68,7 +56,7 @@ def test_the_beat_task_closes_a_due_vote_with_no_one_on_the_page(quest, quest_ma
 
 
 def test_the_beat_task_closes_a_vote_only_once(quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     Vote.objects.filter(pk=vote.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
     close_due_votes_task()
     assert close_due_votes_task() == {"opened": 0, "closed": 0}
@@ -76,14 +64,14 @@ def test_the_beat_task_closes_a_vote_only_once(quest, quest_master):
 
 
 def test_a_vote_closing_later_stays_open(quest, quest_master):
-    vote = make_vote(quest, quest_master, closes_at=timezone.now() + timedelta(minutes=5))
+    vote = _vote(quest, quest_master, closes_at=timezone.now() + timedelta(minutes=5))
     assert close_due_votes_task() == {"opened": 0, "closed": 0}
     vote.refresh_from_db()
     assert vote.status == Vote.Status.OPEN
 
 
 def test_a_vote_closed_by_hand_only_stays_open(quest, quest_master):
-    vote = make_vote(quest, quest_master, closes_at=None)
+    vote = _vote(quest, quest_master, closes_at=None)
     close_due_votes_task()
     vote.refresh_from_db()
     assert vote.status == Vote.Status.OPEN
@@ -91,7 +79,7 @@ def test_a_vote_closed_by_hand_only_stays_open(quest, quest_master):
 
 def test_a_scheduled_vote_opens_at_its_time(quest, quest_master):
     opens_at = timezone.now() + timedelta(hours=1)
-    vote = make_vote(quest, quest_master, opens_at=opens_at, closes_at=opens_at + timedelta(days=2))
+    vote = _vote(quest, quest_master, opens_at=opens_at, closes_at=opens_at + timedelta(days=2))
     assert vote.status == Vote.Status.SCHEDULED
     assert close_due_votes_task() == {"opened": 0, "closed": 0}
 
@@ -103,9 +91,7 @@ def test_a_scheduled_vote_opens_at_its_time(quest, quest_master):
 
 
 def test_a_scheduled_vote_of_a_draft_chapter_waits_for_publishing(quest, quest_master):
-    vote = make_vote(
-        quest, quest_master, publish=False, opens_at=timezone.now() + timedelta(hours=1)
-    )
+    vote = _vote(quest, quest_master, publish=False, opens_at=timezone.now() + timedelta(hours=1))
     Vote.objects.filter(pk=vote.pk).update(opens_at=timezone.now() - timedelta(hours=1))
     assert close_due_votes_task() == {"opened": 0, "closed": 0}
     vote.refresh_from_db()
@@ -115,7 +101,7 @@ def test_a_scheduled_vote_of_a_draft_chapter_waits_for_publishing(quest, quest_m
 
 def test_the_chapter_page_shows_the_scheduled_opening(client, quest, quest_master):
     opens_at = timezone.now() + timedelta(hours=1)
-    vote = make_vote(quest, quest_master, opens_at=opens_at, closes_at=opens_at + timedelta(1))
+    vote = _vote(quest, quest_master, opens_at=opens_at, closes_at=opens_at + timedelta(1))
     text = client.get(url("chapter-detail", vote)).text
     assert "Vote opens" in text
     assert f'datetime="{timezone.localtime(vote.opens_at).isoformat()}"' in text
@@ -125,7 +111,7 @@ def test_the_chapter_page_shows_the_scheduled_opening(client, quest, quest_maste
 
 
 def test_the_quest_master_closes_the_vote_with_a_reason(qm_client, quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     response = qm_client.post(url("vote-close", vote), {"reason": "Everyone has voted."})
     assert response.status_code == 302
     vote.refresh_from_db()
@@ -135,7 +121,7 @@ def test_the_quest_master_closes_the_vote_with_a_reason(qm_client, quest, quest_
 
 
 def test_closing_with_htmx_swaps_in_the_vote_state(qm_client, quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     response = qm_client.post(url("vote-close", vote), {"reason": ""}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<section id="vote"')
@@ -145,7 +131,7 @@ def test_closing_with_htmx_swaps_in_the_vote_state(qm_client, quest, quest_maste
 
 
 def test_closing_a_closed_vote_changes_nothing(qm_client, quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     services.vote_close(vote=vote, by=quest_master)
     response = qm_client.post(url("vote-close", vote), {}, follow=True)
     assert "The vote was not open." in response.text
@@ -156,7 +142,7 @@ def test_closing_a_closed_vote_changes_nothing(qm_client, quest, quest_master):
 
 
 def test_the_quest_master_extends_the_vote_on_record(qm_client, quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     old = vote.closes_at
     new = (timezone.now() + timedelta(days=5)).replace(second=0, microsecond=0)
     response = qm_client.post(
@@ -174,7 +160,7 @@ def test_the_quest_master_extends_the_vote_on_record(qm_client, quest, quest_mas
 
 
 def test_the_quest_master_extends_the_vote_until_closed_by_hand(qm_client, quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     qm_client.post(
         url("vote-extend", vote), {"extend-until_closed": "on", "extend-reason": "Holidays."}
     )
@@ -199,7 +185,7 @@ def test_the_quest_master_extends_the_vote_until_closed_by_hand(qm_client, quest
     ],
 )
 def test_it_refuses_a_bad_extension(qm_client, quest, quest_master, data, message):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     if data.get("extend-closes_at") == "+5d":
         data = {**data, "extend-closes_at": local(timezone.now() + timedelta(days=5))}
     response = qm_client.post(url("vote-extend", vote), data)
@@ -212,7 +198,7 @@ def test_it_refuses_a_bad_extension(qm_client, quest, quest_master, data, messag
 
 
 def test_it_refuses_to_extend_a_closed_vote(qm_client, quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     services.vote_close(vote=vote, by=quest_master)
     response = qm_client.post(
         url("vote-extend", vote),
@@ -225,7 +211,7 @@ def test_it_refuses_to_extend_a_closed_vote(qm_client, quest, quest_master):
 
 
 def test_the_quest_master_reopens_a_closed_vote_on_record(qm_client, quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     services.vote_close(vote=vote, by=quest_master)
     new = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
     response = qm_client.post(
@@ -241,7 +227,7 @@ def test_the_quest_master_reopens_a_closed_vote_on_record(qm_client, quest, ques
 
 
 def test_reopening_needs_a_reason(qm_client, quest, quest_master):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     services.vote_close(vote=vote, by=quest_master)
     response = qm_client.post(
         url("vote-reopen", vote),
@@ -257,7 +243,7 @@ def test_reopening_needs_a_reason(qm_client, quest, quest_master):
 
 
 def test_the_record_shows_who_when_and_why(client, quest, quest_master, moderator):
-    vote = make_vote(quest, quest_master)
+    vote = _vote(quest, quest_master)
     services.vote_extend(
         vote=vote,
         closes_at=timezone.now() + timedelta(days=4),
