@@ -12,6 +12,7 @@ name or through the quest's invitation link, which holds `invite_token`.
 """
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -138,6 +139,10 @@ class Post(models.Model):
 
     objects = PostQuerySet.as_manager()
 
+    # Not columns: the thread page sets these on the posts it shows, for its template.
+    html: str  # the body rendered from BBCode
+    read_as: Any  # the "Read as" line votes gives (quest.registry.read_as_lines), or None
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["quest", "seq"], name="post_unique_seq"),
@@ -166,6 +171,8 @@ class PostRevision(models.Model):
     editor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+
+    html: str  # not a column: the revisions page sets it, the body rendered from BBCode
 
     class Meta:
         constraints = [

@@ -54,7 +54,9 @@ class OutboundTarget:
 
 def resolve_host(host: str, port: int) -> list[str]:
     """The addresses the system resolver gives for `host` (what a connection would use)."""
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    # sockaddr[0] is the address as text for IPv4 and IPv6 (an int only for AF_CAN etc.).
+    return [str(info[4][0]) for info in infos]
 
 
 def parse_host_entries(entries: Iterable[str]) -> list[HostEntry]:

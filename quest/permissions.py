@@ -10,9 +10,10 @@ and invited players): to everyone else it does not exist.
 import secrets
 from enum import StrEnum
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Q
 
-from quest.models import Membership, Quest
+from quest.models import Membership, Post, Quest
 
 
 class Role(StrEnum):
@@ -26,7 +27,7 @@ class Role(StrEnum):
 MEMBERS = frozenset({Role.QUEST_MASTER, Role.MODERATOR, Role.PLAYER})
 
 
-def role_in(user, quest: Quest) -> Role:
+def role_in(user: User | AnonymousUser, quest: Quest) -> Role:
     if not user.is_authenticated:
         return Role.ANONYMOUS
     if quest.quest_master_id == user.pk:
@@ -44,15 +45,15 @@ def role_in(user, quest: Quest) -> Role:
     return Role.OUTSIDER
 
 
-def is_member(user, quest: Quest) -> bool:
+def is_member(user: User | AnonymousUser, quest: Quest) -> bool:
     return role_in(user, quest) in MEMBERS
 
 
-def can_read(user, quest: Quest) -> bool:
+def can_read(user: User | AnonymousUser, quest: Quest) -> bool:
     return quest.is_public or is_member(user, quest)
 
 
-def readable_quests(user) -> Q:
+def readable_quests(user: User | AnonymousUser) -> Q:
     """can_read as a filter on Quest, for lists: public quests and the user's own."""
     if not user.is_authenticated:
         return Q(is_public=True)
@@ -60,26 +61,26 @@ def readable_quests(user) -> Q:
     return Q(is_public=True) | Q(quest_master=user) | Q(Exists(member))
 
 
-def can_post(user, quest: Quest) -> bool:
+def can_post(user: User | AnonymousUser, quest: Quest) -> bool:
     return user.is_authenticated and user.is_active and can_read(user, quest)
 
 
-def can_join(user, quest: Quest, token: str) -> bool:
+def can_join(user: User | AnonymousUser, quest: Quest, token: str) -> bool:
     """Whether `token` is the quest's current invitation link, for a signed-in user."""
     return user.is_authenticated and secrets.compare_digest(
         token.encode(), quest.invite_token.encode()
     )
 
 
-def can_edit_post(user, post) -> bool:
+def can_edit_post(user: User | AnonymousUser, post: Post) -> bool:
     return user.is_authenticated and post.author_id == user.pk
 
 
-def can_moderate(user, quest: Quest) -> bool:
+def can_moderate(user: User | AnonymousUser, quest: Quest) -> bool:
     """Audit readings, decide held-back answers, see revisions, verify tallies."""
     return role_in(user, quest) in (Role.QUEST_MASTER, Role.MODERATOR)
 
 
-def can_manage(user, quest: Quest) -> bool:
+def can_manage(user: User | AnonymousUser, quest: Quest) -> bool:
     """Run the quest: appoint moderators, invite members, write chapters, run votes."""
     return role_in(user, quest) == Role.QUEST_MASTER

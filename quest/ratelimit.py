@@ -29,13 +29,16 @@ import math
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from redis.exceptions import RedisError
+
+from quest.http import HtmxHttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -144,32 +147,33 @@ def _retry_after(limit: int, seconds: int, elapsed: float, this: int, last: int)
 # --- Views ----------------------------------------------------------------------------------
 
 
-def rate_limited(
+def rate_limited[View: Callable[..., HttpResponseBase]](
     kind: str,
     *,
     key: Callable[[HttpRequest], str] = user_or_address,
     methods: tuple[str, ...] = ("POST",),
-):
+) -> Callable[[View], View]:
     """Refuse a view's `methods` requests past the `kind` limit, counted per `key(request)`.
 
     Put it under @login_required, so that sign-in redirects are not counted.
     """
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method in methods:
                 retry_after = hit(kind, key(request))
                 if retry_after is not None:
                     return too_many(request, kind, retry_after)
             return view(request, *args, **kwargs)
 
-        return wrapped
+        # The view's own signature: `wrapped` takes and returns what it does.
+        return cast(View, wrapped)
 
     return decorator
 
 
-def too_many(request: HttpRequest, kind: str, retry_after: int) -> HttpResponse:
+def too_many(request: HtmxHttpRequest, kind: str, retry_after: int) -> HttpResponse:
     """The 429 page, or for htmx its message alone, saying when to try again."""
     template_name = "429.html"
     if request.htmx:

@@ -1,10 +1,13 @@
 """Reads for quests and the thread: the queries behind the list pages."""
 
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 from quest import registry
-from quest.models import Post, Quest
+from quest.models import Post, PostRevision, Quest
 from quest.permissions import readable_quests
 
 POSTS_PER_PAGE = 25
@@ -15,7 +18,7 @@ QUESTS_PER_PAGE = 30
 MAX_DB_INT = 2**63 - 1
 
 
-def quests_for_home(user) -> QuerySet[Quest]:
+def quests_for_home(user: User | AnonymousUser) -> QuerySet[Quest]:
     """The quests `user` may read (public ones, and private ones they belong to),
     latest activity first, each with what the home page shows of its chapters.
 
@@ -25,7 +28,7 @@ def quests_for_home(user) -> QuerySet[Quest]:
     return registry.quests_with_chapters(quests.select_related("quest_master"))
 
 
-def home_page(page_number, *, user) -> Page:
+def home_page(page_number: str | int | None, *, user: User | AnonymousUser) -> Page[Quest]:
     return Paginator(quests_for_home(user), QUESTS_PER_PAGE).get_page(page_number)
 
 
@@ -39,11 +42,11 @@ def thread_posts(quest: Quest) -> QuerySet[Post]:
     )
 
 
-def thread_paginator(quest: Quest) -> Paginator:
+def thread_paginator(quest: Quest) -> Paginator[Post]:
     return Paginator(thread_posts(quest), POSTS_PER_PAGE)
 
 
-def thread_page(quest: Quest, page_number) -> Page:
+def thread_page(quest: Quest, page_number: str | int | None) -> Page[Post]:
     """Page `page_number` of the thread; "last" or a number past the end is the last page,
     anything that is not a number is the first."""
     paginator = thread_paginator(quest)
@@ -63,5 +66,5 @@ def post_by_ref(quest: Quest, ref: int) -> Post | None:
     return Post.objects.filter(quest=quest, ref=ref).select_related("author", "quest").first()
 
 
-def post_revisions(post: Post) -> QuerySet:
+def post_revisions(post: Post) -> QuerySet[PostRevision]:
     return post.revisions.select_related("editor").order_by("version")

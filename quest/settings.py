@@ -171,7 +171,7 @@ SECURE_CSP = {
 }
 # Browser features the app never uses, switched off for it and for anything
 # embedded in it (quest.middleware.PermissionsPolicyMiddleware sends these).
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

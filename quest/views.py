@@ -4,15 +4,20 @@ Every view finds its objects through one `_get_*_for_<role>` helper, so the
 access rule for a page is the first thing it does and lives in one line.
 """
 
+from __future__ import annotations
+
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Page
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -21,6 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from quest import bbcode, ratelimit, registry, selectors, services
 from quest.forms import AppointModeratorForm, InviteMembersForm, PostForm, QuestForm, SignupForm
+from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.middleware import shows_quest
 from quest.models import Membership, Post, Quest, QuestEvent
 from quest.permissions import (
@@ -126,7 +132,7 @@ _login_page = LoginView.as_view()
 
 
 @require_http_methods(["GET", "POST"])
-def log_in(request: HttpRequest) -> HttpResponse:
+def log_in(request: HtmxHttpRequest) -> HttpResponseBase:
     """Django's log-in page, refused for a while after too many wrong passwords.
 
     Counted per username (guessing one account's password) and per address
@@ -160,7 +166,7 @@ password_reset = ratelimit.rate_limited("password_reset", key=ratelimit.address)
 @login_required
 @require_http_methods(["GET", "POST"])
 @ratelimit.rate_limited("create")
-def quest_create(request: HttpRequest) -> HttpResponse:
+def quest_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QuestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         quest = services.quest_create(
@@ -176,7 +182,7 @@ def quest_create(request: HttpRequest) -> HttpResponse:
 # --- The thread ----------------------------------------------------------------------
 
 
-def _post_url(quest: Quest):
+def _post_url(quest: Quest) -> Callable[[int], str]:
     """Where a quote's "Author said:" header links: the quoted post's permalink."""
     return lambda ref: reverse("post-permalink", args=[quest.slug, ref])
 
@@ -191,7 +197,9 @@ def _quote_prefill(quest: Quest, raw_ref: str | None) -> str:
     return bbcode.quote_for_reply(post.author.get_username(), post.ref, post.body)
 
 
-def _thread_context(request: HttpRequest, quest: Quest, page, form: PostForm | None) -> dict:
+def _thread_context(
+    request: HttpRequest, quest: Quest, page: Page[Post], form: PostForm | None
+) -> dict[str, Any]:
     user = request.user
     return {
         "quest": quest,
@@ -206,7 +214,14 @@ def _thread_context(request: HttpRequest, quest: Quest, page, form: PostForm | N
     }
 
 
-def _render_thread(request, quest, page, form, *, status=200) -> HttpResponse:
+def _render_thread(
+    request: HtmxHttpRequest,
+    quest: Quest,
+    page: Page[Post],
+    form: PostForm | None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
     template_name = "quest/thread.html"
     if request.htmx and not request.htmx.boosted:
         template_name += "#thread"
@@ -224,7 +239,7 @@ def _render_thread(request, quest, page, form, *, status=200) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def quest_thread(request: HttpRequest, slug: str) -> HttpResponse:
+def quest_thread(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     quest = _get_quest_for_reader(request, slug)
     quote = request.GET.get("quote")
     # Quoting replies at the end of the thread, so it opens on the last page.
@@ -238,7 +253,7 @@ def quest_thread(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 @ratelimit.rate_limited("post")
-def post_reply(request: HttpRequest, slug: str) -> HttpResponse:
+def post_reply(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     quest = _get_quest_for_player(request, slug)
     form = PostForm(request.POST)
     if not form.is_valid():
@@ -261,7 +276,7 @@ def post_permalink(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @ratelimit.rate_limited("post")
-def post_edit(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
+def post_edit(request: AuthenticatedHttpRequest, slug: str, ref: int) -> HttpResponse:
     post = _get_post_for_author(request, slug, ref)
     form = PostForm(request.POST or None, initial={"body": post.body})
     if request.method == "POST" and form.is_valid():
@@ -289,12 +304,12 @@ def post_edit_reading(request: HttpRequest, slug: str, ref: int) -> HttpResponse
     """
     post = _get_post_for_author(request, slug, ref)
     vote = registry.post_vote(post)
-    form = PostForm(request.POST)
+    form: PostForm | None = None  # an empty box is not an error yet: it asks for text
     shown = None
-    if not request.POST.get("body", "").strip():
-        form = None  # an empty box is not an error yet: it asks for text
-    elif vote is not None and form.is_valid():
-        shown = registry.edit_preview(vote=vote, post=post, body=form.cleaned_data["body"])
+    if request.POST.get("body", "").strip():
+        form = PostForm(request.POST)
+        if vote is not None and form.is_valid():
+            shown = registry.edit_preview(vote=vote, post=post, body=form.cleaned_data["body"])
     context = {"vote": vote, "form": form, "shown": shown, "no_vote": vote is None}
     return render(request, "votes/_reading_preview.html", context)
 
@@ -328,7 +343,7 @@ def bbcode_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def quest_moderators(request: HttpRequest, slug: str) -> HttpResponse:
+def quest_moderators(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     quest = _get_quest_for_quest_master(request, slug)
     form = AppointModeratorForm(quest=quest)
     if request.method == "POST":
@@ -359,10 +374,11 @@ def _remove_moderator(request: HttpRequest, quest: Quest) -> HttpResponse:
     if not raw.isdigit() or int(raw) > selectors.MAX_DB_INT:
         messages.error(request, "Choose a moderator to remove.")
         return redirect("quest-moderators", quest.slug)
-    membership = Membership.objects.filter(
-        quest=quest, user_id=int(raw), role=Membership.Role.MODERATOR
-    ).select_related("user")
-    membership = membership.first()
+    membership = (
+        Membership.objects.filter(quest=quest, user_id=int(raw), role=Membership.Role.MODERATOR)
+        .select_related("user")
+        .first()
+    )
     if membership is None:
         messages.error(request, "That person is not a moderator of this quest.")
     else:
@@ -376,7 +392,7 @@ def _remove_moderator(request: HttpRequest, quest: Quest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def quest_members(request: HttpRequest, slug: str) -> HttpResponse:
+def quest_members(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The quest master's page for who may read a private quest: invite, link, remove."""
     quest = _get_quest_for_quest_master(request, slug)
     form = InviteMembersForm()
@@ -394,7 +410,7 @@ def quest_members(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_members(request, quest, form)
 
 
-def _invite(request: HttpRequest, quest: Quest, form: InviteMembersForm) -> bool:
+def _invite(request: AuthenticatedHttpRequest, quest: Quest, form: InviteMembersForm) -> bool:
     names = form.cleaned_data["names"]
     try:
         added = services.members_invite(quest=quest, names=names, by=request.user)
@@ -408,7 +424,7 @@ def _invite(request: HttpRequest, quest: Quest, form: InviteMembersForm) -> bool
     return True
 
 
-def _remove_member(request: HttpRequest, quest: Quest) -> HttpResponse:
+def _remove_member(request: AuthenticatedHttpRequest, quest: Quest) -> HttpResponse:
     raw = request.POST.get("user", "")
     user = None
     if raw.isdigit() and int(raw) <= selectors.MAX_DB_INT:
@@ -420,13 +436,15 @@ def _remove_member(request: HttpRequest, quest: Quest) -> HttpResponse:
     return redirect("quest-members", quest.slug)
 
 
-def _reset_link(request: HttpRequest, quest: Quest) -> HttpResponse:
+def _reset_link(request: AuthenticatedHttpRequest, quest: Quest) -> HttpResponse:
     services.invite_link_reset(quest=quest, by=request.user)
     messages.success(request, "There is a new invitation link; the old one no longer works.")
     return redirect("quest-members", quest.slug)
 
 
-def _set_visibility(request: HttpRequest, quest: Quest, *, is_public: bool) -> HttpResponse:
+def _set_visibility(
+    request: AuthenticatedHttpRequest, quest: Quest, *, is_public: bool
+) -> HttpResponse:
     services.quest_visibility_set(quest=quest, is_public=is_public, by=request.user)
     if is_public:
         messages.success(request, "The quest is public: everyone can read it.")
@@ -456,7 +474,7 @@ def _render_members(request: HttpRequest, quest: Quest, form: InviteMembersForm)
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def quest_join(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+def quest_join(request: AuthenticatedHttpRequest, slug: str, token: str) -> HttpResponse:
     """The invitation link: a page with a Join button, which makes the user a member."""
     quest = _get_quest_for_invitee(request, slug, token)
     if is_member(request.user, quest):
