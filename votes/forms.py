@@ -1,5 +1,7 @@
 """The players' ballot form: one field (or one rank per option) for each prompt of a vote."""
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -85,8 +87,9 @@ class BallotForm(forms.Form):
                 rows.append({"prompt": prompt, "field": self[name]})
         return rows
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data  # what super().clean() returns (its stub adds None)
         for prompt in self.prompts:
             if prompt.kind == PromptKind.RANKED:
                 self._check_ranks(prompt, cleaned)
@@ -94,7 +97,7 @@ class BallotForm(forms.Form):
             raise ValidationError(NOTHING_CHOSEN, code="empty")
         return cleaned
 
-    def _check_ranks(self, prompt: Prompt, cleaned: dict) -> None:
+    def _check_ranks(self, prompt: Prompt, cleaned: dict[str, Any]) -> None:
         ranks = self._ranks(prompt, cleaned)
         given = sorted(ranks.values())
         if len(set(given)) != len(given):

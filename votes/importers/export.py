@@ -1,6 +1,7 @@
 """Export a whole quest thread as a `quest-thread/1` document (thread_json.py reads it back)."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from chapters.kinds import PromptKind
 from chapters.models import Chapter
@@ -8,7 +9,7 @@ from quest.models import Membership, Post, Quest
 from votes.importers.thread_json import FORMAT
 
 
-def thread_export(quest: Quest) -> dict:
+def thread_export(quest: Quest) -> dict[str, Any]:
     """The quest as a `quest-thread/1` document: every post, chapter, vote and prompt."""
     moderators = (
         Membership.objects.filter(quest=quest, role=Membership.Role.MODERATOR)
@@ -43,8 +44,13 @@ def thread_export(quest: Quest) -> dict:
     }
 
 
-def _chapter_json(chapter: Chapter) -> dict:
-    out = {"number": chapter.number, "title": chapter.title, "post": chapter.post.ref}
+def _chapter_json(chapter: Chapter) -> dict[str, Any]:
+    assert chapter.post is not None  # publishing a chapter posts it in the thread
+    out: dict[str, Any] = {
+        "number": chapter.number,
+        "title": chapter.title,
+        "post": chapter.post.ref,
+    }
     vote = getattr(chapter, "vote", None)
     if vote is not None and vote.post_id:
         out["vote"] = {

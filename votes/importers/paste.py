@@ -124,7 +124,7 @@ def parse_paste(text: str, *, slug: str | None = None) -> dict:
 
     Raises PasteError when the text holds no post.
     """
-    if not isinstance(text, str) or not text.strip():
+    if not text.strip():
         raise PasteError("The paste is empty.")
     title, posts = _split(text)
     if not posts:

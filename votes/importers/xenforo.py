@@ -430,7 +430,10 @@ def body_to_bbcode(node: LexborNode | str, *, base_url: str | None = None) -> st
     `base_url` resolves relative links and image addresses.
     """
     if isinstance(node, str):
-        node = LexborHTMLParser(f"<div class='bbWrapper'>{node}</div>").css_first("div.bbWrapper")
+        html = f"<div class='bbWrapper'>{node}</div>"
+        wrapper = LexborHTMLParser(html).css_first("div.bbWrapper")
+        assert wrapper is not None  # the div written around the HTML is always there
+        node = wrapper
     return _BodyWriter(base_url).run(node)
 
 
@@ -553,7 +556,7 @@ class _BodyWriter:
                     leave()
             elif child.tag == "-text":
                 self.out.text(child.text_content or "")
-            elif not child.tag.startswith("-"):  # comments and doctypes are not text
+            elif child.tag and not child.tag.startswith("-"):  # comments, doctypes: not text
                 inner, leave_child = self._enter(child)
                 stack.append((iter(inner), leave_child))
         return self.out.result()
@@ -654,7 +657,12 @@ class _BodyWriter:
         if node.tag in _BLOCK_TAGS:
             self.out.start_line()
             inner, _ = self._inline(node, opening, closing)
-            return inner, lambda: (self._close(closing), self.out.end_block())
+
+            def leave() -> None:
+                self._close(closing)
+                self.out.end_block()
+
+            return inner, leave
         return self._inline(node, opening, closing)
 
     _handlers = (_leaf, _quote, _spoiler, _list, _link, _styled)
