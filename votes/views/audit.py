@@ -7,12 +7,13 @@ its new state, without JavaScript the page is loaded again.
 """
 
 import re
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -20,9 +21,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from chapters.models import Vote
 from quest.forms import TextField
+from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.models import Post
 from votes import audit, selectors
 from votes.models import Decision, TallyRun
+from votes.reading.types import VoteSpec
 from votes.views import access
 
 TABS = (("held", "Held back"), ("all", "All"), ("excluded", "Excluded"), ("mentions", "Mentions"))
@@ -40,7 +43,7 @@ class DecisionForm(forms.Form):
     reason = TextField(required=False, max_length=audit.REASON_MAX + 100)
     show = forms.ChoiceField(choices=TABS, required=False)
 
-    def answer(self) -> dict | None:
+    def answer(self) -> dict[str, Any] | None:
         """What SET counts: letters ("B", "A, C", "C > A > B") or write-in text."""
         data = self.cleaned_data
         if data["action"] != Decision.Action.SET:
@@ -57,7 +60,7 @@ def _tab(value: str | None) -> str:
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
-def vote_audit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def vote_audit(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     """Every post of the window with its reading; the `posts` partial for the filter tabs."""
     vote = access.vote_for_moderator(request, slug, number)
     template = "votes/audit.html"
@@ -66,7 +69,7 @@ def vote_audit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return render(request, template, _context(vote, show=_tab(request.GET.get("show"))))
 
 
-def _context(vote: Vote, *, show: str, **extra) -> dict:
+def _context(vote: Vote, *, show: str, **extra: Any) -> dict[str, Any]:
     decisions = audit.decisions_for(vote)
     spec = selectors.vote_spec(vote)
     return {
@@ -87,7 +90,7 @@ def _context(vote: Vote, *, show: str, **extra) -> dict:
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def vote_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def vote_decide(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     """Record a ruling on one post; re-render its block (htmx) or go back to the page."""
     vote = access.vote_for_moderator(request, slug, number)
     form = DecisionForm(request.POST)
@@ -106,14 +109,15 @@ def vote_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             proxy_of=form.cleaned_data["proxy"],
         )
     except ValidationError as e:
-        return _decided(request, vote, post, e.messages, show=form.cleaned_data["show"])
+        errors = [str(message) for message in e.messages]
+        return _decided(request, vote, post, errors, show=form.cleaned_data["show"])
     return _decided(request, vote, post, [], show=form.cleaned_data["show"])
 
 
-def _refused(request: HttpRequest, vote: Vote, form: DecisionForm) -> HttpResponse:
+def _refused(request: HtmxHttpRequest, vote: Vote, form: DecisionForm) -> HttpResponse:
     """A decision form that did not validate: what was wrong with its texts, by the post."""
     fields = ("letters", "text", "proxy", "reason")
-    said = [e for name in fields for e in form.errors.get(name, [])]
+    said = [str(e) for name in fields for e in form.errors.get(name, [])]
     ref = form.cleaned_data.get("post")
     post = Post.objects.filter(quest=vote.chapter.quest, ref=ref).first() if ref else None
     errors = said or ["The decision form was incomplete; try again."]
@@ -121,7 +125,7 @@ def _refused(request: HttpRequest, vote: Vote, form: DecisionForm) -> HttpRespon
 
 
 def _decided(
-    request: HttpRequest, vote: Vote, post: Post | None, errors: list[str], show: str = ""
+    request: HtmxHttpRequest, vote: Vote, post: Post | None, errors: list[str], show: str = ""
 ) -> HttpResponse:
     slug, number = vote.chapter.quest.slug, vote.chapter.number
     if request.htmx and post is not None:
@@ -139,7 +143,9 @@ def _decided(
     return redirect(url + (f"#post-{post.ref}" if post else ""))
 
 
-def _context_one(vote: Vote, spec, item: audit.PostAudit, errors: list[str]) -> dict:
+def _context_one(
+    vote: Vote, spec: VoteSpec, item: audit.PostAudit, errors: list[str]
+) -> dict[str, Any]:
     return {
         "quest": vote.chapter.quest,
         "chapter": vote.chapter,
@@ -156,7 +162,7 @@ def _context_one(vote: Vote, spec, item: audit.PostAudit, errors: list[str]) -> 
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def vote_verify(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def vote_verify(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     """Recompute the final (or latest) tally from scratch and compare it with the stored one."""
     vote = access.vote_for_moderator(request, slug, number)
     run = (
@@ -165,8 +171,8 @@ def vote_verify(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     )
     verification = audit.tally_verify(run=run) if run is not None else None
     if request.htmx:
-        context = {"quest": vote.chapter.quest, "chapter": vote.chapter, "vote": vote}
-        context |= {"run": run, "verification": verification}
+        context: dict[str, Any] = {"quest": vote.chapter.quest, "chapter": vote.chapter}
+        context |= {"vote": vote, "run": run, "verification": verification}
         return render(request, "votes/audit.html#verify", context)
     show = _tab(request.POST.get("show"))
     return render(
