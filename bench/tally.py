@@ -32,8 +32,12 @@ from django.utils import timezone  # noqa: E402
 
 from chapters.models import Vote  # noqa: E402
 from chapters.prompts import OptionData, PromptData  # noqa: E402
-from chapters.services import chapter_create, chapter_publish, vote_set_prompts  # noqa: E402
-from quest.services import imported_author, post_create, quest_create  # noqa: E402
+from chapters.services import chapter_create, chapter_publish, vote_prompts_set  # noqa: E402
+from quest.services import (  # noqa: E402
+    imported_author_get_or_create,
+    post_create,
+    quest_create,
+)
 from votes import services  # noqa: E402
 from votes.models import TallyRun  # noqa: E402
 
@@ -51,7 +55,7 @@ def _vote(title: str):
     qm = get_user_model().objects.create_user(username=f"qm-{title}", password="bench-only-pw")
     quest = quest_create(title=title, by=qm)
     chapter = chapter_create(quest=quest, title="Chapter One", by=qm)
-    vote_set_prompts(
+    vote_prompts_set(
         chapter=chapter, prompts=PROMPTS, by=qm, closes_at=timezone.now() + timedelta(days=1)
     )
     chapter_publish(chapter=chapter, by=qm)
@@ -72,7 +76,7 @@ def bench_recount() -> dict:
     for i in range(BALLOTS):
         post_create(
             quest=quest,
-            author=imported_author(f"voter{i:04}"),
+            author=imported_author_get_or_create(name=f"voter{i:04}"),
             body=_ballot(rng),
             imported=True,
             request_reading=False,
@@ -110,7 +114,7 @@ def bench_latency() -> dict:
     try:
         for i in range(LATENCY_POSTS):
             name = f"player{i:03}"
-            author = imported_author(name)
+            author = imported_author_get_or_create(name=name)
             post_create(quest=quest, author=author, body=f"1-{'AB'[i % 2]}")
             t0 = time.perf_counter()  # post_create returned: the post is committed
             while True:

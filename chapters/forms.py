@@ -5,7 +5,7 @@ options, and a nested formset's management forms make "add option" and
 "move up" fiddly. `PromptsForm` reads flat, numbered field names
 (`p-0-text`, `p-0-o-1-letter`) back into rows, applies the button that was
 pressed (add, remove, move), and turns the rows into `PromptData` for
-`vote_set_prompts`, which checks them with the same rules a pasted block gets.
+`vote_prompts_set`, which checks them with the same rules a pasted block gets.
 """
 
 import re
@@ -350,7 +350,7 @@ def _refused_text(text: str, label: str) -> list[str]:
 
 
 def detection_prompts(detection: Detection) -> list[PromptData]:
-    """What `detect_prompts` found, in the shape `vote_set_prompts` takes."""
+    """What `detect_prompts` found, in the shape `vote_prompts_set` takes."""
     return [
         PromptData(
             number=p.number,

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 
 from chapters.models import Chapter, Option, Prompt, Vote, VoteEvent
+from chapters.prompts import OptionData, PromptData
 from quest.models import Quest
 
 
@@ -41,6 +42,19 @@ def vote_with_prompts(chapter: Chapter) -> Vote | None:
         .prefetch_related(prompts)
         .first()
     )
+
+
+def prompt_data(vote: Vote) -> list[PromptData]:
+    """The vote's prompts as `vote_prompts_set` takes them (and the prompt builder shows them)."""
+    return [
+        PromptData(
+            number=p.number,
+            kind=p.kind,
+            text=p.text,
+            options=[OptionData(letter=o.letter, text=o.text) for o in p.options.all()],
+        )
+        for p in vote.prompts.prefetch_related("options")
+    ]
 
 
 def vote_events(vote: Vote) -> list[VoteEvent]:

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from chapters import events
+from chapters import events, selectors
 from chapters.models import Chapter, Option, Prompt, Vote
 from chapters.prompts import PromptData, prompts_problems, vote_block
 from quest import registry
@@ -26,7 +26,7 @@ def chapter_create(*, quest: Quest, title: str, body: str = "", by, number: int 
 
 
 @transaction.atomic
-def chapter_draft_after(*, vote: Vote, body: str, by) -> Chapter:
+def next_chapter_draft(*, vote: Vote, body: str, by) -> Chapter:
     """The draft of the chapter that follows `vote`, titled by its number; made once.
 
     The votes app calls this for "Write the next chapter" with the results as `body`.
@@ -59,7 +59,7 @@ def chapter_update(*, chapter: Chapter, title: str, body: str, by) -> Chapter:
 
 
 @transaction.atomic
-def vote_set_prompts(
+def vote_prompts_set(
     *,
     chapter: Chapter,
     prompts: list[PromptData],
@@ -208,7 +208,7 @@ def vote_reopen(*, vote: Vote, closes_at: datetime | None, by, reason: str) -> V
     return vote
 
 
-def votes_close_due(*, now: datetime | None = None) -> int:
+def due_votes_close(*, now: datetime | None = None) -> int:
     """Close every open vote whose closing time has come (run by celery beat)."""
     now = now or timezone.now()
     closed = 0
@@ -218,7 +218,7 @@ def votes_close_due(*, now: datetime | None = None) -> int:
     return closed
 
 
-def votes_open_due(*, now: datetime | None = None) -> int:
+def due_votes_open(*, now: datetime | None = None) -> int:
     """Open scheduled votes of published chapters whose opening time has come."""
     now = now or timezone.now()
     opened = 0
@@ -248,24 +248,10 @@ def _chapter_post_body(chapter: Chapter) -> str:
     parts = [f"[B]{chapter.title}[/B]", chapter.body.strip()]
     vote = Vote.objects.filter(chapter=chapter).first()
     if vote is not None:
-        prompts = prompt_data(vote)
+        prompts = selectors.prompt_data(vote)
         if prompts:
             parts.append(vote_block(prompts))
     return "\n\n".join(p for p in parts if p)
-
-
-def prompt_data(vote: Vote) -> list[PromptData]:
-    from chapters.prompts import OptionData
-
-    return [
-        PromptData(
-            number=p.number,
-            kind=p.kind,
-            text=p.text,
-            options=[OptionData(letter=o.letter, text=o.text) for o in p.options.all()],
-        )
-        for p in vote.prompts.prefetch_related("options")
-    ]
 
 
 def _reread(vote: Vote) -> None:

@@ -13,4 +13,4 @@ from chapters import services
 )
 def close_due_votes_task() -> dict:
     """Open and close votes whose time has come, with no one on the page."""
-    return {"opened": services.votes_open_due(), "closed": services.votes_close_due()}
+    return {"opened": services.due_votes_open(), "closed": services.due_votes_close()}

@@ -280,7 +280,7 @@ def vote_prompts(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     chapter = _get_chapter_for_quest_master(request, slug, number)
     vote = selectors.vote_with_prompts(chapter)
     if request.method == "GET":
-        builder = PromptsForm.from_prompts(services.prompt_data(vote) if vote else [])
+        builder = PromptsForm.from_prompts(selectors.prompt_data(vote) if vote else [])
         settings_form = VoteSettingsForm.for_vote(vote)
         return _render_vote_form(request, chapter, vote, builder, settings_form)
 
@@ -305,7 +305,7 @@ def vote_prompts(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 def _save_prompts(request: HttpRequest, chapter: Chapter, prompts, settings_form) -> bool:
     try:
-        services.vote_set_prompts(
+        services.vote_prompts_set(
             chapter=chapter,
             prompts=prompts,
             by=request.user,

@@ -66,7 +66,7 @@ def _post_needs_reading(*, post: Post) -> None:
 
 def _read_as_lines(posts: list[Post]) -> dict[int, Any]:
     """Post pk -> the thread's "Read as" line for each post of a page, in one query
-    (votes: ballots.read_as_lines). A post with no line is left out."""
+    (votes: previews.read_as_lines). A post with no line is left out."""
     return {}
 
 
@@ -94,7 +94,8 @@ def _post_vote(post: Post) -> Any | None:
 
 
 def _edit_preview(*, vote: Any, post: Post, body: str) -> Any | None:
-    """How `post` will read against `vote` once its text is `body` (votes: ballots.edit_preview)."""
+    """How `post` will read against `vote` once its text is `body`
+    (votes: previews.edit_preview)."""
     return None
 
 

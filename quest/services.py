@@ -219,7 +219,7 @@ def post_edit(*, post: Post, body: str, by: User, at: datetime | None = None) ->
     return post
 
 
-def imported_author(name: str) -> User:
+def imported_author_get_or_create(*, name: str) -> User:
     """The account an imported forum name posts as (no password: it cannot log in)."""
     user = User.objects.filter(username=name).first()
     if user is None:

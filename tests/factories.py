@@ -70,7 +70,7 @@ def prompt_list(
     texts: dict[int, str] | None = None,
     option_texts: dict[int, list[str]] | None = None,
 ) -> list[PromptData]:
-    """One prompt per kind, numbered from 1, as `vote_set_prompts` takes them.
+    """One prompt per kind, numbered from 1, as `vote_prompts_set` takes them.
 
     Each has its kind's stock question and its first `options` stock options,
     lettered from A (a write-in has none). `texts` ({number: question}) and
@@ -118,7 +118,7 @@ def make_vote(
 
     chapter = chapter_services.chapter_create(quest=quest, title=title, body=body, by=by)
     settings.setdefault("closes_at", timezone.now() + timedelta(days=2))
-    chapter_services.vote_set_prompts(chapter=chapter, prompts=prompts, by=by, **settings)
+    chapter_services.vote_prompts_set(chapter=chapter, prompts=prompts, by=by, **settings)
     if publish:
         chapter_services.chapter_publish(chapter=chapter, by=by)
     return Vote.objects.get(chapter=chapter)

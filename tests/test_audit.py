@@ -12,7 +12,7 @@ from chapters import services as chapter_services
 from chapters.models import Vote
 from quest import services as quest_services
 from tests.factories import make_post, make_user, make_vote, prompt_list, vote_in
-from votes import audit, services
+from votes import audit, selectors, services
 from votes.models import Decision, TallyRun
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -39,7 +39,7 @@ def _url(vote: Vote, name: str = "vote-audit") -> str:
 
 
 def _option(vote: Vote, prompt: int, letter: str) -> dict:
-    data = services.latest_tally(vote).data
+    data = selectors.latest_tally(vote).data
     p = next(p for p in data["prompts"] if p["number"] == prompt)
     return next(o for o in p["options"] if o["letter"] == letter)
 
@@ -168,7 +168,7 @@ def test_it_counts_an_accepted_suggestion_after_the_recount(client, vote, modera
     assert "Decided: Accept the suggested reading" in body
     assert "Clearly a yes" in body
     assert _option(vote, 1, "A")["voters"] == ["player"]
-    assert services.latest_tally(vote).data["flagged"] == []
+    assert selectors.latest_tally(vote).data["flagged"] == []
 
 
 def test_it_redirects_back_to_the_post_without_javascript(client, vote, moderator, player):
@@ -201,7 +201,7 @@ def test_it_counts_a_set_write_in(vote, moderator, player):
     _decide(vote, post, moderator, prompt=2, answer={"text": " Tipperary "}, reason="Said so")
     services.vote_recount(vote_id=vote.pk)
 
-    entries = services.latest_tally(vote).data["prompts"][1]["entries"]
+    entries = selectors.latest_tally(vote).data["prompts"][1]["entries"]
     assert [(e["text"], e["voters"]) for e in entries] == [("Tipperary", ["player"])]
 
 
@@ -433,7 +433,7 @@ def test_it_verifies_an_untouched_tally(client, vote, moderator, player):
 
 def test_it_finds_a_tampered_tally(client, vote, moderator, player):
     _vote_in(vote, player, "1-B")
-    run = services.latest_tally(vote)
+    run = selectors.latest_tally(vote)
     data = run.data
     data["prompts"][0]["options"][0]["voters"].append("mallory")
     data["prompts"][0]["options"][0]["votes"] += 1
@@ -454,7 +454,7 @@ def test_it_finds_a_tampered_tally(client, vote, moderator, player):
 
 def test_it_verifies_with_the_revision_the_run_recorded(vote, player):
     post = _vote_in(vote, player, "1-B")
-    run = services.latest_tally(vote)
+    run = selectors.latest_tally(vote)
 
     quest_services.post_edit(post=post, body="1-A", by=player)
     later = services.vote_recount(vote_id=vote.pk)
@@ -466,7 +466,7 @@ def test_it_verifies_with_the_revision_the_run_recorded(vote, player):
 
 def test_it_says_when_the_reading_rules_changed(vote, player):
     _vote_in(vote, player, "1-B")
-    run = services.latest_tally(vote)
+    run = selectors.latest_tally(vote)
     TallyRun.objects.filter(pk=run.pk).update(rules_version=0)
 
     result = audit.tally_verify(run=TallyRun.objects.get(pk=run.pk))
@@ -495,7 +495,7 @@ def test_it_verifies_an_endorsement_of_a_post_edited_later(vote, player):
         make_user("friend"),
         f'[QUOTE="player, post: {endorsed.ref}"]1-B[/QUOTE]\nI second this',
     )
-    run = services.latest_tally(vote)
+    run = selectors.latest_tally(vote)
     assert _option(vote, 1, "B")["voters"] == ["friend", "player"]
 
     quest_services.post_edit(post=endorsed, body="1-A", by=player)

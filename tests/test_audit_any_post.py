@@ -16,7 +16,7 @@ from django.urls import reverse
 from chapters import services as chapter_services
 from chapters.models import Vote
 from tests.factories import make_post, make_user, make_vote, prompt_list, vote_in
-from votes import audit, services
+from votes import audit, selectors, services
 from votes.models import Decision, Reading
 from votes.reading.types import PostKind
 from votes.reading.types import Reading as ReadingOut
@@ -67,7 +67,7 @@ def _decide(vote, post, by, **kwargs) -> Decision:
 
 def _tally(vote: Vote) -> dict:
     services.vote_recount(vote_id=vote.pk)
-    return services.latest_tally(vote).data
+    return selectors.latest_tally(vote).data
 
 
 def _voters(tally: dict, prompt: int, letter: str) -> list[str]:

@@ -17,8 +17,8 @@ from chapters.models import Vote
 from quest.models import Post
 from tests.factories import make_post, make_vote, prompt_list
 from votes import services
-from votes.ballots import ballot_post
 from votes.models import Ballot
+from votes.posting import ballot_post
 from votes.reading.types import Answer
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -23,7 +23,7 @@ def make_chapter(quest, by, title="The Thaw", body="It was [B]cold[/B].", **kwar
 def make_published(quest, by, title="The Thaw", prompts=None, **kwargs) -> Chapter:
     chapter = make_chapter(quest, by, title=title, **kwargs)
     if prompts:
-        services.vote_set_prompts(
+        services.vote_prompts_set(
             chapter=chapter, prompts=prompts, by=by, closes_at=timezone.now() + timedelta(days=2)
         )
     return services.chapter_publish(chapter=chapter, by=by)
@@ -131,7 +131,7 @@ def test_it_edits_the_thread_post_of_a_published_chapter(client, quest, quest_ma
 def test_it_publishes_into_the_thread_as_the_quest_masters_post(client, quest, quest_master):
     make_post(quest, quest_master, "Welcome to the quest.")
     chapter = make_chapter(quest, quest_master)
-    services.vote_set_prompts(
+    services.vote_prompts_set(
         chapter=chapter,
         prompts=PROMPTS,
         by=quest_master,
@@ -261,7 +261,7 @@ def test_it_shows_the_chapter_its_prompts_and_the_announcing_post(client, quest,
 def test_it_shows_the_closing_time_in_the_readers_zone(client, quest, quest_master):
     chapter = make_chapter(quest, quest_master)
     closes_at = timezone.now().replace(microsecond=0) + timedelta(days=2)
-    services.vote_set_prompts(
+    services.vote_prompts_set(
         chapter=chapter, prompts=PROMPTS, by=quest_master, closes_at=closes_at
     )
     services.chapter_publish(chapter=chapter, by=quest_master)

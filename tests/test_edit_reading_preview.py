@@ -16,7 +16,7 @@ from chapters.models import Vote
 from quest import services as quest_services
 from quest.models import Post
 from tests.factories import make_post, make_user, make_vote, prompt_list
-from votes import ballots, selectors
+from votes import previews, selectors
 from votes import services as vote_services
 from votes.models import Reading as ReadingRow
 from votes.reading.types import PostKind, Reading
@@ -54,7 +54,7 @@ def _stored(vote: Vote, post: Post) -> Reading:
 def _saved_and_read(vote: Vote, post: Post, body: str) -> Reading:
     """Save the edit as the edit page does, and read the post as the worker does."""
     quest_services.post_edit(post=post, body=body, by=post.author)
-    vote_services.post_read(post_id=post.pk)
+    vote_services.post_reading_refresh(post_id=post.pk)
     return _stored(vote, post)
 
 
@@ -88,18 +88,18 @@ def test_it_previews_an_edit_as_the_worker_stores_it(vote, player, what, before,
     post.refresh_from_db()
     vote.refresh_from_db()
 
-    shown = ballots.edit_preview(vote=vote, post=post, body=after)
+    shown = previews.edit_preview(vote=vote, post=post, body=after)
     stored = _saved_and_read(vote, post, after)
 
     assert stored.answers or stored.flags  # every row reads as something
-    assert shown == ballots.describe(stored, selectors.vote_spec(vote), after)
+    assert shown == previews.describe(stored, selectors.vote_spec(vote), after)
 
 
 def test_it_reads_the_first_of_two_ballots_as_the_ballot(vote, player):
     first = make_post(vote.chapter.quest, player, "1-A")
     make_post(vote.chapter.quest, player, "2-B")
     # Read with the posts after it too, the first post would be the player's second.
-    assert ballots.edit_preview(vote=vote, post=first, body="1-C").kind == PostKind.BALLOT
+    assert previews.edit_preview(vote=vote, post=first, body="1-C").kind == PostKind.BALLOT
 
 
 def test_it_holds_an_edit_after_the_close_for_a_moderator(client, vote, player, quest_master):
@@ -115,9 +115,9 @@ def test_it_holds_an_edit_after_the_close_for_a_moderator(client, vote, player, 
 
 def test_it_previews_an_unchanged_post_as_stored(client, vote, player):
     post = make_post(vote.chapter.quest, player, "1-B\n2-Z")
-    vote_services.post_read(post_id=post.pk)
-    shown = ballots.edit_preview(vote=vote, post=post, body=post.body)
-    assert shown == ballots.describe(_stored(vote, post), selectors.vote_spec(vote), post.body)
+    vote_services.post_reading_refresh(post_id=post.pk)
+    shown = previews.edit_preview(vote=vote, post=post, body=post.body)
+    assert shown == previews.describe(_stored(vote, post), selectors.vote_spec(vote), post.body)
 
 
 # --- The edit box: what it says ----------------------------------------------------------
@@ -197,7 +197,7 @@ def test_it_answers_with_the_fragment_only(client, vote, player):
 
 def test_it_changes_nothing_in_the_thread(client, vote, player):
     post = make_post(vote.chapter.quest, player, "1-B")
-    vote_services.post_read(post_id=post.pk)
+    vote_services.post_reading_refresh(post_id=post.pk)
     client.force_login(player)
 
     _preview(client, post, "1-A")
@@ -305,8 +305,8 @@ def test_it_previews_a_reply_as_the_worker_stores_it(vote, player, what, body):
     make_post(quest, player, "1-A")
     body = body.format(ally=ally.ref)
 
-    shown = ballots.reading_preview(vote=vote, user=player, body=body)
+    shown = previews.reading_preview(vote=vote, user=player, body=body)
     post = make_post(quest, player, body)
-    vote_services.post_read(post_id=post.pk)
+    vote_services.post_reading_refresh(post_id=post.pk)
 
-    assert shown == ballots.describe(_stored(vote, post), selectors.vote_spec(vote), body)
+    assert shown == previews.describe(_stored(vote, post), selectors.vote_spec(vote), body)

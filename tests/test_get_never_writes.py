@@ -35,7 +35,7 @@ from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
 from tests.factories import *  # noqa: F403  (fixtures)
 from tests.factories import chapter_url, make_post, make_quest, make_user, make_vote, vote_in
-from votes import audit
+from votes import audit, selectors
 from votes import services as vote_services
 from votes.models import RecountState, TallyRun
 
@@ -222,7 +222,7 @@ def test_it_shows_the_stored_tally_while_a_recount_is_on_its_way(
     world, django_capture_on_commit_callbacks
 ):
     vote = world.open_vote
-    run = vote_services.latest_tally(vote)
+    run = selectors.latest_tally(vote)
     runs = TallyRun.objects.filter(vote=vote).count()
     client = _client(world, "player")
 
@@ -261,7 +261,7 @@ def test_it_asks_again_for_a_recount_whose_message_was_lost(
     assert response.status_code == 200
     assert "recounting…" in response.content.decode()
     assert len(sent) == 1  # the recount task, run here (as a worker would) once it was sent
-    assert "A marching song" in json.dumps(vote_services.latest_tally(world.open_vote).data)
+    assert "A marching song" in json.dumps(selectors.latest_tally(world.open_vote).data)
 
 
 def test_it_asks_once_however_many_readers_poll(world, django_capture_on_commit_callbacks):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from chapters import services as chapter_services
 from chapters.models import Chapter, Vote, VoteEvent
 from tests.factories import make_user, make_vote, prompt_list, vote_in
-from votes import services
+from votes import selectors, services
 from votes.models import Outcome, TallyRun
 
 PROMPTS = prompt_list(
@@ -66,7 +66,7 @@ def _messages(response) -> list[str]:
 
 
 def _result(vote: Vote, number: int) -> dict:
-    return next(r for r in services.results(vote) if r["number"] == number)
+    return next(r for r in selectors.results(vote) if r["number"] == number)
 
 
 # --- Freezing the final tally ----------------------------------------------------
@@ -79,7 +79,7 @@ def test_it_freezes_one_final_tally_when_the_vote_closes(vote, player):
     _close(vote)
 
     [final] = _finals(vote)
-    assert final == services.latest_tally(vote)
+    assert final == selectors.latest_tally(vote)
     assert final.data["status"] == "closed"
     assert final.data["prompts"][0]["leaders"] == ["C"]
 
@@ -92,7 +92,7 @@ def test_it_keeps_one_final_tally_through_later_recounts(vote, player, outsider)
     services.vote_recount(vote_id=vote.pk)
 
     [final] = _finals(vote)
-    assert final == services.latest_tally(vote)
+    assert final == selectors.latest_tally(vote)
     assert [e["author"] for e in final.data["excluded"]] == ["outsider"]
     assert final.data["prompts"][0]["options"][0]["votes"] == 0
     assert TallyRun.objects.filter(vote=vote).count() >= 2
@@ -111,8 +111,8 @@ def test_it_unfreezes_the_tally_when_the_vote_is_reopened(vote, quest_master, pl
     services.vote_recount(vote_id=vote.pk)
 
     assert _finals(vote) == []
-    assert services.latest_tally(vote).data["status"] == "open"
-    assert services.results(vote) == []
+    assert selectors.latest_tally(vote).data["status"] == "open"
+    assert selectors.results(vote) == []
 
 
 def test_it_freezes_again_when_a_reopened_vote_closes(vote, quest_master, player):
@@ -141,7 +141,7 @@ def test_it_reports_a_tie_as_undecided(tied_vote):
     assert second["decided"] == [{"letter": "A", "text": "Yes", "votes": 2}]
     assert second["tied"] == []
     assert second["how"] == ""
-    block = services.results_block(tied_vote)
+    block = selectors.results_block(tied_vote)
     assert block.count("Tie between") == 1
     assert "Tie between A, B: the quest master decides." in block
 
@@ -171,7 +171,7 @@ def test_it_settles_a_tie_with_the_quest_masters_pick(client, tied_vote, quest_m
     assert first["tied"] == []
     event = VoteEvent.objects.get(vote=tied_vote, kind=VoteEvent.Kind.OUTCOME_PICKED)
     assert event.by == quest_master
-    assert "Decided: B) South (1 votes)" in services.results_block(tied_vote)
+    assert "Decided: B) South (1 votes)" in selectors.results_block(tied_vote)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ def test_it_adopts_a_write_in_entry(client, tied_vote, quest_master):
 
     assert _messages(response) == ["Recorded."]
     assert _result(tied_vote, 3)["adopted"] == [SONG]
-    assert f"Adopted: {SONG}" in services.results_block(tied_vote)
+    assert f"Adopted: {SONG}" in selectors.results_block(tied_vote)
     assert VoteEvent.objects.filter(vote=tied_vote, kind=VoteEvent.Kind.WRITE_IN_ADOPTED).exists()
 
 
@@ -268,7 +268,7 @@ def test_it_drafts_the_next_chapter_with_the_results_on_top(client, tied_vote, q
     assert response["Location"] == reverse("chapter-edit", args=[draft.quest.slug, draft.number])
     assert draft.status == Chapter.Status.DRAFT
     assert draft.number == tied_vote.chapter.number + 1
-    assert draft.body.startswith(services.results_block(tied_vote))
+    assert draft.body.startswith(selectors.results_block(tied_vote))
     assert draft.body.startswith("[B]Results of the vote on The March[/B]")
     assert "Decided: A) North (1 votes)" in draft.body
 
@@ -307,7 +307,7 @@ def test_it_drafts_no_next_chapter_while_the_vote_is_open(client, vote, quest_ma
 
 
 def test_it_keeps_the_link_to_the_vote_when_the_draft_is_published(tied_vote, quest_master):
-    draft = services.chapter_draft_next(vote=tied_vote, by=quest_master)
+    draft = services.next_chapter_start(vote=tied_vote, by=quest_master)
 
     chapter_services.chapter_publish(chapter=draft, by=quest_master)
 

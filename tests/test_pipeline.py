@@ -91,7 +91,7 @@ def test_it_ends_right_after_the_worker_is_killed_mid_recount(celery_worker):
     celery_worker.start()
     # The killed task's message may come back only after the broker's
     # visibility timeout; the sweeper does not wait for that.
-    services.sweep(now=timezone.now() + timedelta(minutes=10))
+    services.recounts_sweep(now=timezone.now() + timedelta(minutes=10))
     tally = wait_until(lambda: (t := _latest(vote)) and t["ballots"] == 120 and t, timeout=120)
     assert len(_voters(tally, 1, "A")) == 120
 
@@ -107,7 +107,7 @@ def test_it_loses_no_post_while_redis_is_down(celery_worker, redis_server):
         post_create(quest=quest, author=player, body="1-B\n2-B")  # commits; the enqueue fails
     redis_server.start()
 
-    services.sweep(now=timezone.now() + timedelta(minutes=10))
+    services.recounts_sweep(now=timezone.now() + timedelta(minutes=10))
     tally = wait_until(
         lambda: len(_voters(_latest(vote), 1, "B")) == 5 and _latest(vote), timeout=60
     )

@@ -2,7 +2,7 @@
 
 On the public example thread (imported as a forum thread would be), every post
 of the vote's window is read three ways that must agree: by the recount (all
-posts at once, `read_thread`), by the worker (`services.post_read`, one post at
+posts at once, `read_thread`), by the worker (`services.post_reading_refresh`, one post at
 a time), and by the preview (`selectors.reading_of` with the posts before it, as
 the edit box reads an unchanged post). Then the edit box's preview view is asked
 about a few of those posts, signed in as their authors, and must say what was
@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from chapters.models import Vote
 from quest.models import Post
-from votes import ballots, selectors, services
+from votes import previews, selectors, services
 from votes.models import Reading as ReadingRow
 from votes.reading.types import PostKind, Reading
 
@@ -87,7 +87,7 @@ def test_it_stores_from_the_worker_what_the_recount_stored(vote):
     ReadingRow.objects.filter(vote=vote).delete()
 
     for post in _window_posts(vote):
-        services.post_read(post_id=post.pk)
+        services.post_reading_refresh(post_id=post.pk)
 
     assert _differences(by_recount, _stored(vote)) == []
 
@@ -98,8 +98,8 @@ def test_it_shows_a_posted_ballot_as_it_was_stored(vote):
     for post in _window_posts(vote):
         reading = stored[post.ref]
         if reading.answers or reading.flags:  # chatter's wording also looks at the bare text
-            shown = ballots.posted_reading(vote=vote, post=post)
-            assert shown == ballots.describe(reading, spec, post.body), post.ref
+            shown = previews.posted_reading(vote=vote, post=post)
+            assert shown == previews.describe(reading, spec, post.body), post.ref
 
 
 # --- The edit box's preview, for a few posts: what its page says ---------------------

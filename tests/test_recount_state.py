@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import make_quest, make_user, make_vote, prompt_list
-from votes import services
+from votes import selectors, services
 from votes.models import RecountState
 
 pytestmark = pytest.mark.django_db
@@ -55,21 +55,21 @@ def test_it_records_when_the_recount_ran(vote):
     assert state.queued_at is None
     assert state.done_at is not None
     assert not state.is_behind
-    assert not services.tally_is_behind(vote, run)
+    assert not selectors.tally_is_behind(vote, run)
 
     services.vote_recount_request(vote=vote)
     vote.refresh_from_db()
-    assert services.tally_is_behind(vote, run)
+    assert selectors.tally_is_behind(vote, run)
 
 
 def test_a_vote_never_asked_is_behind_only_until_it_has_a_tally(vote):
     assert not RecountState.objects.filter(vote=vote).exists()
-    assert services.tally_is_behind(vote, None)
+    assert selectors.tally_is_behind(vote, None)
 
     run = services.vote_recount(vote_id=vote.pk)  # sent by a page, which writes no row itself
 
     assert _state(vote).done_at is not None
-    assert not services.tally_is_behind(vote, run)
+    assert not selectors.tally_is_behind(vote, run)
 
 
 def test_the_sweeper_sends_again_a_recount_whose_message_was_lost(
@@ -80,7 +80,7 @@ def test_the_sweeper_sends_again_a_recount_whose_message_was_lost(
     RecountState.objects.filter(vote=vote).update(queued_at=an_hour_ago, wanted_at=an_hour_ago)
 
     with django_capture_on_commit_callbacks() as sent:
-        found = services.sweep()
+        found = services.recounts_sweep()
 
     assert found["recounts"] >= 1
     assert len(sent) == 1

@@ -6,7 +6,7 @@ versions of the pipeline are in test_pipeline.py.
 
 import pytest
 
-from chapters.services import vote_set_prompts
+from chapters.services import vote_prompts_set
 from quest.services import post_edit
 from tests.factories import make_post, make_vote, prompt_list
 from votes import services
@@ -34,7 +34,7 @@ def test_it_reads_every_post_again_when_options_change_after_ballots(
     assert [f["author"] for f in tally["flagged"]] == ["player"]
     before = Reading.objects.get(vote=vote).spec_version
 
-    vote_set_prompts(chapter=vote.chapter, prompts=ABC, by=quest_master, closes_at=vote.closes_at)
+    vote_prompts_set(chapter=vote.chapter, prompts=ABC, by=quest_master, closes_at=vote.closes_at)
 
     assert _counted(vote, "C") == ["player"]
     assert Reading.objects.get(vote=vote).spec_version == before + 1

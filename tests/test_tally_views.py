@@ -14,7 +14,7 @@ from django.urls import reverse
 from chapters import services as chapter_services
 from chapters.models import Vote
 from tests.factories import chapter_url, make_user, make_vote, prompt_list, vote_in
-from votes import services
+from votes import selectors, services
 from votes.models import TallyRun
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -234,7 +234,7 @@ HELD_BACK = "held back for a moderator</span>"
 )
 def test_it_shows_the_held_back_count_to_moderators_only(client, vote, viewer, sees, request):
     _vote_in(vote, make_user("voter"), "1-D")  # there is no option D
-    assert services.latest_tally(vote).data["flagged"], "the reader should hold 1-D back"
+    assert selectors.latest_tally(vote).data["flagged"], "the reader should hold 1-D back"
     client.force_login(request.getfixturevalue(viewer))
 
     html = client.get(_tally_url(vote), **HTMX).content.decode()

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from chapters import services
+from chapters import selectors, services
 from chapters.models import Chapter, Prompt, Vote, VoteEvent
 from chapters.prompts import PromptData, vote_block
 from tests.factories import make_post, prompt_list
@@ -66,7 +66,7 @@ def form_data(prompts: list[dict], op: str = "save", **settings) -> dict:
 def saved(vote: Vote) -> list[dict]:
     """The vote's prompts in the example file's shape."""
     out = []
-    for p in services.prompt_data(vote):
+    for p in selectors.prompt_data(vote):
         prompt = {"number": p.number, "kind": p.kind, "text": p.text}
         if p.options:
             prompt["options"] = [{"letter": o.letter, "text": o.text} for o in p.options]
@@ -98,7 +98,7 @@ def test_it_saves_prompts_built_in_the_form(qm_client, chapter, quest_master):
     assert response.status_code == 302
     assert response["Location"] == url("chapter-detail", chapter)
     vote = Vote.objects.get(chapter=chapter)
-    assert services.prompt_data(vote) == PROMPTS
+    assert selectors.prompt_data(vote) == PROMPTS
     assert vote.results_visibility == Vote.Visibility.AFTER_CLOSE
     assert vote.status == Vote.Status.SCHEDULED  # opens when the chapter is published
 
@@ -106,7 +106,7 @@ def test_it_saves_prompts_built_in_the_form(qm_client, chapter, quest_master):
 def test_it_skips_option_rows_left_empty(qm_client, chapter):
     general = {**GENERAL, "options": [("A", ""), ("B", "  ")]}
     qm_client.post(url("vote-prompts", chapter), form_data([MARCH, general]))
-    assert services.prompt_data(Vote.objects.get(chapter=chapter)) == PROMPTS
+    assert selectors.prompt_data(Vote.objects.get(chapter=chapter)) == PROMPTS
 
 
 def test_it_reads_the_closing_time_in_the_readers_zone(qm_client, chapter):
@@ -120,7 +120,7 @@ def test_it_reads_the_closing_time_in_the_readers_zone(qm_client, chapter):
 
 
 def test_it_loads_the_saved_prompts_into_the_form(qm_client, chapter, quest_master):
-    services.vote_set_prompts(chapter=chapter, prompts=PROMPTS, by=quest_master)
+    services.vote_prompts_set(chapter=chapter, prompts=PROMPTS, by=quest_master)
     text = qm_client.get(url("vote-prompts", chapter)).text
     assert 'name="p-0-o-1-text" value="South"' in text
     assert 'name="p-1-text" rows="2">Name the new general.</textarea>' in text
@@ -257,12 +257,12 @@ def test_it_asks_for_at_least_one_prompt(qm_client, chapter):
 
 
 def test_a_failed_save_leaves_the_previous_prompts_intact(qm_client, chapter, quest_master):
-    vote = services.vote_set_prompts(chapter=chapter, prompts=PROMPTS, by=quest_master)
+    vote = services.vote_prompts_set(chapter=chapter, prompts=PROMPTS, by=quest_master)
     bad = [{**MARCH, "options": [("A", "Only one")]}]
     response = qm_client.post(url("vote-prompts", chapter), form_data(bad))
     assert "needs at least two options" in response.text
     vote.refresh_from_db()
-    assert services.prompt_data(vote) == PROMPTS
+    assert selectors.prompt_data(vote) == PROMPTS
     assert vote.spec_version == 1
     assert not vote.events.exists()
 
@@ -271,7 +271,7 @@ def test_a_save_failing_half_way_rolls_back_everything(
     chapter, quest_master, monkeypatch, django_capture_on_commit_callbacks
 ):
     """The old prompts are deleted before the new ones are written: one transaction."""
-    services.vote_set_prompts(chapter=chapter, prompts=PROMPTS, by=quest_master)
+    services.vote_prompts_set(chapter=chapter, prompts=PROMPTS, by=quest_master)
     services.chapter_publish(chapter=chapter, by=quest_master)
     chapter.refresh_from_db()
     body_before = chapter.post.body
@@ -284,10 +284,10 @@ def test_a_save_failing_half_way_rolls_back_everything(
     monkeypatch.setattr(quest.services, "post_edit", broken_post_edit)
     new = [PromptData(number=1, kind="write_in", text="Something else entirely.")]
     with pytest.raises(RuntimeError):
-        services.vote_set_prompts(chapter=chapter, prompts=new, by=quest_master)
+        services.vote_prompts_set(chapter=chapter, prompts=new, by=quest_master)
 
     vote = Vote.objects.get(chapter=chapter)
-    assert services.prompt_data(vote) == PROMPTS
+    assert selectors.prompt_data(vote) == PROMPTS
     assert vote.spec_version == 1
     assert not vote.events.filter(kind=VoteEvent.Kind.PROMPTS_CHANGED).exists()
     chapter.post.refresh_from_db()
@@ -295,7 +295,7 @@ def test_a_save_failing_half_way_rolls_back_everything(
 
 
 def test_changing_prompts_of_a_published_chapter_edits_its_post(qm_client, chapter, quest_master):
-    services.vote_set_prompts(chapter=chapter, prompts=PROMPTS, by=quest_master)
+    services.vote_prompts_set(chapter=chapter, prompts=PROMPTS, by=quest_master)
     services.chapter_publish(chapter=chapter, by=quest_master)
     qm_client.post(url("vote-prompts", chapter), form_data([MARCH]))
     chapter.refresh_from_db()
@@ -307,7 +307,7 @@ def test_changing_prompts_of_a_published_chapter_edits_its_post(qm_client, chapt
 
 
 def test_it_warns_when_ballots_exist(qm_client, chapter, quest, quest_master, player):
-    vote = services.vote_set_prompts(chapter=chapter, prompts=PROMPTS, by=quest_master)
+    vote = services.vote_prompts_set(chapter=chapter, prompts=PROMPTS, by=quest_master)
     services.chapter_publish(chapter=chapter, by=quest_master)
     post = make_post(quest, player, "1. A")
     Reading.objects.create(

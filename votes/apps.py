@@ -8,12 +8,12 @@ class VotesConfig(AppConfig):
         # Reading and its previews, asked for by the apps below this one;
         # quest/registry.py says why hooks.
         from quest import registry
-        from votes import ballots, selectors, services
+        from votes import previews, selectors, services
 
         registry.post_needs_reading.fill(services.reading_request)
-        registry.read_as_lines.fill(ballots.read_as_lines)
+        registry.read_as_lines.fill(previews.read_as_lines)
         registry.reply_vote.fill(selectors.reply_vote)
         registry.post_vote.fill(selectors.vote_for_post)
-        registry.edit_preview.fill(ballots.edit_preview)
+        registry.edit_preview.fill(previews.edit_preview)
         registry.vote_changed.fill(services.vote_reread_request)
         registry.vote_reopened.fill(services.tally_unfreeze)

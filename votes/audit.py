@@ -41,7 +41,7 @@ from votes.reading.types import (
     VoteSpec,
 )
 from votes.reading.types import Reading as ReadingOut
-from votes.services import _decision_in, latest_tally, vote_recount_request
+from votes.services import vote_recount_request
 from votes.tally import tally_json, tally_sha256
 
 REASON_MAX = 2_000
@@ -323,7 +323,7 @@ def audit_posts(
     rows = {
         r.post_id: r for r in Reading.objects.filter(vote=vote, post_id__in=[p.pk for p in posts])
     }
-    run = latest_tally(vote)
+    run = selectors.latest_tally(vote)
     holds: dict[int, list[dict]] = {}
     for h in run.data.get("flagged", []) if run else []:
         holds.setdefault(h["post"], []).append(h)
@@ -460,7 +460,7 @@ def tally_verify(*, run: TallyRun) -> dict:
     decisions = list(
         Decision.objects.filter(pk__in=ids).select_related("post").order_by("at", "pk")
     )
-    folded = fold(spec, readings, [_decision_in(d) for d in decisions])
+    folded = fold(spec, readings, [selectors.decision_in(d) for d in decisions])
     tally = tally_json(
         vote=spec,
         folded=folded,

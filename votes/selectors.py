@@ -1,14 +1,18 @@
-"""Reads for the votes app: turning rows into the pure reader's inputs, and reading a post."""
+"""Reads for the votes app: the pure reader's inputs, reading a post, stored tallies and results."""
 
 from collections.abc import Sequence
 
 from django.db.models import Min, Subquery
+from django.urls import reverse
 
 from chapters.models import Chapter, Vote
 from quest.models import Post, Quest
+from votes.models import Ballot, Decision, Outcome, RecountState, TallyRun
 from votes.models import Reading as ReadingRow
 from votes.reading import read_post
 from votes.reading.types import (
+    Answer,
+    DecisionAction,
     OptionSpec,
     PostIn,
     PromptKind,
@@ -17,6 +21,8 @@ from votes.reading.types import (
     Revision,
     VoteSpec,
 )
+from votes.reading.types import Decision as DecisionIn
+from votes.tally import to_bbcode
 
 _POST_FIELDS = ("pk", "seq", "ref", "author__username", "body", "posted_at", "edited_at")
 
@@ -142,7 +148,7 @@ def reading_of(*, vote: Vote, post: PostIn, earlier: Sequence[PostIn]) -> Readin
     """How `post` reads against `vote`, standing in the thread right after `earlier`.
 
     The one way a single post is read: the worker storing its Reading
-    (`services.post_read`) and the previews under the reply and edit boxes all
+    (`services.post_reading_refresh`) and the previews under the reply and edit boxes all
     come here, with `earlier` from `reading_context`, so a preview shows what
     will be stored. The recount reads many posts at once with `read_thread`,
     which reads each post as this does (tests/test_preview_matches_stored.py).
@@ -167,3 +173,155 @@ def post_in(post: Post) -> PostIn:
         edited_at=post.edited_at,
         revisions=revisions,
     )
+
+
+def decision_in(d: Decision) -> DecisionIn:
+    """A stored Decision as the fold takes it (its post loaded: the fold names posts by ref)."""
+    return DecisionIn(
+        post_id=d.post.ref,
+        prompt=d.prompt,
+        action=DecisionAction(d.action),
+        answer=Answer.from_json(d.answer) if d.answer else None,
+        proxy_of=d.proxy_of or None,
+    )
+
+
+# --- Stored tallies -------------------------------------------------------------
+
+
+def latest_tally(vote: Vote) -> TallyRun | None:
+    return TallyRun.objects.filter(vote=vote).order_by("-created_at", "-pk").first()
+
+
+def final_tally(vote: Vote) -> TallyRun | None:
+    return TallyRun.objects.filter(vote=vote, is_final=True).first()
+
+
+def recount_state(vote: Vote) -> RecountState | None:
+    """The vote's RecountState, None before its first recount request.
+
+    The votes pages load it with the vote (`views.access.vote_for_reader`), so
+    this costs no query there.
+    """
+    try:
+        return vote.recount_state
+    except RecountState.DoesNotExist:
+        return None
+
+
+def tally_is_behind(vote: Vote, run: TallyRun | None) -> bool:
+    """Whether the stored tally `run` may miss something: there is none, or a recount is wanted."""
+    if run is None:
+        return True
+    state = recount_state(vote)
+    return state is not None and state.is_behind
+
+
+def tally_title(vote: Vote) -> str:
+    chapter = vote.chapter
+    return f"{chapter.quest.title}: {chapter.title} - vote tally"
+
+
+def answer_posts(vote: Vote) -> dict[tuple[str, int], int]:
+    """(voter, prompt number) -> ref of the post that gave the counted answer."""
+    links: dict[tuple[str, int], int] = {}
+    for voter, answers in Ballot.objects.filter(vote=vote, is_current=True).values_list(
+        "voter", "answers"
+    ):
+        for number, answer in answers.items():
+            if answer.get("post") is not None:
+                links[(voter, int(number))] = answer["post"]
+    return links
+
+
+def tally_bbcode(vote: Vote, *, base_url: str, run: TallyRun | None = None) -> str:
+    """A stored tally (the latest by default) as forum BBCode, voters linked to their posts."""
+    stored = run or latest_tally(vote)
+    if stored is None:
+        raise ValueError(f"{vote} has no stored tally yet")
+    slug = vote.chapter.quest.slug
+    links = {
+        key: base_url.rstrip("/") + reverse("post-permalink", args=[slug, ref])
+        for key, ref in answer_posts(vote).items()
+    }
+    return to_bbcode(stored.data, title=tally_title(vote), links=links)
+
+
+def has_ballot(vote: Vote, user) -> bool:
+    return (
+        user.is_authenticated
+        and Ballot.objects.filter(vote=vote, voter=user.username, is_current=True).exists()
+    )
+
+
+# --- Results: what the closed vote decided ---------------------------------------
+
+
+def tied_options(prompt: dict) -> list[str]:
+    """The options tied for the lead of one prompt of a tally ([] when one leads)."""
+    winner = prompt.get("winner")
+    if prompt.get("kind") == PromptKind.RANKED:
+        return list(winner) if isinstance(winner, list) else []
+    leaders = list(prompt.get("leaders") or [])
+    return leaders if len(leaders) > 1 else []  # one leader is a decision, not a tie
+
+
+def results(vote: Vote) -> list[dict]:
+    """Per prompt: what was decided (after any tie pick), the counts, adopted write-ins."""
+    run = final_tally(vote)
+    if run is None:
+        return []
+    outcomes = {o.prompt: o for o in Outcome.objects.filter(vote=vote)}
+    out = []
+    for p in run.data["prompts"]:
+        outcome = outcomes.get(p["number"])
+        tied = tied_options(p)
+        if outcome and outcome.letters:
+            decided, how = outcome.letters, "tie settled by the quest master"
+        elif p.get("kind") == PromptKind.RANKED:
+            winner = p.get("winner")
+            decided = [winner] if isinstance(winner, str) else []
+            how = "tie: the quest master decides" if tied else p.get("method", "")
+        else:
+            leaders = p.get("leaders") or []
+            decided = leaders if len(leaders) == 1 else []
+            how = "tie: the quest master decides" if tied else ""
+        options = {o["letter"]: o for o in p.get("options") or []}
+        out.append(
+            {
+                "number": p["number"],
+                "text": p["text"],
+                "kind": p.get("kind"),
+                "decided": [
+                    {"letter": x, "text": options[x]["text"], "votes": options[x]["votes"]}
+                    for x in decided
+                    if x in options
+                ],
+                "how": how,
+                "tied": tied if not (outcome and outcome.letters) else [],
+                "options": p.get("options") or [],
+                "entries": p.get("entries") or [],
+                "adopted": outcome.write_ins if outcome else [],
+            }
+        )
+    return out
+
+
+def results_block(vote: Vote) -> str:
+    """The results as BBCode for the top of the next chapter."""
+    lines = [f"[B]Results of the vote on {vote.chapter.title}[/B]"]
+    for r in results(vote):
+        lines.append("")
+        lines.append(f"[B]{r['number']}. {r['text']}[/B]")
+        for d in r["decided"]:
+            lines.append(f"Decided: {d['letter']}) {d['text']} ({d['votes']} votes)")
+        if r["tied"]:
+            lines.append(f"Tie between {', '.join(r['tied'])}: the quest master decides.")
+        counts = ", ".join(f"{o['letter']}: {o['votes']}" for o in r["options"])
+        if counts:
+            lines.append(f"Votes: {counts}")
+        for text in r["adopted"]:
+            lines.append(f"Adopted: {text}")
+        if r["kind"] == PromptKind.WRITE_IN and not r["adopted"]:
+            lines.append(f"{len(r['entries'])} write-in entries; none adopted.")
+    return "\n".join(lines)

@@ -1,15 +1,18 @@
-"""Writes for the votes app: reading posts, recounting, moderator decisions.
+"""Writes for the votes app: reading posts, recounting, outcomes.
+
+Reads (the latest tally, results, whether a tally is behind) are in
+votes/selectors.py; moderators' decisions in votes/audit.py.
 
 The flow (see README, "How the pieces fit"):
-1. A post is saved: `reading_request` enqueues `votes.read_post` after commit.
-2. The task reads the post against its vote (the pure reader), stores the
-   Reading, and asks for a recount.
+1. A post is saved: `reading_request` sends `votes.post_reading_refresh` after commit.
+2. That task (`post_reading_refresh`) reads the post against its vote with the
+   pure reader (`votes.reading.read_post`), stores the Reading, and asks for a recount.
 3. `vote_recount_request` coalesces: at most one recount task is queued per
    vote at a time; requests that arrive meanwhile are folded into it.
 4. `vote_recount` recomputes the whole tally from stored rows (reading any
    post whose Reading is missing or stale first), writes the voters' current
    ballots, and stores a TallyRun when the result changed.
-5. The sweeper (celery beat) re-enqueues whatever a lost message left behind.
+5. The sweeper (`recounts_sweep`, celery beat) re-sends whatever a lost message left behind.
 """
 
 import hashlib
@@ -22,19 +25,17 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from chapters.kinds import PromptKind
 from chapters.models import Chapter, Vote
-from chapters.services import chapter_draft_after
+from chapters.services import next_chapter_draft
 from quest.models import Post
 from votes import selectors
 from votes.enqueue import enqueue_on_commit
 from votes.models import Ballot, Decision, Outcome, Reading, RecountState, TallyRun
 from votes.reading import read_thread
 from votes.reading.fold import fold
-from votes.reading.types import RULES_VERSION, Answer, DecisionAction
-from votes.reading.types import Decision as DecisionIn
+from votes.reading.types import RULES_VERSION
 from votes.reading.types import Reading as ReadingOut
-from votes.tally import tally_json, tally_sha256, to_bbcode
+from votes.tally import tally_json, tally_sha256
 
 
 def _recount_stall() -> timedelta:
@@ -47,7 +48,7 @@ def _recount_stall() -> timedelta:
 
 def reading_request(*, post: Post) -> None:
     """Ask for a post to be read once the transaction that saved it commits."""
-    enqueue_on_commit("votes.read_post", post.pk)
+    enqueue_on_commit("votes.post_reading_refresh", post.pk)
 
 
 def vote_recount_request(*, vote: Vote) -> None:
@@ -79,7 +80,7 @@ def vote_reread_request(*, vote: Vote) -> None:
 # --- 2. Reading ---------------------------------------------------------------
 
 
-def post_read(*, post_id: int) -> Reading | None:
+def post_reading_refresh(*, post_id: int) -> Reading | None:
     """Read one post against the vote whose window holds it, then ask for a recount.
 
     The post is read with no row locked (reading is bounded, but a lock held
@@ -239,7 +240,7 @@ def _read_and_store(vote: Vote, window, stale: set[int]):
 # --- 3. Recounting ------------------------------------------------------------
 
 
-def tally_compute(vote: Vote, *, read_stale: bool = True) -> tuple[dict, dict]:
+def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[dict, dict]:
     """The vote's tally from stored rows, and the inputs it was computed from.
 
     The `tally` command and the workers both come through here. Inside a
@@ -247,7 +248,8 @@ def tally_compute(vote: Vote, *, read_stale: bool = True) -> tuple[dict, dict]:
     """
     window, readings, stale = _fresh_readings(vote, read_stale=read_stale)
     decisions = list(Decision.objects.filter(vote=vote).select_related("post").order_by("at", "pk"))
-    folded = fold(selectors.vote_spec(vote), readings, [_decision_in(d) for d in decisions])
+    decided = [selectors.decision_in(d) for d in decisions]
+    folded = fold(selectors.vote_spec(vote), readings, decided)
     tally = tally_json(
         vote=selectors.vote_spec(vote),
         folded=folded,
@@ -288,7 +290,7 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
         vote = Vote.objects.select_for_update().filter(pk=vote_id).first()
         if vote is None:
             return None
-        tally, extra = tally_compute(vote, read_stale=False)
+        tally, extra = tally_compute(vote=vote, read_stale=False)
         _store_ballots(vote, extra["folded"])
         # A run missing a post edited meanwhile is not final: the next one is.
         run = _store_run(vote, tally, extra["inputs"], final=not extra["stale"])
@@ -353,27 +355,10 @@ def tally_unfreeze(*, vote: Vote) -> None:
     TallyRun.objects.filter(vote=vote, is_final=True).update(is_final=False)
 
 
-def latest_tally(vote: Vote) -> TallyRun | None:
-    return TallyRun.objects.filter(vote=vote).order_by("-created_at", "-pk").first()
+# --- 4. The sweeper -----------------------------------------------------------
 
 
-# --- 4. Moderator decisions ---------------------------------------------------
-
-
-def _decision_in(d: Decision) -> DecisionIn:
-    return DecisionIn(
-        post_id=d.post.ref,
-        prompt=d.prompt,
-        action=DecisionAction(d.action),
-        answer=Answer.from_json(d.answer) if d.answer else None,
-        proxy_of=d.proxy_of or None,
-    )
-
-
-# --- 5. The sweeper -----------------------------------------------------------
-
-
-def sweep(*, now=None) -> dict:
+def recounts_sweep(*, now=None) -> dict:
     """Re-enqueue work whose message was lost; return what was found.
 
     Two kinds: open or recently closed votes whose recount is behind (wanted
@@ -401,53 +386,7 @@ def _has_stale(vote: Vote) -> bool:
     return any((pk, version) not in read for pk, _, version in selectors.window_index(vote))
 
 
-# --- 6. Reading the results -------------------------------------------------
-
-
-def tally_title(vote: Vote) -> str:
-    chapter = vote.chapter
-    return f"{chapter.quest.title}: {chapter.title} - vote tally"
-
-
-def answer_posts(vote: Vote) -> dict[tuple[str, int], int]:
-    """(voter, prompt number) -> ref of the post that gave the counted answer."""
-    links: dict[tuple[str, int], int] = {}
-    for voter, answers in Ballot.objects.filter(vote=vote, is_current=True).values_list(
-        "voter", "answers"
-    ):
-        for number, answer in answers.items():
-            if answer.get("post") is not None:
-                links[(voter, int(number))] = answer["post"]
-    return links
-
-
-def tally_bbcode(vote: Vote, *, base_url: str, run: TallyRun | None = None) -> str:
-    """A stored tally (the latest by default) as forum BBCode, voters linked to their posts."""
-    from django.urls import reverse
-
-    stored = run or latest_tally(vote)
-    if stored is None:
-        raise ValueError(f"{vote} has no stored tally yet")
-    slug = vote.chapter.quest.slug
-    links = {
-        key: base_url.rstrip("/") + reverse("post-permalink", args=[slug, ref])
-        for key, ref in answer_posts(vote).items()
-    }
-    return to_bbcode(stored.data, title=tally_title(vote), links=links)
-
-
-def has_ballot(vote: Vote, user) -> bool:
-    return (
-        user.is_authenticated
-        and Ballot.objects.filter(vote=vote, voter=user.username, is_current=True).exists()
-    )
-
-
-# --- 7. Outcomes: what the closed vote decided ------------------------------
-
-
-def final_tally(vote: Vote) -> TallyRun | None:
-    return TallyRun.objects.filter(vote=vote, is_final=True).first()
+# --- 5. Outcomes: what the closed vote decided ------------------------------
 
 
 def outcome_pick(*, vote: Vote, prompt: int, letters: list[str], by) -> Outcome:
@@ -455,7 +394,7 @@ def outcome_pick(*, vote: Vote, prompt: int, letters: list[str], by) -> Outcome:
     from chapters import events
 
     tally_prompt = _final_prompt(vote, prompt)
-    tied = _tied(tally_prompt)
+    tied = selectors.tied_options(tally_prompt)
     if len(tied) < 2:
         raise ValidationError(f"Prompt {prompt} has no tie to settle.")
     letters = sorted({letter.upper() for letter in letters})
@@ -488,7 +427,7 @@ def write_in_adopt(*, vote: Vote, prompt: int, text: str, by) -> Outcome:
 
 
 def _final_prompt(vote: Vote, number: int) -> dict:
-    run = final_tally(vote)
+    run = selectors.final_tally(vote)
     if run is None:
         raise ValidationError("The vote has no final tally yet: close it first.")
     prompt = next((p for p in run.data["prompts"] if p["number"] == number), None)
@@ -497,95 +436,18 @@ def _final_prompt(vote: Vote, number: int) -> dict:
     return prompt
 
 
-def _tied(prompt: dict) -> list[str]:
-    winner = prompt.get("winner")
-    if prompt.get("kind") == PromptKind.RANKED:
-        return list(winner) if isinstance(winner, list) else []
-    leaders = list(prompt.get("leaders") or [])
-    return leaders if len(leaders) > 1 else []  # one leader is a decision, not a tie
-
-
-def results(vote: Vote) -> list[dict]:
-    """Per prompt: what was decided (after any tie pick), the counts, adopted write-ins."""
-    run = final_tally(vote)
-    if run is None:
-        return []
-    outcomes = {o.prompt: o for o in Outcome.objects.filter(vote=vote)}
-    out = []
-    for p in run.data["prompts"]:
-        outcome = outcomes.get(p["number"])
-        tied = _tied(p)
-        if outcome and outcome.letters:
-            decided, how = outcome.letters, "tie settled by the quest master"
-        elif p.get("kind") == PromptKind.RANKED:
-            winner = p.get("winner")
-            decided = [winner] if isinstance(winner, str) else []
-            how = "tie: the quest master decides" if tied else p.get("method", "")
-        else:
-            leaders = p.get("leaders") or []
-            decided = leaders if len(leaders) == 1 else []
-            how = "tie: the quest master decides" if tied else ""
-        options = {o["letter"]: o for o in p.get("options") or []}
-        out.append(
-            {
-                "number": p["number"],
-                "text": p["text"],
-                "kind": p.get("kind"),
-                "decided": [
-                    {"letter": x, "text": options[x]["text"], "votes": options[x]["votes"]}
-                    for x in decided
-                    if x in options
-                ],
-                "how": how,
-                "tied": tied if not (outcome and outcome.letters) else [],
-                "options": p.get("options") or [],
-                "entries": p.get("entries") or [],
-                "adopted": outcome.write_ins if outcome else [],
-            }
-        )
-    return out
-
-
 @transaction.atomic
-def chapter_draft_next(*, vote: Vote, by) -> Chapter:
-    """Open the draft of the chapter after a closed vote, its results at the top."""
+def next_chapter_start(*, vote: Vote, by) -> Chapter:
+    """ "Write the next chapter": the draft after a closed vote, its results at the top."""
     if not vote.is_closed:
         raise ValidationError("Close the vote before writing the next chapter.")
     existing = Chapter.objects.filter(follows_vote=vote).first()
     if existing is not None:
         return existing
-    return chapter_draft_after(vote=vote, body=results_block(vote) + "\n\n", by=by)
+    return next_chapter_draft(vote=vote, body=selectors.results_block(vote) + "\n\n", by=by)
 
 
-def results_block(vote: Vote) -> str:
-    """The results as BBCode for the top of the next chapter."""
-    lines = [f"[B]Results of the vote on {vote.chapter.title}[/B]"]
-    for r in results(vote):
-        lines.append("")
-        lines.append(f"[B]{r['number']}. {r['text']}[/B]")
-        for d in r["decided"]:
-            lines.append(f"Decided: {d['letter']}) {d['text']} ({d['votes']} votes)")
-        if r["tied"]:
-            lines.append(f"Tie between {', '.join(r['tied'])}: the quest master decides.")
-        counts = ", ".join(f"{o['letter']}: {o['votes']}" for o in r["options"])
-        if counts:
-            lines.append(f"Votes: {counts}")
-        for text in r["adopted"]:
-            lines.append(f"Adopted: {text}")
-        if r["kind"] == PromptKind.WRITE_IN and not r["adopted"]:
-            lines.append(f"{len(r['entries'])} write-in entries; none adopted.")
-    return "\n".join(lines)
-
-
-# --- 8. A page that finds the tally behind -------------------------------------
-
-
-def tally_is_behind(vote: Vote, run: TallyRun | None) -> bool:
-    """Whether the stored tally `run` may miss something: there is none, or a recount is wanted."""
-    if run is None:
-        return True
-    state = _recount_state(vote)
-    return state is not None and state.is_behind
+# --- 6. A page that finds the tally behind -------------------------------------
 
 
 def vote_recount_nudge(*, vote: Vote) -> None:
@@ -597,7 +459,7 @@ def vote_recount_nudge(*, vote: Vote) -> None:
     a cache key lets one request per vote send it per RECOUNT_STALL_SECONDS,
     however many readers poll. An extra recount is harmless: it recomputes.
     """
-    state = _recount_state(vote)
+    state = selectors.recount_state(vote)
     queued = state.queued_at if state is not None else None
     if queued is not None and queued > timezone.now() - _recount_stall():
         return
@@ -607,14 +469,3 @@ def vote_recount_nudge(*, vote: Vote) -> None:
         first = True  # send anyway: a broker outage too is logged where tasks are sent
     if first:
         enqueue_on_commit("votes.recount", vote.pk)
-
-
-def _recount_state(vote: Vote) -> RecountState | None:
-    """The vote's RecountState, None before its first recount request; read, never made here.
-
-    Loaded with the vote where the votes pages fetch it (`access.vote_for_reader`).
-    """
-    try:
-        return vote.recount_state
-    except RecountState.DoesNotExist:
-        return None

@@ -1,7 +1,9 @@
 """Celery tasks: thin shells that pass ids to services.
 
 Every task is idempotent (results are recomputed from rows), so
-`acks_late` redelivery after a crash is harmless.
+`acks_late` redelivery after a crash is harmless. Services send these by
+name through votes/enqueue.py; the beat schedule (quest/settings.py) names
+`votes.sweep`.
 """
 
 from celery import shared_task
@@ -17,16 +19,16 @@ _RETRY = {
 }
 
 
-@shared_task(name="votes.read_post", **_RETRY)
-def read_post_task(post_id: int) -> None:
-    services.post_read(post_id=post_id)
+@shared_task(name="votes.post_reading_refresh", **_RETRY)
+def post_reading_refresh_task(post_id: int) -> None:
+    services.post_reading_refresh(post_id=post_id)
 
 
 @shared_task(name="votes.recount", **_RETRY)
-def recount_task(vote_id: int) -> None:
+def vote_recount_task(vote_id: int) -> None:
     services.vote_recount(vote_id=vote_id)
 
 
 @shared_task(name="votes.sweep", acks_late=True)
-def sweep_task() -> dict:
-    return services.sweep()
+def recounts_sweep_task() -> dict:
+    return services.recounts_sweep()

@@ -17,7 +17,12 @@ from chapters.detect import detect_prompts
 from chapters.kinds import PromptKind
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.models import Post, Quest
-from quest.services import imported_author, moderator_appoint, post_create, post_edit
+from quest.services import (
+    imported_author_get_or_create,
+    moderator_appoint,
+    post_create,
+    post_edit,
+)
 from votes.services import vote_recount_request
 
 FORMAT = "quest-thread/1"
@@ -54,7 +59,7 @@ def import_stream(*, header: dict, posts: Iterator[dict] | Iterable[dict]) -> Qu
 def _quest(raw) -> Quest:
     if not isinstance(raw, dict) or not raw.get("slug") or not raw.get("quest_master"):
         raise ThreadFormatError("'quest' must give at least 'slug' and 'quest_master'.")
-    qm = imported_author(str(raw["quest_master"]))
+    qm = imported_author_get_or_create(name=str(raw["quest_master"]))
     quest, _ = Quest.objects.get_or_create(
         slug=str(raw["slug"]),
         defaults={
@@ -64,7 +69,7 @@ def _quest(raw) -> Quest:
         },
     )
     for name in raw.get("moderators") or []:
-        user = imported_author(str(name))
+        user = imported_author_get_or_create(name=str(name))
         if user.pk != quest.quest_master_id:
             moderator_appoint(quest=quest, user=user, by=quest.quest_master)
     return quest
@@ -93,7 +98,7 @@ def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post]) -> None:
         return
     by_ref[ref] = post_create(
         quest=quest,
-        author=imported_author(author),
+        author=imported_author_get_or_create(name=author),
         body=body,
         posted_at=posted_at,
         ref=ref,

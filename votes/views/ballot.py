@@ -12,7 +12,7 @@ from chapters.models import Vote
 from quest import ratelimit
 from quest.forms import PostForm
 from quest.permissions import can_manage
-from votes import ballots
+from votes import posting, previews
 from votes.forms import BallotForm
 from votes.views import access
 
@@ -31,8 +31,8 @@ def chapter_ballot(request: HttpRequest, slug: str, number: int) -> HttpResponse
     if request.method == "POST":
         return _ballot_submit(request, vote)
     form = None
-    if ballots.accepts_ballots(vote) and not can_manage(request.user, vote.chapter.quest):
-        current = ballots.current_answers(vote=vote, user=request.user)
+    if posting.accepts_ballots(vote) and not can_manage(request.user, vote.chapter.quest):
+        current = posting.current_answers(vote=vote, user=request.user)
         form = BallotForm(vote=vote, initial_answers=current)
     return _render_ballot(request, vote, form)
 
@@ -41,11 +41,11 @@ def _ballot_submit(request: HttpRequest, vote: Vote) -> HttpResponse:
     if can_manage(request.user, vote.chapter.quest):
         raise PermissionDenied("The quest master's posts are not ballots.")
     form = BallotForm(request.POST, vote=vote)
-    if not ballots.accepts_ballots(vote):
-        form.add_error(None, ballots.VOTE_CLOSED)
+    if not posting.accepts_ballots(vote):
+        form.add_error(None, posting.VOTE_CLOSED)
     elif form.is_valid():
         try:
-            post = ballots.ballot_post(vote=vote, user=request.user, answers=form.answers())
+            post = posting.ballot_post(vote=vote, user=request.user, answers=form.answers())
         except ValidationError as e:
             form.add_error(None, e)
         else:
@@ -56,8 +56,8 @@ def _ballot_submit(request: HttpRequest, vote: Vote) -> HttpResponse:
                     "It will be counted in the tally shortly.",
                 )
                 return redirect(f"{vote.chapter.get_absolute_url()}#ballot")
-            shown = ballots.posted_reading(vote=vote, post=post)
-            again = ballots.answers_as_stored(form.answers())
+            shown = previews.posted_reading(vote=vote, post=post)
+            again = posting.answers_as_stored(form.answers())
             fresh = BallotForm(vote=vote, initial_answers=again)
             return _render_ballot(request, vote, fresh, posted=post, shown=shown)
     # htmx 2 does not swap error responses: the form with its errors comes back as 200.
@@ -91,6 +91,6 @@ def reading_preview(request: HttpRequest, slug: str, number: int) -> HttpRespons
         form = None  # an empty box is not an error yet: it asks for text
     elif form.is_valid():
         body = form.cleaned_data["body"]
-        shown = ballots.reading_preview(vote=vote, user=request.user, body=body)
+        shown = previews.reading_preview(vote=vote, user=request.user, body=body)
     context = {"vote": vote, "form": form, "shown": shown}
     return render(request, "votes/_reading_preview.html", context)

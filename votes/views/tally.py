@@ -39,7 +39,7 @@ def _results_visible(request: HttpRequest, vote: Vote) -> bool:
         return True
     if vote.results_visibility == Vote.Visibility.AFTER_CLOSE:
         return vote.is_closed
-    return vote.is_closed or services.has_ballot(vote, request.user)
+    return vote.is_closed or selectors.has_ballot(vote, request.user)
 
 
 def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
@@ -47,8 +47,8 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # for staff and for a player who has not voted yet. None while the tally
     # is behind, so every poll looks again (and asks again if a recount was lost).
     vote = access.vote_for_reader(request, slug, number)
-    run = services.latest_tally(vote)
-    if services.tally_is_behind(vote, run):
+    run = selectors.latest_tally(vote)
+    if selectors.tally_is_behind(vote, run):
         return None
     viewer = f"{run.sha256}:{run.is_final}:{_results_visible(request, vote)}:"
     viewer += "staff" if can_moderate(request.user, vote.chapter.quest) else "reader"
@@ -70,7 +70,7 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     visible = _results_visible(request, vote)
     is_staff = can_moderate(request.user, vote.chapter.quest)
     shown = visible and run is not None
-    links = services.answer_posts(vote) if shown else {}
+    links = selectors.answer_posts(vote) if shown else {}
     final = run is not None and run.is_final and not recounting
     context = {
         "quest": vote.chapter.quest,
@@ -84,7 +84,7 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "final": final,
         "poll_seconds": POLL_SECONDS,
         "can_manage": can_manage(request.user, vote.chapter.quest),
-        "results": services.results(vote) if final and shown else [],
+        "results": selectors.results(vote) if final and shown else [],
         "merge_suggestions": _merge_suggestions(run.data) if is_staff and run else [],
     }
     template = "votes/tally.html"
@@ -99,8 +99,8 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 def _stored_tally(vote: Vote) -> tuple[TallyRun | None, bool]:
     """The latest stored tally, and whether it is behind; if so a recount is asked for."""
-    run = services.latest_tally(vote)
-    behind = services.tally_is_behind(vote, run)
+    run = selectors.latest_tally(vote)
+    behind = selectors.tally_is_behind(vote, run)
     if behind:
         services.vote_recount_nudge(vote=vote)
     return run, behind
@@ -170,7 +170,7 @@ def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpRe
     run, _ = _stored_tally(vote)
     if run is None:
         return _not_counted_yet(json=False)
-    text = services.tally_bbcode(vote, run=run, base_url=request.build_absolute_uri("/"))
+    text = selectors.tally_bbcode(vote, run=run, base_url=request.build_absolute_uri("/"))
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
@@ -191,7 +191,7 @@ def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpRes
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
     # The stored Readings and decisions, folded as the recount folds them;
     # posts not read yet are left out, as they are from the stored tally.
-    _, extra = services.tally_compute(vote, read_stale=False)
+    _, extra = services.tally_compute(vote=vote, read_stale=False)
     text = ballots_csv(extra["folded"], selectors.vote_spec(vote))
     response = HttpResponse(text, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{slug}-chapter-{number}-ballots.csv"'
@@ -234,7 +234,7 @@ def next_chapter(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """ "Write the next chapter": a draft that opens with this vote's results."""
     vote = access.vote_for_quest_master(request, slug, number)
     try:
-        draft = services.chapter_draft_next(vote=vote, by=request.user)
+        draft = services.next_chapter_start(vote=vote, by=request.user)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return redirect("chapter-tally", slug, number)

@@ -5,7 +5,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -13,8 +12,8 @@ from django.utils import timezone
 from chapters.kinds import PromptKind
 from chapters.models import Chapter
 from chapters.prompts import OptionData, PromptData
-from chapters.services import chapter_create, chapter_publish, vote_set_prompts
-from quest.services import imported_author
+from chapters.services import chapter_create, chapter_publish, vote_prompts_set
+from quest.services import imported_author_get_or_create
 from votes.importers.thread_json import thread_import
 
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "red-alert-ch2.thread.json"
@@ -72,9 +71,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             with open(DEMO_FILE, encoding="utf-8") as f:
                 quest = thread_import(json.load(f))
-            User = get_user_model()
             for name, _, password in ACCOUNTS:
-                user = User.objects.filter(username=name).first() or imported_author(name)
+                user = imported_author_get_or_create(name=name)
                 user.set_password(password)
                 user.save(update_fields=["password"])
             self._open_chapter_3(quest)
@@ -94,7 +92,7 @@ class Command(BaseCommand):
             body=CHAPTER_3_BODY,
             by=qm,
         )
-        vote_set_prompts(
+        vote_prompts_set(
             chapter=chapter,
             prompts=CHAPTER_3_PROMPTS,
             by=qm,

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from chapters.models import Vote
-from votes import services
+from votes import selectors, services
 from votes.tally import to_text
 
 
@@ -29,6 +29,6 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(tally, ensure_ascii=False, indent=1))
         elif format == "bbcode":
-            self.stdout.write(services.tally_bbcode(vote, base_url=settings.SITE_URL))
+            self.stdout.write(selectors.tally_bbcode(vote, base_url=settings.SITE_URL))
         else:
             self.stdout.write(to_text(tally))

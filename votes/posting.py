@@ -1,0 +1,81 @@
+"""Posting a ballot from the players' ballot form.
+
+The form never counts anything itself: it posts the ballot's canonical text in
+the thread through `post_create`, and the reader and the recount treat that
+post like any other. How a text will be read is in votes/previews.py.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from chapters.models import Vote
+from quest.models import Post
+from quest.services import post_create
+from votes import selectors
+from votes.models import Ballot
+from votes.previews import as_new_post
+from votes.reading import canonical_text
+from votes.reading.types import Answer, PostKind, Reading
+
+# The form shows the whole ballot, so a second ballot from it replaces the first
+# whole: a prompt left empty in the form is withdrawn, not left standing.
+CHANGING_PREFIX = "Revised vote:"
+VOTE_CLOSED = "The vote has closed: your ballot was not posted."
+NOTHING_CHOSEN = "Choose at least one answer."
+
+
+def ballot_post(*, vote: Vote, user, answers: list[Answer]) -> Post:
+    """Post the ballot's canonical text in the thread as `user`; the reader does the rest.
+
+    1. The vote row is locked and must still be open (closing takes the same lock).
+    2. Only answered prompts of this vote are written, one line each.
+    3. When the voter has an earlier ballot, "Revised vote:" heads the post so
+       that it replaces that ballot whole, but only if it reads the same.
+    """
+    with transaction.atomic():
+        locked = Vote.objects.select_for_update().get(pk=vote.pk)
+        if not accepts_ballots(locked):
+            raise ValidationError(VOTE_CLOSED, code="closed")
+        spec = selectors.vote_spec(vote)
+        answers = [a for a in answers if spec.prompt(a.prompt) is not None]
+        body = canonical_text(answers, spec) if answers else ""
+        if not body:
+            raise ValidationError(NOTHING_CHOSEN, code="empty")
+        body = _headed_for_a_change(vote, user, body)
+        return post_create(quest=vote.chapter.quest, author=user, body=body)
+
+
+def accepts_ballots(vote: Vote) -> bool:
+    """Whether a ballot posted now would be read against this vote."""
+    # The beat task closes a vote on time, a little late: the clock decides first.
+    closes_at = vote.closes_at
+    return vote.is_open and (closes_at is None or closes_at > timezone.now())
+
+
+def _headed_for_a_change(vote: Vote, user, body: str) -> str:
+    earlier = selectors.reading_context(vote)
+    plain = selectors.reading_of(vote=vote, post=as_new_post(earlier, user, body), earlier=earlier)
+    if plain.kind is PostKind.BALLOT:  # the voter's first ballot: nothing to change
+        return body
+    headed = f"{CHANGING_PREFIX}\n{body}"
+    again = selectors.reading_of(
+        vote=vote, post=as_new_post(earlier, user, headed), earlier=earlier
+    )
+    same = _answers_of(again) == _answers_of(plain) and not again.flags and not plain.flags
+    return headed if same and again.kind is PostKind.REPLACEMENT else body
+
+
+def _answers_of(reading: Reading) -> list[tuple]:
+    return [(a.prompt, a.letters, a.text) for a in reading.answers]
+
+
+def current_answers(*, vote: Vote, user) -> dict:
+    """The user's current counted ballot, as stored: {"1": {"letters": [...], "text": ...}}."""
+    row = Ballot.objects.filter(vote=vote, voter=user.get_username(), is_current=True)
+    return row.values_list("answers", flat=True).first() or {}
+
+
+def answers_as_stored(answers: list[Answer]) -> dict:
+    """Answers in a Ballot row's shape, to fill the form in again."""
+    return {str(a.prompt): {"letters": list(a.letters), "text": a.text} for a in answers}
