@@ -4,22 +4,29 @@ Call them inside the transaction that makes the change, so the record and
 the change land together or not at all.
 """
 
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+
 from chapters.models import Vote, VoteEvent
 
 
-def _log(vote: Vote, kind: str, *, by, reason: str = "", **data) -> VoteEvent:
+def _log(vote: Vote, kind: str, *, by: User | None, reason: str = "", **data: Any) -> VoteEvent:
     return VoteEvent.objects.create(vote=vote, kind=kind, by=by, reason=reason, data=data)
 
 
-def vote_opened(vote: Vote, *, by) -> VoteEvent:
+def vote_opened(vote: Vote, *, by: User | None) -> VoteEvent:
     return _log(vote, VoteEvent.Kind.OPENED, by=by, closes_at=_iso(vote.closes_at))
 
 
-def vote_closed(vote: Vote, *, by, reason: str = "") -> VoteEvent:
+def vote_closed(vote: Vote, *, by: User | None, reason: str = "") -> VoteEvent:
     return _log(vote, VoteEvent.Kind.CLOSED, by=by, reason=reason)
 
 
-def vote_extended(vote: Vote, *, by, reason: str, old_closes_at) -> VoteEvent:
+def vote_extended(
+    vote: Vote, *, by: User | None, reason: str, old_closes_at: datetime | None
+) -> VoteEvent:
     return _log(
         vote,
         VoteEvent.Kind.EXTENDED,
@@ -30,21 +37,21 @@ def vote_extended(vote: Vote, *, by, reason: str, old_closes_at) -> VoteEvent:
     )
 
 
-def vote_reopened(vote: Vote, *, by, reason: str) -> VoteEvent:
+def vote_reopened(vote: Vote, *, by: User | None, reason: str) -> VoteEvent:
     return _log(vote, VoteEvent.Kind.REOPENED, by=by, reason=reason, closes_at=_iso(vote.closes_at))
 
 
-def prompts_changed(vote: Vote, *, by, ballots_existed: bool) -> VoteEvent:
+def prompts_changed(vote: Vote, *, by: User | None, ballots_existed: bool) -> VoteEvent:
     return _log(vote, VoteEvent.Kind.PROMPTS_CHANGED, by=by, ballots_existed=ballots_existed)
 
 
-def outcome_picked(vote: Vote, *, by, prompt: int, letters: list[str]) -> VoteEvent:
+def outcome_picked(vote: Vote, *, by: User | None, prompt: int, letters: list[str]) -> VoteEvent:
     return _log(vote, VoteEvent.Kind.OUTCOME_PICKED, by=by, prompt=prompt, letters=letters)
 
 
-def write_in_adopted(vote: Vote, *, by, prompt: int, text: str) -> VoteEvent:
+def write_in_adopted(vote: Vote, *, by: User | None, prompt: int, text: str) -> VoteEvent:
     return _log(vote, VoteEvent.Kind.WRITE_IN_ADOPTED, by=by, prompt=prompt, text=text)
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None

@@ -1,5 +1,8 @@
 """Chapters, their votes, and the prompts and options ballots are read against."""
 
+from datetime import datetime
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -46,15 +49,15 @@ class Chapter(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
-class VoteQuerySet(models.QuerySet):
-    def open(self):
+class VoteQuerySet(models.QuerySet["Vote"]):
+    def open(self) -> Self:
         return self.filter(status=Vote.Status.OPEN)
 
-    def due_to_close(self, now=None):
+    def due_to_close(self, now: datetime | None = None) -> Self:
         now = now or timezone.now()
         return self.filter(status=Vote.Status.OPEN, closes_at__isnull=False, closes_at__lte=now)
 
-    def due_to_open(self, now=None):
+    def due_to_open(self, now: datetime | None = None) -> Self:
         now = now or timezone.now()
         return self.filter(status=Vote.Status.SCHEDULED, opens_at__isnull=False, opens_at__lte=now)
 
@@ -165,6 +168,9 @@ class VoteEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+
+    # Not a column: the closing time the event set, which selectors.vote_events reads out of data.
+    closes_to: datetime | None
 
     class Meta:
         ordering = ["vote", "at", "pk"]

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -15,7 +16,9 @@ from quest.models import Quest
 from quest.services import post_create
 
 
-def chapter_create(*, quest: Quest, title: str, body: str = "", by, number: int | None = None):
+def chapter_create(
+    *, quest: Quest, title: str, body: str = "", by: User, number: int | None = None
+) -> Chapter:
     if not title.strip():
         raise ValidationError("A chapter needs a title.")
     if number is None:
@@ -26,7 +29,7 @@ def chapter_create(*, quest: Quest, title: str, body: str = "", by, number: int 
 
 
 @transaction.atomic
-def next_chapter_draft(*, vote: Vote, body: str, by) -> Chapter:
+def next_chapter_draft(*, vote: Vote, body: str, by: User) -> Chapter:
     """The draft of the chapter that follows `vote`, titled by its number; made once.
 
     The votes app calls this for "Write the next chapter" with the results as `body`.
@@ -45,13 +48,13 @@ def _next_number(quest: Quest) -> int:
     return (Chapter.objects.filter(quest=quest).aggregate(n=Max("number"))["n"] or 0) + 1
 
 
-def chapter_update(*, chapter: Chapter, title: str, body: str, by) -> Chapter:
+def chapter_update(*, chapter: Chapter, title: str, body: str, by: User) -> Chapter:
     if not title.strip():
         raise ValidationError("A chapter needs a title.")
     chapter.title = title.strip()
     chapter.body = body
     chapter.save(update_fields=["title", "body"])
-    if chapter.post_id:
+    if chapter.post is not None:
         from quest.services import post_edit
 
         post_edit(post=chapter.post, body=_chapter_post_body(chapter), by=by)
@@ -63,7 +66,7 @@ def vote_prompts_set(
     *,
     chapter: Chapter,
     prompts: list[PromptData],
-    by,
+    by: User,
     closes_at: datetime | None = None,
     results_visibility: str = Vote.Visibility.ALWAYS,
     opens_at: datetime | None = None,
@@ -115,7 +118,7 @@ def vote_prompts_set(
         Option.objects.bulk_create(
             Option(prompt=prompt, letter=o.letter, text=o.text.strip()) for o in p.options
         )
-    if chapter.post_id:
+    if chapter.post is not None:
         from quest.services import post_edit
 
         post_edit(post=chapter.post, body=_chapter_post_body(chapter), by=by)
@@ -125,7 +128,7 @@ def vote_prompts_set(
 
 
 @transaction.atomic
-def chapter_publish(*, chapter: Chapter, by, now: datetime | None = None) -> Chapter:
+def chapter_publish(*, chapter: Chapter, by: User, now: datetime | None = None) -> Chapter:
     """Put the chapter into the thread as the quest master's post and open its vote.
 
     An earlier vote still open is closed: the new chapter ends its window.
@@ -151,14 +154,16 @@ def chapter_publish(*, chapter: Chapter, by, now: datetime | None = None) -> Cha
     return chapter
 
 
-def _open(vote: Vote, *, by) -> None:
+def _open(vote: Vote, *, by: User) -> None:
     vote.status = Vote.Status.OPEN
     vote.save(update_fields=["status"])
     events.vote_opened(vote, by=by)
 
 
 @transaction.atomic
-def vote_close(*, vote: Vote, by, reason: str = "", now: datetime | None = None) -> bool:
+def vote_close(
+    *, vote: Vote, by: User | None, reason: str = "", now: datetime | None = None
+) -> bool:
     """Close an open vote; False when it was not open (someone else closed it first)."""
     now = now or timezone.now()
     vote = Vote.objects.select_for_update().get(pk=vote.pk)
@@ -176,7 +181,7 @@ def vote_close(*, vote: Vote, by, reason: str = "", now: datetime | None = None)
 
 
 @transaction.atomic
-def vote_extend(*, vote: Vote, closes_at: datetime | None, by, reason: str) -> Vote:
+def vote_extend(*, vote: Vote, closes_at: datetime | None, by: User, reason: str) -> Vote:
     """Move an open vote's closing time later (None: until closed by hand)."""
     vote = Vote.objects.select_for_update().get(pk=vote.pk)
     if vote.status != Vote.Status.OPEN:
@@ -192,7 +197,7 @@ def vote_extend(*, vote: Vote, closes_at: datetime | None, by, reason: str) -> V
 
 
 @transaction.atomic
-def vote_reopen(*, vote: Vote, closes_at: datetime | None, by, reason: str) -> Vote:
+def vote_reopen(*, vote: Vote, closes_at: datetime | None, by: User, reason: str) -> Vote:
     vote = Vote.objects.select_for_update().get(pk=vote.pk)
     if vote.status != Vote.Status.CLOSED:
         raise ValidationError("Only a closed vote can be reopened.")
