@@ -11,6 +11,7 @@ pressed (add, remove, move), and turns the rows into `PromptData` for
 import re
 import string
 from dataclasses import dataclass, field
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -26,13 +27,11 @@ from quest.forms import TextField
 REASON_REQUIRED = "Say why: the reason is shown to players and kept on record."
 
 
-class ChapterForm(forms.Form):
+class ChapterPreviewForm(forms.Form):
+    """The body alone, for the live preview: a missing title is the saving form's business."""
+
     # The thread's text field: unreadable (not UTF-8) text and NUL characters are
     # refused with the reply box's messages, and line breaks stored as "\n".
-    title = TextField(
-        max_length=Chapter._meta.get_field("title").max_length,
-        error_messages={"required": "A chapter needs a title."},
-    )
     body = TextField(
         required=False,
         strip=False,
@@ -59,17 +58,21 @@ class ChapterForm(forms.Form):
             }
         )
 
+
+class ChapterForm(ChapterPreviewForm):
+    """A chapter's title and body, for writing and editing it."""
+
+    title = TextField(
+        max_length=Chapter._meta.get_field("title").max_length,
+        error_messages={"required": "A chapter needs a title."},
+    )
+    field_order = ["title", "body"]
+
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()
         if not title:
             raise forms.ValidationError("A chapter needs a title.")
         return title
-
-
-class ChapterPreviewForm(ChapterForm):
-    """The body alone, for the live preview: a missing title is the saving form's business."""
-
-    title = None
 
 
 class _LocalDateTimeInput(forms.DateTimeInput):
@@ -149,8 +152,9 @@ class VoteWindowForm(forms.Form):
     until_closed = forms.BooleanField(required=False, label="Until I close it by hand")
     reason = TextField(max_length=500, error_messages={"required": REASON_REQUIRED}, label="Reason")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what super().clean() returns (its stub adds None)
         if not data.get("until_closed") and data.get("closes_at") is None:
             if "closes_at" not in self.errors:
                 self.add_error("closes_at", "Give a new closing time, or keep it open by hand.")
