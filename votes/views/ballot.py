@@ -1,9 +1,11 @@
 """The players' ballot form on the chapter page, and "how will this be read" previews."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -11,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from chapters.models import Vote
 from quest import ratelimit
 from quest.forms import PostForm
+from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.permissions import can_manage
 from votes import posting, previews
 from votes.forms import BallotForm
@@ -21,7 +24,7 @@ from votes.views import access
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @ratelimit.rate_limited("ballot")
-def chapter_ballot(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def chapter_ballot(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     """The ballot form (GET), and posting it in the thread (POST).
 
     The chapter page loads the form with htmx; without JavaScript its link
@@ -37,7 +40,7 @@ def chapter_ballot(request: HttpRequest, slug: str, number: int) -> HttpResponse
     return _render_ballot(request, vote, form)
 
 
-def _ballot_submit(request: HttpRequest, vote: Vote) -> HttpResponse:
+def _ballot_submit(request: AuthenticatedHttpRequest, vote: Vote) -> HttpResponse:
     if can_manage(request.user, vote.chapter.quest):
         raise PermissionDenied("The quest master's posts are not ballots.")
     form = BallotForm(request.POST, vote=vote)
@@ -64,7 +67,14 @@ def _ballot_submit(request: HttpRequest, vote: Vote) -> HttpResponse:
     return _render_ballot(request, vote, form, status=200 if request.htmx else 400)
 
 
-def _render_ballot(request, vote: Vote, form, *, status=200, **extra) -> HttpResponse:
+def _render_ballot(
+    request: HtmxHttpRequest,
+    vote: Vote,
+    form: BallotForm | None,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
     template_name = "votes/ballot.html"
     if request.htmx:
         template_name += "#ballot"
@@ -82,15 +92,15 @@ def _render_ballot(request, vote: Vote, form, *, status=200, **extra) -> HttpRes
 @login_required
 @require_POST
 @ratelimit.rate_limited("preview")
-def reading_preview(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def reading_preview(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     """How a text would be read against this vote if the user posted it now (htmx box)."""
     vote = access.vote_for_reader(request, slug, number, with_prompts=True)
-    form = PostForm(request.POST)
+    form: PostForm | None = None  # an empty box is not an error yet: it asks for text
     shown = None
-    if not request.POST.get("body", "").strip():
-        form = None  # an empty box is not an error yet: it asks for text
-    elif form.is_valid():
-        body = form.cleaned_data["body"]
-        shown = previews.reading_preview(vote=vote, user=request.user, body=body)
+    if request.POST.get("body", "").strip():
+        form = PostForm(request.POST)
+        if form.is_valid():
+            body = form.cleaned_data["body"]
+            shown = previews.reading_preview(vote=vote, user=request.user, body=body)
     context = {"vote": vote, "form": form, "shown": shown}
     return render(request, "votes/_reading_preview.html", context)

@@ -25,6 +25,8 @@ class Command(BaseCommand):
         if vote is None:
             raise CommandError(f"quest {slug!r} has no vote on chapter {chapter}")
         run = services.vote_recount(vote_id=vote.pk)
+        if run is None:
+            raise CommandError(f"the vote on chapter {chapter} was deleted while it was counted")
         tally = run.data
         if format == "json":
             self.stdout.write(json.dumps(tally, ensure_ascii=False, indent=1))
