@@ -5,6 +5,9 @@ the thread through `post_create`, and the reader and the recount treat that
 post like any other. How a text will be read is in votes/previews.py.
 """
 
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +28,7 @@ VOTE_CLOSED = "The vote has closed: your ballot was not posted."
 NOTHING_CHOSEN = "Choose at least one answer."
 
 
-def ballot_post(*, vote: Vote, user, answers: list[Answer]) -> Post:
+def ballot_post(*, vote: Vote, user: User, answers: list[Answer]) -> Post:
     """Post the ballot's canonical text in the thread as `user`; the reader does the rest.
 
     1. The vote row is locked and must still be open (closing takes the same lock).
@@ -53,7 +56,7 @@ def accepts_ballots(vote: Vote) -> bool:
     return vote.is_open and (closes_at is None or closes_at > timezone.now())
 
 
-def _headed_for_a_change(vote: Vote, user, body: str) -> str:
+def _headed_for_a_change(vote: Vote, user: User, body: str) -> str:
     earlier = selectors.reading_context(vote)
     plain = selectors.reading_of(vote=vote, post=as_new_post(earlier, user, body), earlier=earlier)
     if plain.kind is PostKind.BALLOT:  # the voter's first ballot: nothing to change
@@ -66,16 +69,16 @@ def _headed_for_a_change(vote: Vote, user, body: str) -> str:
     return headed if same and again.kind is PostKind.REPLACEMENT else body
 
 
-def _answers_of(reading: Reading) -> list[tuple]:
+def _answers_of(reading: Reading) -> list[tuple[int, tuple[str, ...], str | None]]:
     return [(a.prompt, a.letters, a.text) for a in reading.answers]
 
 
-def current_answers(*, vote: Vote, user) -> dict:
+def current_answers(*, vote: Vote, user: User) -> dict[str, Any]:
     """The user's current counted ballot, as stored: {"1": {"letters": [...], "text": ...}}."""
     row = Ballot.objects.filter(vote=vote, voter=user.get_username(), is_current=True)
     return row.values_list("answers", flat=True).first() or {}
 
 
-def answers_as_stored(answers: list[Answer]) -> dict:
+def answers_as_stored(answers: list[Answer]) -> dict[str, dict[str, Any]]:
     """Answers in a Ballot row's shape, to fill the form in again."""
     return {str(a.prompt): {"letters": list(a.letters), "text": a.text} for a in answers}
