@@ -2,11 +2,11 @@
 
 Every rule delegates to the quest's roles (quest.permissions): only the quest
 master writes, publishes and runs votes; moderators audit (they see the vote's
-record and always see results); everyone who may read the quest reads its
-published chapters.
+record); everyone who may read the quest reads its published chapters. Who
+sees a vote's results is the votes app's rule: votes.permissions.can_see_results.
 """
 
-from chapters.models import Chapter, Vote
+from chapters.models import Chapter
 from quest import permissions as quest_permissions
 from quest.models import Quest
 
@@ -36,25 +36,3 @@ def can_run_vote(user, quest: Quest) -> bool:
 
 def can_see_vote_events(user, quest: Quest) -> bool:
     return quest_permissions.can_moderate(user, quest)
-
-
-def can_see_results(user, vote: Vote, *, has_voted: bool) -> bool:
-    """Whether this viewer may see the vote's tally now.
-
-    `has_voted` is whether the viewer has a current ballot in this vote; the
-    votes app knows that and supplies it. Staff always see results: they audit
-    the tally while the vote runs.
-    """
-    quest = vote.chapter.quest
-    if not quest_permissions.can_read(user, quest):
-        return False
-    if quest_permissions.can_moderate(user, quest):
-        return True
-    match vote.results_visibility:
-        case Vote.Visibility.ALWAYS:
-            return True
-        case Vote.Visibility.AFTER_VOTING:
-            return has_voted or vote.is_closed
-        case Vote.Visibility.AFTER_CLOSE:
-            return vote.is_closed
-    return False

@@ -1,8 +1,9 @@
 """Pages for chapters and their votes: reading, writing, publishing, running the window.
 
-Every view finds its objects through one `_get_*_for_<role>` helper, so the
-access rule for a page is the first thing it does and lives in one line. The
-rules themselves are in chapters.permissions.
+Every view finds its objects through one `_get_*_for_<role>` helper below (the
+quest through quest/access.py's `quest_for_reader`, as every app's pages do),
+so the access rule for a page is the first thing it does and lives in one line.
+The rules themselves are in chapters.permissions.
 """
 
 from django.contrib import messages
@@ -28,9 +29,9 @@ from chapters.forms import (
 )
 from chapters.models import Chapter, Vote
 from quest import bbcode, ratelimit
+from quest.access import quest_for_reader
 from quest.middleware import shows_quest
 from quest.models import Quest
-from quest.permissions import can_read
 
 BALLOTS_EXIST_WARNING = "Ballots exist: changing prompts re-reads every post in the window"
 NOTHING_DETECTED = (
@@ -42,16 +43,8 @@ NOTHING_DETECTED = (
 # --- Access helpers ------------------------------------------------------------
 
 
-def _get_quest_for_reader(request: HttpRequest, slug: str) -> Quest:
-    quest = get_object_or_404(Quest, slug=slug)
-    if not can_read(request.user, quest):
-        raise Http404("No such quest.")
-    shows_quest(request, quest)
-    return quest
-
-
 def _get_quest_for_quest_master(request: HttpRequest, slug: str) -> Quest:
-    quest = _get_quest_for_reader(request, slug)
+    quest = quest_for_reader(request, slug)
     if not permissions.can_write_chapter(request.user, quest):
         raise PermissionDenied("Only the quest master can write chapters.")
     return quest
@@ -76,24 +69,24 @@ def _get_chapter_for_quest_master(request: HttpRequest, slug: str, number: int) 
 
 
 def _get_vote_for_quest_master(request: HttpRequest, slug: str, number: int) -> Vote:
-    chapter = _get_chapter_for_quest_master(request, slug, number)
+    chapter = _get_chapter_for_reader(request, slug, number)
     if not permissions.can_run_vote(request.user, chapter.quest):
         raise PermissionDenied("Only the quest master can run the vote.")
-    vote = Vote.objects.filter(chapter=chapter).first()
-    if vote is None:
-        raise Http404("This chapter has no vote.")
-    vote.chapter = chapter
-    return vote
+    return _vote_of(chapter)
 
 
 def _get_vote_for_moderator(request: HttpRequest, slug: str, number: int) -> Vote:
     chapter = _get_chapter_for_reader(request, slug, number)
     if not permissions.can_see_vote_events(request.user, chapter.quest):
         raise PermissionDenied("Only the quest's staff can see the vote's record.")
+    return _vote_of(chapter)
+
+
+def _vote_of(chapter: Chapter) -> Vote:
     vote = Vote.objects.filter(chapter=chapter).first()
     if vote is None:
         raise Http404("This chapter has no vote.")
-    vote.chapter = chapter
+    vote.chapter = chapter  # already loaded, with its quest
     return vote
 
 
@@ -103,7 +96,7 @@ def _get_vote_for_moderator(request: HttpRequest, slug: str, number: int) -> Vot
 @require_GET
 def chapter_index(request: HttpRequest, slug: str) -> HttpResponse:
     """Threadmarks: the published chapters in order, with each vote's state."""
-    quest = _get_quest_for_reader(request, slug)
+    quest = quest_for_reader(request, slug)
     can_write = permissions.can_write_chapter(request.user, quest)
     chapters = selectors.chapters_for_index(quest=quest, with_drafts=can_write)
     return render(

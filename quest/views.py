@@ -1,7 +1,8 @@
 """Pages for quests and the thread: home, accounts, reading, posting, staff.
 
-Every view finds its objects through one `_get_*_for_<role>` helper, so the
-access rule for a page is the first thing it does and lives in one line.
+Every view finds its objects through one helper of quest/access.py
+(`access.quest_for_<role>`, `access.post_for_<role>`), so the access rule for a
+page is the first thing it does and lives in one line.
 """
 
 from __future__ import annotations
@@ -15,27 +16,24 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordResetView
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from quest import bbcode, ratelimit, registry, selectors, services
+from quest import access, bbcode, ratelimit, registry, selectors, services
 from quest.forms import AppointModeratorForm, InviteMembersForm, PostForm, QuestForm, SignupForm
 from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.middleware import shows_quest
 from quest.models import Membership, Post, Quest, QuestEvent
 from quest.permissions import (
-    can_edit_post,
-    can_join,
     can_manage,
     can_moderate,
     can_post,
-    can_read,
     is_member,
 )
 
@@ -44,63 +42,6 @@ csp_logger = logging.getLogger("quest.csp")
 
 # A browser's violation report is well under 2 KB; anything much larger is not one.
 CSP_REPORT_MAX_BYTES = 16_384
-
-
-# --- Access helpers ------------------------------------------------------------
-
-
-def _get_quest_for_reader(request: HttpRequest, slug: str) -> Quest:
-    quest = get_object_or_404(Quest.objects.select_related("quest_master"), slug=slug)
-    if not can_read(request.user, quest):
-        # A private quest does not reveal that it exists.
-        raise Http404("No such quest.")
-    shows_quest(request, quest)
-    return quest
-
-
-def _get_quest_for_player(request: HttpRequest, slug: str) -> Quest:
-    quest = _get_quest_for_reader(request, slug)
-    if not can_post(request.user, quest):
-        raise PermissionDenied("You cannot post in this quest.")
-    return quest
-
-
-def _get_quest_for_quest_master(request: HttpRequest, slug: str) -> Quest:
-    quest = _get_quest_for_reader(request, slug)
-    if not can_manage(request.user, quest):
-        raise PermissionDenied("Only the quest master can do this.")
-    return quest
-
-
-def _get_quest_for_invitee(request: HttpRequest, slug: str, token: str) -> Quest:
-    quest = get_object_or_404(Quest.objects.select_related("quest_master"), slug=slug)
-    if not can_join(request.user, quest, token):
-        # An old or mistyped link says no more than a missing quest would.
-        raise Http404("No such invitation.")
-    shows_quest(request, quest)
-    return quest
-
-
-def _get_post_for_reader(request: HttpRequest, slug: str, ref: int) -> Post:
-    quest = _get_quest_for_reader(request, slug)
-    post = selectors.post_by_ref(quest, ref)
-    if post is None:
-        raise Http404("No such post.")
-    return post
-
-
-def _get_post_for_author(request: HttpRequest, slug: str, ref: int) -> Post:
-    post = _get_post_for_reader(request, slug, ref)
-    if not can_edit_post(request.user, post):
-        raise PermissionDenied("You can only edit your own posts.")
-    return post
-
-
-def _get_post_for_moderator(request: HttpRequest, slug: str, ref: int) -> Post:
-    post = _get_post_for_reader(request, slug, ref)
-    if not can_moderate(request.user, post.quest):
-        raise PermissionDenied("Only the quest master and moderators can see revisions.")
-    return post
 
 
 # --- Home and accounts ------------------------------------------------------------
@@ -240,7 +181,7 @@ def _render_thread(
 @require_GET
 @vary_on_headers("HX-Request")
 def quest_thread(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    quest = _get_quest_for_reader(request, slug)
+    quest = access.quest_for_reader(request, slug)
     quote = request.GET.get("quote")
     # Quoting replies at the end of the thread, so it opens on the last page.
     page = selectors.thread_page(quest, request.GET.get("page", "last" if quote else 1))
@@ -254,7 +195,7 @@ def quest_thread(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @ratelimit.rate_limited("post")
 def post_reply(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
-    quest = _get_quest_for_player(request, slug)
+    quest = access.quest_for_player(request, slug)
     form = PostForm(request.POST)
     if not form.is_valid():
         # Shown on the last page, with everything typed kept in the box.
@@ -266,7 +207,7 @@ def post_reply(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def post_permalink(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
-    post = _get_post_for_reader(request, slug, ref)
+    post = access.post_for_reader(request, slug, ref)
     url = reverse("quest-thread", args=[slug])
     page = selectors.page_of_post(post)
     query = f"?page={page}" if page > 1 else ""
@@ -277,7 +218,7 @@ def post_permalink(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @ratelimit.rate_limited("post")
 def post_edit(request: AuthenticatedHttpRequest, slug: str, ref: int) -> HttpResponse:
-    post = _get_post_for_author(request, slug, ref)
+    post = access.post_for_author(request, slug, ref)
     form = PostForm(request.POST or None, initial={"body": post.body})
     if request.method == "POST" and form.is_valid():
         services.post_edit(post=post, body=form.cleaned_data["body"], by=request.user)
@@ -302,7 +243,7 @@ def post_edit_reading(request: HttpRequest, slug: str, ref: int) -> HttpResponse
     Read as the worker will read the saved post: the same author and place in
     the thread, against the vote whose window holds it.
     """
-    post = _get_post_for_author(request, slug, ref)
+    post = access.post_for_author(request, slug, ref)
     vote = registry.post_vote(post)
     form: PostForm | None = None  # an empty box is not an error yet: it asks for text
     shown = None
@@ -317,7 +258,7 @@ def post_edit_reading(request: HttpRequest, slug: str, ref: int) -> HttpResponse
 @login_required
 @require_GET
 def post_revisions(request: HttpRequest, slug: str, ref: int) -> HttpResponse:
-    post = _get_post_for_moderator(request, slug, ref)
+    post = access.post_for_moderator(request, slug, ref)
     post_url = _post_url(post.quest)
     revisions = list(selectors.post_revisions(post))
     for revision in revisions:
@@ -344,7 +285,7 @@ def bbcode_preview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def quest_moderators(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
-    quest = _get_quest_for_quest_master(request, slug)
+    quest = access.quest_for_quest_master(request, slug)
     form = AppointModeratorForm(quest=quest)
     if request.method == "POST":
         if request.POST.get("action") == "remove":
@@ -394,7 +335,7 @@ def _remove_moderator(request: HttpRequest, quest: Quest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def quest_members(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The quest master's page for who may read a private quest: invite, link, remove."""
-    quest = _get_quest_for_quest_master(request, slug)
+    quest = access.quest_for_quest_master(request, slug)
     form = InviteMembersForm()
     if request.method == "POST":
         match request.POST.get("action"):
@@ -476,7 +417,7 @@ def _render_members(request: HttpRequest, quest: Quest, form: InviteMembersForm)
 @require_http_methods(["GET", "POST"])
 def quest_join(request: AuthenticatedHttpRequest, slug: str, token: str) -> HttpResponse:
     """The invitation link: a page with a Join button, which makes the user a member."""
-    quest = _get_quest_for_invitee(request, slug, token)
+    quest = access.quest_for_invitee(request, slug, token)
     if is_member(request.user, quest):
         messages.info(request, "You are already a member of this quest.")
         return redirect(quest)

@@ -11,10 +11,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from chapters import permissions, services
+from chapters import services
 from chapters.models import Chapter, Vote, VoteEvent
 from quest.models import Post
-from tests.factories import make_post, make_vote, prompt_list
+from tests.factories import make_post, make_vote, prompt_list, vote_in
+from votes.permissions import can_see_results
 
 ROLES = ("anonymous", "outsider", "player", "moderator", "other_moderator", "quest_master")
 LOGIN = "login"
@@ -174,5 +175,16 @@ def test_who_sees_results(request, chapters, visibility, status, has_voted, expe
     vote.status = status
     for role, allowed in zip(ROLES, expected, strict=True):
         user = AnonymousUser() if role == "anonymous" else request.getfixturevalue(role)
-        seen = permissions.can_see_results(user, vote, has_voted=has_voted)
+        seen = can_see_results(user, vote, has_voted=has_voted)
         assert seen is allowed, f"{role} with {visibility}, {status}, has_voted={has_voted}"
+
+
+def test_who_sees_results_looks_the_ballot_up_when_not_told(chapters, player, outsider):
+    """The tally pages call the rule without `has_voted`: a current ballot is looked up."""
+    vote = Vote.objects.select_related("chapter__quest").get(chapter=chapters[2])
+    vote.results_visibility = Vote.Visibility.AFTER_VOTING
+    vote.save(update_fields=["results_visibility"])
+    vote_in(vote, player, "1-A")
+
+    assert can_see_results(player, vote) is True
+    assert can_see_results(outsider, vote) is False

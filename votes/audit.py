@@ -174,7 +174,7 @@ def _decided_answer(
 def _current_flag(vote: Vote, post: Post, prompt: int | None) -> Flag:
     """The flag on (post, prompt) in the post's current Reading, which ACCEPT needs."""
     row = Reading.objects.filter(vote=vote, post=post).first()
-    if row is None or row.post_version != post.version or row.spec_version != vote.spec_version:
+    if row is None or row.is_stale(post, vote):
         raise ValidationError("This post has not been read as it stands yet; try again shortly.")
     flags = [f for f in ReadingOut.from_json(row.data).flags if f.prompt == prompt]
     if prompt is None and flags:
@@ -356,11 +356,7 @@ def _post_audit(
     kinds: dict[int, str],
 ) -> PostAudit:
     reading = ReadingOut.from_json(row.data) if row is not None else None
-    stale = row is not None and (
-        row.post_version != post.version
-        or row.spec_version != vote.spec_version
-        or row.rules_version != RULES_VERSION
-    )
+    stale = row is not None and row.is_stale(post, vote)
     latest = in_force(reversed(decisions))  # decisions come newest first
     if reading is None or row.post_version != post.version:
         text = highlight(post.body, [], [])  # spans point into another version

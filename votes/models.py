@@ -6,11 +6,18 @@ task message cannot lose or double a vote.
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from votes.reading.types import RULES_VERSION
+
+if TYPE_CHECKING:
+    from chapters.models import Vote
+    from quest.models import Post
 
 
 class Reading(models.Model):
@@ -32,6 +39,29 @@ class Reading(models.Model):
 
     def __str__(self) -> str:
         return f"reading of {self.post_id} for {self.vote_id}: {self.kind}"
+
+    # Staleness, the one definition: a Reading is current only while the post,
+    # what it is read against (the vote's prompts and window) and the reading
+    # rules are all as they were when it was made. The recount, the sweeper,
+    # the worker and the audit page all ask here.
+
+    @staticmethod
+    def current_versions(*, post_version: int, spec_version: int) -> tuple[int, int, int]:
+        """The (post, spec, rules) versions a current Reading was made from, for
+        checks over many posts that load versions only (`versions` to compare)."""
+        return (post_version, spec_version, RULES_VERSION)
+
+    @property
+    def versions(self) -> tuple[int, int, int]:
+        return (self.post_version, self.spec_version, self.rules_version)
+
+    def is_stale(self, post: "Post", vote: "Vote") -> bool:
+        """Whether this Reading was made from another version of `post`, of `vote`'s
+        prompts and window, or of the reading rules: the post must be read again."""
+        current = Reading.current_versions(
+            post_version=post.version, spec_version=vote.spec_version
+        )
+        return self.versions != current
 
 
 class Ballot(models.Model):

@@ -95,7 +95,7 @@ def post_reading_refresh(*, post_id: int) -> Reading | None:
     if vote is None:
         return None
     row = Reading.objects.filter(vote=vote, post=post).first()
-    if row is not None and not _is_stale(row, post, vote):
+    if row is not None and not row.is_stale(post, vote):
         return row
     earlier = selectors.reading_context(vote, before_seq=post.seq)
     # The previews read through the same function: what they show is what is stored.
@@ -104,14 +104,6 @@ def post_reading_refresh(*, post_id: int) -> Reading | None:
         row = _store_reading(vote, post, reading)
         vote_recount_request(vote=vote)
     return row
-
-
-def _is_stale(row: Reading, post: Post, vote: Vote) -> bool:
-    return (
-        row.post_version != post.version
-        or row.spec_version != vote.spec_version
-        or row.rules_version != RULES_VERSION
-    )
 
 
 def _store_reading(vote: Vote, post: Post, reading: ReadingOut) -> Reading:
@@ -170,18 +162,21 @@ def _fresh_readings(
        parsed once.
     """
     window = selectors.window_index(vote)
-    current = (vote.spec_version, RULES_VERSION)
+
+    def current(version: int) -> tuple[int, int, int]:
+        return Reading.current_versions(post_version=version, spec_version=vote.spec_version)
+
     stored = {
         post_id: (post_version, spec_version, rules_version, read_at)
         for post_id, post_version, spec_version, rules_version, read_at in Reading.objects.filter(
             vote=vote
         ).values_list("post_id", "post_version", "spec_version", "rules_version", "read_at")
     }
-    stale = {pk for pk, _, version in window if stored.get(pk, ())[:3] != (version, *current)}
+    stale = {pk for pk, _, version in window if stored.get(pk, ())[:3] != current(version)}
     if stale and read_stale:
         read_at = _read_and_store(vote, window, stale)
         stored.update(
-            {pk: (version, *current, read_at) for pk, _, version in window if pk in stale}
+            {pk: (*current(version), read_at) for pk, _, version in window if pk in stale}
         )
         stale = set()
     else:
@@ -378,12 +373,18 @@ def recounts_sweep(*, now=None) -> dict:
 
 
 def _has_stale(vote: Vote) -> bool:
-    read = set(
-        Reading.objects.filter(
-            vote=vote, spec_version=vote.spec_version, rules_version=RULES_VERSION
-        ).values_list("post_id", "post_version")
+    """Whether a post of the window has no Reading, or a stale one (`Reading.is_stale`)."""
+    stored = {
+        pk: (post_version, spec_version, rules_version)
+        for pk, post_version, spec_version, rules_version in Reading.objects.filter(
+            vote=vote
+        ).values_list("post_id", "post_version", "spec_version", "rules_version")
+    }
+    return any(
+        stored.get(pk)
+        != Reading.current_versions(post_version=version, spec_version=vote.spec_version)
+        for pk, _, version in selectors.window_index(vote)
     )
-    return any((pk, version) not in read for pk, _, version in selectors.window_index(vote))
 
 
 # --- 5. Outcomes: what the closed vote decided ------------------------------

@@ -1,26 +1,23 @@
 """Who may see or act on a vote: one helper per role, shared by the votes pages.
 
 Each view's first line calls one of these, so its access rule is in plain sight.
+The quest is let in as on every page (quest/access.py); who sees results is
+votes/permissions.py.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 
 from chapters.models import Chapter, Vote
-from quest.middleware import shows_quest
-from quest.models import Quest
-from quest.permissions import can_manage, can_moderate, can_post, can_read
+from quest.access import quest_for_reader
+from quest.permissions import can_manage, can_moderate, can_post
 
 
 def vote_for_reader(
     request: HttpRequest, slug: str, number: int, *, with_prompts: bool = False
 ) -> Vote:
     """A published chapter's vote that is in the thread; private quests stay hidden."""
-    quest = get_object_or_404(Quest, slug=slug)
-    if not can_read(request.user, quest):
-        raise Http404("No such quest.")
-    shows_quest(request, quest)
+    quest = quest_for_reader(request, slug)
     # The recount state too: the tally pages ask whether the tally is behind.
     votes = Vote.objects.select_related("chapter__quest__quest_master", "post", "recount_state")
     if with_prompts:

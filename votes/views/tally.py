@@ -17,6 +17,7 @@ from quest.forms import TextField
 from quest.permissions import can_manage, can_moderate
 from votes import selectors, services
 from votes.models import TallyRun
+from votes.permissions import can_see_results
 from votes.tally import ballots_csv, merge_suggestions
 from votes.views import access
 
@@ -32,16 +33,6 @@ class OutcomeForm(forms.Form):
     write_in = TextField(required=False, max_length=20_000)
 
 
-def _results_visible(request: HttpRequest, vote: Vote) -> bool:
-    """Honour the vote's results visibility; staff always see."""
-    quest = vote.chapter.quest
-    if can_moderate(request.user, quest) or vote.results_visibility == Vote.Visibility.ALWAYS:
-        return True
-    if vote.results_visibility == Vote.Visibility.AFTER_CLOSE:
-        return vote.is_closed
-    return vote.is_closed or selectors.has_ballot(vote, request.user)
-
-
 def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # The tally's hash plus who is looking: the same tally renders differently
     # for staff and for a player who has not voted yet. None while the tally
@@ -50,7 +41,7 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     run = selectors.latest_tally(vote)
     if selectors.tally_is_behind(vote, run):
         return None
-    viewer = f"{run.sha256}:{run.is_final}:{_results_visible(request, vote)}:"
+    viewer = f"{run.sha256}:{run.is_final}:{can_see_results(request.user, vote)}:"
     viewer += "staff" if can_moderate(request.user, vote.chapter.quest) else "reader"
     return hashlib.sha256(viewer.encode()).hexdigest()[:32]
 
@@ -67,7 +58,7 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """
     vote = access.vote_for_reader(request, slug, number)
     run, recounting = _stored_tally(vote)
-    visible = _results_visible(request, vote)
+    visible = can_see_results(request.user, vote)
     is_staff = can_moderate(request.user, vote.chapter.quest)
     shown = visible and run is not None
     links = selectors.answer_posts(vote) if shown else {}
@@ -151,7 +142,7 @@ def _post_href(thread: str, vote: Vote, ref: int | None) -> str | None:
 @require_GET
 def chapter_tally_json(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     vote = access.vote_for_reader(request, slug, number)
-    if not _results_visible(request, vote):
+    if not can_see_results(request.user, vote):
         return JsonResponse(
             {"error": "Results are hidden until you vote or the vote closes."}, status=403
         )
@@ -165,7 +156,7 @@ def chapter_tally_json(request: HttpRequest, slug: str, number: int) -> HttpResp
 def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The tally as forum BBCode, voters linked to the posts that gave their answers."""
     vote = access.vote_for_reader(request, slug, number)
-    if not _results_visible(request, vote):
+    if not can_see_results(request.user, vote):
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
     run, _ = _stored_tally(vote)
     if run is None:
@@ -187,7 +178,7 @@ def _not_counted_yet(*, json: bool) -> HttpResponse:
 @require_GET
 def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     vote = access.vote_for_reader(request, slug, number)
-    if not _results_visible(request, vote):
+    if not can_see_results(request.user, vote):
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
     # The stored Readings and decisions, folded as the recount folds them;
     # posts not read yet are left out, as they are from the stored tally.
