@@ -6,6 +6,11 @@ A quest's thread is an ordered list of posts. Each post has two numbers:
 `#post-ref`). Imported posts keep the forum's post id as `ref`, so quotes in
 imported bodies still point at the right post.
 
+A quest or post that came from a forum keeps where it came from (`source_url`,
+the quest's `forum` host, a post's `forum_user_id`), as the `quest-thread/1`
+format carries them. A post that disappeared from the forum is marked
+`deleted`, never removed: the thread keeps it, the tally does not count it.
+
 A private quest (`is_public=False`) is for its members only: the quest master,
 its moderators and the players it invited (`Membership`); players join by
 name or through the quest's invitation link, which holds `invite_token`.
@@ -44,6 +49,9 @@ class Quest(models.Model):
     invite_token = models.CharField(max_length=64, default=new_invite_token)
     created_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(db_index=True)
+    # Where an imported thread came from: its address and the forum's host.
+    source_url = models.URLField(max_length=500, blank=True)
+    forum = models.CharField(max_length=253, blank=True)
 
     objects = QuestQuerySet.as_manager()
 
@@ -131,11 +139,16 @@ class Post(models.Model):
     body = models.TextField()
     posted_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
-    # Bumped on every edit; a Reading remembers the version it read, so a
-    # stale reading is found by comparing two integers.
+    # Bumped on every edit (and when `deleted` changes); a Reading remembers the
+    # version it read, so a stale reading is found by comparing two integers.
     version = models.PositiveIntegerField(default=1)
     # Imported posts only know their last edit time, not their revisions.
     imported = models.BooleanField(default=False)
+    # From a forum: the post's address there and its author's numeric id there.
+    source_url = models.URLField(max_length=500, blank=True)
+    forum_user_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # The post disappeared from the forum: kept and shown, never read as a ballot.
+    deleted = models.BooleanField(default=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -162,11 +175,12 @@ class Post(models.Model):
 
 
 class PostRevision(models.Model):
-    """Every text a post has had, the current one included."""
+    """Every text a post has had, the current one included, and whether it was deleted then."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
     version = models.PositiveIntegerField()
     body = models.TextField()
+    deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     editor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -170,12 +170,17 @@ def post_create(
     edited_at: datetime | None = None,
     imported: bool = False,
     request_reading: bool = True,
+    source_url: str = "",
+    forum_user_id: int | None = None,
+    deleted: bool = False,
 ) -> Post:
     """Append a post to the thread and ask for it to be read.
 
     The quest row is locked so that two posts at once get distinct, ordered
     `seq` and `ref` numbers. Bulk imports pass `request_reading=False` and ask
-    for one recount per vote at the end instead of one read per post.
+    for one recount per vote at the end instead of one read per post. A post
+    imported from a forum passes what the forum says of it (`source_url`,
+    `forum_user_id`, `deleted`).
     """
     Quest.objects.select_for_update().filter(pk=quest.pk).first()
     top = Post.objects.filter(quest=quest).aggregate(seq=Max("seq"), ref=Max("ref"))
@@ -189,9 +194,12 @@ def post_create(
         posted_at=posted_at,
         edited_at=edited_at,
         imported=imported,
+        source_url=source_url,
+        forum_user_id=forum_user_id,
+        deleted=deleted,
     )
     PostRevision.objects.create(
-        post=post, version=1, body=body, created_at=posted_at, editor=author
+        post=post, version=1, body=body, created_at=posted_at, editor=author, deleted=deleted
     )
     Quest.objects.filter(pk=quest.pk, last_activity_at__lt=posted_at).update(
         last_activity_at=posted_at
@@ -213,9 +221,46 @@ def post_edit(*, post: Post, body: str, by: User, at: datetime | None = None) ->
     post.edited_at = now
     post.save(update_fields=["version", "body", "edited_at"])
     PostRevision.objects.create(
-        post=post, version=post.version, body=body, created_at=now, editor=by
+        post=post, version=post.version, body=body, created_at=now, editor=by, deleted=post.deleted
     )
     _request_reading(post)
+    return post
+
+
+@transaction.atomic
+def post_forum_sync(
+    *, post: Post, source_url: str, forum_user_id: int | None, deleted: bool
+) -> Post:
+    """Bring an imported post's forum record up to date: its address, author id, deletion.
+
+    A post that disappeared from the forum (or came back) is a new version with
+    the same text, so that its reading goes stale and the tally stops (or
+    starts again) counting it; the revision records when it happened.
+    """
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    changed: list[str] = []
+    if source_url and post.source_url != source_url:
+        post.source_url = source_url
+        changed.append("source_url")
+    if forum_user_id is not None and post.forum_user_id != forum_user_id:
+        post.forum_user_id = forum_user_id
+        changed.append("forum_user_id")
+    if post.deleted != deleted:
+        post.deleted = deleted
+        post.version += 1
+        changed += ["deleted", "version"]
+        PostRevision.objects.create(
+            post=post,
+            version=post.version,
+            body=post.body,
+            created_at=timezone.now(),
+            editor=None,
+            deleted=deleted,
+        )
+    if changed:
+        post.save(update_fields=changed)
+    if "deleted" in changed:
+        _request_reading(post)
     return post
 
 

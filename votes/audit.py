@@ -452,6 +452,8 @@ def tally_verify(*, run: TallyRun) -> dict:
     named = [(int(ref), int(version)) for ref, version in run.inputs.get("posts", [])]
     context, window, missing = _thread_as_of(vote, run, named)
     readings = read_thread(spec, [*context, *window])[len(context) :]
+    deleted = selectors.deleted_at(vote, named)
+    readings = [selectors.deleted_reading(r) if r.post_id in deleted else r for r in readings]
     ids = list(run.inputs.get("decisions", []))
     decisions = list(
         Decision.objects.filter(pk__in=ids).select_related("post").order_by("at", "pk")

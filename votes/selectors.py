@@ -6,15 +6,16 @@ from django.db.models import Min, Subquery
 from django.urls import reverse
 
 from chapters.models import Chapter, Vote
-from quest.models import Post, Quest
+from quest.models import Post, PostRevision, Quest
 from votes.models import Ballot, Decision, Outcome, RecountState, TallyRun
 from votes.models import Reading as ReadingRow
-from votes.reading import read_post
+from votes.reading import read_post, read_thread
 from votes.reading.types import (
     Answer,
     DecisionAction,
     OptionSpec,
     PostIn,
+    PostKind,
     PromptKind,
     PromptSpec,
     Reading,
@@ -144,16 +145,58 @@ def reading_context(vote: Vote, *, before_seq: int | None = None) -> list[PostIn
     return [post_in(p) for p in context_posts(vote, upto_seq=before_seq)]
 
 
-def reading_of(*, vote: Vote, post: PostIn, earlier: Sequence[PostIn]) -> Reading:
+def reading_of(
+    *, vote: Vote, post: PostIn, earlier: Sequence[PostIn], deleted: bool = False
+) -> Reading:
     """How `post` reads against `vote`, standing in the thread right after `earlier`.
 
     The one way a single post is read: the worker storing its Reading
     (`services.post_reading_refresh`) and the previews under the reply and edit boxes all
     come here, with `earlier` from `reading_context`, so a preview shows what
-    will be stored. The recount reads many posts at once with `read_thread`,
+    will be stored. The recount reads many posts at once with `thread_readings`,
     which reads each post as this does (tests/test_preview_matches_stored.py).
+    A post `deleted` on the forum reads as `deleted_reading` says.
     """
-    return read_post(post, vote_spec(vote), earlier)
+    reading = read_post(post, vote_spec(vote), earlier)
+    return deleted_reading(reading) if deleted else reading
+
+
+def thread_readings(vote: Vote, posts: Sequence[Post]) -> dict[int, Reading]:
+    """Post ref -> how it reads against `vote`: the posts (in thread order) read at once."""
+    deleted = {p.ref for p in posts if p.deleted}
+    readings = read_thread(vote_spec(vote), [post_in(p) for p in posts])
+    return {r.post_id: deleted_reading(r) if r.post_id in deleted else r for r in readings}
+
+
+# A post that disappeared from the forum stays in the thread, and in the tally's
+# `excluded` list with this reason, so that the audit says why it is not counted.
+DELETED_ON_FORUM = "deleted on the forum"
+
+
+def deleted_reading(reading: Reading) -> Reading:
+    """A post deleted on the forum counts for nothing, whatever it says.
+
+    The pure reader knows no deletions: it reads the post like any other (so
+    a post quoting it still finds it), and this replaces what it read. A
+    moderator may still count something from it, as from any excluded post.
+    """
+    return Reading(
+        post_id=reading.post_id,
+        author=reading.author,
+        kind=PostKind.NOT_BALLOT,
+        excluded=DELETED_ON_FORUM,
+    )
+
+
+def deleted_at(vote: Vote, named: Sequence[tuple[int, int]]) -> set[int]:
+    """The refs of the (ref, version) pairs whose version was a deleted post's."""
+    wanted = set(named)
+    rows = PostRevision.objects.filter(
+        post__quest_id=vote.chapter.quest_id,
+        post__ref__in={ref for ref, _ in named},
+        deleted=True,
+    ).values_list("post__ref", "version")
+    return {ref for ref, version in rows if (ref, version) in wanted}
 
 
 def post_in(post: Post) -> PostIn:

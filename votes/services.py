@@ -31,7 +31,6 @@ from quest.models import Post
 from votes import selectors
 from votes.enqueue import enqueue_on_commit
 from votes.models import Ballot, Decision, Outcome, Reading, RecountState, TallyRun
-from votes.reading import read_thread
 from votes.reading.fold import fold
 from votes.reading.types import RULES_VERSION
 from votes.reading.types import Reading as ReadingOut
@@ -99,7 +98,9 @@ def post_reading_refresh(*, post_id: int) -> Reading | None:
         return row
     earlier = selectors.reading_context(vote, before_seq=post.seq)
     # The previews read through the same function: what they show is what is stored.
-    reading = selectors.reading_of(vote=vote, post=selectors.post_in(post), earlier=earlier)
+    reading = selectors.reading_of(
+        vote=vote, post=selectors.post_in(post), earlier=earlier, deleted=post.deleted
+    )
     with transaction.atomic():
         row = _store_reading(vote, post, reading)
         vote_recount_request(vote=vote)
@@ -205,9 +206,7 @@ def _readings_refresh(vote: Vote) -> None:
 
 def _read_and_store(vote: Vote, window, stale: set[int]):
     """Read the stale posts of the window and upsert their Readings; returns their read time."""
-    context = selectors.context_posts(vote)
-    spec = selectors.vote_spec(vote)
-    fresh = {r.post_id: r for r in read_thread(spec, [selectors.post_in(p) for p in context])}
+    fresh = selectors.thread_readings(vote, selectors.context_posts(vote))
     now = timezone.now()
     rows = [
         Reading(

@@ -22,26 +22,40 @@ def thread_export(quest: Quest) -> dict[str, Any]:
         .order_by("number")
     )
     posts = Post.objects.filter(quest=quest).select_related("author").order_by("seq")
+    header: dict[str, Any] = {
+        "slug": quest.slug,
+        "title": quest.title,
+        "quest_master": quest.quest_master.username,
+        "moderators": [m.user.username for m in moderators],
+    }
+    # A thread from a forum says where it came from; a thread begun here says nothing.
+    if quest.source_url:
+        header["source_url"] = quest.source_url
+    if quest.forum:
+        header["forum"] = quest.forum
     return {
         "format": FORMAT,
-        "quest": {
-            "slug": quest.slug,
-            "title": quest.title,
-            "quest_master": quest.quest_master.username,
-            "moderators": [m.user.username for m in moderators],
-        },
+        "quest": header,
         "chapters": [_chapter_json(c) for c in chapters],
-        "posts": [
-            {
-                "id": p.ref,
-                "author": p.author.username,
-                "posted_at": _iso(p.posted_at),
-                "edited_at": _iso(p.edited_at),
-                "body": p.body,
-            }
-            for p in posts
-        ],
+        "posts": [_post_json(p) for p in posts],
     }
+
+
+def _post_json(post: Post) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": post.ref,
+        "author": post.author.username,
+        "posted_at": _iso(post.posted_at),
+        "edited_at": _iso(post.edited_at),
+        "body": post.body,
+    }
+    if post.source_url:
+        out["source_url"] = post.source_url
+    if post.forum_user_id is not None:
+        out["forum_user_id"] = post.forum_user_id
+    if post.deleted:
+        out["deleted"] = True
+    return out
 
 
 def _chapter_json(chapter: Chapter) -> dict[str, Any]:

@@ -3,10 +3,18 @@
 The import takes the header and the posts separately, and posts as an
 iterable, so a reader that streams a large file can feed it post by post.
 Importing the same file twice changes nothing: posts are keyed by their ids.
+Every way in comes through here: a paste (paste.py) and saved forum pages
+(xenforo_thread.py) are turned into this document first.
+
+A thread from a forum may say where it came from (`quest.source_url`,
+`quest.forum`; per post `source_url`, `forum_user_id`, `deleted`): those are
+kept. A post the file marks deleted is marked so, never removed, and keeps its
+text when the file has none for it (a forum shows a deleted post's placeholder).
 """
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +30,7 @@ from quest.services import (
     moderator_appoint,
     post_create,
     post_edit,
+    post_forum_sync,
 )
 from votes.services import vote_recount_request
 
@@ -66,6 +75,8 @@ def _quest(raw) -> Quest:
             "title": str(raw.get("title") or raw["slug"]),
             "quest_master": qm,
             "last_activity_at": timezone.now(),
+            "source_url": _address(raw.get("source_url"), "'quest' 'source_url'"),
+            "forum": _text(raw.get("forum"), "'quest' 'forum'", 253),
         },
     )
     for name in raw.get("moderators") or []:
@@ -91,10 +102,13 @@ def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post]) -> None:
         raise ThreadFormatError(f"{where} has an empty author.")
     posted_at = _time(raw.get("posted_at"), f"{where} 'posted_at'", required=True)
     edited_at = _time(raw.get("edited_at"), f"{where} 'edited_at'")
+    forum = _forum_fields(raw, where)
     existing = by_ref.get(ref)
     if existing is not None:
-        if existing.body != body:
+        # A deleted post's placeholder has no text: the post keeps the text it had.
+        if existing.body != body and not (forum["deleted"] and not body):
             post_edit(post=existing, body=body, by=existing.author, at=edited_at)
+        post_forum_sync(post=existing, **forum)
         return
     by_ref[ref] = post_create(
         quest=quest,
@@ -105,7 +119,52 @@ def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post]) -> None:
         edited_at=edited_at,
         imported=True,
         request_reading=False,
+        **forum,
     )
+
+
+class _ForumFields(TypedDict):
+    """What a forum says of a post, as `post_create` and `post_forum_sync` take it."""
+
+    source_url: str
+    forum_user_id: int | None
+    deleted: bool
+
+
+def _forum_fields(raw: dict, where: str) -> _ForumFields:
+    """The optional fields of a post from a forum, checked."""
+    user_id = raw.get("forum_user_id")
+    if user_id is not None and (
+        isinstance(user_id, bool) or not str(user_id).isdigit() or int(user_id) < 1
+    ):
+        raise ThreadFormatError(
+            f"{where} 'forum_user_id' must be the forum's numeric id, not {user_id!r}."
+        )
+    deleted = raw.get("deleted", False)
+    if not isinstance(deleted, bool):
+        raise ThreadFormatError(f"{where} 'deleted' must be true or false, not {deleted!r}.")
+    return {
+        "source_url": _address(raw.get("source_url"), f"{where} 'source_url'"),
+        "forum_user_id": int(user_id) if user_id is not None else None,
+        "deleted": deleted,
+    }
+
+
+def _address(value: object, where: str) -> str:
+    text = _text(value, where, 500)
+    if text and not text.lower().startswith(("http://", "https://")):
+        raise ThreadFormatError(f"{where} must be an http(s) address, not {text!r}.")
+    return text
+
+
+def _text(value: object, where: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ThreadFormatError(f"{where} must be text, not {value!r}.")
+    if len(value) > limit:
+        raise ThreadFormatError(f"{where} is longer than {limit} characters.")
+    return value.strip()
 
 
 def _chapter(quest: Quest, raw: dict, by_ref: dict[int, Post]) -> None:
