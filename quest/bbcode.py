@@ -24,7 +24,14 @@ import nh3
 from quest import bbtokens
 from quest.bbtokens import BLOCKS, KNOWN, TAG, Mark
 
-__all__ = ["MAX_DEPTH", "plain_text", "quote_for_reply", "render", "strip_tags"]
+__all__ = [
+    "MAX_DEPTH",
+    "plain_text",
+    "quote_for_reply",
+    "render",
+    "strip_quote_blocks",
+    "strip_tags",
+]
 
 # Deeper nesting is text (decided in bbtokens, for the reader too).
 MAX_DEPTH = bbtokens.MAX_DEPTH
@@ -335,7 +342,7 @@ def _strip_one(match: re.Match[str]) -> str:
     return "" if name in KNOWN else match.group(0)
 
 
-def _strip_quote_blocks(body: str) -> str:
+def strip_quote_blocks(body: str) -> str:
     """Remove every [QUOTE]…[/QUOTE] block, as the page shows them (nested ones within).
 
     An opening tag that is never closed removes nothing: losing the rest of a post to
@@ -365,7 +372,7 @@ def quote_for_reply(author: str, post_id: int, body: str) -> str:
     grow a tower of quotes.
     """
     name = re.sub(r'["\[\]\r\n]', "", author).strip()
-    quoted = _strip_quote_blocks(body.replace("\r\n", "\n").replace("\r", "\n"))
+    quoted = strip_quote_blocks(body.replace("\r\n", "\n").replace("\r", "\n"))
     quoted = re.sub(r"\n{3,}", "\n\n", quoted).strip()
     return f'[QUOTE="{name}, post: {int(post_id)}"]\n{quoted}\n[/QUOTE]\n'
 
@@ -376,7 +383,7 @@ def plain_text(body: str, limit: int | None = None) -> str:
     With `limit`, the text is cut at a word boundary to at most `limit` characters,
     ending in "…" when anything was cut.
     """
-    text = _strip_quote_blocks(body)
+    text = strip_quote_blocks(body)
     text = _IMG_BLOCK.sub(" ", text)
     text = " ".join(strip_tags(text).split())
     if limit is None or len(text) <= limit:

@@ -130,6 +130,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 POST_MAX_CHARS = envint("POST_MAX_CHARS", 100_000)
 # Chapters run longer than replies; the cap stops a whole file pasted by mistake.
 CHAPTER_MAX_CHARS = envint("CHAPTER_MAX_CHARS", 200_000)
+# A file given to a thread import (one JSON thread, one pasted or saved page).
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 25_000_000)
 
 # Hosts the app may send requests to (fetching a forum thread by URL), each a
 # name or IP address, with :port for other than 80/443. Private, loopback and

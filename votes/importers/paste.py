@@ -1,6 +1,6 @@
 """Read a plain-text copy of a forum thread page into a `quest-thread/1` document.
 
-A pure function over text: no Django, no database. `import_thread --format text`
+Pure functions over text: no Django, no database. `import_thread --format text`
 passes the result to the same importer as a JSON file, so a paste is imported,
 read and tallied exactly like a thread exported from a forum.
 
@@ -20,6 +20,14 @@ authors, times and quote boundaries are gone. What this module puts back, and ho
   reads `[QUOTE="#3, post: 4"]`. The reader goes by the post number.
 - Page furniture goes: the footer (`Top`, page navigation), XenForo's
   `Click to expand...` lines; an image's file name becomes `[IMG]name[/IMG]`.
+- Several pages: pastes of consecutive pages of one thread, given together or
+  one after another, make one thread. A paste has no post ids, so a post is
+  known by its text and its neighbours (`_place`): pages that overlap, or a
+  page pasted again, do not double a post, and `#N` is the post's place in the
+  whole thread.
+
+The chapter-title and vote-block rules (`number_chapters`, `chapter_number`,
+`vote_prompts`) are public: forum pages without chapter numbers use them too.
 """
 
 from __future__ import annotations
@@ -27,12 +35,21 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chapters.detect import MAX_CHARS, detect_prompts
 
-__all__ = ["PasteError", "parse_paste"]
+__all__ = [
+    "PasteError",
+    "chapter_number",
+    "number_chapters",
+    "parse_paste",
+    "parse_pastes",
+    "slug_of",
+    "vote_prompts",
+]
 
 FORMAT = "quest-thread/1"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -95,7 +112,14 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS)} | _TENS
 
 
 class PasteError(ValueError):
-    """The text cannot be read as a thread page; the message says why."""
+    """The text cannot be read as a thread page; the message says why.
+
+    `part` is the index of the paste at fault, when several were given.
+    """
+
+    def __init__(self, message: str, *, part: int | None = None) -> None:
+        super().__init__(message)
+        self.part = part
 
 
 @dataclass
@@ -111,24 +135,52 @@ class _Post:
         return f"#{self.number}"
 
 
-def parse_paste(text: str, *, slug: str | None = None) -> dict:
-    """Read a pasted thread page; returns a `quest-thread/1` document.
+@dataclass
+class _Page:
+    """One paste, split: its title line, its posts, and whether it begins with a
+    `Last edited:` line (the footer of the post before it, on the previous page)."""
 
-    1. Split the text into posts on the no-break-space lines; a trailing page
+    title: str | None
+    posts: list[_Post]
+    edits_before: bool = False
+
+
+def parse_paste(text: str, *, slug: str | None = None) -> dict:
+    """Read one pasted thread page; returns a `quest-thread/1` document (see `parse_pastes`)."""
+    return parse_pastes([text], slug=slug)
+
+
+def parse_pastes(
+    texts: Sequence[str],
+    *,
+    slug: str | None = None,
+    imported: Callable[[str], dict | None] = lambda slug: None,
+) -> dict:
+    """Read pastes of consecutive pages of one thread; returns one `quest-thread/1` document.
+
+    1. Split each text into posts on the no-break-space lines; a trailing page
        footer and XenForo's expander lines are dropped, a `Last edited:` line is
        moved to the post before it, and the first line may be the thread title.
-    2. Name the posts `#1`, `#2`, … and give them synthetic times (module docstring).
-    3. Find the chapters by their title lines, and each chapter's vote: the first
+    2. Merge the pages into one thread (`_merge`), onto the posts the quest
+       already holds from earlier pastes (`imported(slug)` gives its export, or
+       None): a post is recognised by its text and its neighbours, not by where
+       it stands in its paste, so overlapping pages and a page pasted again add
+       only the posts the thread lacks.
+    3. Name the posts `#1`, `#2`, … in thread order and give them synthetic
+       times (module docstring).
+    4. Find the chapters by their title lines, and each chapter's vote: the first
        post from the chapter post on, before the next chapter, with prompts in it.
-    4. Put back the quotes (`_recover_quotes`), then write the document.
+    5. Put back the quotes (`_recover_quotes`), then write the document.
 
-    Raises PasteError when the text holds no post.
+    Raises PasteError when a text holds no post; its `part` is the text's index.
     """
-    if not text.strip():
-        raise PasteError("The paste is empty.")
-    title, posts = _split(text)
-    if not posts:
-        raise PasteError("The paste holds no posts (nothing but separators and page furniture).")
+    pages = [_page(text, part) for part, text in enumerate(texts)]
+    if not pages:
+        raise PasteError("There is no paste to read.")
+    title = next((page.title for page in pages if page.title), None)
+    slug = slug or _slug(title, texts[0])
+    before = imported(slug)
+    posts = _merge(_imported_posts(before, slug) if before else [], pages)
     chapters = _find_chapters(posts)
     quest_master = posts[chapters[0]["post"] - 1].label if chapters else posts[0].label
     for post in posts:
@@ -141,8 +193,8 @@ def parse_paste(text: str, *, slug: str | None = None) -> dict:
     return {
         "format": FORMAT,
         "quest": {
-            "slug": slug or _slug(title, text),
-            "title": title or "Pasted thread",
+            "slug": slug,
+            "title": title or (before or {}).get("quest", {}).get("title") or "Pasted thread",
             "quest_master": quest_master,
             "moderators": [],
         },
@@ -160,10 +212,21 @@ def parse_paste(text: str, *, slug: str | None = None) -> dict:
     }
 
 
+def _page(text: str, part: int) -> _Page:
+    if not text.strip():
+        raise PasteError("The paste is empty.", part=part)
+    page = _split(text)
+    if not page.posts:
+        raise PasteError(
+            "The paste holds no posts (nothing but separators and page furniture).", part=part
+        )
+    return page
+
+
 # --- 1. Splitting ------------------------------------------------------------------
 
 
-def _split(text: str) -> tuple[str | None, list[_Post]]:
+def _split(text: str) -> _Page:
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     blocks: list[list[str]] = [[]]
     for line in text.split("\n"):
@@ -175,18 +238,22 @@ def _split(text: str) -> tuple[str | None, list[_Post]]:
     title = _title(blocks[0])
     if title is not None:
         del blocks[0][0]
-    posts: list[_Post] = []
+    page = _Page(title=title, posts=[])
     for block in blocks:
         lines = [line for line in block if not _EXPANDER.match(line)]
         lines = _trim_blank(lines)
         # "Last edited:" is the previous post's footer, copied above this post.
         while lines and _LAST_EDITED.match(lines[0]):
-            if posts:
-                posts[-1].edited = True
+            if page.posts:
+                page.posts[-1].edited = True
+            else:
+                page.edits_before = True
             lines = _trim_blank(lines[1:])
         if lines:
-            posts.append(_Post(number=len(posts) + 1, lines=[_image(line) for line in lines]))
-    return title, posts
+            page.posts.append(
+                _Post(number=len(page.posts) + 1, lines=[_image(line) for line in lines])
+            )
+    return page
 
 
 def _drop_footer(blocks: list[list[str]]) -> None:
@@ -210,7 +277,7 @@ def _title(block: list[str]) -> str | None:
     if (
         len(candidate) > MAX_TITLE_CHARS
         or candidate[-1] in ".!?:;,"
-        or _chapter_number(candidate) is not None
+        or chapter_number(candidate) is not None
         or _UNNUMBERED_CHAPTER.match(candidate)
         or _NUMBERED.match(candidate)
     ):
@@ -234,30 +301,124 @@ def _image(line: str) -> str:
     return f"[IMG]{match.group(1)}[/IMG]" if match else line
 
 
+# --- 2. Merging pages --------------------------------------------------------------
+
+
+# The lines the quote recovery adds around a quote (`_quoted_body`): taken out
+# again, they leave a stored post's lines as its page said them.
+_QUOTE_MARK = re.compile(r'^\[QUOTE="[^"\n]*, post: \d+"\]$|^\[/QUOTE\]$')
+
+
+def _imported_posts(thread: dict, slug: str) -> list[_Post]:
+    """The posts of a quest imported from pastes before, as their pages said them."""
+    posts: list[_Post] = []
+    for number, raw in enumerate(thread.get("posts") or [], start=1):
+        if raw.get("id") != number or raw.get("posted_at") != _iso(_posted_at(number)):
+            raise PasteError(
+                f"The quest {slug!r} was not imported from pastes, so a paste cannot be "
+                "merged into it: give the paste a slug of its own (--slug)."
+            )
+        lines = [
+            line for line in str(raw.get("body", "")).split("\n") if not _QUOTE_MARK.match(line)
+        ]
+        posts.append(_Post(number=number, lines=lines, edited=raw.get("edited_at") is not None))
+    return posts
+
+
+def _merge(thread: list[_Post], pages: list[_Page]) -> list[_Post]:
+    """The thread with each page laid over it where it belongs (`_place`), in order.
+
+    A post of the page that falls on a post of the thread is that post: its text
+    is the page's (the later copy: an edit shows there) and it is edited if
+    either copy says so. The page's posts beyond the thread's end are new.
+    Returns the thread's posts numbered 1, 2, … in order.
+    """
+    for part, page in enumerate(pages):
+        start = _place(thread, page.posts, part)
+        if page.edits_before and start > 0:
+            thread[start - 1].edited = True
+        for i, post in enumerate(page.posts):
+            if start + i < len(thread):
+                same = thread[start + i]
+                same.lines = post.lines
+                same.edited = same.edited or post.edited
+            else:
+                thread.append(post)
+    for number, post in enumerate(thread, start=1):
+        post.number = number
+    return thread
+
+
+def _place(thread: list[_Post], page: list[_Post], part: int) -> int:
+    """Where the page's first post stands in the thread; the thread's length when
+    the page follows it.
+
+    1. Every place where one of the page's posts has the text of one of the
+       thread's (at most MAX_SOURCES places a text) is a candidate.
+    2. A candidate holds when the page, laid over the thread there, agrees
+       with it (`_agreement`).
+    3. The place where most posts agree wins. With none, the page is the
+       thread's next page: consecutive pages need not overlap.
+    """
+    keys = [_key(post) for post in thread]
+    page_keys = [_key(post) for post in page]
+    where: dict[str, list[int]] = {}
+    for k, key in enumerate(keys):
+        places = where.setdefault(key, [])
+        if len(places) < MAX_SOURCES:
+            places.append(k)
+    best, best_agreed = len(thread), 0
+    tried: set[int] = set()
+    for i, key in enumerate(page_keys):
+        for k in where.get(key, ()):
+            offset = k - i
+            if offset in tried:
+                continue
+            tried.add(offset)
+            agreed = _agreement(keys, page_keys, offset)
+            if agreed > best_agreed:
+                best, best_agreed = offset, agreed
+    if best < 0:
+        raise PasteError(
+            "The paste holds posts from before the start of the thread imported so far: "
+            "import the pages in order, the first page first.",
+            part=part,
+        )
+    return best
+
+
+def _agreement(keys: list[str], page_keys: list[str], offset: int) -> int:
+    """How many posts agree when the page's first post stands at `offset`; 0: it does not hold.
+
+    Where page and thread overlap, every post must have the same text in both,
+    except a post whose neighbours on both sides (those inside the overlap)
+    agree: the same post, edited between the two copies. The posts that agree
+    must be evidence: two or more, or one long enough not to be a common
+    "+1" (MIN_QUOTE_CHARS).
+    """
+    low, high = max(0, -offset), min(len(page_keys), len(keys) - offset)
+    same = [keys[offset + i] == page_keys[i] for i in range(low, high)]
+    for j, agrees in enumerate(same):
+        neighbours = same[max(0, j - 1) : j] + same[j + 1 : j + 2]
+        if not agrees and not (neighbours and all(neighbours)):
+            return 0
+    agreed = [page_keys[low + j] for j, agrees in enumerate(same) if agrees]
+    if len(agreed) == 1 and len("".join(agreed[0].split())) < MIN_QUOTE_CHARS:
+        return 0
+    return len(agreed)
+
+
+def _key(post: _Post) -> str:
+    return "\n".join(norm for line in post.lines if (norm := _norm(line)))
+
+
 # --- 3. Chapters and votes ---------------------------------------------------------
 
 
 def _find_chapters(posts: list[_Post]) -> list[dict]:
-    """Chapter posts by their first line, each with its vote (or None).
-
-    A title that says its number gives it; an unnumbered one follows the chapter
-    before it. A title repeating an earlier chapter's number ("Chapter Five … Part
-    II") continues that chapter, and a first line equal to an earlier chapter's
-    title is a player quoting it: neither starts a chapter.
-    """
-    found: list[tuple[int, str, int]] = []  # (post index, title, number)
-    titles: set[str] = set()
-    for i, post in enumerate(posts):
-        first = post.lines[0].strip()
-        if len(first) > MAX_TITLE_CHARS * 2 or _norm(first) in titles:
-            continue
-        number = _chapter_number(first)
-        if number is None and _UNNUMBERED_CHAPTER.match(first):
-            number = found[-1][2] + 1 if found else 1
-        if number is None or any(n == number for _, _, n in found):
-            continue
-        titles.add(_norm(first))
-        found.append((i, first, number))
+    """Chapter posts by their first line (`number_chapters`), each with its vote (or None)."""
+    numbers = number_chapters(post.lines[0] for post in posts)
+    found = [(i, posts[i].lines[0].strip(), n) for i, n in enumerate(numbers) if n is not None]
     chapters = []
     for k, (i, title, number) in enumerate(found):
         end = found[k + 1][0] if k + 1 < len(found) else len(posts)
@@ -272,8 +433,45 @@ def _find_chapters(posts: list[_Post]) -> list[dict]:
     return chapters
 
 
-def _chapter_number(line: str) -> int | None:
-    match = _CHAPTER.match(line.strip())
+def number_chapters(titles: Iterable[str], *, any_title: bool = False) -> list[int | None]:
+    """The chapter number each title starts, or None where it starts no chapter.
+
+    Shared by the importers that find chapters themselves: a paste (each post's
+    first line) and forum pages (threadmark titles, with `any_title`).
+
+    1. A title that says its number ("Chapter Two", "Part III", "Chapter 5 - …")
+       gives it.
+    2. An unnumbered title follows the chapter before it: "Prologue",
+       "Interlude" and the like, or, with `any_title`, any title at all (a
+       threadmark marks a chapter whatever it is called).
+    3. A title repeating an earlier chapter's number ("Chapter Five … Part II")
+       continues that chapter, and one equal to an earlier chapter's title is
+       a player quoting it: neither starts a chapter.
+    """
+    numbers: list[int | None] = []
+    seen_titles: set[str] = set()
+    seen_numbers: set[int] = set()
+    last = 0
+    for raw in titles:
+        title = raw.strip()
+        number = None
+        if title and len(title) <= MAX_TITLE_CHARS * 2 and _norm(title) not in seen_titles:
+            number = chapter_number(title)
+            if number is None and (any_title or _UNNUMBERED_CHAPTER.match(title)):
+                number = last + 1
+            if number in seen_numbers:
+                number = None
+        if number is not None:
+            seen_titles.add(_norm(title))
+            seen_numbers.add(number)
+            last = number
+        numbers.append(number)
+    return numbers
+
+
+def chapter_number(title: str) -> int | None:
+    """The number a chapter title says ("Chapter Two: …" is 2), or None."""
+    match = _CHAPTER.match(title.strip())
     return _number(match.group("number")) if match else None
 
 
@@ -301,7 +499,7 @@ def _roman(word: str) -> int:
 
 def _vote(posts: list[_Post], start: int, end: int) -> dict | None:
     for post in posts[start:end]:
-        prompts = _prompts(post.lines, in_chapter_post=post is posts[start])
+        prompts = vote_prompts(post.lines, in_chapter_post=post is posts[start])
         if prompts:
             # opens_at: the vote post's time; closes_at: unknown, so still open.
             return {
@@ -313,7 +511,13 @@ def _vote(posts: list[_Post], start: int, end: int) -> dict | None:
     return None
 
 
-def _prompts(lines: list[str], *, in_chapter_post: bool) -> list[dict]:
+def vote_prompts(lines: list[str], *, in_chapter_post: bool) -> list[dict]:
+    """The prompts (as `quest-thread/1` writes them) of a post's vote block, or [].
+
+    `lines` are the post's plain text. A chapter's own post holds a vote only
+    when the prompts end it (among its last VOTE_BLOCK_TAIL lines); a numbered
+    list in the middle of the story is not a vote.
+    """
     text = "\n".join(lines)
     if len(text) > MAX_CHARS:
         # A long chapter ends with its vote block; detection reads at most MAX_CHARS.
@@ -521,10 +725,12 @@ def _iso(value: datetime) -> str:
 
 
 def _slug(title: str | None, text: str) -> str:
-    if title:
-        ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-        slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-")
-        if slug:
-            return slug
+    slug = slug_of(title or "")
     # No title: a slug from the words, so the same paste imports into the same quest.
-    return "paste-" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
+    return slug or "paste-" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def slug_of(words: str, *, limit: int = 80) -> str:
+    """A quest slug made of the words' letters and digits ("" when they have none)."""
+    ascii_words = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_words.lower()).strip("-")[:limit].strip("-")

@@ -1,71 +1,52 @@
-import json
-
-from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from votes.importers.paste import PasteError, parse_paste
-from votes.importers.thread_json import thread_import
-
-FORMATS = ["json", "text"]
+from votes.importers.sources import FORMATS, SourceError, source_read, sources_import, too_large
 
 
 class Command(BaseCommand):
     help = (
-        "Import a quest thread (quest-thread/1 JSON, or a plain-text copy of a thread page); "
-        "prints the quest's slug."
+        "Import a quest thread: a quest-thread/1 JSON file, plain-text pastes of thread "
+        "pages, or saved XenForo thread pages (several files: pages of one thread, in "
+        "order); prints the quest's slug. Importing the same files again changes nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
+        parser.add_argument("files", nargs="+", metavar="FILE")
         parser.add_argument(
             "--format",
             choices=FORMATS,
             default=None,
-            help="json or text; by default a file starting with '{' is JSON, any other text.",
+            help=(
+                "json, text or xenforo; by default a file starting with '{' is JSON, "
+                "one starting with '<' a XenForo page, any other text."
+            ),
         )
         parser.add_argument(
             "--slug",
             default=None,
-            help="for a text paste: the quest to import into (default: from the thread title)",
+            help=(
+                "the quest to import into (default: a paste's from the thread title, forum "
+                "pages' from the thread's address, a JSON file's its own)"
+            ),
         )
 
-    def handle(self, *args, file, format=None, slug=None, **options):
-        text = _read_text(file)
-        format = format or _guess_format(text)
-        if format == "json":
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise CommandError(f"cannot read {file}: {e}") from None
-        else:
-            try:
-                data = parse_paste(text, slug=slug)
-            except PasteError as e:
-                raise CommandError(f"cannot read {file}: {e}") from None
+    def handle(self, *args, files, format=None, slug=None, **options):
         try:
-            quest = thread_import(data)
-        except ValidationError as e:
-            raise CommandError("; ".join(e.messages)) from None
+            sources = [source_read(file, _read_bytes(file)) for file in files]
+            quest = sources_import(sources, format=format, slug=slug)
+        except SourceError as e:
+            raise CommandError(str(e)) from None
         self.stdout.write(quest.slug)
 
 
-def _read_text(file: str) -> str:
+def _read_bytes(file: str) -> bytes:
+    # Read one byte past the limit, never the whole of an oversized file.
     try:
         with open(file, "rb") as f:
-            raw = f.read()
+            raw = f.read(settings.IMPORT_MAX_BYTES + 1)
     except OSError as e:
         raise CommandError(f"cannot read {file}: {e}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CommandError(f"cannot read {file}: not UTF-8 text ({e})") from None
-    # Valid UTF-8 can still be binary; no thread page or JSON file holds a NUL.
-    if "\x00" in text:
-        raise CommandError(f"cannot read {file}: it is binary, not text")
-    if not text.strip():
-        raise CommandError(f"cannot read {file}: the file is empty")
-    return text
-
-
-def _guess_format(text: str) -> str:
-    return "json" if text.lstrip().startswith("{") else "text"
+    if len(raw) > settings.IMPORT_MAX_BYTES:
+        raise CommandError(too_large(file))
+    return raw
