@@ -23,7 +23,7 @@ from votes.reading.types import (
     VoteSpec,
 )
 from votes.reading.types import Decision as DecisionIn
-from votes.tally import to_bbcode
+from votes.tally import PromptTally, to_bbcode
 
 _POST_FIELDS = ("pk", "seq", "ref", "author__username", "body", "posted_at", "edited_at")
 
@@ -42,7 +42,7 @@ def vote_spec(vote: Vote) -> VoteSpec:
     return VoteSpec(
         prompts=prompts,
         quest_master=quest.quest_master.username,
-        post_id=vote.post.ref if vote.post_id else None,
+        post_id=vote.post.ref if vote.post is not None else None,
         opens_at=vote.opens_at,
         closes_at=vote.closes_at,
     )
@@ -53,7 +53,7 @@ def window_bounds(vote: Vote) -> tuple[int, int | None] | None:
 
     The window runs from the vote's post to the next chapter's post.
     """
-    if not vote.post_id:
+    if vote.post is None:
         return None
     start = vote.post.seq
     nxt = (
@@ -300,7 +300,7 @@ def has_ballot(vote: Vote, user) -> bool:
 # --- Results: what the closed vote decided ---------------------------------------
 
 
-def tied_options(prompt: dict) -> list[str]:
+def tied_options(prompt: PromptTally) -> list[str]:
     """The options tied for the lead of one prompt of a tally ([] when one leads)."""
     winner = prompt.get("winner")
     if prompt.get("kind") == PromptKind.RANKED:

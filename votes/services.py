@@ -16,9 +16,12 @@ The flow (see README, "How the pieces fit"):
 """
 
 import hashlib
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,9 +35,9 @@ from votes import selectors
 from votes.enqueue import enqueue_on_commit
 from votes.models import Ballot, Decision, Outcome, Reading, RecountState, TallyRun
 from votes.reading.fold import fold
-from votes.reading.types import RULES_VERSION
+from votes.reading.types import RULES_VERSION, Counted, Folded
 from votes.reading.types import Reading as ReadingOut
-from votes.tally import tally_json, tally_sha256
+from votes.tally import PromptTally, Tally, tally_json, tally_sha256
 
 
 def _recount_stall() -> timedelta:
@@ -123,6 +126,11 @@ def _store_reading(vote: Vote, post: Post, reading: ReadingOut) -> Reading:
     return row
 
 
+# What makes a parsed Reading current: (vote, post, post version, spec version,
+# rules version, read_at).
+type _ReadingKey = tuple[object, ...]
+
+
 class _ParsedReadings:
     """Readings already parsed in this process, keyed by what makes them current.
 
@@ -134,12 +142,12 @@ class _ParsedReadings:
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
-        self.items: dict[tuple, ReadingOut] = {}
+        self.items: dict[_ReadingKey, ReadingOut] = {}
 
-    def get(self, key: tuple) -> ReadingOut | None:
+    def get(self, key: _ReadingKey) -> ReadingOut | None:
         return self.items.get(key)
 
-    def put(self, key: tuple, reading: ReadingOut) -> None:
+    def put(self, key: _ReadingKey, reading: ReadingOut) -> None:
         if len(self.items) >= self.size:
             for old in list(self.items)[: self.size // 10]:
                 del self.items[old]
@@ -185,14 +193,16 @@ def _fresh_readings(
     # read_at is part of the key: ids can be reused (SQLite after a rollback),
     # a row's read time with its versions cannot.
     keys = {pk: (vote.pk, pk, *stored[pk]) for pk, _, _ in window}
-    missing = [pk for pk, _, _ in window if _parsed.get(keys[pk]) is None]
+    readings = {pk: r for pk, _, _ in window if (r := _parsed.get(keys[pk])) is not None}
+    missing = [pk for pk, _, _ in window if pk not in readings]
     for start in range(0, len(missing), 1000):
         chunk = missing[start : start + 1000]
         for post_id, data in Reading.objects.filter(vote=vote, post_id__in=chunk).values_list(
             "post_id", "data"
         ):
-            _parsed.put(keys[post_id], ReadingOut.from_json(data))
-    return window, [_parsed.get(keys[pk]) for pk, _, _ in window], bool(stale)
+            readings[post_id] = ReadingOut.from_json(data)
+            _parsed.put(keys[post_id], readings[post_id])
+    return window, [readings[pk] for pk, _, _ in window], bool(stale)
 
 
 def _readings_refresh(vote: Vote) -> None:
@@ -204,7 +214,7 @@ def _readings_refresh(vote: Vote) -> None:
     _fresh_readings(vote, read_stale=True)
 
 
-def _read_and_store(vote: Vote, window, stale: set[int]):
+def _read_and_store(vote: Vote, window: list[tuple[int, int, int]], stale: set[int]) -> datetime:
     """Read the stale posts of the window and upsert their Readings; returns their read time."""
     fresh = selectors.thread_readings(vote, selectors.context_posts(vote))
     now = timezone.now()
@@ -234,7 +244,13 @@ def _read_and_store(vote: Vote, window, stale: set[int]):
 # --- 3. Recounting ------------------------------------------------------------
 
 
-def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[dict, dict]:
+class TallyInputs(TypedDict):
+    inputs: dict[str, Any]  # what TallyRun.inputs stores: the posts and decisions counted
+    folded: Folded
+    stale: bool  # a post went stale and was left out (read_stale=False)
+
+
+def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyInputs]:
     """The vote's tally from stored rows, and the inputs it was computed from.
 
     The `tally` command and the workers both come through here. Inside a
@@ -294,7 +310,7 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
     return run
 
 
-def _store_ballots(vote: Vote, folded) -> None:
+def _store_ballots(vote: Vote, folded: Folded) -> None:
     """Make the current Ballot rows match the fold; unchanged ballots are left alone."""
     current = {
         voter: (pk, digest)
@@ -321,7 +337,7 @@ def _store_ballots(vote: Vote, folded) -> None:
     Ballot.objects.bulk_create(created)
 
 
-def _ballot_digest(answers: dict) -> str:
+def _ballot_digest(answers: Mapping[int, Counted]) -> str:
     # Everything that makes two counted ballots differ, without building JSON.
     parts = [
         f"{n}\x1f{','.join(c.answer.letters)}\x1f{c.answer.text}\x1f{c.answer.joins}\x1f{c.post_id}"
@@ -330,7 +346,7 @@ def _ballot_digest(answers: dict) -> str:
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
-def _store_run(vote: Vote, tally: dict, inputs: dict, *, final: bool = True) -> TallyRun:
+def _store_run(vote: Vote, tally: Tally, inputs: dict[str, Any], *, final: bool = True) -> TallyRun:
     sha = tally_sha256(tally)
     latest = TallyRun.objects.filter(vote=vote).order_by("-created_at", "-pk").first()
     if latest is None or latest.sha256 != sha:
@@ -352,7 +368,7 @@ def tally_unfreeze(*, vote: Vote) -> None:
 # --- 4. The sweeper -----------------------------------------------------------
 
 
-def recounts_sweep(*, now=None) -> dict:
+def recounts_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Re-enqueue work whose message was lost; return what was found.
 
     Two kinds: open or recently closed votes whose recount is behind (wanted
@@ -389,7 +405,7 @@ def _has_stale(vote: Vote) -> bool:
 # --- 5. Outcomes: what the closed vote decided ------------------------------
 
 
-def outcome_pick(*, vote: Vote, prompt: int, letters: list[str], by) -> Outcome:
+def outcome_pick(*, vote: Vote, prompt: int, letters: list[str], by: User) -> Outcome:
     """The quest master settles a tie: the pick must be among the tied leaders."""
     from chapters import events
 
@@ -408,7 +424,7 @@ def outcome_pick(*, vote: Vote, prompt: int, letters: list[str], by) -> Outcome:
     return outcome
 
 
-def write_in_adopt(*, vote: Vote, prompt: int, text: str, by) -> Outcome:
+def write_in_adopt(*, vote: Vote, prompt: int, text: str, by: User) -> Outcome:
     """The quest master adopts a write-in entry of the final tally."""
     from chapters import events
 
@@ -426,18 +442,20 @@ def write_in_adopt(*, vote: Vote, prompt: int, text: str, by) -> Outcome:
     return outcome
 
 
-def _final_prompt(vote: Vote, number: int) -> dict:
+def _final_prompt(vote: Vote, number: int) -> PromptTally:
     run = selectors.final_tally(vote)
     if run is None:
         raise ValidationError("The vote has no final tally yet: close it first.")
-    prompt = next((p for p in run.data["prompts"] if p["number"] == number), None)
+    prompt: PromptTally | None = next(
+        (p for p in run.data["prompts"] if p["number"] == number), None
+    )
     if prompt is None:
         raise ValidationError(f"The vote has no prompt {number}.")
     return prompt
 
 
 @transaction.atomic
-def next_chapter_start(*, vote: Vote, by) -> Chapter:
+def next_chapter_start(*, vote: Vote, by: User) -> Chapter:
     """ "Write the next chapter": the draft after a closed vote, its results at the top."""
     if not vote.is_closed:
         raise ValidationError("Close the vote before writing the next chapter.")
