@@ -13,7 +13,9 @@ Three parts:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -358,7 +360,8 @@ def _post_audit(
     reading = ReadingOut.from_json(row.data) if row is not None else None
     stale = row is not None and row.is_stale(post, vote)
     latest = in_force(reversed(decisions))  # decisions come newest first
-    if reading is None or row.post_version != post.version:
+    same_version = row is not None and row.post_version == post.version
+    if reading is None or not same_version:
         text = highlight(post.body, [], [])  # spans point into another version
     else:
         text = highlight(
@@ -371,7 +374,7 @@ def _post_audit(
         answers = [
             AnswerView(a, kinds.get(a.prompt, ""), latest.get(a.prompt)) for a in reading.answers
         ]
-        flags = [FlagView(f, kinds.get(f.prompt, ""), latest.get(f.prompt)) for f in reading.flags]
+        flags = [FlagView(f, _kind(kinds, f.prompt), latest.get(f.prompt)) for f in reading.flags]
     # The tally also holds back what only folding finds (proxy loops, joins to nobody).
     flagged_prompts = {f.prompt for f in reading.flags} if reading else set()
     extra = [
@@ -386,6 +389,11 @@ def _post_audit(
     item.rulings = [d for prompt, d in latest.items() if prompt not in shown]
     item.overruled = any(d.action in _COUNTING for d in latest.values())
     return item
+
+
+def _kind(kinds: dict[int, str], prompt: int | None) -> str:
+    """A prompt's kind, "" for a whole post (prompt None) or a prompt the vote lacks."""
+    return kinds.get(prompt, "") if prompt is not None else ""
 
 
 def highlight(
@@ -524,12 +532,12 @@ def _thread_as_of(
         context.append(_post_at(post, revs, version))
     window, missing = [], []
     for ref, version in named:
-        post = by_ref.get(ref)
-        revs = revisions.get(post.pk, []) if post else []
-        if post is None or not any(r.version == version for r in revs):
+        stored = by_ref.get(ref)
+        revs = revisions.get(stored.pk, []) if stored is not None else []
+        if stored is None or not any(r.version == version for r in revs):
             missing.append(f"Post {ref} version {version} is no longer stored.")
             continue
-        window.append(_post_at(post, revs, version))
+        window.append(_post_at(stored, revs, version))
     return context, window, missing
 
 
@@ -554,7 +562,7 @@ def _bare(post: Post) -> PostIn:
     return PostIn(post.ref, post.author.username, post.posted_at, post.body, post.edited_at)
 
 
-def tally_differences(stored: dict, recomputed: dict) -> list[str]:
+def tally_differences(stored: Mapping[str, Any], recomputed: Mapping[str, Any]) -> list[str]:
     """What differs between two quest-tally/1 documents, in sentences, per prompt and voter."""
     out = []
     for key in ("status", "ballots"):
