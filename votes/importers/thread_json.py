@@ -14,7 +14,7 @@ text when the file has none for it (a forum shows a deleted post's placeholder).
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -42,8 +42,8 @@ class ThreadFormatError(ValidationError):
 
 
 @transaction.atomic
-def thread_import(data: dict) -> Quest:
-    """Import a whole `quest-thread/1` document; returns the quest."""
+def thread_import(data: object) -> Quest:
+    """Import a whole `quest-thread/1` document (parsed JSON, checked here); returns the quest."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ThreadFormatError(f"Not a {FORMAT} file: its 'format' must be {FORMAT!r}.")
     posts = data.get("posts")
@@ -192,8 +192,10 @@ def _chapter(quest: Quest, raw: dict, by_ref: dict[int, Post]) -> None:
 
 def _vote(chapter: Chapter, raw: dict, by_ref: dict[int, Post]) -> None:
     where = f"chapter {chapter.number}'s vote"
+    # Whatever the JSON holds (the chapter's own post when absent): int() refusing it is an error.
+    ref: Any = raw.get("post", chapter.post.ref if chapter.post is not None else None)
     try:
-        post = by_ref[int(raw.get("post", chapter.post.ref))]
+        post = by_ref[int(ref)]
     except (KeyError, TypeError, ValueError):
         raise ThreadFormatError(f"{where}: 'post' is not one of the file's posts.") from None
     opens_at = _time(raw.get("opens_at"), f"{where} 'opens_at'") or post.posted_at
