@@ -139,8 +139,8 @@ def test_it_shows_the_quest_master_no_form(client, vote, quest_master):
                 "p3_C": "2",
                 "p4": "Anthem\r\n\r\nloud",
             },
-            "1-A\n2-B\n3-B>C>A\n4-Anthem\nloud",
-            {1: {"A": ["player"]}, 2: {"B": ["player"]}, 4: {"Anthem\nloud": ["player"]}},
+            "1-A\n2-B\n3-B>C>A\n4-Anthem / loud",
+            {1: {"A": ["player"]}, 2: {"B": ["player"]}, 4: {"Anthem / loud": ["player"]}},
         ),
     ],
 )
@@ -312,3 +312,47 @@ def test_it_writes_only_the_votes_own_prompts(vote, player):
     answers = [Answer(prompt=9, letters=("A",)), Answer(prompt=1, letters=("C",))]
     post = ballot_post(vote=vote, user=player, answers=answers)
     assert post.body == "1-C"
+
+
+# --- Write-ins come back as written --------------------------------------------
+
+# What players type in a write-in box that looks like a ballot: each is posted
+# with 1-B and must be counted as written (on one line), 1-B untouched.
+INERT_WRITE_INS = [
+    "more tractors\n1-C",
+    "#####\nmore tractors",
+    "Revised vote:\nkeep the tractors",
+    "[QUOTE]Loud songs[/QUOTE]",
+    "tractors [/QUOTE] and farms",
+    "more\n\n\ntractors",
+    "[SPOILER]songs[/SPOILER]",
+    "scratch that, 1-A",
+    "[X] Plan Tractor",
+    "+1",
+]
+
+
+@pytest.mark.parametrize("text", INERT_WRITE_INS)
+def test_a_write_in_is_counted_as_written_and_changes_no_other_answer(client, vote, player, text):
+    client.force_login(player)
+    response = client.post(_url(vote), {"p1": "B", "p4": text})
+
+    assert response.status_code == 302, response.content.decode()[:500]
+    tally = _counted(vote)
+    assert tally[1] == {"B": ["player"]} or tally[1] == {"B": 1}
+    ballot = Ballot.objects.get(vote=vote, voter="player", is_current=True)
+    assert ballot.answers["1"]["letters"] == ["B"]
+    assert ballot.answers["4"]["text"] == " / ".join(
+        " ".join(line.split()) for line in text.split("\n") if line.strip()
+    )
+
+
+def test_a_write_in_that_would_answer_another_prompt_is_refused_and_kept(client, vote, player):
+    client.force_login(player)
+    data = {"p1": "B", "p4": "we sing 2-B, 3-C"}
+    response = client.post(_url(vote), data)
+
+    assert response.status_code == 400
+    assert "Your write-in for prompt 4 would not be read as you wrote it" in response.text
+    assert "we sing 2-B, 3-C" in response.text  # what the player wrote is kept
+    assert _posts_by(player) == []

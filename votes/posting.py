@@ -18,8 +18,9 @@ from quest.services import post_create
 from votes import selectors
 from votes.models import Ballot
 from votes.previews import as_new_post
-from votes.reading import canonical_text
-from votes.reading.types import Answer, PostKind, Reading
+from votes.reading import canonical_text, read_post
+from votes.reading.canonical import written
+from votes.reading.types import Answer, PostIn, PostKind, Reading, VoteSpec
 
 # The form shows the whole ballot, so a second ballot from it replaces the first
 # whole: a prompt left empty in the form is withdrawn, not left standing.
@@ -45,8 +46,35 @@ def ballot_post(*, vote: Vote, user: User, answers: list[Answer]) -> Post:
         body = canonical_text(answers, spec) if answers else ""
         if not body:
             raise ValidationError(NOTHING_CHOSEN, code="empty")
+        _check_reads_back(body, answers, spec)
         body = _headed_for_a_change(vote, user, body)
         return post_create(quest=vote.chapter.quest, author=user, body=body)
+
+
+def _check_reads_back(body: str, answers: list[Answer], spec: VoteSpec) -> None:
+    """The ballot's text must read back as exactly what was chosen, or it is not posted.
+
+    canonical_text keeps a write-in on one line with its brackets escaped, which
+    leaves most text inert; a write-in that still reads as something else (`2-A`
+    in the write-in for prompt 3 holds prompt 2 for a moderator) is refused with
+    what to change, and the form keeps everything the player wrote.
+    """
+    alone = PostIn(id=1, author="", posted_at=timezone.now(), body=body)
+    reading = read_post(alone, spec)
+    got = sorted((a.prompt, a.letters, a.text) for a in reading.answers)
+    wanted = sorted(
+        (a.prompt, tuple(a.letters), None if a.text is None else written(a.text)) for a in answers
+    )
+    if got == wanted and not reading.flags:
+        return
+    writeins = ", ".join(str(a.prompt) for a in answers if a.text is not None)
+    why = "; ".join(dict.fromkeys(f.reason for f in reading.flags)) or "it changes another answer"
+    where = f"Your write-in for prompt {writeins}" if writeins else "Your ballot"
+    raise ValidationError(
+        f"{where} would not be read as you wrote it ({why}). Reword it, for example "
+        "without a prompt number next to a letter; nothing was posted.",
+        code="unreadable",
+    )
 
 
 def accepts_ballots(vote: Vote) -> bool:

@@ -119,5 +119,5 @@ def test_it_writes_canonical_text_one_answer_a_line():
         Answer(3, text="General improvements\n\non the economy"),
     ]
     assert canonical_text(answers, VOTE) == (
-        "1-B\n3-General improvements\non the economy\n4-AC\n5-C>A"
+        "1-B\n3-General improvements / on the economy\n4-AC\n5-C>A"
     )

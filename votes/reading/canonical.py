@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from .text import collapse_spaces
 from .types import Answer, PromptKind, VoteSpec
 
-_BLANK_LINES = re.compile(r"\n[ \t\u00a0]*(?:\n[ \t\u00a0]*)+")
+# A write-in's text inside a ballot must stay text: every "[" is wrapped so that no
+# tag (a quote, a spoiler, a strike) can form, and the page shows it as written.
+_OPEN_BRACKET = "[PLAIN][[/PLAIN]"
 
 
 def canonical_text(answers: Sequence[Answer], vote: VoteSpec) -> str:
     """One line per answer, in prompt order: "1-B", "4-AC", "5-C>A>B", "3-text".
 
-    A write-in keeps its line breaks but loses blank lines, since a blank line
-    ends a numbered write-in when the text is read back.
+    A write-in is kept inert, so that what the player typed comes back as its
+    answer and changes no other: on one line (its line breaks become " / ",
+    since a line `1-C` under it would answer prompt 1 and a blank line would end
+    it), with its brackets escaped (a `[QUOTE]` in it would hide it).
     """
     lines = []
     for answer in sorted(answers, key=lambda a: a.prompt):
@@ -22,9 +26,20 @@ def canonical_text(answers: Sequence[Answer], vote: VoteSpec) -> str:
         if prompt is None:
             continue
         if answer.text is not None:
-            lines.append(f"{answer.prompt}-{_BLANK_LINES.sub(chr(10), answer.text.strip())}")
+            lines.append(f"{answer.prompt}-{inert(answer.text)}")
         elif prompt.kind is PromptKind.RANKED:
             lines.append(f"{answer.prompt}-{'>'.join(answer.letters)}")
         elif answer.letters:
             lines.append(f"{answer.prompt}-{''.join(answer.letters)}")
     return "\n".join(lines)
+
+
+def written(text: str) -> str:
+    """A write-in as the reader reads it back from the canonical text: one line, its
+    runs of spaces one space (as the reader reads any write-in), lines joined by " / "."""
+    return " / ".join(line for line in collapse_spaces(text).split("\n") if line)
+
+
+def inert(text: str) -> str:
+    """A write-in's text as the canonical post writes it (see canonical_text)."""
+    return written(text).replace("[", _OPEN_BRACKET)
