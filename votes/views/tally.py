@@ -1,6 +1,8 @@
 """The tally as people see it: a live partial, JSON, BBCode and CSV."""
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -14,6 +16,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from chapters.models import Vote
 from quest.forms import TextField
+from quest.http import HtmxHttpRequest
 from quest.permissions import can_manage, can_moderate
 from votes import selectors, services
 from votes.models import TallyRun
@@ -39,7 +42,7 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # is behind, so every poll looks again (and asks again if a recount was lost).
     vote = access.vote_for_reader(request, slug, number)
     run = selectors.latest_tally(vote)
-    if selectors.tally_is_behind(vote, run):
+    if run is None or selectors.tally_is_behind(vote, run):
         return None
     viewer = f"{run.sha256}:{run.is_final}:{can_see_results(request.user, vote)}:"
     viewer += "staff" if can_moderate(request.user, vote.chapter.quest) else "reader"
@@ -49,7 +52,7 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
 @require_GET
 @vary_on_headers("HX-Request", "Cookie")
 @condition(etag_func=_etag)
-def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def chapter_tally(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     """The live tally: a page, or (for htmx polling) just its `tally` partial.
 
     Polling revalidates with the ETag, so an unchanged tally costs a 304;
@@ -68,7 +71,7 @@ def chapter_tally(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "chapter": vote.chapter,
         "vote": vote,
         "run": run,
-        "tally": _for_display(run.data, links, vote) if shown else None,
+        "tally": _for_display(run.data, links, vote) if visible and run is not None else None,
         "visible": visible,
         "recounting": recounting,
         "is_staff": is_staff,
@@ -97,7 +100,7 @@ def _stored_tally(vote: Vote) -> tuple[TallyRun | None, bool]:
     return run, behind
 
 
-def _merge_suggestions(tally: dict) -> list[dict]:
+def _merge_suggestions(tally: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Near-duplicate write-in entries, per prompt, for moderators to consider."""
     out = []
     for p in tally["prompts"]:
@@ -106,7 +109,9 @@ def _merge_suggestions(tally: dict) -> list[dict]:
     return out
 
 
-def _for_display(tally: dict, links: dict, vote: Vote) -> dict:
+def _for_display(
+    tally: Mapping[str, Any], links: Mapping[tuple[str, int], int], vote: Vote
+) -> dict[str, Any]:
     """The tally JSON with bar widths and voter links added for the template."""
     thread = reverse("quest-thread", args=[vote.chapter.quest.slug])
     prompts = []
@@ -167,6 +172,7 @@ def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpRe
 
 def _not_counted_yet(*, json: bool) -> HttpResponse:
     """A 503 with a retry hint: the vote's first recount has not stored a tally yet."""
+    response: HttpResponse
     if json:
         response = JsonResponse({"error": NOT_COUNTED_YET}, status=503)
     else:
@@ -193,6 +199,8 @@ def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpRes
 def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The quest master settles a tie or adopts a write-in on a closed vote."""
     vote = access.vote_for_quest_master(request, slug, number)
+    user = request.user
+    assert user.is_authenticated  # only the quest master gets past vote_for_quest_master
     form = OutcomeForm(request.POST)
     if form.is_valid():
         try:
@@ -201,14 +209,14 @@ def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                     vote=vote,
                     prompt=form.cleaned_data["prompt"],
                     text=form.cleaned_data["write_in"],
-                    by=request.user,
+                    by=user,
                 )
             else:
                 services.outcome_pick(
                     vote=vote,
                     prompt=form.cleaned_data["prompt"],
                     letters=form.cleaned_data["letters"],
-                    by=request.user,
+                    by=user,
                 )
             messages.success(request, "Recorded.")
         except ValidationError as e:
@@ -216,7 +224,8 @@ def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     else:
         # A write-in that cannot be kept says why; anything else is a stale or forged form.
         refused = form.errors.get("write_in")
-        messages.error(request, " ".join(refused) if refused else "Choose an option or an entry.")
+        said = " ".join(str(e) for e in refused) if refused else "Choose an option or an entry."
+        messages.error(request, said)
     return redirect("chapter-tally", slug, number)
 
 
@@ -224,8 +233,10 @@ def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def next_chapter(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """ "Write the next chapter": a draft that opens with this vote's results."""
     vote = access.vote_for_quest_master(request, slug, number)
+    user = request.user
+    assert user.is_authenticated  # only the quest master gets past vote_for_quest_master
     try:
-        draft = services.next_chapter_start(vote=vote, by=request.user)
+        draft = services.next_chapter_start(vote=vote, by=user)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return redirect("chapter-tally", slug, number)
