@@ -31,10 +31,16 @@ from django.utils.http import urlsafe_base64_encode
 
 from chapters import services as chapter_services
 from chapters.models import Vote
-from chapters.prompts import OptionData, PromptData
 from quest import services as quest_services
-from tests.factories import *  # noqa: F403  (fixtures)
-from tests.factories import chapter_url, make_post, make_quest, make_user, make_vote, vote_in
+from tests.factories import (
+    chapter_url,
+    make_post,
+    make_quest,
+    make_user,
+    make_vote,
+    prompt_list,
+    vote_in,
+)
 from votes import audit, selectors
 from votes import services as vote_services
 from votes.models import RecountState, TallyRun
@@ -65,15 +71,7 @@ SESSION_WRITE_ALLOWED = {"accounts/reset/<uidb64>/<token>/"}
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
-PROMPTS = [
-    PromptData(
-        number=1,
-        kind="single",
-        text="Where do we march?",
-        options=[OptionData("A", "North"), OptionData("B", "South"), OptionData("C", "East")],
-    ),
-    PromptData(number=2, kind="write_in", text="What do we sing on the way?"),
-]
+PROMPTS = prompt_list("single", "write_in", options=3)
 
 
 @pytest.fixture
