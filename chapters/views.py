@@ -6,6 +6,9 @@ so the access rule for a page is the first thing it does and lives in one line.
 The rules themselves are in chapters.permissions.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,8 +31,10 @@ from chapters.forms import (
     detection_prompts,
 )
 from chapters.models import Chapter, Vote
+from chapters.prompts import PromptData
 from quest import bbcode, ratelimit
 from quest.access import quest_for_reader
+from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.middleware import shows_quest
 from quest.models import Quest
 
@@ -108,7 +113,7 @@ def chapter_index(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def chapter_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def chapter_detail(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     chapter = _get_chapter_for_reader(request, slug, number)
     template_name = "chapters/detail.html"
     if request.htmx:
@@ -116,21 +121,21 @@ def chapter_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     return render(request, template_name, _detail_context(request, chapter))
 
 
-def _detail_context(request: HttpRequest, chapter: Chapter, **forms) -> dict:
+def _detail_context(request: HtmxHttpRequest, chapter: Chapter, **forms: Any) -> dict[str, Any]:
     user, quest = request.user, chapter.quest
     vote = selectors.vote_with_prompts(chapter)
     can_run_vote = permissions.can_run_vote(user, quest)
     previous, following = selectors.chapter_neighbours(
         chapter, with_drafts=permissions.can_see_drafts(user, quest)
     )
-    context = {
+    context: dict[str, Any] = {
         "quest": quest,
         "chapter": chapter,
         "vote": vote,
         "previous": previous,
         "following": following,
         # The chapter whose vote this one carries on from (its results open it).
-        "follows": chapter.follows_vote.chapter if chapter.follows_vote_id else None,
+        "follows": chapter.follows_vote.chapter if chapter.follows_vote is not None else None,
         "can_write": permissions.can_write_chapter(user, quest),
         "can_publish": permissions.can_publish(user, chapter),
         "can_run_vote": can_run_vote,
@@ -150,7 +155,7 @@ def _detail_context(request: HttpRequest, chapter: Chapter, **forms) -> dict:
     return context
 
 
-def _post_url(quest: Quest):
+def _post_url(quest: Quest) -> Callable[[int], str]:
     return lambda ref: reverse("post-permalink", args=[quest.slug, ref])
 
 
@@ -177,7 +182,7 @@ def vote_events(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @ratelimit.rate_limited("create")
-def chapter_create(request: HttpRequest, slug: str) -> HttpResponse:
+def chapter_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     quest = _get_quest_for_quest_master(request, slug)
     form = ChapterForm(request.POST or None, quest=quest)
     if request.method == "POST" and form.is_valid():
@@ -200,7 +205,7 @@ def chapter_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def chapter_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def chapter_edit(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     chapter = _get_chapter_for_quest_master(request, slug, number)
     initial = {"title": chapter.title, "body": chapter.body}
     form = ChapterForm(request.POST or None, initial=initial, quest=chapter.quest)
@@ -246,7 +251,7 @@ def chapter_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def chapter_publish(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def chapter_publish(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     chapter = _get_chapter_for_quest_master(request, slug, number)
     try:
         services.chapter_publish(chapter=chapter, by=request.user)
@@ -264,7 +269,7 @@ def chapter_publish(request: HttpRequest, slug: str, number: int) -> HttpRespons
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def vote_prompts(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def vote_prompts(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     """Build the vote's prompts in a form: add, remove and move prompts and options.
 
     Every button posts the whole form, so typed input survives without
@@ -296,7 +301,12 @@ def vote_prompts(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return _render_vote_form(request, chapter, vote, builder, settings_form)
 
 
-def _save_prompts(request: HttpRequest, chapter: Chapter, prompts, settings_form) -> bool:
+def _save_prompts(
+    request: AuthenticatedHttpRequest,
+    chapter: Chapter,
+    prompts: list[PromptData],
+    settings_form: VoteSettingsForm,
+) -> bool:
     try:
         services.vote_prompts_set(
             chapter=chapter,
@@ -314,7 +324,9 @@ def _save_prompts(request: HttpRequest, chapter: Chapter, prompts, settings_form
     return True
 
 
-def _vote_form_context(chapter, vote, builder, settings_form) -> dict:
+def _vote_form_context(
+    chapter: Chapter, vote: Vote | None, builder: PromptsForm, settings_form: VoteSettingsForm
+) -> dict[str, Any]:
     return {
         "quest": chapter.quest,
         "chapter": chapter,
@@ -326,14 +338,20 @@ def _vote_form_context(chapter, vote, builder, settings_form) -> dict:
     }
 
 
-def _render_vote_form(request, chapter, vote, builder, settings_form) -> HttpResponse:
+def _render_vote_form(
+    request: HttpRequest,
+    chapter: Chapter,
+    vote: Vote | None,
+    builder: PromptsForm,
+    settings_form: VoteSettingsForm,
+) -> HttpResponse:
     context = _vote_form_context(chapter, vote, builder, settings_form)
     return render(request, "chapters/vote_form.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def vote_paste(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def vote_paste(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     """Paste a forum vote block, check what was detected, then save it.
 
     Step 1 (`op=detect`) shows the detected prompts; step 2 (`op=save`) posts
@@ -378,7 +396,7 @@ def vote_paste(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def vote_close(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def vote_close(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     vote = _get_vote_for_quest_master(request, slug, number)
     form = VoteCloseForm(request.POST)
     if not form.is_valid():
@@ -394,7 +412,7 @@ def vote_close(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def vote_extend(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def vote_extend(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     vote = _get_vote_for_quest_master(request, slug, number)
     return _change_window(request, vote, services.vote_extend, "extend", "The vote is extended.")
 
@@ -402,12 +420,18 @@ def vote_extend(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def vote_reopen(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def vote_reopen(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     vote = _get_vote_for_quest_master(request, slug, number)
     return _change_window(request, vote, services.vote_reopen, "reopen", "The vote is open again.")
 
 
-def _change_window(request, vote: Vote, service, prefix: str, done: str) -> HttpResponse:
+def _change_window(
+    request: AuthenticatedHttpRequest,
+    vote: Vote,
+    service: Callable[..., Vote],
+    prefix: str,
+    done: str,
+) -> HttpResponse:
     form = VoteWindowForm(request.POST, prefix=prefix)
     if form.is_valid():
         try:
@@ -425,13 +449,13 @@ def _change_window(request, vote: Vote, service, prefix: str, done: str) -> Http
     return _render_vote_state(request, vote.chapter, **{f"{prefix}_form": form})
 
 
-def _vote_state_response(request: HttpRequest, chapter: Chapter) -> HttpResponse:
+def _vote_state_response(request: HtmxHttpRequest, chapter: Chapter) -> HttpResponse:
     if request.htmx:
         return _render_vote_state(request, chapter)
     return redirect(chapter)
 
 
-def _render_vote_state(request: HttpRequest, chapter: Chapter, **forms) -> HttpResponse:
+def _render_vote_state(request: HtmxHttpRequest, chapter: Chapter, **forms: Any) -> HttpResponse:
     """The chapter page again (or its #vote partial for htmx), showing a form's errors."""
     template_name = "chapters/detail.html"
     if request.htmx:
