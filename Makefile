@@ -19,8 +19,8 @@ PYTEST_ARGS ?= --timeout=300 -ra
 
 help:
 	@echo "make demo       serve the demo quest on http://127.0.0.1:8000/ (SQLite, no servers needed)"
-	echo "make test       ruff, import contracts + the whole test suite on throwaway PostgreSQL and Redis (as CI)"
-	echo "make lint       ruff check, ruff format --check and lint-imports (the import contracts)"
+	echo "make test       ruff, import contracts, mypy + the whole test suite on throwaway PostgreSQL and Redis (as CI)"
+	echo "make lint       ruff check, ruff format --check, lint-imports (the import contracts) and mypy"
 	echo "make fmt        ruff format and ruff check --fix"
 	echo "make bench      run bench/*.py with PostgreSQL and Redis"
 	echo "make venv       create .venv and install requirements-dev.txt (when they changed)"
@@ -72,6 +72,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 fmt: venv
 	$(VENV)/bin/ruff format .
