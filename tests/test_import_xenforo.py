@@ -258,6 +258,17 @@ def test_it_shows_the_quest_master_in_the_audit_why_a_deleted_post_is_not_counte
     assert "Not counted: <span hx-disable>deleted on the forum</span>" in page
 
 
+def test_it_marks_a_deleted_post_in_the_thread(client):
+    _import(*PAGES)
+
+    page = client.get(reverse("quest-thread", args=[SLUG])).content.decode()
+
+    article = page[page.index('id="post-5120027"') :]
+    article = article[: article.index("</article>")]
+    assert "Deleted on the forum" in article
+    assert page.count("Deleted on the forum") == 1
+
+
 def test_it_counts_a_post_again_when_it_comes_back_on_the_forum(tmp_path):
     _import(*PAGES)
     later = tmp_path / "thread-page-2.html"
