@@ -108,7 +108,8 @@ def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post]) -> None:
         # A deleted post's placeholder has no text: the post keeps the text it had.
         if existing.body != body and not (forum["deleted"] and not body):
             post_edit(post=existing, body=body, by=existing.author, at=edited_at)
-        post_forum_sync(post=existing, **forum)
+        if _forum_fields_differ(existing, forum):
+            post_forum_sync(post=existing, **forum)
         return
     by_ref[ref] = post_create(
         quest=quest,
@@ -148,6 +149,15 @@ def _forum_fields(raw: dict, where: str) -> _ForumFields:
         "forum_user_id": int(user_id) if user_id is not None else None,
         "deleted": deleted,
     }
+
+
+def _forum_fields_differ(post: Post, forum: _ForumFields) -> bool:
+    # Importing the same file again must not lock and rewrite every post.
+    return (
+        post.deleted != forum["deleted"]
+        or (bool(forum["source_url"]) and post.source_url != forum["source_url"])
+        or (forum["forum_user_id"] is not None and post.forum_user_id != forum["forum_user_id"])
+    )
 
 
 def _address(value: object, where: str) -> str:
