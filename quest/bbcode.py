@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import nh3
 
-from quest import bbtokens
+from quest import bbstyle, bbtokens
 from quest.bbtokens import BLOCKS, KNOWN, TAG, Mark
 
 __all__ = [
@@ -38,11 +38,17 @@ MAX_DEPTH = bbtokens.MAX_DEPTH
 
 _INLINE = {"b": "b", "i": "i", "u": "u", "s": "s", "strike": "s"}
 _SPOILERS = {"spoiler", "ispoiler"}
-# Kept as text with their presentation dropped: colours, sizes and layout
-# (centring, headings, tables) chosen by posters clash with the site's themes
-# and are a common vector for abuse.
-_TRANSPARENT = bbtokens.INLINES - set(_INLINE) - _SPOILERS - {"url"}
-_BLOCK = BLOCKS | {bbtokens.ITEM}
+# Colours, sizes and alignment are shown as classes of a fixed palette and scale
+# (quest/bbstyle.py), never as the poster's own CSS.
+_STYLED = {"color", "size"}
+_ALIGNS = set(bbstyle.ALIGNS)
+# Kept as text with their presentation dropped: fonts and layout (headings,
+# tables, indents) chosen by posters clash with the site's themes and are a
+# common vector for abuse.
+_TRANSPARENT = bbtokens.INLINES - set(_INLINE) - _SPOILERS - _STYLED - _ALIGNS - {"url"}
+# Alignment is a block on the page (as on the forum) though the tokenizer pairs
+# it as inline: only how newlines around it are kept depends on this.
+_BLOCK = BLOCKS | {bbtokens.ITEM} | _ALIGNS
 # Raw content the reader never reads as a vote is shown as code, so that what
 # looks like prose on the page is what the reader reads.
 _CODE_BLOCKS = {"code", "php", "html"}
@@ -69,6 +75,7 @@ _CLEANER = nh3.Cleaner(
         "ol",
         "pre",
         "s",
+        "span",
         "summary",
         "u",
         "ul",
@@ -77,9 +84,10 @@ _CLEANER = nh3.Cleaner(
     attributes={"a": {"href"}, "img": {"src", "alt", "loading"}},
     allowed_classes={
         "blockquote": {"bb-quote"},
-        "div": {"bb-quote-header", "bb-quote-body"},
+        "div": {"bb-quote-header", "bb-quote-body", *bbstyle.ALIGN_CLASSES},
         "details": {"bb-spoiler"},
         "pre": {"bb-code"},
+        "span": bbstyle.COLOR_CLASSES | bbstyle.SIZE_CLASSES,
     },
     url_schemes={"http", "https", "mailto"},
     link_rel="nofollow ugc noopener",
@@ -218,6 +226,8 @@ class _Renderer:
             return f"<{element}>{inner}</{element}>"
         if name in _TRANSPARENT:
             return inner
+        if name in _STYLED or name in _ALIGNS:
+            return _styled(name, frame.attr, inner)
         if name == "url":
             if frame.href is None:
                 return inner
@@ -284,6 +294,15 @@ class _Renderer:
     def _block_html(self, markup: str) -> None:
         self._append(markup)
         self.trim_newline = True
+
+
+def _styled(name: str, attr: str | None, inner: str) -> str:
+    """`[COLOR]`, `[SIZE]` and alignment as a class; a value outside the palette is plain text."""
+    if name in _ALIGNS:
+        css_class = bbstyle.align_class(name)
+        return f'<div class="{css_class}">{inner}</div>' if css_class else inner
+    css_class = bbstyle.color_class(attr) if name == "color" else bbstyle.size_class(attr)
+    return f'<span class="{css_class}">{inner}</span>' if css_class else inner
 
 
 def _newlines(text: str) -> str:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quest import bbstyle
 from quest.bbcode import MAX_DEPTH, plain_text, quote_for_reply, render, strip_tags
 
 ALLOWED_TAGS = {
@@ -22,9 +23,22 @@ ALLOWED_TAGS = {
     "ol",
     "pre",
     "s",
+    "span",
     "summary",
     "u",
     "ul",
+}
+# Every class a rendered post may carry: its own markup's, and the palette and scale
+# of quest/bbstyle.py.
+ALLOWED_CLASSES = {
+    "bb-quote",
+    "bb-quote-header",
+    "bb-quote-body",
+    "bb-spoiler",
+    "bb-code",
+    *bbstyle.ALIGN_CLASSES,
+    *bbstyle.COLOR_CLASSES,
+    *bbstyle.SIZE_CLASSES,
 }
 VOID_TAGS = {"br", "img"}
 SAFE_URL_STARTS = ("http://", "https://", "mailto:", "#", "/")
@@ -74,6 +88,8 @@ def _assert_safe(markup: str) -> None:
             assert not name.startswith("hx-"), markup
             assert not name.startswith("data-"), markup
             assert name != "style", markup
+            if name == "class":
+                assert set((value or "").split()) <= ALLOWED_CLASSES, markup
             if name in ("href", "src"):
                 assert (value or "").strip().lower().startswith(SAFE_URL_STARTS), markup
                 if name == "src":
@@ -90,8 +106,8 @@ def _assert_safe(markup: str) -> None:
             "[B]bold[/B] [i]it[/I] [u]under[/u] [S]gone[/S]",
             "<b>bold</b> <i>it</i> <u>under</u> <s>gone</s>",
         ),
-        ("[COLOR=red]red text[/COLOR]", "red text"),
-        ("[size=7][font=Comic Sans]big[/font][/size]", "big"),
+        ("[COLOR=red]red text[/COLOR]", '<span class="bb-color-red">red text</span>'),
+        ("[size=7][font=Comic Sans]big[/font][/size]", '<span class="bb-size-7">big</span>'),
         ("a < b & c > d", "a &lt; b &amp; c &gt; d"),
         (
             '[QUOTE="panpiotr, post: 8400128, member: 45"]\n1. Decide\n[/QUOTE]\n1-B. Punish',

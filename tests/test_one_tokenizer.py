@@ -190,7 +190,7 @@ def test_it_names_the_same_source_on_the_page_and_to_the_reader(body, author, po
         ("[MEDIA=youtube]abc[/MEDIA]", "<code>abc</code>"),
         ("[IMG]1-A[/IMG]", "<code>1-A</code>"),
         ("[PHP]<?php 1-A[/PHP]", '<pre class="bb-code"><code>&lt;?php 1-A</code></pre>'),
-        ("[H1]Chapter[/H1] [CENTER]x[/CENTER]", "Chapter x"),
+        ("[H1]Chapter[/H1] [CENTER]x[/CENTER]", 'Chapter <div class="bb-align-center">x</div>'),
         ("[LIST]x", "[LIST]x"),
         ("[QUOTE]\nx", "[QUOTE]<br>x"),
     ],
@@ -206,11 +206,13 @@ PIECES = [
     "[/ISPOILER]", "[B]", "[/B]", "[i]", "[/I]", "[S]", "[/S]", "[COLOR=red]", "[/COLOR]",
     "[CODE]", "[/CODE]", "[ICODE]", "[/ICODE]", "[PLAIN]", "[/PLAIN]", "[IMG]", "[/IMG]",
     "[LIST]", "[LIST=1]", "[*]", "[/LIST]", "[URL=http://a.b]", "[URL]", "[/URL]",
-    "http://x.example/", "[CENTER]", "[/CENTER]", "[X]", "[ ]", "[", "]", "=", '"', "'",
+    "http://x.example/", "[CENTER]", "[/CENTER]", "[SIZE=7]", "[/SIZE]", "[RIGHT]", "[X]",
+    "[ ]", "[", "]", "=", '"', "'",
     "\n", "\r\n", " ", "1-A", "2-B", "vote", "<b>", "&amp;",
 ]  # fmt: skip
 _words = st.text(st.characters(exclude_categories=("Cc", "Cs", "Co", "Cn")), max_size=4)
 _NAMES = ["quote", "QUOTE", "spoiler", "b", "s", "code", "plain", "list", "*", "url", "img", "x"]
+_NAMES += ["color", "size", "center"]
 _tags = st.builds(
     lambda slash, name, attr: f"[{slash}{name}{'' if attr is None else '=' + attr}]",
     st.sampled_from(["", "/"]),

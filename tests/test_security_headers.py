@@ -43,7 +43,8 @@ PROMPTS = prompt_list("single", "write_in")
 # A post with every kind of markup the thread renders (but images: see IMAGE).
 RICH_POST = (
     '[QUOTE="player, post: 1"]1-B[/QUOTE]\n[B]Agreed[/B], [I]south[/I] it is.\n'
-    "[SPOILER]the cooks[/SPOILER] [URL=https://example.org/]map[/URL]\n[CODE]1-B[/CODE]"
+    "[SPOILER]the cooks[/SPOILER] [URL=https://example.org/]map[/URL]\n[CODE]1-B[/CODE]\n"
+    "[CENTER][SIZE=6]Onwards[/SIZE][/CENTER][COLOR=#2980b9]blue[/COLOR] [RIGHT]signed[/RIGHT]"
 )
 # Kept out of the browser tests: Chromium has no network here to fetch it.
 IMAGE = "[IMG]https://example.org/map.png[/IMG]"
