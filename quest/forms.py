@@ -1,4 +1,6 @@
 import re
+import secrets
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -49,7 +51,45 @@ class TextField(forms.CharField):
         return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
-class PostForm(forms.Form):
+class SubmissionTokenField(forms.Field):
+    """A posting form's hidden one-time token (quest.models.Submission).
+
+    Not free text: a value that is no token (missing, malformed, too long) is
+    read as no token rather than refused, and the form posts as before, only
+    without the protection against posting twice.
+    """
+
+    widget = forms.HiddenInput
+    _shape = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return value if isinstance(value, str) and self._shape.fullmatch(value) else ""
+
+
+class PostingForm(forms.Form):
+    """A form that posts: each render carries a new one-time token in `submission`.
+
+    A bound form keeps the token it was sent with, so a form shown again with
+    its errors and sent again is still the same submission. Pass
+    `initial={"submission": token}` to show a form again after it posted.
+    """
+
+    submission = SubmissionTokenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["submission"].initial = secrets.token_urlsafe(18)
+
+    @property
+    def submission_token(self) -> str:
+        """The token sent ("" when none), once the form is valid."""
+        return str(self.cleaned_data.get("submission") or "")
+
+
+class PostForm(PostingForm):
     body = TextField(
         label="Message",
         # Leading spaces can matter in BBCode ([CODE]); the whole text is kept.

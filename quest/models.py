@@ -196,3 +196,31 @@ class PostRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.version} of {self.post_id}"
+
+
+class Submission(models.Model):
+    """A posting form's one-time token, and the post it last made.
+
+    Every render of a posting form (the thread's reply box, the edit box, the
+    ballot form) carries a new token in a hidden field. The service that posts
+    looks the token up in the transaction that inserts, after the lock that
+    orders posting: the same token sent again with the same text (a double
+    click, a retry on a slow network, Back then Post) lands on the post it
+    made instead of posting twice. Sent with changed text (Back, edit, Post)
+    it posts anew, so nothing a player wrote is lost.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+    # SHA-256 of the form's name and the text the token last posted (see services.submission_*).
+    digest = models.CharField(max_length=64)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token"], name="submission_unique_token")
+        ]
+
+    def __str__(self) -> str:
+        return f"submission {self.token} by {self.user_id}"

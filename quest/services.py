@@ -1,5 +1,6 @@
 """Writes for quests, staff, members and the thread. Views and importers call these."""
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from quest import events, registry
-from quest.models import Membership, Post, PostRevision, Quest, new_invite_token
+from quest.models import Membership, Post, PostRevision, Quest, Submission, new_invite_token
 
 
 def quest_create(*, title: str, by: User, description: str = "", slug: str = "") -> Quest:
@@ -210,9 +211,38 @@ def post_create(
 
 
 @transaction.atomic
-def post_edit(*, post: Post, body: str, by: User, at: datetime | None = None) -> Post:
-    """Keep the old text as a revision and ask for the post to be read again."""
+def post_reply(*, quest: Quest, author: User, body: str, token: str = "") -> Post:
+    """A reply from the thread's reply box, posted once per form render and text.
+
+    1. The quest row is locked first (post_create locks it too), so the same
+       form sent twice at once waits here for the first to commit.
+    2. The form's token with the same text already posted: that post, again.
+    3. Otherwise a new post, and the token remembers it.
+    """
+    Quest.objects.select_for_update().filter(pk=quest.pk).first()
+    form = f"reply:{quest.pk}"
+    done = submission_repeat(user=author, token=token, form=form, text=body)
+    if done is not None:
+        return done
+    post = post_create(quest=quest, author=author, body=body)
+    submission_record(user=author, token=token, form=form, text=body, post=post)
+    return post
+
+
+@transaction.atomic
+def post_edit(
+    *, post: Post, body: str, by: User, at: datetime | None = None, token: str = ""
+) -> Post:
+    """Keep the old text as a revision and ask for the post to be read again.
+
+    An edit form sent again with the same token and text (a double click, Back
+    then Save) changes nothing, even if the post was edited since.
+    """
     post = Post.objects.select_for_update().get(pk=post.pk)
+    form = f"edit:{post.pk}"
+    if submission_repeat(user=by, token=token, form=form, text=body) is not None:
+        return post
+    submission_record(user=by, token=token, form=form, text=body, post=post)
     if body == post.body:
         return post
     now = at or timezone.now()
@@ -262,6 +292,41 @@ def post_forum_sync(
     if "deleted" in changed:
         _request_reading(post)
     return post
+
+
+# --- Posting forms: one post per form render and text -----------------------------------
+
+
+def submission_repeat(*, user: User, token: str, form: str, text: str) -> Post | None:
+    """The post this form render already made with this text, or None: post it.
+
+    Call it in the posting transaction after the lock that orders posting (the
+    quest for a reply, the post for an edit, the vote for a ballot), so that a
+    second request waiting on that lock finds the first one's row. `form` names
+    the form and what it posts to ("reply:<quest pk>"): a token carried over to
+    another form is not a repeat. No token (an old page, a script) is never one.
+    """
+    if not token:
+        return None
+    row = Submission.objects.filter(user=user, token=token).select_related("post__quest").first()
+    if row is None or row.digest != _submission_digest(form, text):
+        return None
+    return row.post
+
+
+def submission_record(*, user: User, token: str, form: str, text: str, post: Post) -> None:
+    """Remember what this form render posted last (in the posting transaction)."""
+    if not token:
+        return
+    Submission.objects.update_or_create(
+        user=user,
+        token=token,
+        defaults={"digest": _submission_digest(form, text), "post": post, "at": timezone.now()},
+    )
+
+
+def _submission_digest(form: str, text: str) -> str:
+    return hashlib.sha256(f"{form}\x00{text}".encode()).hexdigest()
 
 
 def imported_author_get_or_create(*, name: str) -> User:

@@ -201,7 +201,13 @@ def post_reply(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         # Shown on the last page, with everything typed kept in the box.
         page = selectors.thread_page(quest, "last")
         return _render_thread(request, quest, page, form, status=400)
-    post = services.post_create(quest=quest, author=request.user, body=form.cleaned_data["body"])
+    # The same form sent twice (a double click, Back then Post) lands on its first post.
+    post = services.post_reply(
+        quest=quest,
+        author=request.user,
+        body=form.cleaned_data["body"],
+        token=form.submission_token,
+    )
     return redirect(post)
 
 
@@ -221,7 +227,12 @@ def post_edit(request: AuthenticatedHttpRequest, slug: str, ref: int) -> HttpRes
     post = access.post_for_author(request, slug, ref)
     form = PostForm(request.POST or None, initial={"body": post.body})
     if request.method == "POST" and form.is_valid():
-        services.post_edit(post=post, body=form.cleaned_data["body"], by=request.user)
+        services.post_edit(
+            post=post,
+            body=form.cleaned_data["body"],
+            by=request.user,
+            token=form.submission_token,
+        )
         messages.success(request, "Your post was saved.")
         return redirect(post)
     context = {

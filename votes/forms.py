@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from chapters.kinds import PromptKind
 from chapters.models import Prompt, Vote
-from quest.forms import TextField
+from quest.forms import PostingForm, TextField
 from votes.reading.types import Answer
 
 WRITE_IN_MAX_CHARS = 20_000
@@ -19,11 +19,12 @@ def _ordinal(n: int) -> str:
     return _ORDINALS[n - 1] if n <= len(_ORDINALS) else f"{n}th"
 
 
-class BallotForm(forms.Form):
+class BallotForm(PostingForm):
     """Fields are named after the prompt: `p1` (single, multi, write-in), `p5_A` (a rank).
 
     Built from a vote whose prompts and options are loaded; `answers()` gives
-    the reader's Answers for the prompts the player answered.
+    the reader's Answers for the prompts the player answered. Its `submission`
+    token posts the ballot once however often the form is sent (PostingForm).
     """
 
     def __init__(self, *args, vote: Vote, initial_answers: dict | None = None, **kwargs):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from chapters.models import Vote
 from quest.models import Post
-from quest.services import post_create
+from quest.services import post_create, submission_record, submission_repeat
 from votes import selectors
 from votes.models import Ballot
 from votes.previews import as_new_post
@@ -29,26 +29,38 @@ VOTE_CLOSED = "The vote has closed: your ballot was not posted."
 NOTHING_CHOSEN = "Choose at least one answer."
 
 
-def ballot_post(*, vote: Vote, user: User, answers: list[Answer]) -> Post:
+def ballot_post(*, vote: Vote, user: User, answers: list[Answer], token: str = "") -> Post:
     """Post the ballot's canonical text in the thread as `user`; the reader does the rest.
 
-    1. The vote row is locked and must still be open (closing takes the same lock).
+    1. The vote row is locked (closing takes the same lock, and so does the
+       same form sent twice at once: the second waits for the first).
     2. Only answered prompts of this vote are written, one line each.
-    3. When the voter has an earlier ballot, "Revised vote:" heads the post so
+    3. The form's `token` already posted these answers (a double click, Back
+       then Post): that post is the result, and nothing is posted again.
+    4. The vote must still be open.
+    5. When the voter has an earlier ballot, "Revised vote:" heads the post so
        that it replaces that ballot whole, but only if it reads the same.
     """
     with transaction.atomic():
         locked = Vote.objects.select_for_update().get(pk=vote.pk)
-        if not accepts_ballots(locked):
-            raise ValidationError(VOTE_CLOSED, code="closed")
         spec = selectors.vote_spec(vote)
         answers = [a for a in answers if spec.prompt(a.prompt) is not None]
         body = canonical_text(answers, spec) if answers else ""
+        # The answers as chosen, not the post: a repeat would be headed "Revised vote:".
+        form = f"ballot:{vote.pk}"
+        done = submission_repeat(user=user, token=token, form=form, text=body)
+        if done is not None:
+            return done
+        if not accepts_ballots(locked):
+            raise ValidationError(VOTE_CLOSED, code="closed")
         if not body:
             raise ValidationError(NOTHING_CHOSEN, code="empty")
         _check_reads_back(body, answers, spec)
-        body = _headed_for_a_change(vote, user, body)
-        return post_create(quest=vote.chapter.quest, author=user, body=body)
+        post = post_create(
+            quest=vote.chapter.quest, author=user, body=_headed_for_a_change(vote, user, body)
+        )
+        submission_record(user=user, token=token, form=form, text=body, post=post)
+        return post
 
 
 def _check_reads_back(body: str, answers: list[Answer], spec: VoteSpec) -> None:

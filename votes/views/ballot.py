@@ -48,7 +48,12 @@ def _ballot_submit(request: AuthenticatedHttpRequest, vote: Vote) -> HttpRespons
         form.add_error(None, posting.VOTE_CLOSED)
     elif form.is_valid():
         try:
-            post = posting.ballot_post(vote=vote, user=request.user, answers=form.answers())
+            post = posting.ballot_post(
+                vote=vote,
+                user=request.user,
+                answers=form.answers(),
+                token=form.submission_token,
+            )
         except ValidationError as e:
             form.add_error(None, e)
         else:
@@ -60,8 +65,11 @@ def _ballot_submit(request: AuthenticatedHttpRequest, vote: Vote) -> HttpRespons
                 )
                 return redirect(f"{vote.chapter.get_absolute_url()}#ballot")
             shown = previews.posted_reading(vote=vote, post=post)
+            # Shown again filled in, with the same token: sent again unchanged it
+            # lands on this post; changed, it is a new ballot.
             again = posting.answers_as_stored(form.answers())
-            fresh = BallotForm(vote=vote, initial_answers=again)
+            initial = {"submission": form.submission_token}
+            fresh = BallotForm(vote=vote, initial_answers=again, initial=initial)
             return _render_ballot(request, vote, fresh, posted=post, shown=shown)
     # htmx 2 does not swap error responses: the form with its errors comes back as 200.
     return _render_ballot(request, vote, form, status=200 if request.htmx else 400)
