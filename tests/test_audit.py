@@ -150,7 +150,13 @@ def test_it_counts_an_accepted_suggestion_after_the_recount(client, vote, modera
 
     response = client.post(
         _url(vote, "vote-decide"),
-        {"post": post.ref, "prompt": 1, "action": "accept", "reason": "Clearly a yes"},
+        {
+            "post": post.ref,
+            "prompt": 1,
+            "action": "accept",
+            "reason": "Clearly a yes",
+            "show": "all",
+        },
         **HTMX,
     )
     services.vote_recount(vote_id=vote.pk)
@@ -180,8 +186,9 @@ def test_it_redirects_back_to_the_post_without_javascript(client, vote, moderato
         {"post": post.ref, "prompt": 1, "action": "accept", "reason": "Yes", "show": "all"},
     )
 
+    decision = Decision.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == _url(vote) + f"?show=all#post-{post.ref}"
+    assert response["Location"] == _url(vote) + f"?show=all&decided={decision.pk}#post-{post.ref}"
 
 
 def test_it_counts_another_answer_when_a_moderator_sets_one(vote, moderator, player):

@@ -263,7 +263,7 @@ def test_it_lists_chatter_that_mentions_the_vote(client, vote, moderator, player
     block = _block(page, mentioning)
     assert "names option words of prompt 1: &#x27;punish&#x27;, &#x27;agents&#x27;" in block
     assert '<details class="audit-decide" open>' in block
-    assert 'aria-current="page">Mentions</a>' in page
+    assert 'aria-current="page">Mentions <span class="tab-count">(1)</span></a>' in page
 
 
 def test_it_says_when_no_chatter_mentions_the_vote(client, vote, moderator, player):

@@ -13,6 +13,7 @@ Three parts:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,11 +112,7 @@ def _decision_problems(
     vote: Vote, post: Post, spec: VoteSpec, prompt: int | None, reason: str
 ) -> list[str]:
     """What stops any ruling on (post, prompt), whatever its action."""
-    problems = []
-    if not reason:
-        problems.append("Give a reason: it is kept with the decision.")
-    elif len(reason) > REASON_MAX:
-        problems.append(f"Keep the reason under {REASON_MAX:,} characters.")
+    problems = _reason_problems(reason)
     if not _in_window(vote, post):
         problems.append("That post is not in this vote's window.")
     elif post.author_id == vote.chapter.quest.quest_master_id:
@@ -123,6 +120,14 @@ def _decision_problems(
     if prompt is not None and spec.prompt(prompt) is None:
         problems.append(f"The vote has no prompt {prompt}.")
     return problems
+
+
+def _reason_problems(reason: str) -> list[str]:
+    if not reason:
+        return ["Give a reason: it is kept with the decision."]
+    if len(reason) > REASON_MAX:
+        return [f"Keep the reason under {REASON_MAX:,} characters."]
+    return []
 
 
 def _proxy_target(vote: Vote, post: Post, prompt: int | None, name: str) -> str:
@@ -170,6 +175,8 @@ def _decided_answer(
         return _set_answer(spec, prompt, answer or {}).to_json()
     if action == Decision.Action.PROXY:
         return None  # the name is kept in its own field
+    if action == Decision.Action.UNDO:
+        raise ValidationError("Undo a decision from its own Undo button.")
     raise ValidationError(f"Unknown action {action!r}: accept, set, reject or proxy.")
 
 
@@ -225,11 +232,62 @@ def _checked_letters(prompt: PromptSpec, given: list[str]) -> tuple[str, ...]:
     return tuple(sorted(letters)) if prompt.kind == PromptKind.MULTI else tuple(letters)
 
 
+def decision_undo(*, decision: Decision, reason: str, by) -> Decision:
+    """Take back `decision` with a reason of its own: an UNDO row, then a recount.
+
+    The undone ruling stays on record; the fold leaves it out from then on
+    (`Decision.objects.standing()`), so whatever it decided is back as it was
+    before it (held back again, or the ruling it had overruled in force again).
+    An undo is not undone: a moderator decides again instead.
+    """
+    vote = decision.vote
+    if not can_moderate(by, vote.chapter.quest):
+        raise PermissionDenied("Only the quest master and this quest's moderators decide.")
+    reason = (reason or "").strip()
+    problems = _reason_problems(reason)
+    if decision.action == Decision.Action.UNDO:
+        problems.append("An undo is not undone: decide the post again instead.")
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        # Locked, so two moderators undoing at once make one undo, and the second is told.
+        target = Decision.objects.select_for_update().get(pk=decision.pk)
+        if Decision.objects.filter(reverts=target).exists():
+            raise ValidationError("That decision was already undone.")
+        undo = Decision.objects.create(
+            vote=vote,
+            post_id=target.post_id,
+            prompt=target.prompt,
+            action=Decision.Action.UNDO,
+            reverts=target,
+            reason=reason,
+            by=by,
+        )
+        vote_recount_request(vote=vote)
+    return undo
+
+
 def decisions_for(vote: Vote) -> list[Decision]:
-    """Every decision on the vote, newest first, with who made it."""
+    """Every decision on the vote, undos and undone ones included, newest first.
+
+    Each comes with who made it and, for an undo, the decision it took back.
+    """
     return list(
-        Decision.objects.filter(vote=vote).select_related("by", "post").order_by("-at", "-pk")
+        Decision.objects.filter(vote=vote)
+        .select_related("by", "post", "reverts__by")
+        .order_by("-at", "-pk")
     )
+
+
+def undone_ids(decisions: list[Decision]) -> set[int]:
+    """The ids of the decisions among these that an undo among them took back."""
+    return {d.reverts_id for d in decisions if d.reverts_id is not None}
+
+
+def standing(decisions: list[Decision]) -> list[Decision]:
+    """The decisions the fold applies, in the given order (as `Decision.objects.standing()`)."""
+    undone = undone_ids(decisions)
+    return [d for d in decisions if d.action != Decision.Action.UNDO and d.pk not in undone]
 
 
 # --- 2. What the audit page shows -----------------------------------------------
@@ -237,11 +295,29 @@ def decisions_for(vote: Vote) -> list[Decision]:
 SHOW = ("held", "all", "excluded", "mentions")
 
 
+@dataclass(frozen=True)
+class SuggestionCheck:
+    """A suggested answer set against what the post wrote for that prompt.
+
+    The reader may suggest fewer options than the post gave ("2-A, C maybe"
+    suggested as A): the moderator must see that accepting drops C, and be
+    offered the answer as written.
+    """
+
+    written: str  # the post's line(s) the held-back answer was read from
+    given: tuple[str, ...]  # the option letters written there, in the order written
+    kept: tuple[str, ...]  # suggested and written
+    dropped: tuple[str, ...]  # written, not in the suggestion
+    added: tuple[str, ...]  # suggested, not written
+    full: tuple[str, ...] | None  # every letter given, as the prompt counts it; None: it cannot
+
+
 @dataclass
 class FlagView:
     flag: Flag
     kind: str  # the prompt's kind ("" for a whole post): which answer fields to offer
-    decision: Decision | None  # the latest ruling on (post, flag.prompt)
+    decision: Decision | None  # the ruling in force on (post, flag.prompt)
+    check: SuggestionCheck | None = None  # the suggestion against the text, for letters
 
 
 @dataclass
@@ -298,6 +374,21 @@ class PostAudit:
             reading is not None and reading.kind == PostKind.NOT_BALLOT and bool(reading.mentions)
         )
 
+    def in_tab(self, show: str) -> bool:
+        """Whether the audit's tab `show` lists this post ("held": still awaiting a ruling)."""
+        if show == "held":
+            return self.is_awaiting
+        if show == "excluded":
+            return self.is_excluded
+        if show == "mentions":
+            return self.is_mention
+        return True
+
+
+def tab_counts(items: list[PostAudit]) -> dict[str, int]:
+    """How many of the window's posts (all of them, `items`) each tab lists."""
+    return {show: sum(1 for i in items if i.in_tab(show)) for show in SHOW}
+
 
 def audit_posts(
     vote: Vote,
@@ -333,20 +424,14 @@ def audit_posts(
     by_post: dict[int, list[Decision]] = {}
     for d in decisions:
         by_post.setdefault(d.post_id, []).append(d)
-    kinds = {p.number: str(p.kind) for p in spec.prompts}
     items = [
-        _post_audit(vote, post, rows.get(post.pk), by_post.get(post.pk, []), holds, kinds)
+        _post_audit(vote, post, rows.get(post.pk), by_post.get(post.pk, []), holds, spec)
         for post in posts
     ]
     for item in items:
         item.tally_excluded = dropped.get(item.post.ref)
         item.by_quest_master = item.post.author_id == vote.chapter.quest.quest_master_id
-    shown = {
-        "held": lambda i: i.is_held,
-        "excluded": lambda i: i.is_excluded,
-        "mentions": lambda i: i.is_mention,
-    }.get(show)
-    return items if shown is None else [i for i in items if shown(i)]
+    return [i for i in items if i.in_tab(show)]
 
 
 def _post_audit(
@@ -355,11 +440,15 @@ def _post_audit(
     row: Reading | None,
     decisions: list[Decision],
     holds: dict,
-    kinds: dict[int, str],
+    spec: VoteSpec,
 ) -> PostAudit:
+    kinds = {p.number: str(p.kind) for p in spec.prompts}
     reading = ReadingOut.from_json(row.data) if row is not None else None
     stale = row is not None and row.is_stale(post, vote)
-    latest = in_force(reversed(decisions))  # decisions come newest first
+    latest = in_force(reversed(standing(decisions)))  # decisions come newest first
+    # A ruling that replaces the whole post settles every prompt of it too.
+    whole = latest.get(None)
+    settles_all = whole if whole is not None and whole.action != Decision.Action.ACCEPT else None
     same_version = row is not None and row.post_version == post.version
     if reading is None or not same_version:
         text = highlight(post.body, [], [])  # spans point into another version
@@ -374,11 +463,24 @@ def _post_audit(
         answers = [
             AnswerView(a, kinds.get(a.prompt, ""), latest.get(a.prompt)) for a in reading.answers
         ]
-        flags = [FlagView(f, _kind(kinds, f.prompt), latest.get(f.prompt)) for f in reading.flags]
+        body = post.body if same_version else None  # spans point into this version only
+        flags = [
+            FlagView(
+                f,
+                _kind(kinds, f.prompt),
+                latest.get(f.prompt) or settles_all,
+                suggestion_check(f, spec, body) if body is not None else None,
+            )
+            for f in reading.flags
+        ]
     # The tally also holds back what only folding finds (proxy loops, joins to nobody).
     flagged_prompts = {f.prompt for f in reading.flags} if reading else set()
     extra = [
-        {**h, "kind": kinds.get(h.get("prompt"), ""), "decision": latest.get(h.get("prompt"))}
+        {
+            **h,
+            "kind": kinds.get(h.get("prompt"), ""),
+            "decision": latest.get(h.get("prompt")) or settles_all,
+        }
         for h in holds.get(post.ref, [])
         if h.get("prompt") not in flagged_prompts
     ]
@@ -394,6 +496,73 @@ def _post_audit(
 def _kind(kinds: dict[int, str], prompt: int | None) -> str:
     """A prompt's kind, "" for a whole post (prompt None) or a prompt the vote lacks."""
     return kinds.get(prompt, "") if prompt is not None else ""
+
+
+def suggestion_check(flag: Flag, spec: VoteSpec, body: str) -> SuggestionCheck | None:
+    """The flag's suggested letters against the letters its line(s) of `body` give.
+
+    1. Take the lines of the post the flag (or its suggestion) was read from.
+    2. Find the prompt's number there ("2-", "2.", "2)", "2 ") and read what
+       follows up to the next numbered answer: a first word made only of
+       option letters ("AC", "a, c") and every later one-letter word that is
+       an option ("A and maybe C", "A (C maybe)", "C > A").
+    3. Compare with the suggestion. Errs towards seeing letters: a moderator
+       reads the text beside it, and a letter shown as dropped is a question,
+       where a letter silently dropped is a lost vote.
+    None when there is nothing to compare: no letters suggested, or a write-in.
+    """
+    suggestion = flag.suggestion
+    if suggestion is None or not suggestion.letters:
+        return None
+    prompt = spec.prompt(suggestion.prompt)
+    if prompt is None or prompt.kind not in _LETTER_KINDS:
+        return None
+    written = _lines_of(body, (*flag.spans, *suggestion.spans))
+    given = _letters_given(written, prompt)
+    if not given:
+        return None
+    kept = tuple(x for x in suggestion.letters if x in given)
+    dropped = tuple(x for x in given if x not in suggestion.letters)
+    added = tuple(x for x in suggestion.letters if x not in given)
+    full: tuple[str, ...] | None = None  # a single-choice prompt cannot take two
+    if prompt.kind == PromptKind.MULTI:
+        full = tuple(sorted(given))
+    elif prompt.kind == PromptKind.RANKED or len(given) == 1:
+        full = given  # the order written is the preference
+    return SuggestionCheck(written, given, kept, dropped, added, full)
+
+
+def _lines_of(body: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """The whole lines of `body` that the spans touch, joined by " / "."""
+    lines, start = [], 0
+    for line in body.splitlines(keepends=True):
+        end = start + len(line)
+        if any(a < end and b > start for a, b in spans):
+            lines.append(line.strip())
+        start = end
+    return " / ".join(x for x in lines if x)
+
+
+_NEXT_ANSWER = re.compile(r"(?<![\w.])\d+\s*[-–—:.)]")
+
+
+def _letters_given(text: str, prompt: PromptSpec) -> tuple[str, ...]:
+    """The option letters `text` gives for `prompt`, in the order written, each once."""
+    label = re.search(rf"(?<![\w.]){prompt.number}(?!\d)\s*[-–—:.)]?\s*(?=[A-Za-z])", text)
+    if label is None:
+        return ()
+    tail = text[label.end() :]
+    other = _NEXT_ANSWER.search(tail)
+    words = re.findall(r"[A-Za-z]+", tail[: other.start()] if other else tail)
+    options = {o.letter for o in prompt.options}
+    letters: list[str] = []
+    lower = False  # a voter who wrote "a, c" writes later letters in lower case too
+    if words and all(c in options for c in words[0].upper()):
+        letters += words[0].upper()
+        lower = words[0].islower()
+        words = words[1:]
+    letters += [w.upper() for w in words if len(w) == 1 and (w.isupper() or lower)]
+    return tuple(x for x in dict.fromkeys(letters) if x in options)
 
 
 def highlight(
@@ -474,6 +643,7 @@ def tally_verify(*, run: TallyRun) -> dict:
         chapter=vote.chapter.number,
         status=run.data.get("status", vote.status),
         method=vote.ranked_method,
+        pass_rules=selectors.pass_rules(vote),
     )
     sha = tally_sha256(tally)
     notes = list(missing)

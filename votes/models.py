@@ -94,12 +94,20 @@ class Ballot(models.Model):
         return f"{self.voter}'s ballot on {self.vote_id}"
 
 
+class DecisionQuerySet(models.QuerySet["Decision"]):
+    def standing(self) -> "DecisionQuerySet":
+        """The rulings the fold applies: neither undone nor an undo themselves."""
+        return self.exclude(action=Decision.Action.UNDO).filter(undone_by__isnull=True)
+
+
 class Decision(models.Model):
     """A moderator's ruling on a post of the window, or one prompt of it: an input to every recount.
 
     Any post may be ruled on, whatever it was read as (held back, counted,
     chatter). Append-only: a later decision on the same (post, prompt)
-    supersedes an earlier one, and both stay on record.
+    supersedes an earlier one, and both stay on record. An UNDO row takes back
+    the decision it `reverts`, with its own reason: from then on the fold
+    leaves both out (`standing()`), as if the undone ruling had never been made.
     """
 
     class Action(models.TextChoices):
@@ -107,6 +115,7 @@ class Decision(models.Model):
         SET = "set", "Count another answer"
         REJECT = "reject", "Count nothing"
         PROXY = "proxy", "Follow another voter"
+        UNDO = "undo", "Undo a decision"
 
     vote = models.ForeignKey("chapters.Vote", on_delete=models.CASCADE, related_name="decisions")
     post = models.ForeignKey("quest.Post", on_delete=models.CASCADE, related_name="decisions")
@@ -115,12 +124,21 @@ class Decision(models.Model):
     answer = models.JSONField(null=True, blank=True)
     # PROXY: the voter whose counted ballot the post's author follows, as posted.
     proxy_of = models.CharField(max_length=150, blank=True, default="")
+    # UNDO: the decision taken back (at most once: the unique constraint below).
+    reverts = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
+    )
     reason = models.TextField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
+    objects = DecisionQuerySet.as_manager()
+
     class Meta:
         ordering = ["vote", "at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["reverts"], name="decision_undone_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} on post {self.post_id} prompt {self.prompt}"

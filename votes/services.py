@@ -257,7 +257,10 @@ def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyI
     recount (the vote's row locked) read_stale=False: nothing is read there.
     """
     window, readings, stale = _fresh_readings(vote, read_stale=read_stale)
-    decisions = list(Decision.objects.filter(vote=vote).select_related("post").order_by("at", "pk"))
+    # Undone decisions and their undos are on record, not in the count.
+    decisions = list(
+        Decision.objects.filter(vote=vote).standing().select_related("post").order_by("at", "pk")
+    )
     decided = [selectors.decision_in(d) for d in decisions]
     folded = fold(selectors.vote_spec(vote), readings, decided)
     tally = tally_json(

@@ -19,5 +19,6 @@ urlpatterns = [
     path("chapters/<int:number>/read/", ballot.reading_preview, name="reading-preview"),
     path("chapters/<int:number>/audit/", audit.vote_audit, name="vote-audit"),
     path("chapters/<int:number>/audit/decide/", audit.vote_decide, name="vote-decide"),
+    path("chapters/<int:number>/audit/undo/", audit.vote_undo, name="vote-undo"),
     path("chapters/<int:number>/audit/verify/", audit.vote_verify, name="vote-verify"),
 ]

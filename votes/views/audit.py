@@ -2,8 +2,12 @@
 
 Only the quest master and this quest's moderators see it. Decisions post one
 form per held-back or counted answer, and any post (chatter included) can be
-decided whole or prompt by prompt; with htmx the post's block is swapped for
-its new state, without JavaScript the page is loaded again.
+decided whole or prompt by prompt; every decision can be undone, with a
+reason of its own. With htmx the post's block is swapped for its new state
+(or, once it leaves the tab shown, for a one-line "Decided: … Undo" row) and
+the tab counts, the page title and the decision list follow out of band;
+without JavaScript the same POST redirects back to the page, which shows that
+row at the top of the list.
 """
 
 import re
@@ -25,7 +29,6 @@ from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.models import Post
 from votes import audit, selectors
 from votes.models import Decision, TallyRun
-from votes.reading.types import VoteSpec
 from votes.views import access
 
 TABS = (("held", "Held back"), ("all", "All"), ("excluded", "Excluded"), ("mentions", "Mentions"))
@@ -53,6 +56,12 @@ class DecisionForm(forms.Form):
         return {"prompt": prompt, "letters": letters, "text": data["text"]}
 
 
+class UndoForm(forms.Form):
+    decision = forms.IntegerField()
+    reason = TextField(required=False, max_length=audit.REASON_MAX + 100)
+    show = forms.ChoiceField(choices=TABS, required=False)
+
+
 def _tab(value: str | None) -> str:
     return value if value in audit.SHOW else "held"
 
@@ -66,20 +75,27 @@ def vote_audit(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse
     template = "votes/audit.html"
     if request.htmx:
         template += "#posts"
-    return render(request, template, _context(vote, show=_tab(request.GET.get("show"))))
+    context = _context(vote, show=_tab(request.GET.get("show")))
+    context["decided_row"] = _decided_row(vote, request.GET.get("decided"), context)
+    return render(request, template, context)
 
 
 def _context(vote: Vote, *, show: str, **extra: Any) -> dict[str, Any]:
     decisions = audit.decisions_for(vote)
     spec = selectors.vote_spec(vote)
+    everything = audit.audit_posts(vote, spec=spec, decisions=decisions, show="all")
+    counts = audit.tab_counts(everything)
     return {
         "quest": vote.chapter.quest,
         "chapter": vote.chapter,
         "vote": vote,
         "show": show,
-        "tabs": TABS,
-        "items": audit.audit_posts(vote, spec=spec, decisions=decisions, show=show),
+        "tabs": [(value, label, counts[value]) for value, label in TABS],
+        "held_count": counts["held"],
+        "all_items": everything,
+        "items": [i for i in everything if i.in_tab(show)],
         "decisions": decisions,
+        "undone": audit.undone_ids(decisions),
         "prompts": spec.prompts,
         "accepted_reason": audit.ACCEPTED_REASON,
         "can_decide": True,
@@ -87,18 +103,29 @@ def _context(vote: Vote, *, show: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _decided_row(vote: Vote, pk: str | None, context: dict[str, Any]) -> Decision | None:
+    """The decision just made without JavaScript, when its post has left the tab shown."""
+    if not pk or not pk.isdigit():
+        return None
+    decision = next((d for d in context["decisions"] if d.pk == int(pk)), None)
+    if decision is None or any(i.post.pk == decision.post_id for i in context["items"]):
+        return None
+    return decision
+
+
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
 def vote_decide(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
-    """Record a ruling on one post; re-render its block (htmx) or go back to the page."""
+    """Record a ruling on one post; answer with its block (htmx) or go back to the page."""
     vote = access.vote_for_moderator(request, slug, number)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return _refused(request, vote, form)
+        return _refused(request, vote, form, ("letters", "text", "proxy", "reason"))
     post = get_object_or_404(Post, quest=vote.chapter.quest, ref=form.cleaned_data["post"])
+    show = _tab(form.cleaned_data["show"])
     try:
-        audit.decision_record(
+        decision = audit.decision_record(
             vote=vote,
             post=post,
             prompt=form.cleaned_data["prompt"],
@@ -109,54 +136,82 @@ def vote_decide(request: AuthenticatedHttpRequest, slug: str, number: int) -> Ht
             proxy_of=form.cleaned_data["proxy"],
         )
     except ValidationError as e:
-        errors = [str(message) for message in e.messages]
-        return _decided(request, vote, post, errors, show=form.cleaned_data["show"])
-    return _decided(request, vote, post, [], show=form.cleaned_data["show"])
+        return _answer(request, vote, post, show, errors=[str(m) for m in e.messages])
+    return _answer(request, vote, post, show, decision=decision)
 
 
-def _refused(request: HtmxHttpRequest, vote: Vote, form: DecisionForm) -> HttpResponse:
-    """A decision form that did not validate: what was wrong with its texts, by the post."""
-    fields = ("letters", "text", "proxy", "reason")
-    said = [str(e) for name in fields for e in form.errors.get(name, [])]
-    ref = form.cleaned_data.get("post")
-    post = Post.objects.filter(quest=vote.chapter.quest, ref=ref).first() if ref else None
-    errors = said or ["The decision form was incomplete; try again."]
-    return _decided(request, vote, post, errors, show=form.cleaned_data.get("show", ""))
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def vote_undo(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
+    """Take back a decision, with its own reason; answer as `vote_decide` does."""
+    vote = access.vote_for_moderator(request, slug, number)
+    form = UndoForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, vote, form, ("reason",))
+    target = get_object_or_404(
+        Decision.objects.select_related("post"), vote=vote, pk=form.cleaned_data["decision"]
+    )
+    show = _tab(form.cleaned_data["show"])
+    try:
+        undo = audit.decision_undo(
+            decision=target, reason=form.cleaned_data["reason"], by=request.user
+        )
+    except ValidationError as e:
+        return _answer(request, vote, target.post, show, errors=[str(m) for m in e.messages])
+    return _answer(request, vote, target.post, show, decision=undo)
 
 
-def _decided(
-    request: HtmxHttpRequest, vote: Vote, post: Post | None, errors: list[str], show: str = ""
+def _refused(
+    request: HtmxHttpRequest, vote: Vote, form: forms.Form, fields: tuple[str, ...]
 ) -> HttpResponse:
-    slug, number = vote.chapter.quest.slug, vote.chapter.number
+    """A form that did not validate: what was wrong with its texts, by the post if known."""
+    said = [str(e) for name in fields for e in form.errors.get(name, [])]
+    errors = said or ["The decision form was incomplete; try again."]
+    show = _tab(form.cleaned_data.get("show"))
+    post = None
+    if isinstance(form, DecisionForm) and form.cleaned_data.get("post"):
+        post = Post.objects.filter(quest=vote.chapter.quest, ref=form.cleaned_data["post"]).first()
+    elif isinstance(form, UndoForm) and form.cleaned_data.get("decision"):
+        target = Decision.objects.filter(vote=vote, pk=form.cleaned_data["decision"]).first()
+        post = target.post if target is not None else None
+    return _answer(request, vote, post, show, errors=errors)
+
+
+def _answer(
+    request: HtmxHttpRequest,
+    vote: Vote,
+    post: Post | None,
+    show: str,
+    *,
+    errors: list[str] | None = None,
+    decision: Decision | None = None,
+) -> HttpResponse:
+    """After a decision or an undo: the post's new block and what changed around it.
+
+    htmx: the post's block, or the one-line decided row once the post has left
+    the tab; out of band, the tab counts, the title and the decision list.
+    Otherwise (or for a post outside the window): back to the page, saying so.
+    """
+    errors = errors or []
+    undoing = decision is not None and decision.action == Decision.Action.UNDO
+    done = "Decision undone" if undoing else "Decision recorded"
     if request.htmx and post is not None:
-        spec = selectors.vote_spec(vote)
-        decisions = [d for d in audit.decisions_for(vote) if d.post_id == post.pk]
-        items = audit.audit_posts(vote, spec=spec, decisions=decisions, show="all", ref=post.ref)
-        if items:  # else the post is not in the window: say so on the page
-            context = _context_one(vote, spec, items[0], errors)
-            return render(request, "votes/audit.html#post", context)
+        context = _context(vote, show=show, errors=errors, decision=decision)
+        item = next((i for i in context["all_items"] if i.post.pk == post.pk), None)
+        if item is not None:
+            context |= {"item": item, "done": None if errors else done}
+            context["gone"] = not errors and not item.in_tab(show)
+            return render(request, "votes/audit.html#answer", context)
     for error in errors:
         messages.error(request, error)
     if not errors:
-        messages.success(request, "Decision recorded; the tally is being recounted.")
-    url = reverse("vote-audit", args=[slug, number]) + f"?show={_tab(show)}"
-    return redirect(url + (f"#post-{post.ref}" if post else ""))
-
-
-def _context_one(
-    vote: Vote, spec: VoteSpec, item: audit.PostAudit, errors: list[str]
-) -> dict[str, Any]:
-    return {
-        "quest": vote.chapter.quest,
-        "chapter": vote.chapter,
-        "vote": vote,
-        "item": item,
-        "prompts": spec.prompts,
-        "accepted_reason": audit.ACCEPTED_REASON,
-        "can_decide": True,
-        "errors": errors,
-        "just_decided": not errors,
-    }
+        messages.success(request, f"{done}; the tally is being recounted.")
+    query = f"?show={show}"
+    if decision is not None and not undoing:
+        query += f"&decided={decision.pk}"
+    url = reverse("vote-audit", args=[vote.chapter.quest.slug, vote.chapter.number])
+    return redirect(url + query + (f"#post-{post.ref}" if post else ""))
 
 
 @login_required
