@@ -40,12 +40,16 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # The tally's hash plus who is looking: the same tally renders differently
     # for staff and for a player who has not voted yet. None while the tally
     # is behind, so every poll looks again (and asks again if a recount was lost).
+    # The partial and the page differ too: Chromium revalidates a cached polled
+    # partial when the page itself is opened (a Vary mismatch), and a shared
+    # ETag would answer 304 and show the bare partial as the page.
     vote = access.vote_for_reader(request, slug, number)
     run = selectors.latest_tally(vote)
     if run is None or selectors.tally_is_behind(vote, run):
         return None
     viewer = f"{run.sha256}:{run.is_final}:{can_see_results(request.user, vote)}:"
     viewer += "staff" if can_moderate(request.user, vote.chapter.quest) else "reader"
+    viewer += ":partial" if request.headers.get("HX-Request") else ":page"
     return hashlib.sha256(viewer.encode()).hexdigest()[:32]
 
 
