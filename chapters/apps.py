@@ -11,3 +11,5 @@ class ChaptersConfig(AppConfig):
 
         registry.quests_with_chapters.fill(selectors.quests_with_chapters)
         registry.thread_open_vote.fill(selectors.open_vote)
+        registry.thread_closed_vote.fill(selectors.last_closed_vote)
+        registry.quest_has_chapters.fill(selectors.has_chapters)

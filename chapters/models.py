@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from chapters import kinds
+from chapters import kinds, labels
 
 
 class Chapter(models.Model):
@@ -47,6 +47,11 @@ class Chapter(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def heading(self) -> str:
+        """As pages name it: "Chapter 3: The Crossing", or the title alone if it says the number."""
+        return labels.heading(self.number, self.title)
 
 
 class VoteQuerySet(models.QuerySet["Vote"]):

@@ -4,7 +4,7 @@ Also what the quest app's pages show of chapters (the home page's latest chapter
 the thread's open vote), through the hooks in quest/registry.py.
 """
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 
 from chapters.models import Chapter, Option, Prompt, Vote, VoteEvent
@@ -73,18 +73,23 @@ def quests_with_chapters(quests: QuerySet[Quest]) -> QuerySet[Quest]:
     """The quests, each annotated with what the home page shows of its chapters.
 
     In the same query: `latest_chapter_number`, `latest_chapter_title` (the
-    latest published chapter) and `open_vote_chapter` (the number of the
-    chapter whose vote is open, or None), `has_open_vote`.
+    latest published chapter), `open_vote_chapter` (the number of the
+    chapter whose vote is open, or None), `has_open_vote`, and
+    `closed_vote_chapter_number`, `closed_vote_chapter_title` (the chapter of
+    the vote that closed last, or None).
     """
     latest = Chapter.objects.filter(quest=OuterRef("pk"), status=Chapter.Status.PUBLISHED).order_by(
         "-number"
     )
     open_vote = Vote.objects.open().filter(chapter__quest=OuterRef("pk")).order_by("-pk")
+    closed = _closed_votes().filter(chapter__quest=OuterRef("pk"))
     return quests.annotate(
         latest_chapter_number=Subquery(latest.values("number")[:1]),
         latest_chapter_title=Subquery(latest.values("title")[:1]),
         open_vote_chapter=Subquery(open_vote.values("chapter__number")[:1]),
         has_open_vote=Exists(open_vote),
+        closed_vote_chapter_number=Subquery(closed.values("chapter__number")[:1]),
+        closed_vote_chapter_title=Subquery(closed.values("chapter__title")[:1]),
     )
 
 
@@ -95,4 +100,21 @@ def open_vote(quest: Quest) -> Vote | None:
         .select_related("chapter")
         .order_by("-chapter__number")
         .first()
+    )
+
+
+def last_closed_vote(quest: Quest) -> Vote | None:
+    """The vote that closed last, announced over the thread with a link to its results."""
+    return _closed_votes().filter(chapter__quest=quest).select_related("chapter").first()
+
+
+def has_chapters(quest: Quest) -> bool:
+    """Whether the quest has a chapter, drafts included (else the thread asks for the first)."""
+    return Chapter.objects.filter(quest=quest).exists()
+
+
+def _closed_votes() -> QuerySet[Vote]:
+    # Newest closing first; an imported vote may have no closing time: then by chapter.
+    return Vote.objects.filter(status=Vote.Status.CLOSED).order_by(
+        F("closed_at").desc(nulls_last=True), "-chapter__number"
     )

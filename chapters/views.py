@@ -234,6 +234,8 @@ def chapter_edit(request: AuthenticatedHttpRequest, slug: str, number: int) -> H
             "form": form,
             "can_publish": permissions.can_publish(request.user, chapter),
             "preview_html": bbcode.render(chapter.body) if chapter.body else "",
+            # The vote is built on its own page (vote-prompts), which creates it on save.
+            "vote": selectors.vote_with_prompts(chapter),
         },
     )
 

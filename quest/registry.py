@@ -81,6 +81,18 @@ def _thread_open_vote(quest: Quest) -> Any | None:
     return None
 
 
+def _thread_closed_vote(quest: Quest) -> Any | None:
+    """The vote that closed last, announced over the thread with its results
+    (chapters: selectors.last_closed_vote)."""
+    return None
+
+
+def _quest_has_chapters(quest: Quest) -> bool:
+    """Whether the quest has a chapter yet; the thread asks its quest master for the first
+    (chapters: selectors.has_chapters)."""
+    return False
+
+
 def _reply_vote(quest: Quest) -> Any | None:
     """The vote a reply written now is read against, for the reply box's reading preview
     (votes: selectors.reply_vote)."""
@@ -103,6 +115,8 @@ post_needs_reading = Hook(_post_needs_reading)
 read_as_lines = Hook(_read_as_lines)
 quests_with_chapters = Hook(_quests_with_chapters)
 thread_open_vote = Hook(_thread_open_vote)
+thread_closed_vote = Hook(_thread_closed_vote)
+quest_has_chapters = Hook(_quest_has_chapters)
 reply_vote = Hook(_reply_vote)
 post_vote = Hook(_post_vote)
 edit_preview = Hook(_edit_preview)

@@ -115,7 +115,7 @@ def quest_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             description=form.cleaned_data["description"],
             by=request.user,
         )
-        messages.success(request, "Your quest is open. Write the first chapter when ready.")
+        messages.success(request, "Your quest is open: write the first chapter when ready.")
         return redirect(quest)
     return render(request, "quest/quest_form.html", {"form": form})
 
@@ -147,6 +147,9 @@ def _thread_context(
         "page": page,
         "form": form,
         "open_vote": registry.thread_open_vote(quest),
+        "closed_vote": registry.thread_closed_vote(quest),
+        # The quest master of a new quest is asked for the first chapter.
+        "needs_first_chapter": can_manage(user, quest) and not registry.quest_has_chapters(quest),
         # The reply box shows how a ballot in it would be read against this vote.
         "ballot_vote": registry.reply_vote(quest) if form is not None else None,
         "can_post": can_post(user, quest),

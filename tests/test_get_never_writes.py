@@ -14,7 +14,6 @@ clients log in with `force_login` before anything is captured.
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from itertools import product
 from types import SimpleNamespace
@@ -24,7 +23,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -32,6 +31,7 @@ from django.utils.http import urlsafe_base64_encode
 from chapters import services as chapter_services
 from chapters.models import Vote
 from quest import services as quest_services
+from tests import urlmap
 from tests.factories import (
     chapter_url,
     make_post,
@@ -49,13 +49,6 @@ pytestmark = pytest.mark.django_db
 
 PERSONAS = ("anonymous", "player", "moderator", "quest_master")
 HTMX = {"HX-Request": "true"}
-
-# Route prefixes not requested, each with the reason.
-EXCLUDED = {
-    # Django's own admin: staff only, and its arguments (app labels, object
-    # ids of any model) name no quest objects; it is not part of the app.
-    "admin/": "Django admin",
-}
 
 # A URL may also be requested with these query strings (by URL name).
 QUERIES = {
@@ -139,46 +132,6 @@ def world(quest, quest_master, moderator, player) -> SimpleNamespace:
     )
 
 
-def _routes(patterns=None, prefix: str = "") -> Iterator[str]:
-    """Every route of the URL conf, includes followed, as one string ("q/<slug:slug>/…")."""
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        route = prefix + str(pattern.pattern)
-        if any(route.startswith(excluded) for excluded in EXCLUDED):
-            continue
-        if isinstance(pattern, URLResolver):
-            yield from _routes(pattern.url_patterns, route)
-        else:
-            assert isinstance(pattern, URLPattern), pattern
-            yield route
-
-
-_ARGUMENT = re.compile(r"<(?:\w+:)?(\w+)>")
-
-
-def _urls(route: str, world: SimpleNamespace) -> list[str]:
-    """The route filled in every way the world's objects allow; fails on what it cannot fill."""
-    if route.startswith("^") or "(?P<" in route:
-        pytest.fail(f"{route!r} is a regex route: teach this test to fill it", pytrace=False)
-    names = _ARGUMENT.findall(route)
-    choices = []
-    for name in names:
-        if name == "token":
-            values = next((v for end, v in world.tokens.items() if route.endswith(end)), None)
-        else:
-            values = world.values.get(name)
-        if not values:
-            pytest.fail(
-                f"cannot fill <{name}> in {route!r}: add its values to the `world` fixture",
-                pytrace=False,
-            )
-        choices.append(values)
-    return [_fill(route, dict(zip(names, values, strict=True))) for values in product(*choices)]
-
-
-def _fill(route: str, arguments: dict) -> str:
-    return "/" + _ARGUMENT.sub(lambda m: str(arguments[m.group(1)]), route)
-
-
 def _writes(queries: list[dict], *, session_allowed: bool) -> list[str]:
     writes = [q["sql"] for q in queries if WRITE.match(q["sql"])]
     if session_allowed:
@@ -194,14 +147,14 @@ def _client(world: SimpleNamespace, persona: str) -> Client:
 
 
 def test_it_writes_nothing_on_any_get(world):
-    routes = list(_routes())
+    routes = list(urlmap.routes())
     assert "q/<slug:slug>/chapters/<int:number>/tally/" in routes  # the walk finds included URLs
     written = []
     requested = 0
     for persona in PERSONAS:
         client = _client(world, persona)
         for route in routes:
-            urls = _urls(route, world)
+            urls = urlmap.urls(route, world.values, world.tokens)
             queries = [q.format(w=world) for q in QUERIES.get(resolve(urls[0]).url_name, [])]
             for url, query, headers in product(urls, ["", *queries], [{}, HTMX]):
                 with CaptureQueriesContext(connection) as captured:

@@ -18,6 +18,8 @@ def test_it_declares_the_hooks_the_lower_apps_call():
         "read_as_lines",
         "quests_with_chapters",
         "thread_open_vote",
+        "thread_closed_vote",
+        "quest_has_chapters",
         "reply_vote",
         "post_vote",
         "edit_preview",

@@ -355,8 +355,10 @@ def test_it_shows_the_detected_prompts_for_confirmation(qm_client, chapter):
         url("vote-paste", chapter), {"op": "detect", "text": red_alert_block()}
     ).text
     assert "Should USSR end the ongoing conflict in Korea?" in text
-    assert "(write_in)" in text
-    assert 'victorious Red Army. <span class="prompt-kind">(single)</span>' in text
+    # Each kind by its label, never its stored value.
+    assert '<span class="prompt-kind">(write-in)</span>' in text
+    assert 'victorious Red Army. <span class="prompt-kind">(pick one)</span>' in text
+    assert "(write_in)" not in text and "(single)" not in text
     # The confirm step posts the same text back.
     assert '<input type="hidden" name="text"' in text
 

@@ -1,0 +1,31 @@
+"""`{% load vote_tags %}`: what the reader's values are called on pages.
+
+The reading core (votes/reading/) names post kinds for code ("not_ballot");
+people read these labels instead.
+"""
+
+from django import template
+
+from votes.reading.types import PostKind
+
+register = template.Library()
+
+POST_KIND_LABELS = {
+    PostKind.BALLOT: "Ballot",
+    PostKind.AMENDMENT: "Changes a ballot",
+    PostKind.REPLACEMENT: "Replaces a ballot",
+    PostKind.ENDORSEMENT: "Endorses a ballot",
+    PostKind.PROXY: "Follows a voter",
+    PostKind.NOT_BALLOT: "Not a ballot",
+    PostKind.TALLY: "A posted tally",
+    PostKind.QUEST_MASTER: "Quest master's post",
+}
+
+
+@register.filter
+def post_kind(kind: object) -> str:
+    """`{{ reading.kind|post_kind }}`: "Not a ballot" for not_ballot; an unknown kind as is."""
+    try:
+        return POST_KIND_LABELS[PostKind(str(kind))]
+    except (KeyError, ValueError):
+        return str(kind).replace("_", " ").capitalize()
