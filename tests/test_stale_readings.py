@@ -2,8 +2,12 @@
 reading rules changed since it was made: one rule (`Reading.is_stale`), asked by
 the worker, the recount, the sweeper and the audit page alike."""
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from chapters.models import Vote
 from tests.factories import make_quest, make_user, make_vote, prompt_list, vote_in
 from votes import audit, selectors, services
 from votes.models import Reading
@@ -61,3 +65,18 @@ def test_the_worker_reads_a_post_of_older_rules_again(row):
     _older_rules(row)
     services.post_reading_refresh(post_id=row.post_id)
     assert Reading.objects.get(pk=row.pk).rules_version == RULES_VERSION
+
+
+def test_the_sweeper_looks_only_at_open_and_lately_closed_votes(
+    vote, row, django_capture_on_commit_callbacks
+):
+    _older_rules(row)
+    long_ago = timezone.now() - services.SWEEP_CLOSED_WITHIN - timedelta(hours=1)
+    Vote.objects.filter(pk=vote.pk).update(status=Vote.Status.CLOSED, closed_at=long_ago)
+    with django_capture_on_commit_callbacks() as sent:
+        assert services.recounts_sweep()["recounts"] == 0  # an old closed vote keeps its tally
+    assert sent == []
+
+    Vote.objects.filter(pk=vote.pk).update(closed_at=timezone.now())
+    with django_capture_on_commit_callbacks():
+        assert services.recounts_sweep()["recounts"] == 1  # closed just now: still swept

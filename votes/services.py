@@ -25,6 +25,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -371,6 +372,9 @@ def tally_unfreeze(*, vote: Vote) -> None:
 # --- 4. The sweeper -----------------------------------------------------------
 
 
+SWEEP_CLOSED_WITHIN = timedelta(days=1)
+
+
 def recounts_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Re-enqueue work whose message was lost; return what was found.
 
@@ -381,7 +385,12 @@ def recounts_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     lost = RecountState.objects.behind(queued_before=now - _recount_stall())
     behind = Vote.objects.filter(pk__in=lost.values("vote_id"))
-    stale = [v for v in Vote.objects.exclude(status=Vote.Status.SCHEDULED) if _has_stale(v)]
+    # Only votes that can still change: open ones, and ones closed lately (a
+    # message lost at the close). Scanning every vote ever, every 30 s, grew
+    # with the site's history; an old closed vote keeps its final tally.
+    recent = Q(status=Vote.Status.CLOSED, closed_at__gte=now - SWEEP_CLOSED_WITHIN)
+    live = Vote.objects.filter(Q(status=Vote.Status.OPEN) | recent)
+    stale = [v for v in live if _has_stale(v)]
     requeued = 0
     for vote in {v.pk: v for v in [*behind, *stale]}.values():
         RecountState.objects.filter(pk=vote.pk).update(queued_at=None)
