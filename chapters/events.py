@@ -45,12 +45,44 @@ def prompts_changed(vote: Vote, *, by: User | None, ballots_existed: bool) -> Vo
     return _log(vote, VoteEvent.Kind.PROMPTS_CHANGED, by=by, ballots_existed=ballots_existed)
 
 
-def outcome_picked(vote: Vote, *, by: User | None, prompt: int, letters: list[str]) -> VoteEvent:
-    return _log(vote, VoteEvent.Kind.OUTCOME_PICKED, by=by, prompt=prompt, letters=letters)
+def outcome_picked(
+    vote: Vote, *, by: User | None, prompt: int, picked: list[str], reason: str = ""
+) -> VoteEvent:
+    """A tie settled; `picked` names the options as shown ("B) South")."""
+    return _log(
+        vote, VoteEvent.Kind.OUTCOME_PICKED, by=by, reason=reason, prompt=prompt, picked=picked
+    )
 
 
-def write_in_adopted(vote: Vote, *, by: User | None, prompt: int, text: str) -> VoteEvent:
-    return _log(vote, VoteEvent.Kind.WRITE_IN_ADOPTED, by=by, prompt=prompt, text=text)
+def outcome_changed(
+    vote: Vote, *, by: User | None, prompt: int, picked: list[str], was: list[str], reason: str
+) -> VoteEvent:
+    """A settled tie decided otherwise: `was` names the options picked before."""
+    return _log(
+        vote,
+        VoteEvent.Kind.OUTCOME_CHANGED,
+        by=by,
+        reason=reason,
+        prompt=prompt,
+        picked=picked,
+        was=was,
+    )
+
+
+def write_in_adopted(
+    vote: Vote, *, by: User | None, prompt: int, text: str, reason: str = ""
+) -> VoteEvent:
+    return _log(
+        vote, VoteEvent.Kind.WRITE_IN_ADOPTED, by=by, reason=reason, prompt=prompt, text=text
+    )
+
+
+def write_in_withdrawn(
+    vote: Vote, *, by: User | None, prompt: int, text: str, reason: str
+) -> VoteEvent:
+    return _log(
+        vote, VoteEvent.Kind.WRITE_IN_WITHDRAWN, by=by, reason=reason, prompt=prompt, text=text
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -11,6 +11,7 @@ pressed (add, remove, move), and turns the rows into `PromptData` for
 import re
 import string
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -19,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from chapters.detect import MAX_CHARS, Detection
-from chapters.kinds import BUILDER_KINDS, PromptKind
+from chapters.kinds import BUILDER_KINDS, PassRule, PromptKind
 from chapters.models import Chapter, Vote
 from chapters.prompts import OptionData, PromptData
 from quest.forms import TextField
@@ -165,7 +166,10 @@ class VoteWindowForm(forms.Form):
 
 # --- The prompt builder -------------------------------------------------------
 
-_FIELD = re.compile(r"^p-(?P<p>\d+)-(?:o-(?P<o>\d+)-)?(?P<name>number|kind|text|letter)$")
+_FIELD = re.compile(
+    r"^p-(?P<p>\d+)-(?:o-(?P<o>\d+)-)?(?P<name>number|kind|text|letter|pass_rule|pass_at)$"
+)
+_PROMPT_FIELDS = ("number", "kind", "text", "pass_rule", "pass_at")
 _MAX_ROWS = 60  # well past MAX_PROMPTS/MAX_OPTIONS; bounds what a request can make us build
 
 
@@ -188,6 +192,9 @@ class PromptRow:
     text: str = ""
     options: list[OptionRow] = field(default_factory=list)
     prefix: str = ""
+    # "Choose any" prompts: what passes, and the threshold as typed (votes, or a percentage).
+    pass_rule: str = PassRule.TOP
+    pass_at: str = ""
 
     @property
     def is_blank(self) -> bool:
@@ -198,6 +205,11 @@ class PromptsForm:
     """The prompts as rows of raw strings, so whatever was typed is shown back."""
 
     kinds = [(kind.value, kind.label) for kind in BUILDER_KINDS]
+    pass_rules = [
+        (PassRule.TOP.value, "The option(s) with the most votes"),
+        (PassRule.VOTES.value, "Every option with at least N votes"),
+        (PassRule.SHARE.value, "Every option with at least N% of the prompt's voters"),
+    ]
 
     def __init__(self, rows: list[PromptRow]):
         self.rows = rows
@@ -214,6 +226,8 @@ class PromptsForm:
                 kind=p.kind,
                 text=p.text,
                 options=[OptionRow(letter=o.letter, text=o.text) for o in p.options],
+                pass_rule=p.pass_rule,
+                pass_at=_threshold_shown(p.pass_rule, p.pass_at_least),
             )
             for p in prompts
         ]
@@ -237,7 +251,7 @@ class PromptsForm:
             row = prompts.setdefault(p, PromptRow(kind=""))
             value = data.get(key, "")
             if match["o"] is None:
-                if name in ("number", "kind", "text"):
+                if name in _PROMPT_FIELDS:
                     setattr(row, name, value)
                 continue
             o = int(match["o"])
@@ -262,6 +276,9 @@ class PromptsForm:
         except (AttributeError, ValueError, IndexError, TypeError):
             pass  # a stale or forged button: show the form as it is
         self._renumber_prefixes()
+
+    def _op_refresh(self) -> None:
+        """Show the rows again, e.g. the pass rule once a prompt's kind became "choose any"."""
 
     def _op_add_prompt(self) -> None:
         numbers = [int(r.number) for r in self.rows if r.number.strip().isdigit()]
@@ -325,12 +342,43 @@ class PromptsForm:
             self.errors += _refused_text(row.text, f"Prompt {number}")
             for o in options:
                 self.errors += _refused_text(o.text, f"Prompt {number}: option {o.letter}")
+            rule, at_least = self._pass_rule(row, kind, number)
             prompts.append(
-                PromptData(number=int(number), kind=kind, text=row.text, options=options)
+                PromptData(
+                    number=int(number),
+                    kind=kind,
+                    text=row.text,
+                    options=options,
+                    pass_rule=rule,
+                    pass_at_least=at_least,
+                )
             )
         if not prompts and not self.errors:
             self.errors.append("Add at least one prompt.")
         return None if self.errors else prompts
+
+    def _pass_rule(
+        self, row: PromptRow, kind: PromptKind, number: str
+    ) -> tuple[PassRule, Decimal | None]:
+        """The row's pass rule and threshold (a share as a fraction); only a multi prompt has one.
+
+        Whether the threshold is in range is `prompts_problems`'s to say.
+        """
+        if kind != PromptKind.MULTI or row.pass_rule not in set(PassRule) - {PassRule.TOP}:
+            return PassRule.TOP, None
+        rule = PassRule(row.pass_rule)
+        typed = row.pass_at.strip().removesuffix("%").strip()
+        if not typed:
+            return rule, None
+        try:
+            at_least = Decimal(typed)
+        except InvalidOperation:
+            self.errors.append(f"Prompt {number}: the threshold {row.pass_at!r} is not a number.")
+            return rule, None
+        if not at_least.is_finite():
+            self.errors.append(f"Prompt {number}: the threshold {row.pass_at!r} is not a number.")
+            return rule, None
+        return rule, at_least / 100 if rule == PassRule.SHARE else at_least
 
     def _renumber_prefixes(self) -> None:
         for p, row in enumerate(self.rows):
@@ -364,6 +412,14 @@ def detection_prompts(detection: Detection) -> list[PromptData]:
         )
         for p in detection.prompts
     ]
+
+
+def _threshold_shown(rule: PassRule | str, at_least: Decimal | None) -> str:
+    """A stored threshold as the quest master typed it: votes, or a share as a percentage."""
+    if at_least is None:
+        return ""
+    shown = at_least * 100 if rule == PassRule.SHARE else at_least
+    return f"{shown:f}".rstrip("0").rstrip(".") if "." in f"{shown:f}" else f"{shown:f}"
 
 
 def _new_prompt(number: int) -> PromptRow:

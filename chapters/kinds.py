@@ -36,3 +36,33 @@ CHOICES = [(kind.value, kind.label) for kind in PromptKind]
 # results. LINES prompts are read and tallied, but have no ballot form yet, so
 # they come only from an imported thread until issue 15.
 BUILDER_KINDS = tuple(kind for kind in PromptKind if kind is not PromptKind.LINES)
+
+
+class PassRule(StrEnum):
+    """How a "choose any" prompt decides which options pass (quest-tally/1 `pass_rule.kind`)."""
+
+    TOP = "top"  # the option(s) with the most votes win
+    VOTES = "votes"  # every option with at least N votes passes
+    SHARE = "share"  # every option backed by at least a share of the prompt's voters passes
+
+    @property
+    def label(self) -> str:
+        return _PASS_LABELS[self]
+
+
+_PASS_LABELS = {
+    PassRule.TOP: "The option with the most votes wins",
+    PassRule.VOTES: "Every option with at least N votes passes",
+    PassRule.SHARE: "Every option with at least N% of the prompt's voters passes",
+}
+
+PASS_RULE_CHOICES = [(rule.value, rule.label) for rule in PassRule]
+
+
+def pass_rule_words(rule: PassRule | str, at_least: float | None) -> str:
+    """What an option needs to pass, as a quest master says it: "at least 3 votes"."""
+    if rule == PassRule.VOTES and at_least is not None:
+        return f"at least {at_least:g} vote{'' if at_least == 1 else 's'}"
+    if rule == PassRule.SHARE and at_least is not None:
+        return f"at least {at_least * 100:.4g}% of voters"
+    return "most votes"

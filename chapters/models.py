@@ -123,10 +123,27 @@ class Prompt(models.Model):
     kind = models.CharField(
         max_length=12, choices=kinds.CHOICES, default=kinds.PromptKind.SINGLE.value
     )
+    # "Choose any" prompts only: which options pass (quest-tally/1 `pass_rule`).
+    pass_rule = models.CharField(
+        max_length=8, choices=kinds.PASS_RULE_CHOICES, default=kinds.PassRule.TOP.value
+    )
+    # The threshold of a `votes` rule (a whole number of votes) or a `share` rule
+    # (a fraction of the prompt's voters, 0-1); null for `top`.
+    pass_at_least = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["vote", "number"], name="prompt_unique_number")
+            models.UniqueConstraint(fields=["vote", "number"], name="prompt_unique_number"),
+            models.CheckConstraint(
+                condition=Q(pass_rule=kinds.PassRule.TOP.value, pass_at_least__isnull=True)
+                | Q(pass_rule=kinds.PassRule.VOTES.value, pass_at_least__gte=1)
+                | Q(
+                    pass_rule=kinds.PassRule.SHARE.value,
+                    pass_at_least__gt=0,
+                    pass_at_least__lte=1,
+                ),
+                name="prompt_pass_threshold",
+            ),
         ]
         ordering = ["vote", "number"]
 
@@ -161,8 +178,10 @@ class VoteEvent(models.Model):
         EXTENDED = "extended", "Extended"
         REOPENED = "reopened", "Reopened"
         PROMPTS_CHANGED = "prompts_changed", "Prompts changed"
-        OUTCOME_PICKED = "outcome_picked", "Outcome picked"
+        OUTCOME_PICKED = "outcome_picked", "Tie settled"
+        OUTCOME_CHANGED = "outcome_changed", "Tie decision changed"
         WRITE_IN_ADOPTED = "write_in_adopted", "Write-in adopted"
+        WRITE_IN_WITHDRAWN = "write_in_withdrawn", "Write-in adoption withdrawn"
 
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -176,6 +195,8 @@ class VoteEvent(models.Model):
 
     # Not a column: the closing time the event set, which selectors.vote_events reads out of data.
     closes_to: datetime | None
+    # Not a column: what a quest master's call decided, in words (selectors.vote_events).
+    summary: str
 
     class Meta:
         ordering = ["vote", "at", "pk"]

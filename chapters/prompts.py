@@ -6,8 +6,9 @@ here, so the rules and their messages are the same whichever was used.
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from chapters.kinds import BUILDER_KINDS, PromptKind
+from chapters.kinds import BUILDER_KINDS, PassRule, PromptKind, pass_rule_words
 
 _LETTER = re.compile(r"^[A-Z]{1,2}$")
 MAX_PROMPTS = 30
@@ -15,6 +16,7 @@ MAX_OPTIONS = 26
 # A prompt or option is a line or a short paragraph; every ballot form, tally
 # and reading of the vote carries these texts.
 TEXT_MAX_CHARS = 2_000
+MAX_PASS_VOTES = 10_000
 
 
 @dataclass
@@ -29,6 +31,10 @@ class PromptData:
     kind: PromptKind | str  # "ranked" does as well as PromptKind.RANKED
     text: str
     options: list[OptionData] = field(default_factory=list)
+    # "Choose any" prompts: which options pass. `pass_at_least` is a number of
+    # votes for PassRule.VOTES, a fraction of the prompt's voters (0-1) for SHARE.
+    pass_rule: PassRule | str = PassRule.TOP
+    pass_at_least: Decimal | None = None
 
 
 def prompts_problems(prompts: list[PromptData]) -> list[str]:
@@ -54,7 +60,32 @@ def prompts_problems(prompts: list[PromptData]) -> list[str]:
             problems.append(f"{label}: the kind {str(p.kind)!r} is not one of {kinds}.")
             continue
         problems.extend(_option_problems(p, label))
+        problems.extend(_pass_rule_problems(p, label))
     return problems
+
+
+def _pass_rule_problems(p: PromptData, label: str) -> list[str]:
+    at_least = p.pass_at_least
+    if p.pass_rule == PassRule.TOP:
+        return (
+            [] if at_least is None else [f"{label}: the most votes win, so it takes no threshold."]
+        )
+    if p.pass_rule not in (PassRule.VOTES, PassRule.SHARE):
+        return [f"{label}: the pass rule {str(p.pass_rule)!r} is not one we know."]
+    if p.kind != PromptKind.MULTI:
+        return [f'{label}: only a "choose any" prompt passes options by a threshold.']
+    if p.pass_rule == PassRule.VOTES:
+        if at_least is None or not 1 <= at_least <= MAX_PASS_VOTES or at_least != int(at_least):
+            return [
+                f"{label}: give the votes an option needs to pass, "
+                f"a whole number from 1 to {MAX_PASS_VOTES:,}."
+            ]
+    elif at_least is None or not 0 < at_least <= 1 or at_least != round(at_least, 4):
+        return [
+            f"{label}: give the share of voters an option needs to pass, "
+            "over 0% and up to 100% (two decimals at most)."
+        ]
+    return []
 
 
 def _option_problems(p: PromptData, label: str) -> list[str]:
@@ -93,10 +124,19 @@ def vote_block(prompts: list[PromptData]) -> str:
     """The prompts as a quest master would write them on a forum."""
     parts = []
     for p in prompts:
-        # The marker tells forum readers (and prompt detection) the prompt's kind.
-        marker = _MARKERS.get(p.kind, "")
-        text = p.text if not marker or marker in p.text.lower() else f"{p.text} {marker}"
-        lines = [f"{p.number}. {text}"]
+        lines = [f"{p.number}. {_marked(p)}"]
         lines += [f"{o.letter}) {o.text}" for o in p.options]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+def _marked(p: PromptData) -> str:
+    """The prompt's text with its kind's marker, which tells forum readers (and
+    prompt detection) how to answer it, and what passes a threshold prompt."""
+    marker = _MARKERS.get(p.kind, "")
+    text = p.text if not marker or marker in p.text.lower() else f"{p.text} {marker}"
+    if p.kind != PromptKind.MULTI or p.pass_rule == PassRule.TOP:
+        return text
+    at_least = float(p.pass_at_least) if p.pass_at_least is not None else None
+    words = pass_rule_words(p.pass_rule, at_least)
+    return f"{text} Every option with {words} passes."

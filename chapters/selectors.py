@@ -52,6 +52,8 @@ def prompt_data(vote: Vote) -> list[PromptData]:
             kind=p.kind,
             text=p.text,
             options=[OptionData(letter=o.letter, text=o.text) for o in p.options.all()],
+            pass_rule=p.pass_rule,
+            pass_at_least=p.pass_at_least,
         )
         for p in vote.prompts.prefetch_related("options")
     ]
@@ -63,7 +65,25 @@ def vote_events(vote: Vote) -> list[VoteEvent]:
     for event in events:
         raw = event.data.get("new_closes_at") or event.data.get("closes_at")
         event.closes_to = parse_datetime(raw) if isinstance(raw, str) else None
+        event.summary = _call_summary(event)
     return events
+
+
+def _call_summary(event: VoteEvent) -> str:
+    """What a quest master's call on a closed vote decided: "prompt 1: B) South"."""
+    data = event.data
+    if "prompt" not in data:
+        return ""
+    # Events recorded before the options were named kept only their letters.
+    picked = ", ".join(data.get("picked") or data.get("letters") or [])
+    match event.kind:
+        case VoteEvent.Kind.OUTCOME_PICKED:
+            return f"prompt {data['prompt']}: {picked}"
+        case VoteEvent.Kind.OUTCOME_CHANGED:
+            return f"prompt {data['prompt']}: from {', '.join(data.get('was', []))} to {picked}"
+        case VoteEvent.Kind.WRITE_IN_ADOPTED | VoteEvent.Kind.WRITE_IN_WITHDRAWN:
+            return f"prompt {data['prompt']}: “{data.get('text', '')}”"
+    return ""
 
 
 # --- For the quest app's pages (hooks filled in chapters/apps.py) -------------------------

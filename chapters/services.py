@@ -114,7 +114,14 @@ def vote_prompts_set(
         vote.prompts.all().delete()
         events.prompts_changed(vote, by=by, ballots_existed=ballots_existed)
     for p in prompts:
-        prompt = Prompt.objects.create(vote=vote, number=p.number, kind=p.kind, text=p.text.strip())
+        prompt = Prompt.objects.create(
+            vote=vote,
+            number=p.number,
+            kind=p.kind,
+            text=p.text.strip(),
+            pass_rule=p.pass_rule,
+            pass_at_least=p.pass_at_least,
+        )
         Option.objects.bulk_create(
             Option(prompt=prompt, letter=o.letter, text=o.text.strip()) for o in p.options
         )

@@ -1,11 +1,14 @@
 """Reads for the votes app: the pure reader's inputs, reading a post, stored tallies and results."""
 
+import hashlib
+import json
 from collections.abc import Sequence
 
 from django.db.models import Min, Subquery
 from django.urls import reverse
 
-from chapters.models import Chapter, Vote
+from chapters.kinds import PassRule
+from chapters.models import Chapter, Vote, VoteEvent
 from quest.models import Post, PostRevision, Quest
 from votes.models import Ballot, Decision, Outcome, RecountState, TallyRun
 from votes.models import Reading as ReadingRow
@@ -23,7 +26,16 @@ from votes.reading.types import (
     VoteSpec,
 )
 from votes.reading.types import Decision as DecisionIn
-from votes.tally import PromptTally, to_bbcode
+from votes.tally import (
+    Call,
+    PassRuleTally,
+    PromptResult,
+    Tally,
+    decided_tally,
+    results_bbcode,
+    to_bbcode,
+)
+from votes.tally import results as tally_results
 
 _POST_FIELDS = ("pk", "seq", "ref", "author__username", "body", "posted_at", "edited_at")
 
@@ -46,6 +58,20 @@ def vote_spec(vote: Vote) -> VoteSpec:
         opens_at=vote.opens_at,
         closes_at=vote.closes_at,
     )
+
+
+def pass_rules(vote: Vote) -> dict[int, PassRuleTally]:
+    """Prompt number -> pass rule of the vote's "choose any" prompts (quest-tally/1 `pass_rule`)."""
+    rules: dict[int, PassRuleTally] = {}
+    for p in vote.prompts.all():
+        if p.kind != PromptKind.MULTI:
+            continue
+        rule: PassRuleTally = {"kind": p.pass_rule}
+        if p.pass_rule != PassRule.TOP and p.pass_at_least is not None:
+            at_least = p.pass_at_least
+            rule["at_least"] = int(at_least) if p.pass_rule == PassRule.VOTES else float(at_least)
+        rules[p.number] = rule
+    return rules
 
 
 def window_bounds(vote: Vote) -> tuple[int, int | None] | None:
@@ -287,7 +313,13 @@ def tally_bbcode(vote: Vote, *, base_url: str, run: TallyRun | None = None) -> s
         key: base_url.rstrip("/") + reverse("post-permalink", args=[slug, ref])
         for key, ref in answer_posts(vote).items()
     }
-    return to_bbcode(stored.data, title=tally_title(vote), links=links)
+    return to_bbcode(
+        stored.data,
+        title=tally_title(vote),
+        links=links,
+        calls=calls(vote) if stored.data.get("status") == Vote.Status.CLOSED else {},
+        as_of=tally_as_of(vote, stored),
+    )
 
 
 def has_ballot(vote: Vote, user) -> bool:
@@ -300,71 +332,75 @@ def has_ballot(vote: Vote, user) -> bool:
 # --- Results: what the closed vote decided ---------------------------------------
 
 
-def tied_options(prompt: PromptTally) -> list[str]:
-    """The options tied for the lead of one prompt of a tally ([] when one leads)."""
-    winner = prompt.get("winner")
-    if prompt.get("kind") == PromptKind.RANKED:
-        return list(winner) if isinstance(winner, list) else []
-    leaders = list(prompt.get("leaders") or [])
-    return leaders if len(leaders) > 1 else []  # one leader is a decision, not a tie
+def calls(vote: Vote) -> dict[int, Call]:
+    """Prompt number -> the quest master's call on it: a tie's pick, adopted write-ins.
+
+    The reason is the one given with the latest pick (the vote's record keeps every one).
+    """
+    picks = (VoteEvent.Kind.OUTCOME_PICKED, VoteEvent.Kind.OUTCOME_CHANGED)
+    reasons = {
+        data.get("prompt"): reason
+        for data, reason in VoteEvent.objects.filter(vote=vote, kind__in=picks)
+        .order_by("at", "pk")
+        .values_list("data", "reason")
+    }
+    return {
+        o.prompt: Call(
+            letters=tuple(o.letters),
+            write_ins=tuple(o.write_ins),
+            by=o.by.get_username(),
+            reason=reasons.get(o.prompt, "") if o.letters else "",
+        )
+        for o in Outcome.objects.filter(vote=vote).select_related("by")
+    }
 
 
-def results(vote: Vote) -> list[dict]:
-    """Per prompt: what was decided (after any tie pick), the counts, adopted write-ins."""
+def calls_digest(vote: Vote) -> str:
+    """A digest of the quest master's calls on the vote: it changes whenever one is made."""
+    rows = Outcome.objects.filter(vote=vote).order_by("prompt")
+    made = [
+        [p, letters, write_ins, str(at)]
+        for p, letters, write_ins, at in rows.values_list("prompt", "letters", "write_ins", "at")
+    ]
+    return hashlib.sha256(json.dumps(made).encode()).hexdigest()[:16]
+
+
+def results(vote: Vote) -> list[PromptResult]:
+    """Per prompt of the final tally: what was decided and how (votes.tally.results)."""
     run = final_tally(vote)
     if run is None:
         return []
-    outcomes = {o.prompt: o for o in Outcome.objects.filter(vote=vote)}
-    out = []
-    for p in run.data["prompts"]:
-        outcome = outcomes.get(p["number"])
-        tied = tied_options(p)
-        if outcome and outcome.letters:
-            decided, how = outcome.letters, "tie settled by the quest master"
-        elif p.get("kind") == PromptKind.RANKED:
-            winner = p.get("winner")
-            decided = [winner] if isinstance(winner, str) else []
-            how = "tie: the quest master decides" if tied else p.get("method", "")
-        else:
-            leaders = p.get("leaders") or []
-            decided = leaders if len(leaders) == 1 else []
-            how = "tie: the quest master decides" if tied else ""
-        options = {o["letter"]: o for o in p.get("options") or []}
-        out.append(
-            {
-                "number": p["number"],
-                "text": p["text"],
-                "kind": p.get("kind"),
-                "decided": [
-                    {"letter": x, "text": options[x]["text"], "votes": options[x]["votes"]}
-                    for x in decided
-                    if x in options
-                ],
-                "how": how,
-                "tied": tied if not (outcome and outcome.letters) else [],
-                "options": p.get("options") or [],
-                "entries": p.get("entries") or [],
-                "adopted": outcome.write_ins if outcome else [],
-            }
+    return tally_results(run.data, calls(vote))
+
+
+def tally_document(vote: Vote, run: TallyRun) -> Tally:
+    """A stored tally as served: a closed vote's with the quest master's calls applied."""
+    if run.data.get("status") != Vote.Status.CLOSED:
+        return run.data
+    return decided_tally(run.data, calls(vote))
+
+
+def tally_as_of(vote: Vote, run: TallyRun) -> int | None:
+    """The ref of the last post a stored tally counts up to: "tally as of post #N".
+
+    The last post of the window it read; for a closed vote, the last one
+    posted before it closed (later posts are read only to be excluded).
+    """
+    refs = [int(ref) for ref, _ in run.inputs.get("posts", [])]
+    if not refs:
+        return None
+    if run.data.get("status") != Vote.Status.CLOSED or vote.closes_at is None:
+        return refs[-1]
+    return (
+        Post.objects.filter(
+            quest_id=vote.chapter.quest_id, ref__in=refs, posted_at__lte=vote.closes_at
         )
-    return out
+        .order_by("-seq")
+        .values_list("ref", flat=True)
+        .first()
+    )
 
 
 def results_block(vote: Vote) -> str:
     """The results as BBCode for the top of the next chapter."""
-    lines = [f"[B]Results of the vote on {vote.chapter.title}[/B]"]
-    for r in results(vote):
-        lines.append("")
-        lines.append(f"[B]{r['number']}. {r['text']}[/B]")
-        for d in r["decided"]:
-            lines.append(f"Decided: {d['letter']}) {d['text']} ({d['votes']} votes)")
-        if r["tied"]:
-            lines.append(f"Tie between {', '.join(r['tied'])}: the quest master decides.")
-        counts = ", ".join(f"{o['letter']}: {o['votes']}" for o in r["options"])
-        if counts:
-            lines.append(f"Votes: {counts}")
-        for text in r["adopted"]:
-            lines.append(f"Adopted: {text}")
-        if r["kind"] == PromptKind.WRITE_IN and not r["adopted"]:
-            lines.append(f"{len(r['entries'])} write-in entries; none adopted.")
-    return "\n".join(lines)
+    return results_bbcode(results(vote), title=vote.chapter.title)

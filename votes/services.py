@@ -17,6 +17,7 @@ The flow (see README, "How the pieces fit"):
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
@@ -29,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from chapters import events
 from chapters.models import Chapter, Vote
 from chapters.services import next_chapter_draft
 from quest.models import Post
@@ -38,7 +40,7 @@ from votes.models import Ballot, Decision, Outcome, Reading, RecountState, Tally
 from votes.reading.fold import fold
 from votes.reading.types import RULES_VERSION, Counted, Folded
 from votes.reading.types import Reading as ReadingOut
-from votes.tally import PromptTally, Tally, tally_json, tally_sha256
+from votes.tally import PromptTally, Tally, tally_json, tally_sha256, tied_options
 
 
 def _recount_stall() -> timedelta:
@@ -263,14 +265,16 @@ def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyI
         Decision.objects.filter(vote=vote).standing().select_related("post").order_by("at", "pk")
     )
     decided = [selectors.decision_in(d) for d in decisions]
-    folded = fold(selectors.vote_spec(vote), readings, decided)
+    spec = selectors.vote_spec(vote)
+    folded = fold(spec, readings, decided)
     tally = tally_json(
-        vote=selectors.vote_spec(vote),
+        vote=spec,
         folded=folded,
         quest=vote.chapter.quest.slug,
         chapter=vote.chapter.number,
         status=vote.status,
         method=vote.ranked_method,
+        pass_rules=selectors.pass_rules(vote),
     )
     inputs = {
         "posts": [[ref, version] for _, ref, version in window],
@@ -417,40 +421,96 @@ def _has_stale(vote: Vote) -> bool:
 # --- 5. Outcomes: what the closed vote decided ------------------------------
 
 
-def outcome_pick(*, vote: Vote, prompt: int, letters: list[str], by: User) -> Outcome:
-    """The quest master settles a tie: the pick must be among the tied leaders."""
-    from chapters import events
+@dataclass(frozen=True)
+class OutcomeChange:
+    """What a quest master's call did: the Outcome as it stands, and the pick it replaced."""
 
+    outcome: Outcome
+    was: list[str]  # the letters decided before ([] for a first pick)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.was) and self.was != self.outcome.letters
+
+
+CHANGE_REASON_REQUIRED = "Say why you change the decision: the reason is kept on record."
+
+
+def outcome_pick(
+    *, vote: Vote, prompt: int, letters: list[str], by: User, reason: str = ""
+) -> OutcomeChange:
+    """The quest master settles a tie, or changes how it was settled.
+
+    The pick must be among the tied leaders. A first pick may give a reason;
+    a change must (it is shown with the decision and kept on record). Picking
+    what is already decided changes nothing and records nothing.
+    """
     tally_prompt = _final_prompt(vote, prompt)
-    tied = selectors.tied_options(tally_prompt)
+    tied = tied_options(tally_prompt)
     if len(tied) < 2:
         raise ValidationError(f"Prompt {prompt} has no tie to settle.")
     letters = sorted({letter.upper() for letter in letters})
     if not letters or not set(letters) <= set(tied):
         raise ValidationError(f"Pick among the tied options: {', '.join(tied)}.")
+    reason = reason.strip()
     with transaction.atomic():
-        outcome, _ = Outcome.objects.update_or_create(
-            vote=vote, prompt=prompt, defaults={"letters": letters, "by": by}
-        )
-        events.outcome_picked(vote, by=by, prompt=prompt, letters=letters)
-    return outcome
+        outcome = Outcome.objects.select_for_update().filter(vote=vote, prompt=prompt).first()
+        if outcome is not None and outcome.letters == letters:
+            return OutcomeChange(outcome=outcome, was=letters)
+        was = list(outcome.letters) if outcome is not None else []
+        if was and not reason:
+            raise ValidationError(CHANGE_REASON_REQUIRED)
+        if outcome is None:
+            outcome = Outcome(vote=vote, prompt=prompt)
+        outcome.letters, outcome.by, outcome.at = letters, by, timezone.now()
+        outcome.save()
+        named = _named(tally_prompt)
+        picked = [named.get(x, x) for x in letters]
+        if was:
+            before = [named.get(x, x) for x in was]
+            events.outcome_changed(
+                vote, by=by, prompt=prompt, picked=picked, was=before, reason=reason
+            )
+        else:
+            events.outcome_picked(vote, by=by, prompt=prompt, picked=picked, reason=reason)
+    return OutcomeChange(outcome=outcome, was=was)
 
 
-def write_in_adopt(*, vote: Vote, prompt: int, text: str, by: User) -> Outcome:
-    """The quest master adopts a write-in entry of the final tally."""
-    from chapters import events
+def _named(prompt: PromptTally) -> dict[str, str]:
+    """Letter -> the option as people read it: "B) South"."""
+    return {o["letter"]: f"{o['letter']}) {o['text']}" for o in prompt.get("options") or []}
 
+
+def write_in_adopt(*, vote: Vote, prompt: int, text: str, by: User, reason: str = "") -> Outcome:
+    """The quest master adopts a write-in entry of the final tally (once: again changes nothing)."""
     tally_prompt = _final_prompt(vote, prompt)
     entries = [e["text"] for e in tally_prompt.get("entries") or []]
     if text not in entries:
         raise ValidationError("Adopt one of the entries of the final tally.")
     with transaction.atomic():
-        outcome, _ = Outcome.objects.get_or_create(vote=vote, prompt=prompt, defaults={"by": by})
+        outcome, _ = Outcome.objects.select_for_update().get_or_create(
+            vote=vote, prompt=prompt, defaults={"by": by}
+        )
         if text not in outcome.write_ins:
             outcome.write_ins = [*outcome.write_ins, text]
-            outcome.by = by
-            outcome.save(update_fields=["write_ins", "by"])
-            events.write_in_adopted(vote, by=by, prompt=prompt, text=text)
+            outcome.by, outcome.at = by, timezone.now()
+            outcome.save(update_fields=["write_ins", "by", "at"])
+            events.write_in_adopted(vote, by=by, prompt=prompt, text=text, reason=reason.strip())
+    return outcome
+
+
+def write_in_withdraw(*, vote: Vote, prompt: int, text: str, by: User, reason: str) -> Outcome:
+    """The quest master takes back an adopted write-in, saying why."""
+    if not reason.strip():
+        raise ValidationError("Say why you withdraw it: the reason is kept on record.")
+    with transaction.atomic():
+        outcome = Outcome.objects.select_for_update().filter(vote=vote, prompt=prompt).first()
+        if outcome is None or text not in outcome.write_ins:
+            raise ValidationError("That entry is not adopted.")
+        outcome.write_ins = [t for t in outcome.write_ins if t != text]
+        outcome.by, outcome.at = by, timezone.now()
+        outcome.save(update_fields=["write_ins", "by", "at"])
+        events.write_in_withdrawn(vote, by=by, prompt=prompt, text=text, reason=reason.strip())
     return outcome
 
 

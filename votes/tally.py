@@ -14,12 +14,15 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from itertools import combinations
 from types import MappingProxyType
 from typing import Any, NotRequired, TypedDict
 
 from rapidfuzz import fuzz, utils
 
+from chapters.kinds import PassRule, pass_rule_words
 from votes.reading.types import Answer, Counted, Folded, PromptKind, PromptSpec, VoteSpec
 
 FORMAT = "quest-tally/1"
@@ -40,12 +43,27 @@ class OptionTally(TypedDict):
     votes: int
     voters: list[str]
     ranks: NotRequired[list[int]]  # ranked prompts: how many ballots put it 1st, 2nd, ...
+    passed: NotRequired[bool]  # multi prompts of a closed vote: whether it passed its pass rule
+
+
+class PassRuleTally(TypedDict):
+    """A multi prompt's pass rule: {"kind": "top"}, or a threshold every option at it passes."""
+
+    kind: str  # a chapters.kinds.PassRule
+    at_least: NotRequired[int | float]  # "votes": a count; "share": a fraction of voters, 0-1
 
 
 class EntryTally(TypedDict):  # one write-in entry
     text: str
     votes: int
     voters: list[str]
+
+
+class OutcomeTally(TypedDict):
+    letters: list[str]
+    write_ins: list[str]
+    by: str
+    reason: str
 
 
 class PromptTally(TypedDict):
@@ -57,6 +75,8 @@ class PromptTally(TypedDict):
     method: NotRequired[str]  # ranked prompts
     winner: NotRequired[str | list[str] | None]  # ranked: one, a tie, or none without ballots
     leaders: NotRequired[list[str]]  # choice prompts
+    pass_rule: NotRequired[PassRuleTally]  # multi prompts
+    outcome: NotRequired[OutcomeTally]  # served with the quest master's calls (decided_tally)
 
 
 class HeldTally(TypedDict):
@@ -83,6 +103,10 @@ class Tally(TypedDict):
     excluded: list[ExcludedTally]
 
 
+TOP_RULE: PassRuleTally = {"kind": PassRule.TOP.value}
+_NO_RULES: Mapping[int, PassRuleTally] = MappingProxyType({})
+
+
 class MergeSuggestion(TypedDict):
     a: str
     b: str
@@ -97,17 +121,27 @@ def tally_json(
     chapter: int,
     status: str,
     method: str = "schulze",
+    pass_rules: Mapping[int, PassRuleTally] = _NO_RULES,
 ) -> Tally:
-    """The `quest-tally/1` document for one vote; `method` names the ranked method."""
+    """The `quest-tally/1` document for one vote.
+
+    `method` names the ranked method; `pass_rules` maps a multi prompt's number
+    to its pass rule (TOP_RULE when absent). Options of multi prompts say
+    whether they `passed` once the vote is closed.
+    """
     if method not in METHODS:
         raise ValueError(f"unknown ranked method {method!r}, expected one of {METHODS}")
+    closed = status == "closed"
     return {
         "format": FORMAT,
         "quest": quest,
         "chapter": chapter,
         "status": status,
         "ballots": sum(1 for ballot in folded.ballots.values() if ballot),
-        "prompts": [_prompt_json(prompt, folded, method) for prompt in vote.prompts],
+        "prompts": [
+            _prompt_json(prompt, folded, method, pass_rules.get(prompt.number, TOP_RULE), closed)
+            for prompt in vote.prompts
+        ],
         "flagged": [
             {"post": h.post_id, "author": h.author, "prompt": h.prompt, "reason": h.reason}
             for h in folded.flagged
@@ -132,7 +166,9 @@ def entry_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 
-def _prompt_json(prompt: PromptSpec, folded: Folded, method: str) -> PromptTally:
+def _prompt_json(
+    prompt: PromptSpec, folded: Folded, method: str, rule: PassRuleTally, closed: bool
+) -> PromptTally:
     answers = [
         (voter, counted)
         for voter, ballot in folded.ballots.items()
@@ -163,6 +199,13 @@ def _prompt_json(prompt: PromptSpec, folded: Folded, method: str) -> PromptTally
         out["leaders"] = winners
     else:
         out["leaders"] = _leaders(options)
+    if prompt.kind == PromptKind.MULTI:
+        out["pass_rule"] = PassRuleTally(**rule)  # a copy: documents share no dicts
+        if closed:
+            answered = sum(1 for ranking in rankings.values() if ranking)
+            passing = passed_options(rule, options, voters=answered)
+            for entry in options:
+                entry["passed"] = entry["letter"] in passing
     return out
 
 
@@ -183,6 +226,46 @@ def _ranks(letter: str, ballots: Iterable[tuple[str, ...]], places: int) -> list
 def _leaders(options: Sequence[OptionTally]) -> list[str]:
     top = max((o["votes"] for o in options), default=0)
     return [o["letter"] for o in options if top and o["votes"] == top]
+
+
+def passed_options(
+    rule: PassRuleTally, options: Sequence[OptionTally], *, voters: int
+) -> list[str]:
+    """The letters of the options that pass a multi prompt's `rule`, in option order.
+
+    1. `top`: the leaders (every one of them while tied: the quest master settles a tie).
+    2. `votes`: every option with at least `at_least` votes.
+    3. `share`: every option whose voters are at least `at_least` (0-1) of the
+       prompt's voters, the ballots that answered it. Compared exactly, as
+       fractions, so an option right at the threshold passes.
+    An option nobody voted for never passes.
+    """
+    kind = rule["kind"]
+    if kind == PassRule.TOP:
+        return _leaders(options)
+    if kind not in (PassRule.VOTES, PassRule.SHARE):
+        raise ValueError(f"unknown pass rule {kind!r}")
+    at_least = Fraction(str(rule.get("at_least", 1)))
+    needed = at_least if kind == PassRule.VOTES else at_least * voters
+    return [o["letter"] for o in options if o["votes"] and o["votes"] >= needed]
+
+
+def passing(prompt: PromptTally) -> list[str]:
+    """The options of a multi prompt that pass its rule: as decided once closed, as of now before.
+
+    Every voter of a multi prompt's options answered it (and each who answered
+    named an option), so the voters are the union of the options' voters.
+    """
+    options = prompt.get("options") or []
+    if any("passed" in o for o in options):
+        return [o["letter"] for o in options if o.get("passed")]
+    voters = len({v for o in options for v in o["voters"]})
+    return passed_options(prompt.get("pass_rule", TOP_RULE), options, voters=voters)
+
+
+def pass_rule_text(rule: PassRuleTally) -> str:
+    """The rule as a quest master would say it: "at least 3 votes", "at least 50% of voters"."""
+    return pass_rule_words(rule["kind"], rule.get("at_least"))
 
 
 def _entries(answers: Sequence[tuple[str, Counted]]) -> list[EntryTally]:
@@ -229,6 +312,190 @@ def merge_suggestions(
             pairs.append({"a": texts[i], "b": texts[j], "score": round(score, 1)})
     pairs.sort(key=lambda p: (-p["score"], p["a"], p["b"]))
     return pairs
+
+
+# --- Results: what a closed vote decided -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """The quest master's call on one prompt of a closed vote (an Outcome row, as plain data)."""
+
+    letters: tuple[str, ...] = ()  # the pick that settles a tie
+    write_ins: tuple[str, ...] = ()  # adopted write-in entries
+    by: str = ""
+    reason: str = ""
+
+
+class DecidedOption(TypedDict):
+    letter: str
+    text: str
+    votes: int
+
+
+class PromptResult(TypedDict):
+    number: int
+    text: str
+    kind: str
+    decided: list[DecidedOption]  # the winning or passing options, after any tie pick
+    how: str  # how they were decided, in words
+    threshold: bool  # options pass by a threshold (`decided` are those that passed)
+    tie: list[str]  # the options tied for the lead, settled or not
+    tied: list[str]  # a tie still to settle: the quest master decides
+    options: list[OptionTally]
+    entries: list[EntryTally]
+    adopted: list[str]
+    by: str  # who made the quest master's call on this prompt, if any
+    reason: str
+
+
+_UNSETTLED = "tie: the quest master decides"
+
+
+def tied_options(prompt: PromptTally) -> list[str]:
+    """The options tied for the lead of one prompt ([] when one leads, or a threshold decides).
+
+    A multi prompt passing options by a threshold has no tie: every option at
+    the threshold passes.
+    """
+    if prompt.get("pass_rule", TOP_RULE)["kind"] != PassRule.TOP:
+        return []
+    winner = prompt.get("winner")
+    if prompt["kind"] == PromptKind.RANKED:
+        return list(winner) if isinstance(winner, list) else []
+    leaders = list(prompt.get("leaders") or [])
+    return leaders if len(leaders) > 1 else []  # one leader is a decision, not a tie
+
+
+def results(tally: Tally, calls: Mapping[int, Call] = MappingProxyType({})) -> list[PromptResult]:
+    """Per prompt: what was decided, and how, with the quest master's `calls` applied.
+
+    1. A tie (`tied_options`) settled by a call is decided by the call's pick.
+    2. A threshold rule decides the options that passed it (`passed_options`).
+    3. Otherwise the sole leader (or a ranked prompt's sole winner) is decided;
+       a tie not settled yet decides nothing.
+    4. Write-in entries are decided by adoption only.
+    """
+    out: list[PromptResult] = []
+    for p in tally["prompts"]:
+        call = calls.get(p["number"], Call())
+        tie = tied_options(p)
+        letters, how = _decided(p, tie, call)
+        options = p.get("options") or []
+        by_letter = {o["letter"]: o for o in options}
+        out.append(
+            {
+                "number": p["number"],
+                "text": p["text"],
+                "kind": p["kind"],
+                "decided": [
+                    {"letter": x, "text": by_letter[x]["text"], "votes": by_letter[x]["votes"]}
+                    for x in letters
+                    if x in by_letter
+                ],
+                "how": how,
+                "threshold": p.get("pass_rule", TOP_RULE)["kind"] != PassRule.TOP,
+                "tie": tie,
+                "tied": [] if call.letters and tie else tie,
+                "options": options,
+                "entries": p.get("entries") or [],
+                "adopted": list(call.write_ins),
+                "by": call.by,
+                "reason": call.reason,
+            }
+        )
+    return out
+
+
+def _decided(p: PromptTally, tie: list[str], call: Call) -> tuple[list[str], str]:
+    """The letters a prompt decided and how, in words (see `results`)."""
+    if p["kind"] in _TEXT_KINDS:
+        return [], ""
+    if tie:
+        if call.letters:
+            return list(call.letters), f"tie between {_and(tie)}, settled by {call.by}"
+        return [], _UNSETTLED
+    rule = p.get("pass_rule", TOP_RULE)
+    options = p.get("options") or []
+    if rule["kind"] != PassRule.TOP:
+        passed = [o["letter"] for o in options if o.get("passed")]
+        return passed, pass_rule_text(rule)
+    if p["kind"] == PromptKind.RANKED:
+        winner = p.get("winner")
+        return ([winner] if isinstance(winner, str) else []), _method_name(p.get("method", ""))
+    leaders = p.get("leaders") or []
+    return leaders, "most votes" if leaders else "no votes"
+
+
+def results_bbcode(results: Sequence[PromptResult], *, title: str) -> str:
+    """The results of a closed vote as BBCode, for the top of the next chapter."""
+    lines = [f"[B]Results of the vote on {_plain(title)}[/B]"]
+    for r in results:
+        lines += ["", f"[B]{r['number']}. {_plain(r['text'])}[/B]"]
+        if r["tied"]:
+            lines.append(f"Tie between {_and(r['tied'])}: the quest master decides.")
+        elif r["kind"] not in _TEXT_KINDS:
+            decided = "; ".join(
+                f"{d['letter']}) {_plain(d['text'])}, {_votes(d['votes'])}" for d in r["decided"]
+            )
+            label = "Passed" if r["threshold"] else "Decided"
+            lines.append(f"{label}: {decided or 'none'} ({_how(r)})")
+        counts = ", ".join(f"{o['letter']}: {o['votes']}" for o in r["options"])
+        if counts:
+            lines.append(f"Votes: {counts}")
+        lines.extend(f"Adopted: {_plain(text)}" for text in r["adopted"])
+        if r["kind"] == PromptKind.WRITE_IN and not r["adopted"]:
+            lines.append(f"{len(r['entries'])} write-in entries; none adopted.")
+    return "\n".join(lines)
+
+
+def _how(result: PromptResult) -> str:
+    """How a prompt was decided, with the quest master's reason for settling a tie."""
+    if result["reason"] and result["tie"]:
+        return f"{result['how']}: {_plain(result['reason'])}"
+    return result["how"]
+
+
+def _votes(n: int) -> str:
+    return f"{n} vote{'' if n == 1 else 's'}"
+
+
+def _and(letters: Sequence[str]) -> str:
+    return (
+        " and ".join([", ".join(letters[:-1]), letters[-1]])
+        if len(letters) > 1
+        else "".join(letters)
+    )
+
+
+def _method_name(method: str) -> str:
+    return "Schulze" if method == "schulze" else "instant runoff" if method else ""
+
+
+def decided_tally(tally: Tally, calls: Mapping[int, Call]) -> Tally:
+    """The tally with the quest master's calls applied, for people and tools reading it now.
+
+    A settled tie of a multi prompt passes the pick only (`passed`); every
+    prompt the quest master ruled on carries an `outcome`: the letters picked,
+    the write-ins adopted, by whom and why. The stored tally is left as counted.
+    """
+    prompts: list[PromptTally] = []
+    for p in tally["prompts"]:
+        call = calls.get(p["number"])
+        if call is None:
+            prompts.append(p)
+            continue
+        q = PromptTally(**p)
+        if call.letters and "options" in p and any("passed" in o for o in p["options"]):
+            q["options"] = [{**o, "passed": o["letter"] in call.letters} for o in p["options"]]
+        q["outcome"] = {
+            "letters": list(call.letters),
+            "write_ins": list(call.write_ins),
+            "by": call.by,
+            "reason": call.reason,
+        }
+        prompts.append(q)
+    return {**tally, "prompts": prompts}
 
 
 def schulze(ballots: Iterable[Sequence[str]], candidates: Sequence[str]) -> list[str]:
@@ -362,31 +629,75 @@ def csv_text(rows: Iterable[Iterable[object]]) -> str:
     return out.getvalue()
 
 
-def to_bbcode(tally: Tally, *, title: str, links: Mapping[tuple[str, int], str] = _NO_LINKS) -> str:
+def to_bbcode(
+    tally: Tally,
+    *,
+    title: str,
+    links: Mapping[tuple[str, int], str] = _NO_LINKS,
+    calls: Mapping[int, Call] = MappingProxyType({}),
+    as_of: int | None = None,
+) -> str:
     """The tally as forum BBCode, in the layout forum tally tools write.
 
     The first line is a transparent `#####` marker: readers of the thread (and
     this app's own reader) skip a post holding one as a tally, not a ballot.
-    `links[(voter, prompt)]` is the permalink of the post that gave the answer.
+    `links[(voter, prompt)]` is the permalink of the post that gave the answer;
+    `as_of` the last post the tally counts ("Tally as of post #N"). A closed
+    vote's tally says what each prompt decided, with the quest master's `calls`:
+    what a quest master posts at the close.
     """
-    lines = ["[COLOR=transparent]##### Quest Tally[/COLOR]", f"[B]Vote Tally:[/B] {title}", ""]
+    lines = ["[COLOR=transparent]##### Quest Tally[/COLOR]", f"[B]Vote Tally:[/B] {title}"]
+    if as_of is not None:
+        lines.append(f"Tally as of post #{as_of}")
+    closed = tally["status"] == "closed"
+    if closed:
+        lines.append("[B]The vote is closed.[/B]")
+    lines.append("")
+    decided = {r["number"]: r for r in results(tally, calls)} if closed else {}
     for prompt in tally["prompts"]:
-        number = prompt["number"]
-        lines.append(f"[B]{number}. {_plain(prompt['text'])}[/B]")
-        for option in prompt.get("options", []):
-            head = f"{option['letter']}) {_plain(option['text'])}"
-            lines.append(f"[B]{head}[/B] No. of Votes: {option['votes']}")
-            if "ranks" in option:
-                lines.append("Ranked " + _places(option["ranks"]))
-            lines.extend(_bb_voters(option["voters"], number, links))
-        for entry in prompt.get("entries", []):
-            lines.append(f"[B]{_plain(entry['text'])}[/B] No. of Votes: {entry['votes']}")
-            lines.extend(_bb_voters(entry["voters"], number, links))
-        if prompt.get("method"):
-            lines.append(f"[I]{_winner_line(prompt)}[/I]")
+        lines.extend(_bb_prompt(prompt, links))
+        if prompt["number"] in decided:
+            lines.extend(_bb_result(decided[prompt["number"]]))
         lines.append("")
     lines.append(f"Total No. of Voters: {tally['ballots']}")
     return "\n".join(lines) + "\n"
+
+
+def _bb_prompt(prompt: PromptTally, links: Mapping[tuple[str, int], str]) -> list[str]:
+    number = prompt["number"]
+    lines = [f"[B]{number}. {_plain(prompt['text'])}[/B]"]
+    rule = prompt.get("pass_rule", TOP_RULE)
+    if rule["kind"] != PassRule.TOP:
+        lines.append(f"[I]Every option with {pass_rule_text(rule)} passes.[/I]")
+    for option in prompt.get("options", []):
+        head = f"{option['letter']}) {_plain(option['text'])}"
+        passed = " - [B]passed[/B]" if option.get("passed") and rule["kind"] != PassRule.TOP else ""
+        lines.append(f"[B]{head}[/B] No. of Votes: {option['votes']}{passed}")
+        if "ranks" in option:
+            lines.append("Ranked " + _places(option["ranks"]))
+        lines.extend(_bb_voters(option["voters"], number, links))
+    for entry in prompt.get("entries", []):
+        lines.append(f"[B]{_plain(entry['text'])}[/B] No. of Votes: {entry['votes']}")
+        lines.extend(_bb_voters(entry["voters"], number, links))
+    if prompt.get("method"):
+        lines.append(f"[I]{_winner_line(prompt)}[/I]")
+    return lines
+
+
+def _bb_result(result: PromptResult) -> list[str]:
+    """What one prompt of a closed vote decided, as the quest master announces it."""
+    if result["tied"]:
+        return [f"[B]Tie between {_and(result['tied'])}:[/B] the quest master decides."]
+    options = ", ".join(f"{d['letter']}) {_plain(d['text'])}" for d in result["decided"])
+    lines = []
+    if result["kind"] not in _TEXT_KINDS:
+        label = "Passed" if result["threshold"] else "Decided"
+        lines.append(f"[B]{label}:[/B] {options or 'none'} ({_how(result)})")
+    for text in result["adopted"]:
+        lines.append(f"[B]Adopted:[/B] {_plain(text)}")
+    if result["kind"] == PromptKind.WRITE_IN and not result["adopted"]:
+        lines.append("[B]Adopted:[/B] none")
+    return lines
 
 
 def _bb_voters(
@@ -464,8 +775,12 @@ def _prompt_text(prompt: PromptTally) -> list[str]:
         text = " ".join(entry["text"].split())
         lines.append(f"  [{entry['votes']}] {text}")
         lines.append(f"     {', '.join(entry['voters'])}")
+    rule = prompt.get("pass_rule", TOP_RULE)
     if prompt.get("method"):
         lines.append(f"  {_winner_line(prompt)}")
+    elif rule["kind"] != PassRule.TOP:
+        label = "Passed" if any("passed" in o for o in prompt.get("options", [])) else "Passing"
+        lines.append(f"  {label} ({pass_rule_text(rule)}): {', '.join(passing(prompt)) or 'none'}")
     elif "leaders" in prompt:
         leaders = ", ".join(prompt["leaders"]) or "none"
         label = "Tied" if len(prompt["leaders"]) > 1 else "Leading"

@@ -197,7 +197,7 @@ def test_it_serialises_as_json_with_nothing_but_the_format_fields():
         "single": {"number", "kind", "text", "options", "leaders"},
         "write_in": {"number", "kind", "text", "entries"},
     }
-    keys["multi"] = keys["single"]
+    keys["multi"] = keys["single"] | {"pass_rule"}
     keys["ranked"] = keys["single"] | {"method", "winner"}
     assert all(set(p) == keys[p["kind"]] for p in tally["prompts"])
     assert all(set(f) == {"post", "author", "prompt", "reason"} for f in tally["flagged"])

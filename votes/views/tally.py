@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -14,6 +15,7 @@ from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
+from chapters.kinds import PassRule
 from chapters.models import Vote
 from quest.forms import TextField
 from quest.http import HtmxHttpRequest
@@ -21,7 +23,17 @@ from quest.permissions import can_manage, can_moderate
 from votes import selectors, services
 from votes.models import TallyRun
 from votes.permissions import can_see_results
-from votes.tally import ballots_csv, merge_suggestions
+from votes.tally import (
+    TOP_RULE,
+    Call,
+    Tally,
+    ballots_csv,
+    merge_suggestions,
+    pass_rule_text,
+    passing,
+    results,
+    tied_options,
+)
 from votes.views import access
 
 POLL_SECONDS = 3
@@ -29,17 +41,22 @@ NOT_COUNTED_YET = "The first count of this vote is under way; try again in a few
 
 
 class OutcomeForm(forms.Form):
+    """One of the quest master's calls: pick among tied options, adopt or withdraw a write-in."""
+
     prompt = forms.IntegerField(min_value=1)
     letters = forms.MultipleChoiceField(
         required=False, choices=[(c, c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
     )
     write_in = TextField(required=False, max_length=20_000)
+    withdraw = TextField(required=False, max_length=20_000)
+    reason = TextField(required=False, max_length=500)
 
 
 def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # The tally's hash plus who is looking: the same tally renders differently
     # for staff and for a player who has not voted yet. None while the tally
     # is behind, so every poll looks again (and asks again if a recount was lost).
+    # The quest master sees buttons for their calls that moderators do not.
     # The partial and the page differ too: Chromium revalidates a cached polled
     # partial when the page itself is opened (a Vary mismatch), and a shared
     # ETag would answer 304 and show the bare partial as the page.
@@ -47,8 +64,13 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     run = selectors.latest_tally(vote)
     if run is None or selectors.tally_is_behind(vote, run):
         return None
+    if messages.get_messages(request):
+        return None  # a message waits to be shown (len() does not consume it): no 304
     viewer = f"{run.sha256}:{run.is_final}:{can_see_results(request.user, vote)}:"
-    viewer += "staff" if can_moderate(request.user, vote.chapter.quest) else "reader"
+    viewer += _viewer_role(request, vote)
+    if run.is_final:
+        # The quest master's calls (a tie's pick, adopted write-ins) show on a closed vote's page.
+        viewer += ":" + selectors.calls_digest(vote)
     viewer += ":partial" if request.headers.get("HX-Request") else ":page"
     return hashlib.sha256(viewer.encode()).hexdigest()[:32]
 
@@ -64,35 +86,51 @@ def chapter_tally(request: HtmxHttpRequest, slug: str, number: int) -> HttpRespo
     reads: a tally found behind is shown as stored, marked "recounting…".
     """
     vote = access.vote_for_reader(request, slug, number)
+    context = _tally_context(request, vote)
+    template = "votes/tally.html"
+    if request.htmx:
+        template += "#tally"
+    response = render(request, template, context)
+    if request.htmx and context["final"]:
+        # @condition adds the ETag to whatever the view returns.
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+def _viewer_role(request: HttpRequest, vote: Vote) -> str:
+    quest = vote.chapter.quest
+    if can_manage(request.user, quest):
+        return "quest_master"
+    return "staff" if can_moderate(request.user, quest) else "reader"
+
+
+def _tally_context(
+    request: HttpRequest, vote: Vote, *, notice: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the tally page and its partial show; `notice` says what a call just did."""
     run, recounting = _stored_tally(vote)
     visible = can_see_results(request.user, vote)
     is_staff = can_moderate(request.user, vote.chapter.quest)
     shown = visible and run is not None
     links = selectors.answer_posts(vote) if shown else {}
     final = run is not None and run.is_final and not recounting
-    context = {
+    calls = selectors.calls(vote) if final and shown else {}
+    return {
         "quest": vote.chapter.quest,
         "chapter": vote.chapter,
         "vote": vote,
         "run": run,
-        "tally": _for_display(run.data, links, vote) if visible and run is not None else None,
+        "tally": _for_display(run.data, links, vote, calls) if shown and run else None,
         "visible": visible,
         "recounting": recounting,
         "is_staff": is_staff,
         "final": final,
         "poll_seconds": POLL_SECONDS,
         "can_manage": can_manage(request.user, vote.chapter.quest),
-        "results": selectors.results(vote) if final and shown else [],
+        "results": _results_for_display(run.data, calls) if final and run else [],
         "merge_suggestions": _merge_suggestions(run.data) if is_staff and run else [],
+        "notice": notice,
     }
-    template = "votes/tally.html"
-    if request.htmx:
-        template += "#tally"
-    response = render(request, template, context)
-    if request.htmx and final:
-        # @condition adds the ETag to whatever the view returns.
-        return HttpResponseStopPolling(response.content)
-    return response
 
 
 def _stored_tally(vote: Vote) -> tuple[TallyRun | None, bool]:
@@ -113,33 +151,55 @@ def _merge_suggestions(tally: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _for_display(
-    tally: Mapping[str, Any], links: Mapping[tuple[str, int], int], vote: Vote
-) -> dict[str, Any]:
-    """The tally JSON with bar widths and voter links added for the template."""
+def _for_display(tally: Tally, links: dict, vote: Vote, calls: Mapping[int, Call]) -> dict:
+    """The tally JSON with bar widths, voter links, ties and passing options for the template."""
     thread = reverse("quest-thread", args=[vote.chapter.quest.slug])
     prompts = []
     for p in tally["prompts"]:
         rows = p.get("options") or p.get("entries") or []
         top = max((r["votes"] for r in rows), default=0) or 1
         leaders = set(p.get("leaders") or [])
+        rule = p.get("pass_rule", TOP_RULE)
+        threshold = rule["kind"] != PassRule.TOP
+        passes = set(passing(p)) if threshold else set()
         shown = []
         for r in rows:
             voters = [
                 {"name": v, "href": _post_href(thread, vote, links.get((v, p["number"])))}
                 for v in r["voters"]
             ]
+            letter = r.get("letter")
             shown.append(
                 {
                     **r,
                     "voters": voters,
                     "width": round(100 * r["votes"] / top),
-                    "leads": r.get("letter") in leaders,
+                    "leads": letter in (passes if threshold else leaders),
+                    "passes": letter in passes,
                 }
             )
-        ties = len(leaders) > 1
-        prompts.append({**p, "rows": shown, "tie": ties})
+        call = calls.get(p["number"])
+        prompts.append(
+            {
+                **p,
+                "rows": shown,
+                "tie": tied_options(p),
+                "settled": list(call.letters) if call else [],
+                "threshold": pass_rule_text(rule) if threshold else "",
+            }
+        )
     return {**tally, "prompts": prompts}
+
+
+def _results_for_display(tally: Tally, calls: Mapping[int, Call]) -> list[dict]:
+    """The results, each tied option with its text and whether it is the current pick."""
+    out = []
+    for r in results(tally, calls):
+        texts = {o["letter"]: o["text"] for o in r["options"]}
+        picked = {d["letter"] for d in r["decided"]}
+        choices = [{"letter": x, "text": texts.get(x, ""), "chosen": x in picked} for x in r["tie"]]
+        out.append({**r, "choices": choices, "settled": bool(r["tie"]) and not r["tied"]})
+    return out
 
 
 def _post_href(thread: str, vote: Vote, ref: int | None) -> str | None:
@@ -158,7 +218,8 @@ def chapter_tally_json(request: HttpRequest, slug: str, number: int) -> HttpResp
     run, _ = _stored_tally(vote)
     if run is None:
         return _not_counted_yet(json=True)
-    return JsonResponse(run.data, json_dumps_params={"indent": 1})
+    # A closed vote's tally with the quest master's calls: settled ties, adopted write-ins.
+    return JsonResponse(selectors.tally_document(vote, run), json_dumps_params={"indent": 1})
 
 
 @require_GET
@@ -200,37 +261,63 @@ def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpRes
 
 
 @require_POST
-def vote_outcome(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    """The quest master settles a tie or adopts a write-in on a closed vote."""
+def vote_outcome(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
+    """The quest master settles a tie (or changes the pick), adopts or withdraws a write-in.
+
+    With htmx the answer is the tally partial, the decision and what the call
+    did shown at once; without, a redirect to the page at that prompt's result.
+    """
     vote = access.vote_for_quest_master(request, slug, number)
     user = request.user
     assert user.is_authenticated  # only the quest master gets past vote_for_quest_master
     form = OutcomeForm(request.POST)
+    prompt = None
     if form.is_valid():
+        prompt = form.cleaned_data["prompt"]
         try:
-            if form.cleaned_data["write_in"]:
-                services.write_in_adopt(
-                    vote=vote,
-                    prompt=form.cleaned_data["prompt"],
-                    text=form.cleaned_data["write_in"],
-                    by=user,
-                )
-            else:
-                services.outcome_pick(
-                    vote=vote,
-                    prompt=form.cleaned_data["prompt"],
-                    letters=form.cleaned_data["letters"],
-                    by=user,
-                )
-            messages.success(request, "Recorded.")
+            text, ok = _outcome_apply(vote, form.cleaned_data, by=user), True
         except ValidationError as e:
-            messages.error(request, " ".join(e.messages))
+            text, ok = " ".join(e.messages), False
     else:
         # A write-in that cannot be kept says why; anything else is a stale or forged form.
-        refused = form.errors.get("write_in")
+        refused = form.errors.get("write_in") or form.errors.get("reason")
         said = " ".join(str(e) for e in refused) if refused else "Choose an option or an entry."
-        messages.error(request, said)
-    return redirect("chapter-tally", slug, number)
+        text, ok = said, False
+    if request.htmx:
+        notice = {"prompt": prompt, "text": text, "ok": ok}
+        context = _tally_context(request, vote, notice=notice)
+        return render(request, "votes/tally.html#tally", context)
+    (messages.success if ok else messages.error)(request, text)
+    url = reverse("chapter-tally", args=[slug, number])
+    return redirect(f"{url}#result-{prompt}" if prompt else url)
+
+
+def _outcome_apply(vote: Vote, data: dict[str, Any], *, by: User) -> str:
+    """Make the call the form asks for; what it did, in words."""
+    prompt, reason = data["prompt"], data["reason"]
+    if data["withdraw"]:
+        services.write_in_withdraw(
+            vote=vote, prompt=prompt, text=data["withdraw"], by=by, reason=reason
+        )
+        return f"Prompt {prompt}: “{_short(data['withdraw'])}” is no longer adopted."
+    if data["write_in"]:
+        services.write_in_adopt(
+            vote=vote, prompt=prompt, text=data["write_in"], by=by, reason=reason
+        )
+        return f"Prompt {prompt}: adopted “{_short(data['write_in'])}”."
+    change = services.outcome_pick(
+        vote=vote, prompt=prompt, letters=data["letters"], by=by, reason=reason
+    )
+    picked = ", ".join(change.outcome.letters)
+    if change.changed:
+        return f"Prompt {prompt}: changed from {', '.join(change.was)} to {picked}."
+    if change.was:
+        return f"Prompt {prompt}: {picked} was already the decision; nothing changed."
+    return f"Prompt {prompt}: decided {picked}."
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 @require_POST
