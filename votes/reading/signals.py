@@ -208,26 +208,43 @@ def _number_letters(text: str) -> Iterator[re.Match[str]]:
     if not text.isascii():
         yield from _NUMBER_LETTERS.finditer(text)
         return
-    pos = 0  # positions before this were tried, or are inside the last match
-    for run in _DIGIT_RUN.finditer(text):
+    pos = 0  # no match starts before this (inside the last match, or tried)
+    for k, run in enumerate(_DIGIT_RUN.finditer(text)):
+        if k == _MANY_RUNS:  # a text thick with numbers: the engine's own scan is faster
+            yield from _NUMBER_LETTERS.finditer(text, pos)
+            return
         d = run.start()
         if run.end() - d > 2 or d < pos:
             continue
-        before = text[d - 1] if d else ""
-        s = max(pos, d - 10) if before and before in _PREFIX_ENDS else d
-        while s <= d:
+        for s in _starts_before(text, d):
+            if s < pos:
+                continue
             m = _NUMBER_LETTERS.match(text, s)
             if m is not None:
                 yield m
                 pos = m.end()
                 break
-            s += 1
         else:
             pos = d + 1
 
 
+def _starts_before(text: str, d: int) -> list[int]:
+    """Where a match whose digits start at d can start, in order: before a prefix
+    word (`question`, `vote`, `#`…) and up to two spaces, before the spaces, at d."""
+    spaces = d
+    while spaces > max(0, d - 2) and text[spaces - 1] in " \t":
+        spaces -= 1
+    starts = list(range(spaces, d + 1))
+    head = _PREFIX_BEFORE.search(text, max(0, spaces - 9), spaces)
+    if head is not None:
+        starts.insert(0, head.start())
+    return starts
+
+
 _DIGIT_RUN = re.compile(r"[0-9]+")
-_PREFIX_ENDS = frozenset(" \tnNqQtTeE#oO.")  # last characters of _NUMBER_LETTERS' prefixes
+_MANY_RUNS = 32
+# _NUMBER_LETTERS' prefix words, ending where the spaces before the digits begin.
+_PREFIX_BEFORE = re.compile(r"(?i)(?:question|q|prompt|vote|#|no\.?)$")
 
 
 def _number_signal(
