@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -30,6 +31,12 @@ def quests_for_home(user: User | AnonymousUser) -> QuerySet[Quest]:
 
 def home_page(page_number: str | int | None, *, user: User | AnonymousUser) -> Page[Quest]:
     return Paginator(quests_for_home(user), QUESTS_PER_PAGE).get_page(page_number)
+
+
+def demo_quest() -> Quest | None:
+    """The public quest the home page offers to look around in (settings.DEMO_QUEST_SLUG)."""
+    slug = settings.DEMO_QUEST_SLUG
+    return Quest.objects.filter(slug=slug, is_public=True).only("slug").first() if slug else None
 
 
 def thread_posts(quest: Quest) -> QuerySet[Post]:

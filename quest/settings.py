@@ -27,6 +27,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
+# The public quest the home page offers to look around in (`manage.py load_demo`
+# loads it); the link is left out while no such public quest exists.
+DEMO_QUEST_SLUG = envstr("DEMO_QUEST_SLUG", "red-alert-1953")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -52,7 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
     page = selectors.home_page(request.GET.get("page"), user=request.user)
     for quest in page:  # the list a member sees names the private quests they are in
         shows_quest(request, quest)
-    return render(request, "quest/home.html", {"page": page})
+    return render(request, "quest/home.html", {"page": page, "demo": selectors.demo_quest()})
 
 
 @require_http_methods(["GET", "POST"])
