@@ -30,3 +30,13 @@ def invite_link_reset(quest: Quest, *, by) -> QuestEvent:
 def visibility_changed(quest: Quest, *, by) -> QuestEvent:
     kind = QuestEvent.Kind.MADE_PUBLIC if quest.is_public else QuestEvent.Kind.MADE_PRIVATE
     return _log(quest, kind, by=by)
+
+
+def forum_linked(quest: Quest, *, by, url: str, refresh_minutes: int) -> QuestEvent:
+    return _log(
+        quest, QuestEvent.Kind.FORUM_LINKED, by=by, url=url, refresh_minutes=refresh_minutes
+    )
+
+
+def forum_unlinked(quest: Quest, *, by, url: str) -> QuestEvent:
+    return _log(quest, QuestEvent.Kind.FORUM_UNLINKED, by=by, url=url)

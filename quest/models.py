@@ -93,7 +93,7 @@ class Membership(models.Model):
 
 
 class QuestEvent(models.Model):
-    """Append-only record of what the quest master did to a quest's membership."""
+    """Append-only record of what the quest master did to a quest's membership and forum link."""
 
     class Kind(models.TextChoices):
         MEMBER_INVITED = "member_invited", "Member invited"
@@ -102,6 +102,8 @@ class QuestEvent(models.Model):
         INVITE_LINK_RESET = "invite_link_reset", "Invitation link replaced"
         MADE_PRIVATE = "made_private", "Made private"
         MADE_PUBLIC = "made_public", "Made public"
+        FORUM_LINKED = "forum_linked", "Forum thread linked"
+        FORUM_UNLINKED = "forum_unlinked", "Forum thread unlinked"
 
     quest = models.ForeignKey(Quest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

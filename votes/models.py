@@ -223,3 +223,68 @@ class RecountState(models.Model):
         """Whether a recount was wanted after the last one started."""
         wanted, done = self.wanted_at, self.done_at
         return wanted is not None and (done is None or wanted > done)
+
+
+class FollowedThread(models.Model):
+    """A quest that follows its forum thread live: where the thread is, how often
+    to look, and how far the last look got (votes/importers/follow.py).
+
+    Progress is recorded page by page as it is made (`pages`, `last_page`), so a
+    refresh that crashed or ran out of time resumes where it stopped.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not fetched yet"
+        OK = "ok", "Following"
+        FAILED = "failed", "The last refresh failed"
+
+    quest = models.OneToOneField(
+        "quest.Quest", on_delete=models.CASCADE, related_name="followed_thread"
+    )
+    url = models.URLField(max_length=500)  # the thread's address, its first page
+    refresh_minutes = models.PositiveIntegerField(default=10)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+    # How far the thread has been read: its page count from the page navigation,
+    # the last page fetched, and the last post seen there (its "#N" on the forum).
+    page_count = models.PositiveIntegerField(default=0)
+    last_page = models.PositiveIntegerField(default=0)
+    last_post_id = models.BigIntegerField(null=True, blank=True)
+    last_post_position = models.PositiveIntegerField(null=True, blank=True)
+    last_post_url = models.URLField(max_length=500, blank=True)
+    # Scheduling: beat sends a refresh once `next_refresh_at` has passed; a
+    # refresh holds the thread until `claimed_until`, so two never run at once.
+    next_refresh_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.CharField(max_length=500, blank=True)  # why it failed, for the quest master
+
+    def __str__(self) -> str:
+        return f"{self.quest} following {self.url}"
+
+
+class FollowedPage(models.Model):
+    """One page of a followed thread as last fetched: its validators for a
+    conditional request, and the digest of its content then and at the last import."""
+
+    thread = models.ForeignKey(FollowedThread, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()
+    etag = models.CharField(max_length=200, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    sha256 = models.CharField(max_length=64)
+    imported_sha256 = models.CharField(max_length=64, blank=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["thread", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "number"], name="followed_page_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"page {self.number} of {self.thread}"
