@@ -72,6 +72,9 @@ class Membership(models.Model):
         MODERATOR = "moderator", "Moderator"
         # Invited into a private quest, by name or through the invitation link.
         PLAYER = "player", "Player"
+        # Runs an imported quest in the app; `Quest.quest_master` stays the forum
+        # thread's starter, whose posts are never read as ballots.
+        QUEST_MASTER = "quest_master", "Quest master"
 
     quest = models.ForeignKey(Quest, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(

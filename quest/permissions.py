@@ -1,6 +1,7 @@
 """Who may do what in a quest: the one place these rules live for the quest app.
 
-Roles: the quest master (the quest's creator), moderators they appoint,
+Roles: the quest master (the quest's creator, or whoever imported its forum
+thread: a membership with the quest master's role), moderators they appoint,
 players they invited, outsiders (any other signed-in user) and anonymous
 readers. A public quest is read by everyone and played by every signed-in
 user. A private quest is for its members only (the quest master, moderators
@@ -38,6 +39,8 @@ def role_in(user: User | AnonymousUser, quest: Quest) -> Role:
         membership = Membership.objects.filter(quest=quest, user=user)
         cache[quest.pk] = membership.values_list("role", flat=True).first()
     match cache[quest.pk]:
+        case Membership.Role.QUEST_MASTER:
+            return Role.QUEST_MASTER
         case Membership.Role.MODERATOR:
             return Role.MODERATOR
         case Membership.Role.PLAYER:

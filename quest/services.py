@@ -37,10 +37,26 @@ def moderator_appoint(*, quest: Quest, user: User, by: User) -> Membership:
     membership, created = Membership.objects.get_or_create(
         quest=quest, user=user, defaults={"role": Membership.Role.MODERATOR, "appointed_by": by}
     )
+    if not created and membership.role == Membership.Role.QUEST_MASTER:
+        return membership  # running the quest already: never demoted by an appointment
     if not created and membership.role != Membership.Role.MODERATOR:
         membership.role = Membership.Role.MODERATOR
         membership.appointed_by = by
         membership.save(update_fields=["role", "appointed_by"])
+    return membership
+
+
+def quest_master_grant(*, quest: Quest, user: User) -> Membership | None:
+    """Let `user` run the quest in the app beside its quest master (who imported its thread).
+
+    `Quest.quest_master` stays who it is (an imported quest's forum thread
+    starter, whose posts are never ballots); None when `user` is that already.
+    """
+    if user.pk == quest.quest_master_id:
+        return None
+    membership, _ = Membership.objects.update_or_create(
+        quest=quest, user=user, defaults={"role": Membership.Role.QUEST_MASTER}
+    )
     return membership
 
 

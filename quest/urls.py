@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("preview/", views.bbcode_preview, name="bbcode-preview"),
     path("quests/new/", views.quest_create, name="quest-create"),
+    path("import/", include("votes.import_urls")),
     path("q/<slug:slug>/", views.quest_thread, name="quest-thread"),
     path("q/<slug:slug>/post/", views.post_reply, name="post-reply"),
     path("q/<slug:slug>/p/<int:ref>/", views.post_permalink, name="post-permalink"),

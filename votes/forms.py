@@ -1,13 +1,17 @@
-"""The players' ballot form: one field (or one rank per option) for each prompt of a vote."""
+"""The players' ballot form (one field, or one rank per option, for each prompt of a vote)
+and the import page's form."""
 
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from chapters.kinds import PromptKind
 from chapters.models import Prompt, Vote
 from quest.forms import PostingForm, TextField
+from quest.outbound import OutboundRefused, check_outbound_url
+from votes.importers.sources import Source, SourceError, source_read, too_large
 from votes.reading.types import Answer
 
 WRITE_IN_MAX_CHARS = 20_000
@@ -130,3 +134,103 @@ class BallotForm(PostingForm):
                     # TextField made browsers' CRLF plain newlines, as the reader sees them.
                     out.append(Answer(prompt=prompt.number, text=value.strip()))
         return out
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    """Several files in one field: the pages of one thread, in order."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(_MultipleFileField, self).clean(f, initial) for f in files]
+
+
+IMPORT_GIVE_ONE = "Give the thread one way: files, pasted text or a forum address."
+PASTED = "the pasted text"
+
+
+class ImportForm(forms.Form):
+    """A thread to import: uploaded files (pages in order), pasted text, or a forum address.
+
+    `sources()` gives the files or text as importer Sources, each checked for
+    size, emptiness and encoding; the address is checked against FORUM_HOSTS.
+    """
+
+    FORMAT_CHOICES = [
+        ("", "Guess from the content"),
+        ("xenforo", "XenForo thread pages (.html)"),
+        ("text", "Text copied from a thread"),
+        ("json", "quest-thread/1 JSON"),
+    ]
+
+    uploads = _MultipleFileField(
+        required=False,
+        allow_empty_file=True,  # refused by source_read, with the file's name
+        label="Files",
+        help_text="Saved forum pages, in page order, or one quest-thread/1 JSON file.",
+    )
+    text = TextField(
+        required=False,
+        max_length=settings.IMPORT_MAX_BYTES,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        label="Or paste the thread's text",
+        help_text="One or more pages copied from the forum.",
+    )
+    url = TextField(
+        required=False,
+        max_length=500,
+        label="Or give the thread's address",
+        help_text="A thread on one of the forums this site may fetch from.",
+    )
+    format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        given = [
+            bool(data.get("uploads")),
+            bool((data.get("text") or "").strip()),
+            bool(data.get("url")),
+        ]
+        if sum(given) != 1 and not self.errors:
+            raise ValidationError(IMPORT_GIVE_ONE)
+        if data.get("url"):
+            try:
+                check_outbound_url(data["url"].strip(), allowed_hosts=settings.FORUM_HOSTS)
+            except OutboundRefused as e:
+                self.add_error("url", str(e))
+        return data
+
+    @property
+    def kind(self) -> str:
+        data = self.cleaned_data
+        return "files" if data.get("uploads") else "url" if data.get("url") else "text"
+
+    def sources(self) -> list[Source]:
+        """The files or the text, read and checked; ValidationError naming the one refused."""
+        data = self.cleaned_data
+        if not data.get("uploads"):
+            return [_checked(PASTED, data["text"].encode())] if data.get("text") else []
+        return [_checked(f.name, _read(f)) for f in data["uploads"]]
+
+
+def _read(upload) -> bytes:
+    # One byte past the limit is enough to refuse it; never read a huge file whole.
+    if upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError(too_large(upload.name))
+    return upload.read(settings.IMPORT_MAX_BYTES + 1)
+
+
+def _checked(name: str, raw: bytes) -> Source:
+    try:
+        return source_read(name, raw)
+    except SourceError as e:
+        raise ValidationError(str(e)) from None

@@ -288,3 +288,53 @@ class FollowedPage(models.Model):
 
     def __str__(self) -> str:
         return f"page {self.number} of {self.thread}"
+
+
+class ImportJob(models.Model):
+    """One import from the import page, and how far it got.
+
+    Written outside the import's transaction, so the page polling it sees each
+    step as it is made, and a failed import leaves its message here while
+    nothing of the thread is stored. What to import (the uploaded files or
+    pasted text, as `[{"name": ..., "text": ...}]`) waits in `sources` and is
+    emptied once the import has ended.
+    """
+
+    class Kind(models.TextChoices):
+        FILES = "files", "Files"
+        TEXT = "text", "Pasted text"
+        URL = "url", "Forum thread address"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    format = models.CharField(max_length=10, blank=True)  # blank: guessed from the files
+    url = models.URLField(max_length=500, blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.CharField(max_length=100, blank=True)  # what it is doing, for the page
+    pages_total = models.PositiveIntegerField(default=0)
+    pages_fetched = models.PositiveIntegerField(default=0)
+    posts_stored = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)  # why it failed
+    quest = models.ForeignKey(
+        "quest.Quest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} by {self.by_id}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -9,7 +9,7 @@ name through votes/enqueue.py; the beat schedule (quest/settings.py) names
 from celery import shared_task
 from django.db import OperationalError
 
-from votes import services
+from votes import import_jobs, services
 
 _RETRY = {
     "acks_late": True,
@@ -32,3 +32,8 @@ def vote_recount_task(vote_id: int) -> None:
 @shared_task(name="votes.sweep", acks_late=True)
 def recounts_sweep_task() -> dict:
     return services.recounts_sweep()
+
+
+@shared_task(name="votes.import_run", **_RETRY)
+def import_run_task(job_id: int) -> None:
+    import_jobs.import_job_run(job_id=job_id)
