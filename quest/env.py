@@ -42,6 +42,20 @@ def envint(name: str, default: int) -> int:
         raise EnvError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def envfloat(name: str, default: float) -> float:
+    """A number of seconds or the like; fractions allowed, negatives and NaN not."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):  # NaN compares false
+        raise EnvError(f"{name} must be a number of 0 or more, not {raw!r}")
+    return value
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
-from quest.env import EnvError, envbool, envint, envlist, envrate, envstr, envurl
+from quest.env import EnvError, envbool, envfloat, envint, envlist, envrate, envstr, envurl
 from quest.outbound import parse_host_entries
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -145,6 +145,31 @@ try:
 except ValueError as e:
     raise EnvError(f"FORUM_HOSTS: {e}") from None
 
+# Following a forum thread live (votes/importers/follow.py, fetch.py). Every
+# request names the app and where to reach whoever runs it; one request at a
+# time goes to a forum, this many seconds apart; errors and 429s are retried
+# with a doubling wait, or the wait the forum asks for (Retry-After) up to
+# FORUM_FETCH_MAX_WAIT_SECONDS, past which the refresh stops and tries later.
+FORUM_USER_AGENT = envstr(
+    "FORUM_USER_AGENT", f"QuestTally/1.0 (follows quest threads for their tally; +{SITE_URL})"
+)
+FORUM_FETCH_PAUSE_SECONDS = envfloat("FORUM_FETCH_PAUSE_SECONDS", 2.0)
+FORUM_FETCH_TIMEOUT_SECONDS = envfloat("FORUM_FETCH_TIMEOUT_SECONDS", 20.0)
+FORUM_FETCH_RETRIES = envint("FORUM_FETCH_RETRIES", 3)
+FORUM_FETCH_BACKOFF_SECONDS = envfloat("FORUM_FETCH_BACKOFF_SECONDS", 5.0)
+FORUM_FETCH_MAX_WAIT_SECONDS = envfloat("FORUM_FETCH_MAX_WAIT_SECONDS", 120.0)
+# Fetched pages (and what was read from them) are kept here, so a refresh asks
+# only for pages that changed and a restarted one does not fetch them again.
+FORUM_CACHE_DIR = envstr("FORUM_CACHE_DIR", str(BASE_DIR / "var" / "forum-cache"))
+# A refresh re-fetches this many last pages (edits and deletions show there),
+# then any page after them; a quest master refreshes every N minutes, N at least
+# FOLLOW_MIN_REFRESH_MINUTES; one refresh stops after FOLLOW_REFRESH_BUDGET_SECONDS
+# of fetching and goes on in a new task (a long thread is read in several).
+FOLLOW_RECENT_PAGES = envint("FOLLOW_RECENT_PAGES", 2)
+FOLLOW_REFRESH_MINUTES = envint("FOLLOW_REFRESH_MINUTES", 10)
+FOLLOW_MIN_REFRESH_MINUTES = envint("FOLLOW_MIN_REFRESH_MINUTES", 2)
+FOLLOW_REFRESH_BUDGET_SECONDS = envint("FOLLOW_REFRESH_BUDGET_SECONDS", 240)
+
 # --- Security: on by default outside DEBUG, so `check --deploy` passes. ----
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -227,6 +252,11 @@ RECOUNT_STALL_SECONDS = envint("RECOUNT_STALL_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "votes.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
     "close-due-votes": {"task": "chapters.close_due_votes", "schedule": timedelta(seconds=15)},
+    # Sends a refresh for each followed forum thread whose interval has passed.
+    "refresh-followed-threads": {
+        "task": "votes.followed_threads_refresh_due",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- Cache and rate limits ----------------------------------------------------

@@ -3,13 +3,14 @@
 Every task is idempotent (results are recomputed from rows), so
 `acks_late` redelivery after a crash is harmless. Services send these by
 name through votes/enqueue.py; the beat schedule (quest/settings.py) names
-`votes.sweep`.
+`votes.sweep` and `votes.followed_threads_refresh_due`.
 """
 
 from celery import shared_task
 from django.db import OperationalError
 
 from votes import import_jobs, services
+from votes.importers import follow
 
 _RETRY = {
     "acks_late": True,
@@ -32,6 +33,24 @@ def vote_recount_task(vote_id: int) -> None:
 @shared_task(name="votes.sweep", acks_late=True)
 def recounts_sweep_task() -> dict:
     return services.recounts_sweep()
+
+
+_REFRESH_SOFT_LIMIT, _REFRESH_HARD_LIMIT = follow.task_time_limits()
+
+
+@shared_task(
+    name="votes.followed_thread_refresh",
+    **_RETRY,
+    soft_time_limit=_REFRESH_SOFT_LIMIT,
+    time_limit=_REFRESH_HARD_LIMIT,
+)
+def followed_thread_refresh_task(followed_id: int) -> None:
+    follow.followed_thread_refresh(followed_id=followed_id)
+
+
+@shared_task(name="votes.followed_threads_refresh_due", acks_late=True)
+def followed_threads_refresh_due_task() -> int:
+    return follow.followed_threads_refresh_due()
 
 
 @shared_task(name="votes.import_run", **_RETRY)
