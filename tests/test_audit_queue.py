@@ -301,3 +301,14 @@ def test_it_answers_a_decision_in_a_fixed_number_of_queries(
         response = _accept(client, vote, held_post, **HTMX)
 
     assert response.status_code == 200
+
+
+def test_it_drops_the_decided_row_once_its_decision_is_undone(client, vote, moderator, held_post):
+    client.force_login(moderator)
+    location = _accept(client, vote, held_post)["Location"]
+    audit.decision_undo(decision=Decision.objects.get(), reason="Too quick", by=moderator)
+
+    page = client.get(location).content.decode()  # the old link, reloaded
+
+    assert "audit-decided-row" not in page
+    assert f'<article class="audit-post is-held" id="post-{held_post.ref}">' in page

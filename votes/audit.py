@@ -3,10 +3,13 @@
 Three parts:
 1. `decision_record` writes a moderator's ruling on any post of the window
    (an append-only Decision row) and asks for a recount, so the ruling takes
-   effect; `decisions_for` is the record, newest first.
+   effect; `decision_undo` takes one back the same way (an UNDO row with its
+   own reason); `decisions_for` is the record, newest first.
 2. `audit_posts` gathers what the audit page shows for each post of a vote's
    window: its Reading, the text with the counted answers marked, the
-   decisions on it, and why the last tally held it back.
+   decisions on it, why the last tally held it back, and each suggested
+   reading set against what the post wrote (`suggestion_check`); `tab_counts`
+   counts the page's tabs.
 3. `tally_verify` recomputes a stored TallyRun from the post revisions and
    decisions it names, ignoring stored Readings and caches, and compares hashes.
 """

@@ -108,8 +108,10 @@ def _decided_row(vote: Vote, pk: str | None, context: dict[str, Any]) -> Decisio
     if not pk or not pk.isdigit():
         return None
     decision = next((d for d in context["decisions"] if d.pk == int(pk)), None)
-    if decision is None or any(i.post.pk == decision.post_id for i in context["items"]):
-        return None
+    if decision is None or decision.pk in context["undone"]:
+        return None  # a stale link: undone since
+    if any(i.post.pk == decision.post_id for i in context["items"]):
+        return None  # the post is listed in full, its decision with it
     return decision
 
 
