@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 
 from chapters.kinds import PromptKind
 from chapters.models import Prompt, Vote
@@ -234,3 +235,29 @@ def _checked(name: str, raw: bytes) -> Source:
         return source_read(name, raw)
     except SourceError as e:
         raise ValidationError(str(e)) from None
+
+
+class FollowForm(forms.Form):
+    """The quest master's link to the quest's forum thread, and how often to read it."""
+
+    url = forms.URLField(
+        label="Forum thread address",
+        max_length=500,
+        assume_scheme="https",
+        help_text="The thread's address on the forum: https://forum.example/threads/my-quest.123/",
+    )
+    refresh_minutes = forms.IntegerField(
+        label="Read it every … minutes",
+        max_value=24 * 60,
+        help_text="New and edited posts reach the tally this often; “Refresh now” reads at once.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read when the form is made, so a test (or a deployment) can change it.
+        field = self.fields["refresh_minutes"]
+        assert isinstance(field, forms.IntegerField)  # declared just above
+        field.min_value = settings.FOLLOW_MIN_REFRESH_MINUTES
+        field.validators.append(MinValueValidator(settings.FOLLOW_MIN_REFRESH_MINUTES))
+        field.widget.attrs["min"] = settings.FOLLOW_MIN_REFRESH_MINUTES
+        self.initial.setdefault("refresh_minutes", settings.FOLLOW_REFRESH_MINUTES)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from votes.views import audit, ballot, tally
+from votes.views import audit, ballot, follow, tally
 
 urlpatterns = [
     path("chapters/<int:number>/tally/", tally.chapter_tally, name="chapter-tally"),
@@ -21,4 +21,7 @@ urlpatterns = [
     path("chapters/<int:number>/audit/decide/", audit.vote_decide, name="vote-decide"),
     path("chapters/<int:number>/audit/undo/", audit.vote_undo, name="vote-undo"),
     path("chapters/<int:number>/audit/verify/", audit.vote_verify, name="vote-verify"),
+    path("follow/", follow.quest_follow, name="quest-follow"),
+    path("follow/status/", follow.quest_follow_status, name="quest-follow-status"),
+    path("follow/refresh/", follow.quest_follow_refresh, name="quest-follow-refresh"),
 ]

@@ -18,8 +18,14 @@ def vote_for_reader(
 ) -> Vote:
     """A published chapter's vote that is in the thread; private quests stay hidden."""
     quest = quest_for_reader(request, slug)
-    # The recount state too: the tally pages ask whether the tally is behind.
-    votes = Vote.objects.select_related("chapter__quest__quest_master", "post", "recount_state")
+    # The recount state too: the tally pages ask whether the tally is behind; and
+    # the thread the quest follows on a forum, for their "as of forum post #N".
+    votes = Vote.objects.select_related(
+        "chapter__quest__quest_master",
+        "chapter__quest__followed_thread",
+        "post",
+        "recount_state",
+    )
     if with_prompts:
         votes = votes.prefetch_related("prompts__options")
     vote = (

@@ -21,6 +21,7 @@ from quest.forms import TextField
 from quest.http import HtmxHttpRequest
 from quest.permissions import can_manage, can_moderate
 from votes import selectors, services
+from votes.importers.follow import as_of_bbcode, forum_as_of
 from votes.models import TallyRun
 from votes.permissions import can_see_results
 from votes.tally import (
@@ -72,6 +73,8 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
         # The quest master's calls (a tie's pick, adopted write-ins) show on a closed vote's page.
         viewer += ":" + selectors.calls_digest(vote)
     viewer += ":partial" if request.headers.get("HX-Request") else ":page"
+    if followed := forum_as_of(vote.chapter.quest):  # "as of forum post #N, fetched at T"
+        viewer += f":{followed.last_post_id}:{followed.last_fetched_at}"
     return hashlib.sha256(viewer.encode()).hexdigest()[:32]
 
 
@@ -129,6 +132,7 @@ def _tally_context(
         "can_manage": can_manage(request.user, vote.chapter.quest),
         "results": _results_for_display(run.data, calls) if final and run else [],
         "merge_suggestions": _merge_suggestions(run.data) if is_staff and run else [],
+        "forum_as_of": forum_as_of(vote.chapter.quest),  # the thread the quest follows, if any
         "notice": notice,
     }
 
@@ -232,6 +236,8 @@ def chapter_tally_bbcode(request: HttpRequest, slug: str, number: int) -> HttpRe
     if run is None:
         return _not_counted_yet(json=False)
     text = selectors.tally_bbcode(vote, run=run, base_url=request.build_absolute_uri("/"))
+    if followed := forum_as_of(vote.chapter.quest):
+        text = f"{text.rstrip()}\n{as_of_bbcode(followed)}\n"
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
