@@ -150,6 +150,15 @@ class Prompt(models.Model):
     def __str__(self) -> str:
         return f"{self.number}. {self.text[:60]}"
 
+    @property
+    def passes_with(self) -> str:
+        """What an option needs to pass a "choose any" prompt decided by a threshold
+        ("at least 3 votes"); "" when the most votes win."""
+        if self.kind != kinds.PromptKind.MULTI or self.pass_rule == kinds.PassRule.TOP:
+            return ""
+        at_least = float(self.pass_at_least) if self.pass_at_least is not None else None
+        return kinds.pass_rule_words(self.pass_rule, at_least)
+
 
 class Option(models.Model):
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="options")

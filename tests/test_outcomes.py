@@ -302,8 +302,20 @@ def test_it_answers_htmx_with_why_a_call_was_refused(client, tied_vote, quest_ma
 
     response = client.post(_url(tied_vote, "vote-outcome"), {"prompt": 1, "letters": ["B"]}, **HTMX)
 
-    notice = 'class="notice error" role="status" tabindex="-1" autofocus>'
+    notice = 'class="notice call-notice error" role="status" tabindex="-1" autofocus>'
     assert notice + services.CHANGE_REASON_REQUIRED in response.content.decode()
+
+
+def test_it_answers_htmx_above_the_tally_when_no_result_can_hold_the_answer(
+    client, tied_vote, quest_master
+):
+    client.force_login(quest_master)
+
+    response = client.post(_url(tied_vote, "vote-outcome"), {"letters": ["B"]}, **HTMX)
+
+    page = response.content.decode()
+    notice = 'class="notice call-notice error" role="status" tabindex="-1" autofocus>'
+    assert page.index(notice + "Choose an option or an entry.") < page.index('id="result-1"')
 
 
 def test_it_gives_the_page_a_new_etag_once_a_tie_is_settled(client, tied_vote, quest_master):

@@ -183,3 +183,14 @@ def test_it_puts_what_passed_in_the_bbcode_and_the_results(client, crew_vote):
     assert "Passed: A) The scouts, 3 votes; B) The cooks, 2 votes (at least 2 votes)" in (
         selectors.results_block(crew_vote)
     )
+
+
+def test_it_tells_players_what_passes_on_the_chapter_and_the_ballot_form(client, crew_vote, player):
+    client.force_login(player)
+
+    chapter = client.get(crew_vote.chapter.get_absolute_url()).content.decode()
+    ballot = client.get(_url(crew_vote, "ballot-submit")).content.decode()
+
+    rule = "Every option with at least 2 votes passes."
+    assert f'<span class="prompt-rule">{rule}</span>' in chapter
+    assert f'<span class="muted">{rule}</span>' in ballot

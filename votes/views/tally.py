@@ -292,6 +292,8 @@ def vote_outcome(request: HtmxHttpRequest, slug: str, number: int) -> HttpRespon
     if request.htmx:
         notice = {"prompt": prompt, "text": text, "ok": ok}
         context = _tally_context(request, vote, notice=notice)
+        if prompt not in {r["number"] for r in context["results"]}:
+            notice["prompt"] = None  # no result to show it by: shown above the tally
         return render(request, "votes/tally.html#tally", context)
     (messages.success if ok else messages.error)(request, text)
     url = reverse("chapter-tally", args=[slug, number])
