@@ -26,6 +26,8 @@ COPY demo ./demo
 RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 
 RUN useradd --system --no-create-home --uid 10001 quest
+# Forum pages a followed thread was read from (FORUM_CACHE_DIR, a volume in docker-compose.yml).
+RUN mkdir -p /var/cache/quest-forum && chown quest /var/cache/quest-forum
 USER quest
 
 EXPOSE 8000

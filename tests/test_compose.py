@@ -11,7 +11,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "beat")
-ENV_HELPER_CALL = re.compile(r"\benv(?:str|bool|int|list|url)\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']")
+ENV_HELPER_CALL = re.compile(
+    r"\benv(?:str|bool|int|float|list|url|rate)\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']"
+)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ their posts are the quest master's, as they are once a forum name is claimed.
 """
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from django.conf import settings as django_settings
@@ -23,12 +24,13 @@ from django.utils import timezone
 
 from chapters.models import Chapter, Vote
 from quest.celery import app
+from quest.env import EnvError, envfloat
 from quest.models import Post, PostRevision, QuestEvent
 from tests.factories import make_quest, make_user
 from tests.forum_thread import QUEST_MASTER, ForumServer, ForumThread
 from votes import selectors
 from votes.importers import follow
-from votes.importers.fetch import Fetcher, FetchSettings, HostGate, PageCache
+from votes.importers.fetch import Fetcher, FetchSettings, HostGate, PageCache, _retry_after
 from votes.models import Ballot, FollowedPage, FollowedThread
 from votes.tasks import followed_threads_refresh_due_task
 
@@ -391,6 +393,36 @@ def test_it_takes_turns_in_the_shared_cache(forum):
             moments.append(time.monotonic())
 
     assert moments[1] - moments[0] >= 0.09 and moments[2] - moments[1] >= 0.09
+
+
+def test_it_reads_retry_after_as_seconds_or_as_a_date():
+    now = 1_700_000_000.0
+    date = format_datetime(datetime.fromtimestamp(now + 90, UTC), usegmt=True)
+
+    assert _retry_after("120", now=now) == 120.0
+    assert _retry_after(date, now=now) == pytest.approx(90.0)
+    assert _retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now=now) == 0.0
+    assert _retry_after("soon", now=now) is None
+    assert _retry_after(None, now=now) is None
+
+
+@pytest.mark.parametrize("raw", ["-1", "nan", "inf", "two"])
+def test_it_refuses_a_pause_that_is_not_a_number_of_seconds(monkeypatch, raw):
+    monkeypatch.setenv("FORUM_FETCH_PAUSE_SECONDS", raw)
+
+    with pytest.raises(EnvError, match="FORUM_FETCH_PAUSE_SECONDS must be a number of 0 or more"):
+        envfloat("FORUM_FETCH_PAUSE_SECONDS", 2.0)
+
+
+def test_it_keeps_every_page_inside_the_cache_folder(tmp_path):
+    pages = PageCache(tmp_path)
+    url = "http://127.0.0.1:8080/threads/../../etc/passwd.1/page-2"
+
+    pages.write(url, "<html></html>")
+
+    assert pages.read(url) == "<html></html>"
+    written = list(tmp_path.rglob("*.html"))
+    assert len(written) == 1 and written[0].parent.parent == tmp_path
 
 
 # --- What went wrong, said clearly ---------------------------------------------------------

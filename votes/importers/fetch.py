@@ -314,6 +314,8 @@ class Fetcher:
             answer = self._send(target, headers)
         except httpx.TransportError as e:
             return None, f"{target.host} could not be reached ({str(e) or type(e).__name__})", None
+        except httpx.HTTPError as e:  # an answer that cannot be read (a broken encoding): no retry
+            raise FetchError(f"{target.url} could not be read ({e}).") from None
         if answer.status not in RETRIED:
             return answer, "", None
         problem = f"{target.host} answered {answer.status} {answer.reason}"
