@@ -81,9 +81,10 @@ def test_it_imports_pasted_text_and_names_a_bad_file(transactional_db, live_serv
 
 
 def test_it_fetches_a_thread_by_its_address(
-    transactional_db, live_server, page, settings, monkeypatch
+    transactional_db, live_server, page, settings, tmp_path
 ):
-    monkeypatch.setattr(import_jobs, "FETCH_PAUSE_SECONDS", 0)
+    settings.FORUM_FETCH_PAUSE_SECONDS = 0
+    settings.FORUM_CACHE_DIR = str(tmp_path / "forum-cache")
     _log_in(page, live_server.url)
     with forum_serving() as (base, seen):
         settings.FORUM_HOSTS = [base.removeprefix("http://")]

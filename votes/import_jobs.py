@@ -9,6 +9,8 @@
    Progress is written to the row outside that transaction, so the page
    polling it sees each step; reading the posts is asked for by the import
    and sent when it commits.
+   A thread given by its address is fetched as a followed thread is
+   (votes.importers.fetch).
 3. `import_summary` tells what the quest holds once imported: chapters, votes
    and their prompts, posts read, answers held back.
 
@@ -20,12 +22,9 @@ refused, so an import can never write into someone else's quest.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import OperationalError, transaction
@@ -34,20 +33,18 @@ from django.utils import timezone
 
 from chapters.models import Chapter, Prompt, Vote
 from quest.models import Post, Quest
-from quest.outbound import OutboundRefused, check_outbound_url
+from quest.outbound import OutboundRefused
 from quest.permissions import can_manage
 from quest.services import quest_master_grant
 from votes import selectors
 from votes.enqueue import enqueue_on_commit
+from votes.importers.fetch import Fetcher, FetchError, FetchSettings, PageCache
 from votes.importers.sources import Source, SourceError, sources_import
 from votes.importers.xenforo import XenForoFormatError, page_urls, parse_page, thread_url
 from votes.models import ImportJob, Reading
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "QuestTally/1 (importing a thread a signed-in user asked for)"
-FETCH_TIMEOUT_SECONDS = 20.0
-FETCH_PAUSE_SECONDS = 1.0  # between two pages of one thread: forums are not ours to load
 FAILED_UNEXPECTEDLY = "The import failed unexpectedly; nothing was stored. Try again later."
 
 
@@ -162,8 +159,8 @@ def _for_the_page(message: str) -> str:
 def thread_pages_fetch(url: str, *, on_page: Callable[[int, int], None]) -> list[Source]:
     """Every page of the XenForo thread at `url`, in order, as sources to import.
 
-    The one place the import page reaches a forum; following a thread live
-    (issue 12) brings a fetcher with caching and retries that can take its place.
+    Fetched as a followed thread is (votes.importers.fetch: FORUM_HOSTS, taking
+    turns with the host, retries, the page cache); `on_page(done, count)` after each.
     """
     try:
         first = thread_url(url)
@@ -171,15 +168,30 @@ def thread_pages_fetch(url: str, *, on_page: Callable[[int, int], None]) -> list
         raise SourceError(str(e)) from None
     sources: list[Source] = []
     count = 1
-    # A page's navigation may show only the pages near it: each page can tell of more.
-    while len(sources) < count:
-        if sources:
-            time.sleep(FETCH_PAUSE_SECONDS)
-        address = page_urls(first, len(sources) + 1)[-1]
-        sources.append(_page(address))
-        count = max(count, _page_count(sources[-1], address))
-        on_page(len(sources), count)
+    with Fetcher(FetchSettings.from_settings(), pages=PageCache(settings.FORUM_CACHE_DIR)) as f:
+        # A page's navigation may show only the pages near it: each page can tell of more.
+        while len(sources) < count:
+            address = page_urls(first, len(sources) + 1)[-1]
+            sources.append(_page(f, address))
+            count = max(count, _page_count(sources[-1], address))
+            on_page(len(sources), count)
     return sources
+
+
+def _page(fetcher: Fetcher, url: str) -> Source:
+    """One page as a Source named by its URL; SourceError saying why it cannot be had."""
+    try:
+        fetched = fetcher.get(url)
+    except (FetchError, OutboundRefused) as e:
+        raise SourceError(f"cannot fetch {url}: {e}") from None
+    kind = fetched.content_type.split(";")[0].strip().lower()
+    if kind not in ("text/html", "application/xhtml+xml"):
+        raise SourceError(
+            f"cannot read {url}: it is not an HTML page (the forum sent {kind or 'no type'})"
+        )
+    if not fetched.text.strip():
+        raise SourceError(f"cannot read {url}: the page is empty")
+    return Source(name=url, text=fetched.text)
 
 
 def _page_count(source: Source, url: str) -> int:
@@ -187,60 +199,6 @@ def _page_count(source: Source, url: str) -> int:
         return parse_page(source.text, url=url).page_count
     except XenForoFormatError as e:
         raise SourceError(f"cannot read {url}: {e}") from None
-
-
-def _page(url: str) -> Source:
-    """One page, fetched from an address FORUM_HOSTS allows, as a Source named by its URL."""
-    try:
-        target = check_outbound_url(url, allowed_hosts=settings.FORUM_HOSTS)
-    except OutboundRefused as e:
-        raise SourceError(f"cannot fetch {url}: {e}") from None
-    # Connect to the address checked, not to the name again (quest.outbound).
-    address = target.addresses[0]
-    netloc = f"[{address}]" if ":" in address else address
-    parts = urlsplit(url)
-    direct = urlunsplit((parts.scheme, f"{netloc}:{target.port}", parts.path, parts.query, ""))
-    host = parts.netloc.rsplit("@", 1)[-1]
-    try:
-        with (
-            httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False) as client,
-            client.stream(
-                "GET",
-                direct,
-                headers={"Host": host, "User-Agent": USER_AGENT, "Accept": "text/html"},
-                extensions={"sni_hostname": target.host},
-            ) as response,
-        ):
-            raw = _body(url, response)
-    except httpx.HTTPError as e:
-        raise SourceError(f"cannot fetch {url}: {e}") from None
-    try:
-        text = raw.decode(response.encoding or "utf-8")
-    except (LookupError, UnicodeDecodeError):
-        raise SourceError(f"cannot read {url}: its text is not in the encoding it names") from None
-    if not text.strip():
-        raise SourceError(f"cannot read {url}: the page is empty")
-    return Source(name=url, text=text)
-
-
-def _body(url: str, response: httpx.Response) -> bytes:
-    if response.status_code != 200:
-        raise SourceError(
-            f"cannot fetch {url}: the forum answered {response.status_code} "
-            f"{response.reason_phrase}".rstrip()
-        )
-    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in ("text/html", "application/xhtml+xml"):
-        raise SourceError(
-            f"cannot read {url}: it is not an HTML page (the forum sent {kind or 'no type'})"
-        )
-    raw = bytearray()
-    for chunk in response.iter_bytes():
-        raw += chunk
-        if len(raw) > settings.IMPORT_MAX_BYTES:
-            limit = settings.IMPORT_MAX_BYTES / 1_000_000
-            raise SourceError(f"cannot read {url}: the page is larger than {limit:g} MB")
-    return bytes(raw)
 
 
 # --- What an import brought in ----------------------------------------------------------
