@@ -43,7 +43,7 @@ from tests.factories import (
 )
 from votes import audit, selectors
 from votes import services as vote_services
-from votes.models import RecountState, TallyRun
+from votes.models import ImportJob, RecountState, TallyRun
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +108,10 @@ def world(quest, quest_master, moderator, player) -> SimpleNamespace:
     fresh = make_vote(private, quest_master, PROMPTS, title="The Gate")
     assert not TallyRun.objects.filter(vote=fresh).exists()
 
+    # The player's imports: one that ended on its summary, one still waiting.
+    imported = ImportJob.objects.create(by=player, kind="files", status="done", quest=quest)
+    waiting = ImportJob.objects.create(by=player, kind="url", url="https://forums.example.net/")
+
     users = {"player": player, "moderator": moderator, "quest_master": quest_master}
     uid = urlsafe_base64_encode(force_bytes(player.pk))
     return SimpleNamespace(
@@ -119,6 +123,7 @@ def world(quest, quest_master, moderator, player) -> SimpleNamespace:
             "number": [closed.chapter.number, open_vote.chapter.number, draft.number, 99],
             "ref": [ballot.ref, held.ref, chatter.ref, open_vote.post.ref, closed.post.ref],
             "uidb64": [uid],
+            "pk": [imported.pk, waiting.pk],
         },
         # `token` names two things: a quest's invitation link, a password reset link.
         tokens={

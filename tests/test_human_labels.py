@@ -37,6 +37,7 @@ from quest.models import Post, Quest
 from tests import urlmap
 from tests.factories import make_post, make_quest, make_user, make_vote, prompt_list
 from votes import services as vote_services
+from votes.models import ImportJob
 from votes.reading.types import PostKind
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +160,10 @@ def test_it_shows_no_internal_name_on_any_page_of_the_demo_quest(demo):
         "ref": list(Post.objects.filter(quest=demo).values_list("ref", flat=True)),
         "uidb64": [urlsafe_base64_encode(force_bytes(player.pk))],
     }
+    # The quest master imported the demo thread: the import's summary names its prompts.
+    importer = User.objects.get(username=PERSONAS["quest_master"])
+    imported = ImportJob.objects.create(by=importer, kind="files", status="done", quest=demo)
+    values["pk"] = [imported.pk]
     tokens = {
         "join/<str:token>/": [demo.invite_token],
         "reset/<uidb64>/<token>/": [default_token_generator.make_token(player)],
