@@ -257,6 +257,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "votes.followed_threads_refresh_due",
         "schedule": timedelta(minutes=1),
     },
+    # Sends again an import page's import whose message was lost or whose worker died.
+    "sweep-imports": {"task": "votes.import_sweep", "schedule": timedelta(minutes=5)},
 }
 
 # --- Cache and rate limits ----------------------------------------------------

@@ -7,6 +7,7 @@ The forum is tests/forum_pages.py on 127.0.0.1: nothing reaches the internet.
 """
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.models import Membership, Post, Quest
@@ -183,6 +185,38 @@ def test_a_redelivered_task_does_not_import_twice(importer):
     _post(importer, uploads=_upload(JSON_THREAD))
 
     assert import_jobs.import_job_run(job_id=_job().pk) is None
+
+
+def _waiting_job(player, **fields) -> ImportJob:
+    sources = [{"name": JSON_THREAD.name, "text": JSON_THREAD.read_text(encoding="utf-8")}]
+    return ImportJob.objects.create(by=player, kind="files", sources=sources, **fields)
+
+
+def test_the_sweeper_sends_again_an_import_whose_message_was_lost(player):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    lost = _waiting_job(player, created_at=an_hour_ago)
+    died = _waiting_job(player, status="running", started_at=an_hour_ago)
+    just_sent = _waiting_job(player)
+    running = _waiting_job(player, status="running", started_at=timezone.now())
+
+    assert import_jobs.import_jobs_sweep() == 2
+
+    statuses = {j.pk: j.status for j in ImportJob.objects.all()}
+    assert statuses[lost.pk] == statuses[died.pk] == ImportJob.Status.DONE
+    assert statuses[just_sent.pk] == ImportJob.Status.QUEUED
+    assert statuses[running.pk] == ImportJob.Status.RUNNING
+    assert Quest.objects.count() == 1  # the same thread twice: imported once
+    assert import_jobs.import_jobs_sweep() == 0
+
+
+def test_beat_sends_the_import_sweep(settings):
+    from quest.celery import app
+    from votes import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-imports"]
+
+    assert entry["task"] == "votes.import_sweep" in app.tasks
+    assert tasks.import_jobs_sweep_task.name == entry["task"]
 
 
 # --- Progress ---------------------------------------------------------------------------

@@ -24,11 +24,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import OperationalError, transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from chapters.models import Chapter, Prompt, Vote
@@ -37,7 +38,7 @@ from quest.outbound import OutboundRefused
 from quest.permissions import can_manage
 from quest.services import quest_master_grant
 from votes import selectors
-from votes.enqueue import enqueue_on_commit
+from votes.enqueue import enqueue, enqueue_on_commit
 from votes.importers.fetch import Fetcher, FetchError, FetchSettings, PageCache
 from votes.importers.sources import Source, SourceError, sources_import
 from votes.importers.xenforo import XenForoFormatError, page_urls, parse_page, thread_url
@@ -45,6 +46,10 @@ from votes.models import ImportJob, Reading
 
 log = logging.getLogger(__name__)
 
+# Longer than a task may run (CELERY_TASK_TIME_LIMIT): a job still running then has lost its worker.
+STALLED_AFTER = timedelta(minutes=10)
+LOST_AFTER = timedelta(minutes=5)  # queued this long: its message was lost (Redis down)
+SWEEP_BATCH = 100
 FAILED_UNEXPECTEDLY = "The import failed unexpectedly; nothing was stored. Try again later."
 
 
@@ -70,9 +75,18 @@ def import_job_create(
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run the import `job_id`, once: a redelivered message finds it claimed and returns."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now(), step="Starting"
+    """Run the import `job_id`, once: a redelivered message finds it claimed and returns.
+
+    A run that has gone on past STALLED_AFTER died with its worker: it is claimed again.
+    """
+    now = timezone.now()
+    claimed = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=ImportJob.Status.QUEUED)
+            | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - STALLED_AFTER)
+        )
+        .update(status=ImportJob.Status.RUNNING, started_at=now, step="Starting")
     )
     if not claimed:
         return None
@@ -93,6 +107,21 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     job.quest = quest
     job.posts_stored = Post.objects.filter(quest=quest).count()
     return _end(job, status=ImportJob.Status.DONE, message="")
+
+
+def import_jobs_sweep(*, now: datetime | None = None) -> int:
+    """Send again the imports whose message was lost (waiting past LOST_AFTER) or whose
+    worker died (running past STALLED_AFTER); returns how many. The claim in
+    `import_job_run` makes a doubled message harmless."""
+    now = now or timezone.now()
+    lost = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.QUEUED, created_at__lt=now - LOST_AFTER)
+        | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - STALLED_AFTER)
+    )
+    pks = list(lost.order_by("pk").values_list("pk", flat=True)[:SWEEP_BATCH])
+    for pk in pks:
+        enqueue("votes.import_run", pk)
+    return len(pks)
 
 
 def _job_sources(job: ImportJob) -> list[Source]:

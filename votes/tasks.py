@@ -56,3 +56,8 @@ def followed_threads_refresh_due_task() -> int:
 @shared_task(name="votes.import_run", **_RETRY)
 def import_run_task(job_id: int) -> None:
     import_jobs.import_job_run(job_id=job_id)
+
+
+@shared_task(name="votes.import_sweep", acks_late=True)
+def import_jobs_sweep_task() -> int:
+    return import_jobs.import_jobs_sweep()
