@@ -330,3 +330,12 @@ def test_it_accounts_for_every_post_that_gave_answers(thread):
             assert any(ends), reading
     # nothing listed as not counted is counted
     assert not (set(listed) & counted)
+
+
+def test_a_post_excluded_then_counted_by_a_moderator_then_ruled_out_is_listed():
+    # Found by the property above: 'set' on a post excluded after the close brings
+    # it in, a later 'reject' on its one prompt takes that out; it must be listed.
+    readings = [post(4, "ann", "", excluded="after the close")]
+    folded = fold(VOTE, readings, [rule(4, None, "set", "1B"), rule(4, 1, "reject", "1B")])
+    assert folded.ballots == {}
+    assert [e.post_id for e in folded.excluded] == [4]

@@ -112,6 +112,7 @@ def fold(vote: VoteSpec, readings: Sequence[Reading], decisions: Sequence[Decisi
         if reading.excluded is None:
             folder.apply(reading)
         elif folder.overruled(reading.post_id):
+            folder.was_excluded[reading.post_id] = reading.excluded
             folder.apply(nothing_read(reading))
         else:
             excluded.append(Excluded(reading.post_id, reading.author, reading.excluded))
@@ -136,6 +137,8 @@ class _Folder:
         self.shaped: dict[int, str] = {}  # post id -> author
         self.lost: dict[int, set[int]] = {}  # post id -> later posts that took its place
         self.rejected: set[int] = set()  # posts a moderator ruled something out of
+        # Excluded posts a moderator counted something from: why they were excluded.
+        self.was_excluded: dict[int, str] = {}
 
     def overruled(self, post_id: int) -> bool:
         """Whether a moderator counted something from this post, whatever it was read as."""
@@ -157,6 +160,8 @@ class _Folder:
             given = given.ruled(whole)
             if whole.action == DecisionAction.REJECT:
                 self.rejected.add(reading.post_id)
+            if given.gives:  # what the moderator counted must end somewhere too
+                self.shaped[reading.post_id] = reading.author
         if given.replaces:
             self._lose_all(voter, reading.post_id)
             voter.own, voter.proxy = _Ballot(), None
@@ -278,6 +283,8 @@ class _Folder:
             return f"superseded by posts {', '.join(map(str, later[:-1]))} and {later[-1]}"
         if post_id in self.rejected:
             return "a moderator decided to count nothing from it"
+        if post_id in self.was_excluded:
+            return f"{self.was_excluded[post_id]}; what a moderator counted from it was ruled out"
         return "nothing from it is counted"
 
     def _voter(self, name: str) -> _Voter:
