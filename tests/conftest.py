@@ -19,10 +19,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from quest import services as quest_services
 from tests.factories import make_quest, make_user
 from tests.services import CeleryProcess, RedisServer, database_url_for, services_missing
+
+# Property tests check outcomes, not speed (speed is measured in bench/): with
+# Hypothesis's per-example deadline a busy CI machine failed them at random.
+settings.register_profile("quest", deadline=None)
+settings.load_profile("quest")
 
 SERVICE_FIXTURES = {"celery_worker", "celery_beat", "redis_server"}
 
