@@ -1,5 +1,4 @@
 import re
-import secrets
 from typing import Any
 
 from django import forms
@@ -7,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+
+from quest.models import new_submission_token
 
 User = get_user_model()
 
@@ -60,7 +61,7 @@ class SubmissionTokenField(forms.Field):
     """
 
     widget = forms.HiddenInput
-    _shape = re.compile(r"[A-Za-z0-9_-]{1,64}")
+    _shape = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(required=False, **kwargs)
@@ -81,7 +82,7 @@ class PostingForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["submission"].initial = secrets.token_urlsafe(18)
+        self.fields["submission"].initial = new_submission_token()
 
     @property
     def submission_token(self) -> str:

@@ -17,6 +17,7 @@ name or through the quest's invitation link, which holds `invite_token`.
 """
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,27 @@ from django.utils import timezone
 
 def new_invite_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def new_submission_token(now: datetime | None = None) -> str:
+    """A posting form's one-time token (Submission): when it was issued, and a random part.
+
+    The time (milliseconds, hex) lets the posting service tell a form shown
+    after a post from one shown before it (services.submission_repeat).
+    """
+    at = now or timezone.now()
+    return f"{int(at.timestamp() * 1000):x}.{secrets.token_urlsafe(12)}"
+
+
+def submission_token_issued_at(token: str) -> datetime | None:
+    """When `token` was issued (new_submission_token), or None for a token of another shape."""
+    stamp, dot, _ = token.partition(".")
+    if not dot:
+        return None
+    try:
+        return datetime.fromtimestamp(int(stamp, 16) / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 class QuestQuerySet(models.QuerySet):
@@ -212,7 +234,9 @@ class Submission(models.Model):
     orders posting: the same token sent again with the same text (a double
     click, a retry on a slow network, Back then Post) lands on the post it
     made instead of posting twice. Sent with changed text (Back, edit, Post)
-    it posts anew, so nothing a player wrote is lost.
+    it posts anew, so nothing a player wrote is lost. The token says when it
+    was issued (new_submission_token), for a form the browser shows again with
+    a later token (services.submission_repeat says when).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -13,7 +13,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from quest import events, registry
-from quest.models import Membership, Post, PostRevision, Quest, Submission, new_invite_token
+from quest.models import (
+    Membership,
+    Post,
+    PostRevision,
+    Quest,
+    Submission,
+    new_invite_token,
+    submission_token_issued_at,
+)
 
 
 def quest_create(*, title: str, by: User, description: str = "", slug: str = "") -> Quest:
@@ -320,14 +328,66 @@ def submission_repeat(*, user: User, token: str, form: str, text: str) -> Post |
     quest for a reply, the post for an edit, the vote for a ballot), so that a
     second request waiting on that lock finds the first one's row. `form` names
     the form and what it posts to ("reply:<quest pk>"): a token carried over to
-    another form is not a repeat. No token (an old page, a script) is never one.
+    another form is not a repeat. No token (an old page, a script) is never one;
+    a token not seen before may be one when the form was shown again (_shown_again).
     """
     if not token:
         return None
-    row = Submission.objects.filter(user=user, token=token).select_related("post__quest").first()
-    if row is None or row.digest != _submission_digest(form, text):
+    digest = _submission_digest(form, text)
+    row = Submission.objects.filter(user=user, token=token).select_related("post").first()
+    if row is None:
+        return _shown_again(user=user, token=token, digest=digest)
+    return row.post if row.digest == digest else None
+
+
+def _shown_again(*, user: User, token: str, digest: str) -> Post | None:
+    """A form shown after the player's latest post, sent with its very text: that post again.
+
+    Browsers show a page again on Back with what was typed kept, but not always
+    with the token it had: a page at the address the post led to (the thread)
+    comes back as rendered after the post, with a later token. So a token not
+    seen before counts as a repeat when it was issued after a post this form
+    made with the same text, and that post is still the player's latest in
+    the quest (had they posted since, sending it again means something).
+    """
+    issued = submission_token_issued_at(token)
+    if issued is None:
         return None
-    return row.post
+    row = (
+        Submission.objects.filter(user=user, digest=digest, at__lt=issued)
+        .select_related("post")
+        .order_by("-at")
+        .first()
+    )
+    if row is None:
+        return None
+    latest = Post.objects.filter(quest_id=row.post.quest_id, author=user).order_by("-seq").first()
+    return row.post if latest is not None and latest.pk == row.post_id else None
+
+
+# How soon after a form is shown an empty one sent from it is taken for a stray click.
+STRAY_CLICK = timedelta(seconds=10)
+
+
+def submission_stray_click(*, user: User, token: str, quest: Quest) -> Post | None:
+    """The post an empty reply box sent right after it was shown lands on, if any.
+
+    A double click on a slow network: the first click posts, the second lands
+    on the page the first one opened, the thread with its reply box empty again,
+    and sends that. When the box was shown at most STRAY_CLICK ago, just after
+    the player's post from a form in this quest, the second click lands on that
+    post instead of saying the message is empty.
+    """
+    issued = submission_token_issued_at(token)
+    if issued is None or timezone.now() - issued > STRAY_CLICK:
+        return None
+    row = (
+        Submission.objects.filter(user=user, at__lt=issued, at__gte=issued - STRAY_CLICK)
+        .select_related("post")
+        .order_by("-at")
+        .first()
+    )
+    return row.post if row is not None and row.post.quest_id == quest.pk else None
 
 
 def submission_record(*, user: User, token: str, form: str, text: str, post: Post) -> None:

@@ -201,6 +201,13 @@ def post_reply(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     quest = access.quest_for_player(request, slug)
     form = PostForm(request.POST)
     if not form.is_valid():
+        if form.has_error("body", "required"):
+            # A double click's second click, on the page the first one opened, lands there too.
+            done = services.submission_stray_click(
+                user=request.user, token=form.submission_token, quest=quest
+            )
+            if done is not None:
+                return redirect(done)
         # Shown on the last page, with everything typed kept in the box.
         page = selectors.thread_page(quest, "last")
         return _render_thread(request, quest, page, form, status=400)

@@ -8,14 +8,22 @@ edit, Post) it is a new post, so nothing the player wrote is lost.
 
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from chapters import services as chapter_services
 from quest import services
-from quest.models import Post, PostRevision, Submission
+from quest.models import (
+    Post,
+    PostRevision,
+    Submission,
+    new_submission_token,
+    submission_token_issued_at,
+)
 from tests.factories import make_post, make_vote, prompt_list
 from votes import posting
 from votes.reading.types import Answer
@@ -124,6 +132,95 @@ def test_it_lands_a_repeated_ballot_on_the_first_even_after_the_vote_closed(
     chapter_services.vote_close(vote=vote, by=quest_master, reason="time")
     vote.refresh_from_db()
     assert posting.ballot_post(vote=vote, user=player, answers=b, token=TOKEN).pk == first.pk
+
+
+# --- A form shown again (Back) with a later token -----------------------------------------
+
+
+def _later_token(post: Post) -> str:
+    """A token issued after `post`: the form rendered again (the thread after posting)."""
+    return new_submission_token(Submission.objects.get(post=post).at + timedelta(milliseconds=5))
+
+
+def test_it_reads_when_a_token_was_issued():
+    now = timezone.now()
+    assert abs(submission_token_issued_at(new_submission_token(now)) - now) < timedelta(
+        milliseconds=1
+    )
+    assert submission_token_issued_at("no-time-here") is None
+    assert submission_token_issued_at("zz.abc") is None
+
+
+def test_it_lands_a_form_shown_again_after_the_post_with_its_text_on_that_post(quest, player):
+    first = services.post_reply(quest=quest, author=player, body="Hello", token=TOKEN)
+    again = services.post_reply(quest=quest, author=player, body="Hello", token=_later_token(first))
+    assert again.pk == first.pk
+    assert Post.objects.filter(author=player).count() == 1
+
+
+def test_it_posts_a_form_shown_again_whose_text_changed(quest, player):
+    first = services.post_reply(quest=quest, author=player, body="Hello", token=TOKEN)
+    services.post_reply(quest=quest, author=player, body="Hello!", token=_later_token(first))
+    assert Post.objects.filter(author=player).count() == 2
+
+
+def test_it_posts_the_same_text_from_a_form_shown_before_the_first_post(quest, player):
+    earlier = new_submission_token(timezone.now() - timedelta(minutes=5))  # another tab
+    services.post_reply(quest=quest, author=player, body="Hello", token=TOKEN)
+    services.post_reply(quest=quest, author=player, body="Hello", token=earlier)
+    assert Post.objects.filter(author=player).count() == 2
+
+
+def test_it_posts_the_same_text_again_once_the_player_posted_something_else(
+    quest, quest_master, player
+):
+    vote = make_vote(quest, quest_master, PROMPTS)
+    b = [Answer(prompt=1, letters=("B",))]
+    first = posting.ballot_post(vote=vote, user=player, answers=b, token=TOKEN)
+    make_post(quest, player, "1-A")  # changed their mind in the thread
+    later = posting.ballot_post(vote=vote, user=player, answers=b, token=_later_token(first))
+    assert later.pk != first.pk
+    assert later.body == "Revised vote:\n1-B"
+
+
+# --- A stray second click on the page the first one opened ----------------------------------
+
+
+def test_it_lands_an_empty_reply_sent_just_after_a_post_on_that_post(client, quest, player):
+    client.force_login(player)
+    url = reverse("post-reply", args=[quest.slug])
+    client.post(url, {"body": "Hello", "submission": TOKEN})
+    post = Post.objects.get(author=player)
+    shown_after = _later_token(post)  # the thread the first click opened, its box empty
+
+    response = client.post(url, {"body": "", "submission": shown_after})
+
+    assert response.status_code == 302
+    assert response["Location"] == post.get_absolute_url()
+    assert Post.objects.filter(author=player).count() == 1
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",  # no token
+        "tok-2",  # a token of another shape
+        "later",  # shown too long after the post (see below)
+    ],
+)
+def test_it_refuses_an_empty_reply_otherwise(client, quest, player, token):
+    client.force_login(player)
+    post = services.post_reply(quest=quest, author=player, body="Hello", token=TOKEN)
+    if token == "later":
+        token = new_submission_token(timezone.now() - services.STRAY_CLICK - timedelta(seconds=1))
+        Submission.objects.filter(post=post).update(at=timezone.now() - timedelta(minutes=1))
+
+    response = client.post(
+        reverse("post-reply", args=[quest.slug]), {"body": "", "submission": token}
+    )
+
+    assert response.status_code == 400
+    assert "the message is empty" in response.content.decode()
 
 
 # --- The forms and views -------------------------------------------------------------------
