@@ -32,7 +32,7 @@ from chapters.forms import (
 )
 from chapters.models import Chapter, Vote
 from chapters.prompts import PromptData
-from quest import bbcode, ratelimit
+from quest import bbcode, ratelimit, registry
 from quest.access import quest_for_reader
 from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.middleware import shows_quest
@@ -144,6 +144,10 @@ def _detail_context(request: HtmxHttpRequest, chapter: Chapter, **forms: Any) ->
         "votes_panel": vote is not None and vote.post_id is not None,
         "events": None,
     }
+    if vote is not None and context["votes_panel"] and not request.htmx:
+        # What is counted for you, shown with the page (the tally's poll keeps it current).
+        vote.chapter = chapter  # already loaded, with its quest
+        context["ballot_panel"] = registry.ballot_panel(vote=vote, user=user)
     if not request.htmx:  # the #vote partial does not show the chapter's text
         context["body_html"] = bbcode.render(chapter.body, post_url=_post_url(quest))
     if vote is not None and permissions.can_see_vote_events(user, quest):

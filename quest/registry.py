@@ -134,5 +134,13 @@ def _vote_reopened(*, vote: Any) -> None:
     """A closed vote opened again: its final tally is final no more (votes: tally_unfreeze)."""
 
 
+def _ballot_panel(*, vote: Any, user: Any) -> Any | None:
+    """What the tally counts for `user` on `vote`, and what it holds back and why, for the
+    chapter page's "Your ballot" panel; None for someone who cannot vote there
+    (votes: selectors.ballot_panel)."""
+    return None
+
+
 vote_changed = Hook(_vote_changed)
 vote_reopened = Hook(_vote_reopened)
+ballot_panel = Hook(_ballot_panel)

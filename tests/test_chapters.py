@@ -307,6 +307,7 @@ def test_it_shows_the_chapter_page_in_a_fixed_number_of_queries(
 ):
     chapter = make_published(quest, quest_master, prompts=PROMPTS)
     client.force_login(player)
-    # session, user, chapter+quest+post, membership, vote+post, prompts, options, prev, next
-    with django_assert_num_queries(9):
+    # session, user, chapter+quest+post, membership, vote+post, prompts, options, prev, next,
+    # and the player's ballot panel: their ballot, the latest tally (none yet)
+    with django_assert_num_queries(11):
         client.get(url("chapter-detail", quest, chapter.number))

@@ -25,6 +25,7 @@ def test_it_declares_the_hooks_the_lower_apps_call():
         "edit_preview",
         "vote_changed",
         "vote_reopened",
+        "ballot_panel",
     }
 
 

@@ -17,3 +17,4 @@ class VotesConfig(AppConfig):
         registry.edit_preview.fill(previews.edit_preview)
         registry.vote_changed.fill(services.vote_reread_request)
         registry.vote_reopened.fill(services.tally_unfreeze)
+        registry.ballot_panel.fill(selectors.ballot_panel)

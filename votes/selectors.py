@@ -2,7 +2,9 @@
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Min, Subquery
 from django.urls import reverse
@@ -12,6 +14,7 @@ from chapters.models import Chapter, Vote, VoteEvent
 from quest.models import Post, PostRevision, Quest
 from votes.models import Ballot, Decision, Outcome, RecountState, TallyRun
 from votes.models import Reading as ReadingRow
+from votes.movement import MAX_POINTS, Figure, figures, thin
 from votes.reading import read_post, read_thread
 from votes.reading.types import (
     Answer,
@@ -404,3 +407,185 @@ def tally_as_of(vote: Vote, run: TallyRun) -> int | None:
 def results_block(vote: Vote) -> str:
     """The results as BBCode for the top of the next chapter."""
     return results_bbcode(results(vote), title=vote.chapter.title)
+
+
+# --- How the vote moved ------------------------------------------------------------
+
+
+def tally_movement(vote: Vote, *, limit: int = MAX_POINTS) -> list[Figure]:
+    """Each prompt's counts over the vote's time, from its stored tally runs.
+
+    Bounded: the runs' times are loaded, at most `limit` runs spread over time
+    are kept (votes.movement.thin), and only those are loaded whole. The time
+    axis runs from the vote's opening (or its first run) to its closing (or
+    its latest run).
+    """
+    stamps = list(
+        TallyRun.objects.filter(vote=vote)
+        .order_by("created_at", "pk")
+        .values_list("pk", "created_at")
+    )
+    if not stamps:
+        return []
+    kept = [stamps[i][0] for i in thin([at for _, at in stamps], limit)]
+    runs = list(
+        TallyRun.objects.filter(pk__in=kept)
+        .order_by("created_at", "pk")
+        .values_list("created_at", "data")
+    )
+    start, end = runs[0][0], runs[-1][0]
+    if vote.opens_at is not None:
+        start = min(start, vote.opens_at)
+    if vote.is_closed and vote.closed_at is not None:
+        end = max(end, vote.closed_at)
+    return figures(runs, start=start, end=end)
+
+
+# --- A player's own ballot ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PanelPrompt:
+    """One prompt of the "Your ballot" panel: what is counted for the player, and what waits."""
+
+    number: int
+    text: str
+    counted: dict[str, Any] | None  # {"options": [{"letter", "text"}], "ranked", "text", "joins"}
+    post: int | None  # the ref of the post it is counted from
+    # Whose ballot it comes from, when through a proxy ({"voter": name}) or an
+    # endorsement ({"post": ref}); None when the player wrote it.
+    follows: dict[str, Any] | None = None
+    held: list[dict[str, Any]] = field(default_factory=list)  # [{"post": ref, "reason": ...}]
+
+
+@dataclass(frozen=True, slots=True)
+class BallotPanel:
+    prompts: list[PanelPrompt]
+    held: list[dict[str, Any]]  # whole posts held for a moderator: [{"post": ref, "reason": ...}]
+    not_counted: list[dict[str, Any]]  # the player's posts left out of the tally, and why
+    recounting: bool  # the latest posts may not be counted yet
+
+    @property
+    def counts_anything(self) -> bool:
+        return any(p.counted for p in self.prompts)
+
+    @property
+    def following(self) -> list[str]:
+        """The voters whose ballots the player's follows (by a proxy), in prompt order."""
+        names = [p.follows["voter"] for p in self.prompts if p.follows and "voter" in p.follows]
+        return list(dict.fromkeys(names))
+
+
+def ballot_version(*, vote: Vote, user: Any) -> str:
+    """What changes whenever the player's panel does, beside the tally run (the poll's ETag)."""
+    if not user.is_authenticated:
+        return ""
+    rows = Ballot.objects.filter(vote=vote, voter=user.get_username(), is_current=True)
+    return f"{user.pk}:{rows.values_list('pk', flat=True).first()}"
+
+
+def ballot_panel(*, vote: Vote, user: Any) -> BallotPanel | None:
+    """What the tally counts for `user` on `vote`, per prompt, and what it holds back and why.
+
+    From the stored rows the tally was made from: the player's current Ballot
+    (what is counted, and from which post), the latest tally run (what is held
+    for a moderator, what is left out) and whether it is behind, the Readings
+    and proxy decisions of the posts counted (whether a prompt follows someone
+    else's ballot), and the prompts (none when loaded with the vote). None for
+    someone who cannot vote here.
+    """
+    if not user.is_authenticated or user.pk == vote.chapter.quest.quest_master_id:
+        return None
+    name = user.get_username()
+    answers: Mapping[str, Any] = (
+        Ballot.objects.filter(vote=vote, voter=name, is_current=True)
+        .values_list("answers", flat=True)
+        .first()
+        or {}
+    )
+    run = latest_tally(vote)
+    data: Mapping[str, Any] = run.data if run is not None else {}
+    held = [f for f in data.get("flagged", []) if f["author"] == name]
+    follows = _followed(vote, {a["post"] for a in answers.values() if a.get("post") is not None})
+    prompts = []
+    for spec in _prompt_specs(vote):
+        answer = answers.get(str(spec.number))
+        ref = answer.get("post") if answer else None
+        prompts.append(
+            PanelPrompt(
+                number=spec.number,
+                text=spec.text,
+                counted=_answer_words(answer, spec) if answer else None,
+                post=ref,
+                follows=follows.get(ref) if ref is not None else None,
+                held=[_held(f) for f in held if f["prompt"] == spec.number],
+            )
+        )
+    return BallotPanel(
+        prompts=prompts,
+        held=[_held(f) for f in held if f["prompt"] is None],
+        not_counted=[_held(e) for e in data.get("excluded", []) if e["author"] == name],
+        recounting=tally_is_behind(vote, run),
+    )
+
+
+def _prompt_specs(vote: Vote) -> list[PromptSpec]:
+    """The vote's prompts, from those the page loaded with it when it did (no query then)."""
+    return [
+        PromptSpec(
+            number=p.number,
+            kind=PromptKind(p.kind),
+            text=p.text,
+            options=tuple(OptionSpec(o.letter, o.text) for o in p.options.all()),
+        )
+        for p in vote.prompts.all()
+    ]
+
+
+def _held(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {"post": entry["post"], "reason": entry["reason"]}
+
+
+def _answer_words(answer: Mapping[str, Any], spec: PromptSpec) -> dict[str, Any]:
+    """A stored answer as the panel words it: options with their text, a write-in as written."""
+    options = []
+    for letter in answer.get("letters") or []:
+        option = spec.option(letter)
+        options.append({"letter": letter, "text": option.text if option else ""})
+    return {
+        "options": options,
+        "ranked": spec.kind is PromptKind.RANKED,
+        "text": answer.get("text"),
+        "joins": answer.get("joins"),
+    }
+
+
+def _followed(vote: Vote, refs: set[int]) -> dict[int, dict[str, Any]]:
+    """Post ref -> whose ballot it follows, for the posts among `refs` that follow one.
+
+    A proxy post ("[X] alice") follows a voter, as does any post a moderator
+    ruled a proxy; an endorsement copies the answers of the post it quotes.
+    """
+    if not refs:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    rows = ReadingRow.objects.filter(vote=vote, post__ref__in=refs).values_list(
+        "post__ref", "kind", "data"
+    )
+    for ref, kind, data in rows:
+        if kind == PostKind.PROXY and data.get("proxy_of"):
+            out[ref] = {"voter": data["proxy_of"]}
+        elif kind == PostKind.ENDORSEMENT and data.get("endorses") is not None:
+            out[ref] = {"post": data["endorses"]}
+    # A moderator's ruling on the whole post overrides how it was read: the latest is in force.
+    rulings = (
+        Decision.objects.filter(vote=vote, post__ref__in=refs, prompt=None)
+        .order_by("at", "pk")
+        .values_list("post__ref", "action", "proxy_of")
+    )
+    for ref, action, proxy_of in rulings:
+        if action == Decision.Action.PROXY:
+            out[ref] = {"voter": proxy_of}
+        else:
+            out.pop(ref, None)
+    return out

@@ -75,7 +75,14 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     viewer += ":partial" if request.headers.get("HX-Request") else ":page"
     if followed := forum_as_of(vote.chapter.quest):  # "as of forum post #N, fetched at T"
         viewer += f":{followed.last_post_id}:{followed.last_fetched_at}"
+    if _with_panel(request):  # the poll brings the player's panel: their ballot changes it too
+        viewer += ":" + selectors.ballot_version(vote=vote, user=request.user)
     return hashlib.sha256(viewer.encode()).hexdigest()[:32]
+
+
+def _with_panel(request: HttpRequest) -> bool:
+    """Whether the chapter page's poll asks for the player's "Your ballot" panel too."""
+    return request.headers.get("HX-Request") == "true" and request.GET.get("with") == "ballot"
 
 
 @require_GET
@@ -134,6 +141,13 @@ def _tally_context(
         "merge_suggestions": _merge_suggestions(run.data) if is_staff and run else [],
         "forum_as_of": forum_as_of(vote.chapter.quest),  # the thread the quest follows, if any
         "notice": notice,
+        # How the vote moved: drawn from the stored runs, shown with the tally.
+        "movement": selectors.tally_movement(vote) if shown else [],
+        # On the chapter page the poll swaps the player's panel in beside the tally.
+        "poll_query": "?with=ballot" if _with_panel(request) else "",
+        "ballot_panel": (
+            selectors.ballot_panel(vote=vote, user=request.user) if _with_panel(request) else None
+        ),
     }
 
 
