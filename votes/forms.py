@@ -240,10 +240,10 @@ def _checked(name: str, raw: bytes) -> Source:
 class FollowForm(forms.Form):
     """The quest master's link to the quest's forum thread, and how often to read it."""
 
-    url = forms.URLField(
+    # Checked by the service (a XenForo thread's address on a forum in FORUM_HOSTS).
+    url = TextField(
         label="Forum thread address",
         max_length=500,
-        assume_scheme="https",
         help_text="The thread's address on the forum: https://forum.example/threads/my-quest.123/",
     )
     refresh_minutes = forms.IntegerField(
