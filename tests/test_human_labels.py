@@ -39,6 +39,7 @@ from tests.factories import make_post, make_quest, make_user, make_vote, prompt_
 from votes import services as vote_services
 from votes.models import ImportJob
 from votes.reading.types import PostKind
+from votes.templatetags.vote_tags import ranked_method
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +231,8 @@ def test_it_says_a_prompt_s_kind_once_when_its_text_says_it_already(client):
         assert "Name it (write-in)" in text, name
         assert "Where do we march? (pick one)" in text, name
         assert problems(nodes) == [], name  # no "(choose any) (choose any)"
+
+
+def test_a_ranked_method_is_named_in_words():
+    assert ranked_method("instant_runoff") == "instant runoff"
+    assert ranked_method("schulze") == "Schulze"

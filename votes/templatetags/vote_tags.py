@@ -29,3 +29,12 @@ def post_kind(kind: object) -> str:
         return POST_KIND_LABELS[PostKind(str(kind))]
     except (KeyError, ValueError):
         return str(kind).replace("_", " ").capitalize()
+
+
+RANKED_METHOD_LABELS = {"schulze": "Schulze", "instant_runoff": "instant runoff"}
+
+
+@register.filter
+def ranked_method(method: object) -> str:
+    """`{{ p.method|ranked_method }}`: "instant runoff" for instant_runoff; unknown as is."""
+    return RANKED_METHOD_LABELS.get(str(method), str(method).replace("_", " "))
