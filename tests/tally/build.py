@@ -6,6 +6,7 @@ letter prompt, `N=text` for a write-in, `N^Name` for a write-in joining Name.
 row reads like the posts it is about.
 """
 
+from votes.reading.fold import fold
 from votes.reading.types import (
     Answer,
     Flag,
@@ -17,6 +18,7 @@ from votes.reading.types import (
     Reading,
     VoteSpec,
 )
+from votes.tally import tally_json
 
 QM = "panpiotr"
 
@@ -101,3 +103,30 @@ def summary(folded: Folded) -> dict[str, str]:
 
 def held(folded: Folded) -> list[tuple[int, str, int | None]]:
     return [(h.post_id, h.author, h.prompt) for h in folded.flagged]
+
+
+# --- A "choose any" prompt tallied (prompt 4 of VOTE, options A to D) -----------
+
+MULTI = 4
+
+
+def multi_tally(answers: list[str], rule=None, status: str = "closed"):
+    """The quest-tally/1 document when each answer is one voter's letters for prompt 4 ("AC")."""
+    readings = [post(i, f"v{i}", f"4{a}") for i, a in enumerate(answers, start=1)]
+    rules = {MULTI: rule} if rule is not None else {}
+    return tally_json(
+        vote=VOTE,
+        folded=fold(VOTE, readings),
+        quest="q",
+        chapter=1,
+        status=status,
+        pass_rules=rules,
+    )
+
+
+def multi_of(tally):
+    return next(p for p in tally["prompts"] if p["number"] == MULTI)
+
+
+def passed_letters(tally) -> str:
+    return "".join(o["letter"] for o in multi_of(tally)["options"] if o["passed"])

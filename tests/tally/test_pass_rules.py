@@ -10,34 +10,9 @@ import json
 
 import pytest
 
-from tests.tally.build import VOTE, post
+from tests.tally.build import MULTI, VOTE, multi_of, multi_tally, passed_letters, post
 from votes.reading.fold import fold
 from votes.tally import pass_rule_text, passed_options, passing, tally_json, to_text
-
-MULTI = 4  # tests.tally.build.VOTE's "Choose any" prompt, options A to D
-
-
-def _tally(answers: list[str], rule=None, status="closed"):
-    """Each answer is one voter's letters for prompt 4 ("AC")."""
-    readings = [post(i, f"v{i}", f"4{a}") for i, a in enumerate(answers, start=1)]
-    rules = {MULTI: rule} if rule is not None else {}
-    return tally_json(
-        vote=VOTE,
-        folded=fold(VOTE, readings),
-        quest="q",
-        chapter=1,
-        status=status,
-        pass_rules=rules,
-    )
-
-
-def _multi(tally):
-    return next(p for p in tally["prompts"] if p["number"] == MULTI)
-
-
-def _passed(tally) -> str:
-    return "".join(o["letter"] for o in _multi(tally)["options"] if o["passed"])
-
 
 # (name, rule, answers for prompt 4, the letters that pass)
 # Votes in the answers below: "AB", "AC", "A", "B", "BD" -> A 3, B 3, C 1, D 1 of 5 voters.
@@ -67,10 +42,10 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "rule", "answers", "passed"), CASES, ids=[c[0] for c in CASES])
 def test_it_passes_the_options_the_rule_names(name, rule, answers, passed):
-    tally = _tally(answers, rule)
+    tally = multi_tally(answers, rule)
 
-    assert _passed(tally) == passed
-    assert "".join(passing(_multi(tally))) == passed
+    assert passed_letters(tally) == passed
+    assert "".join(passing(multi_of(tally))) == passed
 
 
 def test_it_counts_the_voters_of_the_prompt_for_a_share():
@@ -86,18 +61,18 @@ def test_it_counts_the_voters_of_the_prompt_for_a_share():
     )
 
     assert tally["ballots"] == 3
-    assert _passed(tally) == "AB"
+    assert passed_letters(tally) == "AB"
 
 
 def test_it_carries_the_rule_on_every_multi_prompt_and_passed_only_once_closed():
     rule = {"kind": "votes", "at_least": 2}
-    open_tally = _tally(FIVE, rule, status="open")
-    closed = _tally(FIVE, rule)
+    open_tally = multi_tally(FIVE, rule, status="open")
+    closed = multi_tally(FIVE, rule)
 
-    assert _multi(open_tally)["pass_rule"] == rule
-    assert all("passed" not in o for o in _multi(open_tally)["options"])
-    assert [o["passed"] for o in _multi(closed)["options"]] == [True, True, False, False]
-    assert _multi(_tally(FIVE))["pass_rule"] == {"kind": "top"}  # the default, written out
+    assert multi_of(open_tally)["pass_rule"] == rule
+    assert all("passed" not in o for o in multi_of(open_tally)["options"])
+    assert [o["passed"] for o in multi_of(closed)["options"]] == [True, True, False, False]
+    assert multi_of(multi_tally(FIVE))["pass_rule"] == {"kind": "top"}  # the default, written out
     others = [p for p in closed["prompts"] if p["kind"] != "multi"]
     assert all("pass_rule" not in p for p in others)
     assert all("passed" not in o for p in others for o in p.get("options", []))
@@ -105,12 +80,12 @@ def test_it_carries_the_rule_on_every_multi_prompt_and_passed_only_once_closed()
 
 
 def test_it_shows_which_options_pass_while_the_vote_is_open():
-    tally = _tally(FIVE, {"kind": "votes", "at_least": 3}, status="open")
+    tally = multi_tally(FIVE, {"kind": "votes", "at_least": 3}, status="open")
 
-    assert passing(_multi(tally)) == ["A", "B"]
+    assert passing(multi_of(tally)) == ["A", "B"]
     assert "  Passing (at least 3 votes): A, B" in to_text(tally)
     assert "  Passed (at least 3 votes): A, B" in to_text(
-        _tally(FIVE, {"kind": "votes", "at_least": 3})
+        multi_tally(FIVE, {"kind": "votes", "at_least": 3})
     )
 
 

@@ -1,6 +1,6 @@
 """What a closed vote decided, with the quest master's calls, and the BBCode posted at the close."""
 
-from tests.tally.build import VOTE, post
+from tests.tally.build import MULTI, VOTE, multi_of, multi_tally, passed_letters, post
 from votes.reading.fold import fold
 from votes.tally import (
     Call,
@@ -12,41 +12,18 @@ from votes.tally import (
     to_bbcode,
 )
 
-MULTI = 4  # tests.tally.build.VOTE's "Choose any" prompt, options A to D
 # Prompt 4: A 3, B 3, C 1, D 1 of 5 voters.
 FIVE = ["AB", "AC", "A", "B", "BD"]
-
-
-def _tally(answers: list[str], rule=None, status="closed"):
-    """Each answer is one voter's letters for prompt 4 ("AC")."""
-    readings = [post(i, f"v{i}", f"4{a}") for i, a in enumerate(answers, start=1)]
-    rules = {MULTI: rule} if rule is not None else {}
-    return tally_json(
-        vote=VOTE,
-        folded=fold(VOTE, readings),
-        quest="q",
-        chapter=1,
-        status=status,
-        pass_rules=rules,
-    )
-
-
-def _multi(tally):
-    return next(p for p in tally["prompts"] if p["number"] == MULTI)
-
-
-def _passed(tally) -> str:
-    return "".join(o["letter"] for o in _multi(tally)["options"] if o["passed"])
 
 
 # --- Results: what the closed vote decided -------------------------------------------
 
 
 def test_a_threshold_prompt_has_no_tie_to_settle():
-    tally = _tally(FIVE, {"kind": "votes", "at_least": 3})  # A and B tie at 3: both pass
+    tally = multi_tally(FIVE, {"kind": "votes", "at_least": 3})  # A and B tie at 3: both pass
 
     [result] = [r for r in results(tally) if r["number"] == MULTI]
-    assert tied_options(_multi(tally)) == []
+    assert tied_options(multi_of(tally)) == []
     assert [d["letter"] for d in result["decided"]] == ["A", "B"]
     assert result["threshold"] is True
     assert result["how"] == "at least 3 votes"
@@ -54,7 +31,7 @@ def test_a_threshold_prompt_has_no_tie_to_settle():
 
 
 def test_a_top_rule_tie_waits_for_the_quest_master_then_passes_the_pick():
-    tally = _tally(FIVE)  # A and B lead with 3 each
+    tally = multi_tally(FIVE)  # A and B lead with 3 each
 
     [before] = [r for r in results(tally) if r["number"] == MULTI]
     calls = {MULTI: Call(letters=("B",), by="gm", reason="The cooks were promised")}
@@ -73,9 +50,9 @@ def test_a_top_rule_tie_waits_for_the_quest_master_then_passes_the_pick():
         [],
         "The cooks were promised",
     )
-    assert _passed(tally) == "AB"  # the stored tally is left as counted
-    assert _passed(decided) == "B"
-    assert _multi(decided)["outcome"] == {
+    assert passed_letters(tally) == "AB"  # the stored tally is left as counted
+    assert passed_letters(decided) == "B"
+    assert multi_of(decided)["outcome"] == {
         "letters": ["B"],
         "write_ins": [],
         "by": "gm",
