@@ -74,6 +74,11 @@ class Quest(models.Model):
     # Where an imported thread came from: its address and the forum's host.
     source_url = models.URLField(max_length=500, blank=True)
     forum = models.CharField(max_length=253, blank=True)
+    # The thread's highest post `seq` and `ref` so far: posting moves them on in
+    # one UPDATE (services.post_create), so a new post's numbers never need the
+    # thread read or the quest row locked for longer than the insert.
+    last_seq = models.PositiveIntegerField(default=0)
+    last_ref = models.BigIntegerField(default=0)
 
     objects = QuestQuerySet.as_manager()
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
-from django.db.models.functions import Lower
+from django.db.models import F, Value
+from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -201,19 +201,18 @@ def post_create(
 ) -> Post:
     """Append a post to the thread and ask for it to be read.
 
-    The quest row is locked so that two posts at once get distinct, ordered
-    `seq` and `ref` numbers. Bulk imports pass `request_reading=False` and ask
+    The post's `seq` and `ref` come from the quest's counters (_post_numbers),
+    taken last, just before the insert. Bulk imports pass `request_reading=False` and ask
     for one recount per vote at the end instead of one read per post. A post
     imported from a forum passes what the forum says of it (`source_url`,
     `forum_user_id`, `deleted`).
     """
-    Quest.objects.select_for_update().filter(pk=quest.pk).first()
-    top = Post.objects.filter(quest=quest).aggregate(seq=Max("seq"), ref=Max("ref"))
     posted_at = posted_at or timezone.now()
+    seq, ref = _post_numbers(quest, ref=ref, posted_at=posted_at)
     post = Post.objects.create(
         quest=quest,
-        seq=(top["seq"] or 0) + 1,
-        ref=ref if ref is not None else (top["ref"] or 0) + 1,
+        seq=seq,
+        ref=ref,
         author=author,
         body=body,
         posted_at=posted_at,
@@ -226,24 +225,40 @@ def post_create(
     PostRevision.objects.create(
         post=post, version=1, body=body, created_at=posted_at, editor=author, deleted=deleted
     )
-    Quest.objects.filter(pk=quest.pk, last_activity_at__lt=posted_at).update(
-        last_activity_at=posted_at
-    )
     if request_reading:
         _request_reading(post)
     return post
+
+
+def _post_numbers(quest: Quest, *, ref: int | None, posted_at: datetime) -> tuple[int, int]:
+    """The next post's (seq, ref): the quest's counters moved on by one UPDATE.
+
+    No aggregate over the thread: the cost does not grow with it. The UPDATE
+    keeps the quest row locked until the posting transaction commits, so
+    posts become visible in `seq` order (a reader never sees post N+1 without
+    post N), and nothing else waits on it: callers check everything first and
+    take their numbers last, just before the insert. An imported post keeps
+    the forum's `ref`; the counter only moves past it.
+    """
+    Quest.objects.filter(pk=quest.pk).update(
+        last_seq=F("last_seq") + 1,
+        last_ref=F("last_ref") + 1 if ref is None else Greatest(F("last_ref"), Value(ref)),
+        last_activity_at=Greatest(F("last_activity_at"), Value(posted_at)),
+    )
+    seq, last_ref = Quest.objects.filter(pk=quest.pk).values_list("last_seq", "last_ref").get()
+    return seq, last_ref if ref is None else ref
 
 
 @transaction.atomic
 def post_reply(*, quest: Quest, author: User, body: str, token: str = "") -> Post:
     """A reply from the thread's reply box, posted once per form render and text.
 
-    1. The quest row is locked first (post_create locks it too), so the same
-       form sent twice at once waits here for the first to commit.
+    1. The poster is locked first (poster_lock), so the same form sent twice
+       at once waits here for the first to commit; other players do not.
     2. The form's token with the same text already posted: that post, again.
     3. Otherwise a new post, and the token remembers it.
     """
-    Quest.objects.select_for_update().filter(pk=quest.pk).first()
+    poster_lock(user=author)
     form = f"reply:{quest.pk}"
     done = submission_repeat(user=author, token=token, form=form, text=body)
     if done is not None:
@@ -321,11 +336,23 @@ def post_forum_sync(
 # --- Posting forms: one post per form render and text -----------------------------------
 
 
+def poster_lock(*, user: User) -> None:
+    """Hold `user`'s posting forms one at a time until the transaction ends.
+
+    What orders a form sent twice at once (a double click, a retry): the second
+    waits here and then finds the first one's Submission. One player's lock,
+    not the quest's, so the thread's other players never queue behind it.
+    FOR NO KEY UPDATE: rows inserted meanwhile that point at the user (their
+    posts, elsewhere) do not wait for it.
+    """
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
+
+
 def submission_repeat(*, user: User, token: str, form: str, text: str) -> Post | None:
     """The post this form render already made with this text, or None: post it.
 
     Call it in the posting transaction after the lock that orders posting (the
-    quest for a reply, the post for an edit, the vote for a ballot), so that a
+    poster's for a reply or a ballot, the post for an edit: poster_lock), so that a
     second request waiting on that lock finds the first one's row. `form` names
     the form and what it posts to ("reply:<quest pk>"): a token carried over to
     another form is not a repeat. No token (an old page, a script) is never one;
