@@ -22,7 +22,7 @@ help:
 	echo "make test       ruff, import contracts, mypy + the whole test suite on throwaway PostgreSQL and Redis (as CI)"
 	echo "make lint       ruff check, ruff format --check, lint-imports (the import contracts) and mypy"
 	echo "make fmt        ruff format and ruff check --fix"
-	echo "make bench      run bench/*.py with PostgreSQL and Redis"
+	echo "make bench      run bench/*.py with PostgreSQL and Redis (BENCH=burst BENCH_ARGS=--quick: one)"
 	echo "make venv       create .venv and install requirements-dev.txt (when they changed)"
 	echo "make clean      remove caches and collected static files; distclean also .venv and db.sqlite3"
 
@@ -78,16 +78,19 @@ fmt: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# `make bench` runs every bench/*.py (helpers are named _*.py); `make bench BENCH=burst`
+# runs one, with BENCH_ARGS passed to it (`BENCH_ARGS=--quick`).
+BENCH ?= [!_]*
 bench: venv system-deps
 	@export DJANGO_SETTINGS_MODULE=quest.settings PYTHONPATH=.
 	bin/with-services bash -c '
 	    set -euo pipefail
 	    shopt -s nullglob
-	    scripts=(bench/*.py)
-	    if (( $${#scripts[@]} == 0 )); then echo "no bench/*.py yet"; exit 0; fi
+	    scripts=(bench/$(BENCH).py)
+	    if (( $${#scripts[@]} == 0 )); then echo "no bench/$(BENCH).py"; exit 0; fi
 	    for script in "$${scripts[@]}"; do
 	        echo "==> $$script"
-	        $(PY) "$$script"
+	        $(PY) "$$script" $(BENCH_ARGS)
 	    done'
 
 clean:

@@ -1,0 +1,25 @@
+"""gunicorn config for `bench/burst.py --profile`: cProfile in every web worker.
+
+Each worker profiles from its fork to its exit and writes
+`$BENCH_PROFILE_DIR/web-<pid>.prof`; burst.py merges them into one table. A
+sync worker serves each request on its main thread, where the profiler runs.
+Benchmark-only: production never loads this file.
+"""
+
+import cProfile
+import os
+
+_profiles: dict[int, cProfile.Profile] = {}
+
+
+def post_fork(server, worker):
+    profile = cProfile.Profile()
+    _profiles[os.getpid()] = profile
+    profile.enable()
+
+
+def worker_exit(server, worker):
+    profile = _profiles.pop(os.getpid(), None)
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DIR"], f"web-{os.getpid()}.prof"))
