@@ -85,5 +85,35 @@ def write_in_withdrawn(
     )
 
 
+def entries_merged(
+    vote: Vote, *, by: User | None, prompt: int, merged: str, kept: str, reason: str
+) -> VoteEvent:
+    """Two write-in entries counted as one: `merged` now counts as `kept`."""
+    return _log(
+        vote,
+        VoteEvent.Kind.ENTRIES_MERGED,
+        by=by,
+        reason=reason,
+        prompt=prompt,
+        merged=merged,
+        kept=kept,
+    )
+
+
+def entries_split(
+    vote: Vote, *, by: User | None, prompt: int, merged: str, kept: str, reason: str
+) -> VoteEvent:
+    """A merge of write-in entries undone: `merged` counts on its own again."""
+    return _log(
+        vote,
+        VoteEvent.Kind.ENTRIES_SPLIT,
+        by=by,
+        reason=reason,
+        prompt=prompt,
+        merged=merged,
+        kept=kept,
+    )
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None

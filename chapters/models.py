@@ -191,6 +191,8 @@ class VoteEvent(models.Model):
         OUTCOME_CHANGED = "outcome_changed", "Tie decision changed"
         WRITE_IN_ADOPTED = "write_in_adopted", "Write-in adopted"
         WRITE_IN_WITHDRAWN = "write_in_withdrawn", "Write-in adoption withdrawn"
+        ENTRIES_MERGED = "entries_merged", "Write-ins merged"
+        ENTRIES_SPLIT = "entries_split", "Write-in merge undone"
 
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

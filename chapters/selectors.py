@@ -83,6 +83,10 @@ def _call_summary(event: VoteEvent) -> str:
             return f"prompt {data['prompt']}: from {', '.join(data.get('was', []))} to {picked}"
         case VoteEvent.Kind.WRITE_IN_ADOPTED | VoteEvent.Kind.WRITE_IN_WITHDRAWN:
             return f"prompt {data['prompt']}: “{data.get('text', '')}”"
+        case VoteEvent.Kind.ENTRIES_MERGED:
+            return f"prompt {data['prompt']}: “{data['merged']}” merged into “{data['kept']}”"
+        case VoteEvent.Kind.ENTRIES_SPLIT:
+            return f"prompt {data['prompt']}: “{data['merged']}” split from “{data['kept']}”"
     return ""
 
 

@@ -31,7 +31,7 @@ from chapters.models import Vote
 from quest.models import Post, PostRevision
 from quest.permissions import can_moderate
 from votes import selectors
-from votes.models import Decision, Reading, TallyRun
+from votes.models import Decision, EntryMerge, Reading, TallyRun
 from votes.reading import read_thread
 from votes.reading.fold import fold
 from votes.reading.rulings import in_force
@@ -622,7 +622,8 @@ def tally_verify(*, run: TallyRun) -> dict:
        thread before the window as it stood when the run was made.
     2. Read them all afresh with the reader (no stored Readings, no caches).
     3. Fold with exactly the decisions the run names, build the tally with the
-       run's status and the vote's ranked method, and compare SHA-256 digests:
+       run's status, the vote's ranked method and the entry merges the run
+       names, and compare SHA-256 digests:
        the recount's with the stored one, and the stored one with the stored
        data's (a row edited after it was computed no longer matches its digest).
     A different reading-rules or vote-spec version explains a mismatch.
@@ -639,6 +640,8 @@ def tally_verify(*, run: TallyRun) -> dict:
         Decision.objects.filter(pk__in=ids).select_related("post").order_by("at", "pk")
     )
     folded = fold(spec, readings, [selectors.decision_in(d) for d in decisions])
+    # The write-in merges standing at the run, whether undone since or not.
+    merges = EntryMerge.objects.filter(pk__in=run.inputs.get("merges", [])).order_by("at", "pk")
     tally = tally_json(
         vote=spec,
         folded=folded,
@@ -647,6 +650,7 @@ def tally_verify(*, run: TallyRun) -> dict:
         status=run.data.get("status", vote.status),
         method=vote.ranked_method,
         pass_rules=selectors.pass_rules(vote),
+        merges=selectors.merges_in(list(merges)),
     )
     sha = tally_sha256(tally)
     notes = list(missing)

@@ -144,6 +144,47 @@ class Decision(models.Model):
         return f"{self.action} on post {self.post_id} prompt {self.prompt}"
 
 
+class EntryMergeQuerySet(models.QuerySet["EntryMerge"]):
+    def standing(self) -> "EntryMergeQuerySet":
+        """The merges every recount applies: those not undone, oldest first."""
+        return self.filter(undone_at__isnull=True).order_by("at", "pk")
+
+
+class EntryMerge(models.Model):
+    """A moderator's merge of two write-in entries of one prompt: an input to every recount.
+
+    The entry written `merged` counts as the entry written `kept` (its wording
+    names both; votes.merging). Not a Decision: it rules on entries, not on a
+    post. Undoing (splitting) fills the `undone_*` fields once; the row stays
+    on record, and the vote's record (VoteEvent) tells both steps with reasons.
+    """
+
+    vote = models.ForeignKey("chapters.Vote", on_delete=models.CASCADE, related_name="entry_merges")
+    prompt = models.PositiveIntegerField()
+    merged = models.TextField()  # the entry merged away, as it read in the tally
+    kept = models.TextField()  # the entry it joins, as it read in the tally
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    undo_reason = models.TextField(blank=True)
+
+    objects = EntryMergeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["vote", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"prompt {self.prompt} of {self.vote_id}: {self.merged!r} into {self.kept!r}"
+
+
 class TallyRun(models.Model):
     """One computed tally, stored only when the result changed."""
 
@@ -152,7 +193,7 @@ class TallyRun(models.Model):
     data = models.JSONField()  # quest-tally/1
     sha256 = models.CharField(max_length=64)
     rules_version = models.PositiveIntegerField()
-    # What it was computed from: [[post ref, version], ...] and decision ids.
+    # What it was computed from: [[post ref, version], ...], decision and entry merge ids.
     inputs = models.JSONField(default=dict)
     is_final = models.BooleanField(default=False)
 

@@ -12,7 +12,8 @@ from django.urls import reverse
 from chapters.kinds import PassRule
 from chapters.models import Chapter, Vote, VoteEvent
 from quest.models import Post, PostRevision, Quest
-from votes.models import Ballot, Decision, Outcome, RecountState, TallyRun
+from votes.merging import Merge
+from votes.models import Ballot, Decision, EntryMerge, Outcome, RecountState, TallyRun
 from votes.models import Reading as ReadingRow
 from votes.movement import MAX_POINTS, Figure, figures, thin
 from votes.reading import read_post, read_thread
@@ -374,6 +375,30 @@ def results(vote: Vote) -> list[PromptResult]:
     if run is None:
         return []
     return tally_results(run.data, calls(vote))
+
+
+def standing_merges(vote: Vote) -> list[EntryMerge]:
+    """The moderators' merges of write-in entries every recount applies, oldest first."""
+    return list(EntryMerge.objects.filter(vote=vote).standing())
+
+
+def merges_in(rows: Sequence[EntryMerge]) -> dict[int, list[Merge]]:
+    """Stored merges as the pure tally takes them: prompt number -> merges, in the given order."""
+    out: dict[int, list[Merge]] = {}
+    for row in rows:
+        out.setdefault(row.prompt, []).append(Merge(merged=row.merged, kept=row.kept))
+    return out
+
+
+def merges_digest(vote: Vote) -> str:
+    """A digest of the vote's merges: it changes whenever one is made or undone."""
+    made = [
+        [pk, str(undone_at)]
+        for pk, undone_at in EntryMerge.objects.filter(vote=vote)
+        .order_by("pk")
+        .values_list("pk", "undone_at")
+    ]
+    return hashlib.sha256(json.dumps(made).encode()).hexdigest()[:16]
 
 
 def tally_document(vote: Vote, run: TallyRun) -> Tally:

@@ -248,7 +248,7 @@ def _read_and_store(vote: Vote, window: list[tuple[int, int, int]], stale: set[i
 
 
 class TallyInputs(TypedDict):
-    inputs: dict[str, Any]  # what TallyRun.inputs stores: the posts and decisions counted
+    inputs: dict[str, Any]  # what TallyRun.inputs stores: the posts, decisions and merges counted
     folded: Folded
     stale: bool  # a post went stale and was left out (read_stale=False)
 
@@ -267,6 +267,8 @@ def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyI
     decided = [selectors.decision_in(d) for d in decisions]
     spec = selectors.vote_spec(vote)
     folded = fold(spec, readings, decided)
+    # Moderators' merges of write-in entries are replayed on every count, as decisions are.
+    merges = selectors.standing_merges(vote)
     tally = tally_json(
         vote=spec,
         folded=folded,
@@ -275,10 +277,12 @@ def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyI
         status=vote.status,
         method=vote.ranked_method,
         pass_rules=selectors.pass_rules(vote),
+        merges=selectors.merges_in(merges),
     )
     inputs = {
         "posts": [[ref, version] for _, ref, version in window],
         "decisions": [d.pk for d in decisions],
+        "merges": [m.pk for m in merges],
         "spec_version": vote.spec_version,
     }
     return tally, {"inputs": inputs, "folded": folded, "stale": stale}

@@ -23,6 +23,7 @@ from typing import Any, NotRequired, TypedDict
 from rapidfuzz import fuzz, utils
 
 from chapters.kinds import PassRule, pass_rule_words
+from votes.merging import NO_MERGES, Merge, merge_roots
 from votes.reading.types import Answer, Counted, Folded, PromptKind, PromptSpec, VoteSpec
 
 FORMAT = "quest-tally/1"
@@ -57,6 +58,8 @@ class EntryTally(TypedDict):  # one write-in entry
     text: str
     votes: int
     voters: list[str]
+    # Write-in prompts: the entries a moderator merged into this one (votes.merging), as they read.
+    merged_from: NotRequired[list[str]]
 
 
 class OutcomeTally(TypedDict):
@@ -122,12 +125,15 @@ def tally_json(
     status: str,
     method: str = "schulze",
     pass_rules: Mapping[int, PassRuleTally] = _NO_RULES,
+    merges: Mapping[int, Sequence[Merge]] = NO_MERGES,
 ) -> Tally:
     """The `quest-tally/1` document for one vote.
 
     `method` names the ranked method; `pass_rules` maps a multi prompt's number
     to its pass rule (TOP_RULE when absent). Options of multi prompts say
-    whether they `passed` once the vote is closed.
+    whether they `passed` once the vote is closed. `merges` maps a write-in
+    prompt's number to its standing merges, oldest first: merged entries are
+    one entry, which names what it was `merged_from`.
     """
     if method not in METHODS:
         raise ValueError(f"unknown ranked method {method!r}, expected one of {METHODS}")
@@ -139,7 +145,14 @@ def tally_json(
         "status": status,
         "ballots": sum(1 for ballot in folded.ballots.values() if ballot),
         "prompts": [
-            _prompt_json(prompt, folded, method, pass_rules.get(prompt.number, TOP_RULE), closed)
+            _prompt_json(
+                prompt,
+                folded,
+                method,
+                pass_rules.get(prompt.number, TOP_RULE),
+                closed,
+                merges.get(prompt.number, ()) if prompt.kind == PromptKind.WRITE_IN else (),
+            )
             for prompt in vote.prompts
         ],
         "flagged": [
@@ -167,7 +180,12 @@ def entry_key(text: str) -> str:
 
 
 def _prompt_json(
-    prompt: PromptSpec, folded: Folded, method: str, rule: PassRuleTally, closed: bool
+    prompt: PromptSpec,
+    folded: Folded,
+    method: str,
+    rule: PassRuleTally,
+    closed: bool,
+    merges: Sequence[Merge] = (),
 ) -> PromptTally:
     answers = [
         (voter, counted)
@@ -176,7 +194,7 @@ def _prompt_json(
     ]
     out: PromptTally = {"number": prompt.number, "kind": str(prompt.kind), "text": prompt.text}
     if prompt.kind in _TEXT_KINDS:
-        out["entries"] = _entries(answers)
+        out["entries"] = _entries(answers, merges)
         return out
     letters = [o.letter for o in prompt.options]
     rankings = {voter: _ranking(counted.answer, letters) for voter, counted in answers}
@@ -268,22 +286,36 @@ def pass_rule_text(rule: PassRuleTally) -> str:
     return pass_rule_words(rule["kind"], rule.get("at_least"))
 
 
-def _entries(answers: Sequence[tuple[str, Counted]]) -> list[EntryTally]:
+def _entries(
+    answers: Sequence[tuple[str, Counted]], merges: Sequence[Merge] = ()
+) -> list[EntryTally]:
     """Group write-ins into entries; an entry reads as its first-posted wording.
 
     Post ids grow in thread order (forum ids, or positions in a paste), so the
-    smallest post id is the first wording.
+    smallest post id is the first wording. A moderator's `merges` then join
+    entries (`merging.merge_roots`): the joined entry reads as the entry kept,
+    and lists the others' first wordings as `merged_from`.
     """
     groups: dict[str, list[tuple[int, str, str]]] = {}
     for voter, counted in answers:
         text = _answer_text(counted.answer)
         groups.setdefault(entry_key(text), []).append((counted.post_id, text, voter))
+    roots = merge_roots(groups, ((entry_key(m.merged), entry_key(m.kept)) for m in merges))
+    joined: dict[str, list[str]] = {}
+    for key in groups:
+        joined.setdefault(roots[key], []).append(key)
     entries: list[EntryTally] = []
-    for group in groups.values():
-        first = min(group)
-        entries.append(
-            {"text": first[1], "votes": len(group), "voters": sorted(v for *_, v in group)}
-        )
+    for root, keys in joined.items():
+        group = [answer for key in keys for answer in groups[key]]
+        entry: EntryTally = {
+            "text": min(groups[root])[1],
+            "votes": len(group),
+            "voters": sorted(v for *_, v in group),
+        }
+        if len(keys) > 1:
+            wordings = (min(groups[key])[1] for key in keys if key != root)
+            entry["merged_from"] = sorted(wordings, key=lambda t: (t.casefold(), t))
+        entries.append(entry)
     entries.sort(key=lambda e: (-e["votes"], e["text"].casefold(), e["text"]))
     return entries
 

@@ -1,0 +1,128 @@
+"""Moderators merge write-in entries that are one idea, and split them again.
+
+A merge is a recorded decision with a reason, like a ruling on a post
+(votes/audit.py), but on two entries of a write-in prompt rather than on a
+post: an `EntryMerge` row that every recount replays (votes.merging), and a
+line in the vote's record (VoteEvent) naming who merged what into what and
+why. Undoing it ("split") is recorded the same way, with its own reason.
+
+On a closed vote a merge is made as a moderator's decision is: the recount
+it asks for stores a new final tally, so the results and the BBCode follow.
+"""
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from chapters import events
+from chapters.models import Vote
+from quest.permissions import can_moderate
+from votes import selectors
+from votes.models import EntryMerge
+from votes.reading.types import PromptKind
+from votes.services import vote_recount_request
+from votes.tally import entry_key
+
+REASON_MAX = 2_000
+REASON_REQUIRED = "Give a reason: it is kept with the merge."
+NOT_MODERATOR = "Only the quest master and this quest's moderators merge write-ins."
+
+
+def entry_merge(
+    *, vote: Vote, prompt: int, merged: str, kept: str, reason: str, by: User
+) -> EntryMerge:
+    """Count the write-in entry `merged` as the entry `kept` (whose wording names both).
+
+    Both must be entries of the prompt in the latest tally, as they read there.
+    Nothing is written unless every check passes; then the merge, its line in
+    the vote's record and a recount request land together.
+    """
+    if not can_moderate(by, vote.chapter.quest):
+        raise PermissionDenied(NOT_MODERATOR)
+    reason = (reason or "").strip()
+    problems = _reason_problems(reason) + _entry_problems(vote, prompt, merged, kept)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        # Two moderators merging at once are taken one after the other, so the
+        # second is told the entry is merged already.
+        Vote.objects.select_for_update(no_key=True).filter(pk=vote.pk).first()
+        problem = _standing_problem(vote, prompt, merged, kept)
+        if problem:
+            raise ValidationError(problem)
+        row = EntryMerge.objects.create(
+            vote=vote, prompt=prompt, merged=merged, kept=kept, reason=reason, by=by
+        )
+        events.entries_merged(vote, by=by, prompt=prompt, merged=merged, kept=kept, reason=reason)
+        vote_recount_request(vote=vote)
+    return row
+
+
+def entry_merge_undo(*, merge: EntryMerge, reason: str, by: User) -> EntryMerge:
+    """Split a merge again, saying why: the entry counts on its own from the next recount."""
+    vote = merge.vote
+    if not can_moderate(by, vote.chapter.quest):
+        raise PermissionDenied(NOT_MODERATOR)
+    reason = (reason or "").strip()
+    problems = _reason_problems(reason)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        # Locked, so two moderators splitting at once make one undo, and the second is told.
+        row = EntryMerge.objects.select_for_update().get(pk=merge.pk)
+        if row.undone_at is not None:
+            raise ValidationError("That merge was already undone.")
+        row.undone_at, row.undone_by, row.undo_reason = timezone.now(), by, reason
+        row.save(update_fields=["undone_at", "undone_by", "undo_reason"])
+        events.entries_split(
+            vote, by=by, prompt=row.prompt, merged=row.merged, kept=row.kept, reason=reason
+        )
+        vote_recount_request(vote=vote)
+    return row
+
+
+def _reason_problems(reason: str) -> list[str]:
+    if not reason:
+        return [REASON_REQUIRED]
+    if len(reason) > REASON_MAX:
+        return [f"Keep the reason under {REASON_MAX:,} characters."]
+    return []
+
+
+def _entry_problems(vote: Vote, prompt: int, merged: str, kept: str) -> list[str]:
+    """What stops merging these two entries of `prompt`, as the latest tally shows them."""
+    kind = vote.prompts.filter(number=prompt).values_list("kind", flat=True).first()
+    if kind is None:
+        return [f"The vote has no prompt {prompt}."]
+    if kind != PromptKind.WRITE_IN:
+        return [f"Prompt {prompt} is not a write-in prompt: only write-in entries are merged."]
+    if not merged or not kept:
+        return ["Choose the two entries to merge."]
+    if entry_key(merged) == entry_key(kept):
+        return ["An entry cannot be merged into itself: choose two different entries."]
+    run = selectors.latest_tally(vote)
+    tallied = next((p for p in run.data["prompts"] if p["number"] == prompt), None) if run else None
+    entries = {e["text"] for e in (tallied or {}).get("entries") or []}
+    unknown = [text for text in (merged, kept) if text not in entries]
+    return [f"“{_short(text)}” is not an entry of prompt {prompt} now." for text in unknown]
+
+
+def _standing_problem(vote: Vote, prompt: int, merged: str, kept: str) -> str:
+    """A standing merge this one would contradict (the tally may not show it yet)."""
+    for row in EntryMerge.objects.filter(vote=vote, prompt=prompt).standing():
+        if entry_key(row.merged) == entry_key(merged):
+            return f"“{_short(merged)}” is already merged into “{_short(row.kept)}”."
+        if entry_key(row.merged) == entry_key(kept):
+            return (
+                f"“{_short(kept)}” is itself merged into “{_short(row.kept)}”: "
+                "merge into that entry instead."
+            )
+    adopted = vote.outcomes.filter(prompt=prompt).values_list("write_ins", flat=True).first()
+    if adopted and merged in adopted:
+        return f"“{_short(merged)}” is adopted: keep its wording, or withdraw the adoption first."
+    return ""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:79] + "…"
