@@ -14,6 +14,7 @@ from django.utils import timezone
 from chapters.models import Vote
 from quest.models import Post
 from votes import selectors
+from votes.models import Reading as ReadingRow
 from votes.reading.bbcode import strip_tags
 from votes.reading.types import Answer, PostIn, PostKind, PromptKind, Reading, Revision, VoteSpec
 
@@ -37,6 +38,7 @@ class Shown:
     not_read: str | None = None  # why this is not read as a ballot
     mentions: list[str] = field(default_factory=list)  # what chatter says about the vote
     segments: list[tuple[str, str | None]] = field(default_factory=list)  # (text, mark class)
+    pending: bool = False  # read alone, not yet by the worker in the thread: being counted
 
 
 def reading_preview(*, vote: Vote, user, body: str) -> Shown:
@@ -53,9 +55,18 @@ def edit_preview(*, vote: Vote, post: Post, body: str) -> Shown:
 
 
 def posted_reading(*, vote: Vote, post: Post) -> Shown:
-    """How a post already in the thread reads against the vote, with the posts before it."""
-    earlier = selectors.reading_context(vote, before_seq=post.seq)
-    return _shown(vote, selectors.post_in(post), earlier)
+    """How a post just made reads, for the poster, without loading the window.
+
+    The worker's stored Reading when it is there and current (the embedded
+    default reads the post as it commits). Else the post read alone, marked
+    `pending`: the ballot form's canonical text reads the same alone as in the
+    thread (posting checks it), and the tally's poll brings the counted ballot
+    (the chapter page's "Your ballot" panel).
+    """
+    row = ReadingRow.objects.filter(vote=vote, post=post).first()
+    if row is not None and not row.is_stale(post, vote):
+        return describe(Reading.from_json(row.data), selectors.vote_spec(vote), post.body)
+    return dc_replace(_shown(vote, selectors.post_in(post), []), pending=True)
 
 
 def _shown(vote: Vote, post: PostIn, earlier: list[PostIn]) -> Shown:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Min, Subquery
+from django.db.models import Exists, Min, OuterRef, Subquery
 from django.urls import reverse
 
 from chapters.kinds import PassRule
@@ -18,6 +18,7 @@ from votes.models import Reading as ReadingRow
 from votes.movement import MAX_POINTS, Figure, figures, thin
 from votes.reading import read_post, read_thread
 from votes.reading.types import (
+    RULES_VERSION,
     Answer,
     DecisionAction,
     OptionSpec,
@@ -331,6 +332,34 @@ def has_ballot(vote: Vote, user) -> bool:
         user.is_authenticated
         and Ballot.objects.filter(vote=vote, voter=user.username, is_current=True).exists()
     )
+
+
+# What a post read as when it is no ballot: posts of other kinds count or change one.
+_NOT_BALLOTS = (PostKind.NOT_BALLOT, PostKind.QUEST_MASTER, PostKind.TALLY)
+
+
+def may_have_ballot(*, vote: Vote, user) -> bool:
+    """Whether `user` may have a ballot in `vote` already: a post of theirs in its window
+    read as one, or not read yet (or read from an older text or prompts), so maybe one.
+
+    One indexed query over the user's own posts and their stored Readings: it
+    never reads the window, so it costs the same in a thread of any length.
+    """
+    bounds = window_bounds(vote)
+    if bounds is None:
+        return False
+    theirs = Post.objects.filter(quest_id=vote.chapter.quest_id, author=user).between(
+        after_seq=bounds[0], before_seq=bounds[1]
+    )
+    no_ballot = ReadingRow.objects.filter(
+        vote=vote,
+        post=OuterRef("pk"),
+        post_version=OuterRef("version"),
+        spec_version=vote.spec_version,
+        rules_version=RULES_VERSION,
+        kind__in=_NOT_BALLOTS,
+    )
+    return theirs.exclude(Exists(no_ballot)).exists()
 
 
 # --- Results: what the closed vote decided ---------------------------------------

@@ -309,7 +309,9 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
         return None
     _readings_refresh(vote)
     with transaction.atomic():
-        vote = Vote.objects.select_for_update().filter(pk=vote_id).first()
+        # NO KEY UPDATE: one recount at a time, and none while the window changes,
+        # but ballots being posted (FOR KEY SHARE, votes/posting.py) do not wait.
+        vote = Vote.objects.select_for_update(no_key=True).filter(pk=vote_id).first()
         if vote is None:
             return None
         tally, extra = tally_compute(vote=vote, read_stale=False)
