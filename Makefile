@@ -15,7 +15,7 @@ STAMP := $(VENV)/.requirements.stamp
 # A hung test (a worker that never answers) fails after this long instead of eating CI's time.
 PYTEST_ARGS ?= --timeout=300 -ra
 
-.PHONY: help venv demo test lint fmt bench clean distclean system-deps
+.PHONY: help venv reader demo test lint fmt bench clean distclean system-deps
 
 help:
 	@echo "make demo       serve the demo quest on http://127.0.0.1:8000/ (SQLite, no servers needed)"
@@ -23,6 +23,7 @@ help:
 	echo "make lint       ruff check, ruff format --check, lint-imports (the import contracts) and mypy"
 	echo "make fmt        ruff format and ruff check --fix"
 	echo "make bench      run bench/*.py with PostgreSQL and Redis (BENCH=burst BENCH_ARGS=--quick: one)"
+	echo "make reader     compile the reader with mypyc into .build/reader (make demo/test/bench do it)"
 	echo "make venv       create .venv and install requirements-dev.txt (when they changed)"
 	echo "make clean      remove caches and collected static files; distclean also .venv and db.sqlite3"
 
@@ -40,7 +41,12 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-demo: venv
+# The reader compiled with mypyc (bin/build-reader, votes/reading/compiled.py): a
+# speed-up only, rebuilt when its sources change, skipped without a C compiler.
+reader: venv
+	@$(PY) bin/build-reader
+
+demo: venv reader
 	@# The embedded default: no DATABASE_URL or REDIS_URL means SQLite and eager Celery.
 	unset DATABASE_URL REDIS_URL CELERY_TASK_ALWAYS_EAGER
 	export DEBUG=1
@@ -65,7 +71,7 @@ system-deps:
 	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y "$${missing[@]}"
 	fi
 
-test: venv system-deps
+test: venv reader system-deps
 	bin/with-services bin/check $(PYTEST_ARGS)
 
 lint: venv
@@ -81,7 +87,7 @@ fmt: venv
 # `make bench` runs every bench/*.py (helpers are named _*.py); `make bench BENCH=burst`
 # runs one, with BENCH_ARGS passed to it (`BENCH_ARGS=--quick`).
 BENCH ?= [!_]*
-bench: venv system-deps
+bench: venv reader system-deps
 	@export DJANGO_SETTINGS_MODULE=quest.settings PYTHONPATH=.
 	bin/with-services bash -c '
 	    set -euo pipefail

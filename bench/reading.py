@@ -22,6 +22,10 @@ labelled by hand in tests/reading/labelled_posts.json and over the generated pos
 (each labelled by the branch that wrote it: ballots, endorsements and proxies are
 ballots; discussion and short chatter are chatter).
 
+The reader runs as `make reader` left it: compiled with mypyc when the build
+matches the sources (votes/reading/compiled.py), else the plain modules;
+QUEST_PURE_READER=1 forces the plain modules. The first line says which.
+
 Times are the process's CPU time (the reader is single-threaded), best of
 several rounds: on a shared machine another process's work does not count
 against the reader or the floor.
@@ -45,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.reading import adversarial, labelled
 from tests.reading.example import load_thread
-from votes.reading import read_post, read_thread
+from votes.reading import COMPILED, read_post, read_thread
 from votes.reading.types import PostIn, Reading, VoteSpec
 
 FLOOR = re.compile(r"\d+\s*[-.):]?\s*[A-Za-z]")
@@ -262,6 +266,8 @@ def main() -> None:
         took = min(took, time.process_time() - started)
 
     print(f"posts: {len(posts)}  characters: {chars:,}  chapter posts: {chapters}")
+    build = "compiled with mypyc (make reader)" if COMPILED else "plain Python modules"
+    print(f"reader build: {build}")
     print(f"reader: {took:.3f} s  {len(posts) / took:,.0f} posts/s")
     print(f"floor (one re.finditer scan): {floor:.3f} s  {len(posts) / floor:,.0f} posts/s")
     print(f"ratio reader/floor: {took / floor:.1f}x")

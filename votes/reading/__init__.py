@@ -2,9 +2,14 @@
 
 Public entry points: read_post, read_thread, canonical_text. The data crossing
 the edge is in votes.reading.types; the grammar is documented in README.md.
+`COMPILED` says whether the mypyc build of these modules is in use (compiled.py).
 """
 
-from .canonical import canonical_text
-from .reader import read_post, read_thread
+from . import compiled as _compiled
 
-__all__ = ["canonical_text", "read_post", "read_thread"]
+COMPILED = _compiled.use_build(__path__)
+
+from .canonical import canonical_text  # noqa: E402  (after the build is chosen)
+from .reader import read_post, read_thread  # noqa: E402
+
+__all__ = ["COMPILED", "canonical_text", "read_post", "read_thread"]

@@ -19,20 +19,22 @@ NUMBER_PREFIX = re.compile(r"[ \t]*(?:\d{1,2}[ \t]*[-.):\u2013\u2014]?[ \t]*)?")
 _WORD_THEN_SPACE = re.compile(r"[^ \t]{1,20}[ \t]+")
 
 
+# Prompts.of's cache, module-level so that the mypyc build (compiled.py) keeps it too.
+_MADE: dict[VoteSpec, Prompts] = {}
+
+
 class Prompts:
     """The vote's prompts prepared for line reading, once per vote."""
-
-    _made: dict[VoteSpec, Prompts] = {}
 
     @classmethod
     def of(cls, vote: VoteSpec) -> Prompts:
         # Keyed by value: the worker builds a new, equal VoteSpec for every post it
         # reads, and the line cache is worth keeping between those calls.
-        made = cls._made.get(vote)
+        made = _MADE.get(vote)
         if made is None:
-            if len(cls._made) >= 64:
-                cls._made.clear()
-            made = cls._made[vote] = cls(vote)
+            if len(_MADE) >= 64:
+                _MADE.clear()
+            made = _MADE[vote] = cls(vote)
         return made
 
     def __init__(self, vote: VoteSpec):
