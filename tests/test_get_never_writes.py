@@ -43,6 +43,7 @@ from tests.factories import (
 )
 from votes import audit, selectors
 from votes import services as vote_services
+from votes.entry_merges import entry_merge
 from votes.models import ImportJob, RecountState, TallyRun
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,18 @@ def world(quest, quest_master, moderator, player) -> SimpleNamespace:
     closed = make_vote(quest, quest_master, PROMPTS, title="The Crossing")
     vote_in(closed, player, "1-A\n2-The old song")
     vote_in(closed, voter, "1-B\n2-The old song")
+    vote_in(closed, make_user("singer"), "2-The old songs")
     chapter_services.vote_close(vote=closed, by=quest_master)
+    vote_services.vote_recount(vote_id=closed.pk)
+    # A moderator's merge of write-in entries: shown on the tally to staff, with its split form.
+    entry_merge(
+        vote=closed,
+        prompt=2,
+        merged="The old songs",
+        kept="The old song",
+        reason="One song.",
+        by=moderator,
+    )
     vote_services.vote_recount(vote_id=closed.pk)
     vote_services.outcome_pick(vote=closed, prompt=1, letters=["A"], by=quest_master)
     vote_services.write_in_adopt(vote=closed, prompt=2, text="The old song", by=quest_master)

@@ -10,6 +10,9 @@ On a closed vote a merge is made as a moderator's decision is: the recount
 it asks for stores a new final tally, so the results and the BBCode follow.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,10 +22,11 @@ from chapters import events
 from chapters.models import Vote
 from quest.permissions import can_moderate
 from votes import selectors
+from votes.merging import merge_applies
 from votes.models import EntryMerge
 from votes.reading.types import PromptKind
 from votes.services import vote_recount_request
-from votes.tally import entry_key
+from votes.tally import entry_key, merge_suggestions
 
 REASON_MAX = 2_000
 REASON_REQUIRED = "Give a reason: it is kept with the merge."
@@ -126,3 +130,37 @@ def _standing_problem(vote: Vote, prompt: int, merged: str, kept: str) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+# --- What the tally page shows of them -------------------------------------------
+
+
+def merges_shown(
+    vote: Vote, tally: Mapping[str, Any], *, recounting: bool
+) -> dict[int, dict[str, Any]]:
+    """Per write-in prompt of a stored tally: its standing merges and its merge suggestions.
+
+    A standing merge says whether the tally shown counts it (`applies`), or
+    waits for the recount under way (`pending`); one that neither applies nor
+    waits names entries no one writes any more. Suggestions are for entries
+    still apart, so one a moderator acted on is gone once the merge is counted.
+    """
+    rows = list(EntryMerge.objects.filter(vote=vote).standing().select_related("by"))
+    shown: dict[int, dict[str, Any]] = {}
+    for p in tally["prompts"]:
+        if p["kind"] != PromptKind.WRITE_IN:
+            continue
+        entries = p.get("entries") or []
+        groups = [{entry_key(t) for t in [e["text"], *e.get("merged_from", [])]} for e in entries]
+        standing = []
+        for row in rows:
+            if row.prompt != p["number"]:
+                continue
+            applies = merge_applies(entry_key(row.merged), entry_key(row.kept), groups)
+            standing.append({"row": row, "applies": applies, "pending": recounting and not applies})
+        shown[p["number"]] = {
+            "standing": standing,
+            "suggestions": merge_suggestions(entries),
+            "entries": [e["text"] for e in entries],
+        }
+    return shown

@@ -15,6 +15,8 @@ urlpatterns = [
     ),
     path("chapters/<int:number>/outcome/", tally.vote_outcome, name="vote-outcome"),
     path("chapters/<int:number>/next/", tally.next_chapter, name="chapter-next"),
+    path("chapters/<int:number>/merges/", tally.entry_merge, name="entry-merge"),
+    path("chapters/<int:number>/merges/split/", tally.entry_split, name="entry-split"),
     path("chapters/<int:number>/ballot/", ballot.chapter_ballot, name="ballot-submit"),
     path("chapters/<int:number>/read/", ballot.reading_preview, name="reading-preview"),
     path("chapters/<int:number>/audit/", audit.vote_audit, name="vote-audit"),

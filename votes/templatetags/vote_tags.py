@@ -38,3 +38,9 @@ RANKED_METHOD_LABELS = {"schulze": "Schulze", "instant_runoff": "instant runoff"
 def ranked_method(method: object) -> str:
     """`{{ p.method|ranked_method }}`: "instant runoff" for instant_runoff; unknown as is."""
     return RANKED_METHOD_LABELS.get(str(method), str(method).replace("_", " "))
+
+
+@register.filter
+def of(mapping: object, key: object) -> object:
+    """`{{ merging|of:p.number }}`: what a dict holds for a key the template computed."""
+    return mapping.get(key) if isinstance(mapping, dict) else None

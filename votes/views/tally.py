@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,18 +19,17 @@ from django_htmx.http import HttpResponseStopPolling
 from chapters.kinds import PassRule
 from chapters.models import Vote
 from quest.forms import TextField
-from quest.http import HtmxHttpRequest
+from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.permissions import can_manage, can_moderate
-from votes import selectors, services
+from votes import entry_merges, selectors, services
 from votes.importers.follow import as_of_bbcode, forum_as_of
-from votes.models import TallyRun
+from votes.models import EntryMerge, TallyRun
 from votes.permissions import can_see_results
 from votes.tally import (
     TOP_RULE,
     Call,
     Tally,
     ballots_csv,
-    merge_suggestions,
     pass_rule_text,
     passing,
     results,
@@ -72,6 +72,9 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     if run.is_final:
         # The quest master's calls (a tie's pick, adopted write-ins) show on a closed vote's page.
         viewer += ":" + selectors.calls_digest(vote)
+    if viewer.endswith(("staff", "quest_master")):
+        # Staff see the standing write-in merges, one that counts nothing included.
+        viewer += ":" + selectors.merges_digest(vote)
     viewer += ":partial" if request.headers.get("HX-Request") else ":page"
     if followed := forum_as_of(vote.chapter.quest):  # "as of forum post #N, fetched at T"
         viewer += f":{followed.last_post_id}:{followed.last_fetched_at}"
@@ -138,7 +141,12 @@ def _tally_context(
         "poll_seconds": POLL_SECONDS,
         "can_manage": can_manage(request.user, vote.chapter.quest),
         "results": _results_for_display(run.data, calls) if final and run else [],
-        "merge_suggestions": _merge_suggestions(run.data) if is_staff and run else [],
+        # Staff merge write-in entries, or split them again, under each write-in prompt.
+        "merging": (
+            entry_merges.merges_shown(vote, run.data, recounting=recounting)
+            if is_staff and shown and run
+            else {}
+        ),
         "forum_as_of": forum_as_of(vote.chapter.quest),  # the thread the quest follows, if any
         "notice": notice,
         # How the vote moved: drawn from the stored runs, shown with the tally.
@@ -158,15 +166,6 @@ def _stored_tally(vote: Vote) -> tuple[TallyRun | None, bool]:
     if behind:
         services.vote_recount_nudge(vote=vote)
     return run, behind
-
-
-def _merge_suggestions(tally: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Near-duplicate write-in entries, per prompt, for moderators to consider."""
-    out = []
-    for p in tally["prompts"]:
-        if p.get("entries"):
-            out += [{"prompt": p["number"], **s} for s in merge_suggestions(p["entries"])]
-    return out
 
 
 def _for_display(tally: Tally, links: dict, vote: Vote, calls: Mapping[int, Call]) -> dict:
@@ -354,3 +353,99 @@ def next_chapter(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         messages.error(request, " ".join(e.messages))
         return redirect("chapter-tally", slug, number)
     return redirect("chapter-edit", slug, draft.number)
+
+
+# --- Merging write-in entries (votes/entry_merges.py) ------------------------------
+
+
+class EntryMergeForm(forms.Form):
+    """Merge two entries of a write-in prompt; `keep` says whose wording names them."""
+
+    prompt = forms.IntegerField(min_value=1)
+    # As the entries read in the tally, spaces included: they are matched exactly.
+    a = TextField(required=False, strip=False, max_length=20_000)
+    b = TextField(required=False, strip=False, max_length=20_000)
+    keep = forms.ChoiceField(choices=[("a", "a"), ("b", "b")])
+    reason = TextField(required=False, max_length=entry_merges.REASON_MAX + 100)
+
+
+class EntrySplitForm(forms.Form):
+    """Undo a merge: the entry merged away counts on its own again."""
+
+    merge = forms.IntegerField()
+    reason = TextField(required=False, max_length=entry_merges.REASON_MAX + 100)
+
+
+@login_required
+@require_POST
+def entry_merge(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
+    """A moderator merges two write-in entries: the tally partial (htmx), or back to the page."""
+    vote = access.vote_for_moderator(request, slug, number)
+    form = EntryMergeForm(request.POST)
+    if not form.is_valid():
+        return _merge_answer(request, vote, None, _form_problem(form), ok=False)
+    data = form.cleaned_data
+    kept, merged = (data["a"], data["b"]) if data["keep"] == "a" else (data["b"], data["a"])
+    try:
+        entry_merges.entry_merge(
+            vote=vote,
+            prompt=data["prompt"],
+            merged=merged,
+            kept=kept,
+            reason=data["reason"],
+            by=request.user,
+        )
+    except ValidationError as e:
+        return _merge_answer(request, vote, data["prompt"], " ".join(e.messages), ok=False)
+    said = f"“{_short(merged)}” is merged into “{_short(kept)}”: counted as one entry."
+    return _merge_answer(request, vote, data["prompt"], said, ok=True)
+
+
+@login_required
+@require_POST
+def entry_split(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
+    """A moderator undoes a merge, saying why; answered as `entry_merge` is."""
+    vote = access.vote_for_moderator(request, slug, number)
+    form = EntrySplitForm(request.POST)
+    if not form.is_valid():
+        return _merge_answer(request, vote, None, _form_problem(form), ok=False)
+    merge = EntryMerge.objects.filter(vote=vote, pk=form.cleaned_data["merge"]).first()
+    if merge is None:
+        return _merge_answer(request, vote, None, "There is no such merge.", ok=False)
+    try:
+        entry_merges.entry_merge_undo(
+            merge=merge, reason=form.cleaned_data["reason"], by=request.user
+        )
+    except ValidationError as e:
+        return _merge_answer(request, vote, merge.prompt, " ".join(e.messages), ok=False)
+    said = f"“{_short(merge.merged)}” is split from “{_short(merge.kept)}”: counted on its own."
+    return _merge_answer(request, vote, merge.prompt, said, ok=True)
+
+
+def _form_problem(form: forms.Form) -> str:
+    """What was wrong with a merge form's texts; anything else is a stale or forged form."""
+    said = [str(e) for name in ("a", "b", "reason") for e in form.errors.get(name, [])]
+    return " ".join(said) or "Choose the two entries to merge."
+
+
+def _merge_answer(
+    request: HtmxHttpRequest, vote: Vote, prompt: int | None, text: str, *, ok: bool
+) -> HttpResponse:
+    """The tally partial with what was done said by the prompt (htmx), or the page with a message.
+
+    The tally shown may be the one before the merge: it says "recounting…" and
+    polls until the recount the merge asked for is stored.
+    """
+    slug, number = vote.chapter.quest.slug, vote.chapter.number
+    if request.htmx:
+        # Loaded again: the recount the merge asked for is to show as under way.
+        context = _tally_context(request, access.vote_for_reader(request, slug, number))
+        said = {"prompt": prompt, "text": text, "ok": ok}
+        if prompt in context["merging"]:
+            context["merge_notice"] = said  # by the write-in prompt's merges
+        else:
+            context["notice"] = {**said, "prompt": None}  # above the tally
+        return render(request, "votes/tally.html#tally", context)
+    (messages.success if ok else messages.error)(request, text)
+    url = reverse("chapter-tally", args=[slug, number])
+    return redirect(f"{url}#tp-{prompt}" if prompt else url)
