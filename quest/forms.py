@@ -181,7 +181,44 @@ class InviteMembersForm(forms.Form):
         return names
 
 
+class ForumNameForm(forms.Form):
+    """The forum name a player claims (quest.identities.forum_name_claim_start)."""
+
+    name = TextField(
+        label="Your name on the forum",
+        max_length=150,
+        help_text="As your posts in the forum thread show it.",
+        error_messages={
+            "required": "Enter your name on the forum, as your posts there show it.",
+            "max_length": "A forum name is at most 150 characters long.",
+        },
+    )
+
+
 class SignupForm(UserCreationForm):
+    """A new account. Its name can never be a forum voter's (quest/identities.py):
+    names holding "@" are kept for forum names that a local account already
+    has, and a name taken in any letter case is refused, a forum name too."""
+
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username",)
+
+    def clean_username(self):
+        name = self.cleaned_data.get("username") or ""
+        if "@" in name:
+            raise ValidationError(
+                "A username cannot contain “@”: names with it stand for people imported "
+                "from forum threads. Choose a name without it.",
+                code="reserved",
+            )
+        taken = User.objects.filter(username__iexact=name).select_related("forum_identity")
+        identity = getattr(taken.first(), "forum_identity", None)
+        if identity is not None:
+            raise ValidationError(
+                f"“{identity.name}” is a name on {identity.forum}, imported with a forum "
+                "thread. If it is yours, sign up with another name, then claim it on the "
+                "quest's “Your forum name” page.",
+                code="forum_name",
+            )
+        return super().clean_username()

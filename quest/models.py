@@ -181,6 +181,11 @@ class Post(models.Model):
     forum_user_id = models.PositiveBigIntegerField(null=True, blank=True)
     # The post disappeared from the forum: kept and shown, never read as a ballot.
     deleted = models.BooleanField(default=False)
+    # Who wrote it on the forum. `author` is that identity's own account, or the
+    # player's once they claimed the name (ForumIdentity.linked_user).
+    forum_identity = models.ForeignKey(
+        "ForumIdentity", on_delete=models.PROTECT, null=True, blank=True, related_name="posts"
+    )
 
     objects = PostQuerySet.as_manager()
 
@@ -258,3 +263,105 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"submission {self.token} by {self.user_id}"
+
+
+class ForumIdentity(models.Model):
+    """A name on one forum: who wrote a post imported from there.
+
+    Names are per forum: "Anya" of forum.example and "Anya" of other.example
+    are two identities, and neither is an account anyone signs in to. Each has
+    its own `user`, the account its posts are authored by (no usable password,
+    inactive; quest.identities says how its username is chosen), so the reader
+    keeps them two voters. An identity is the forum's numeric user id where the
+    forum tells it, else its name. A player who claims the name (ForumNameClaim)
+    becomes `linked_user`: the identity's posts are theirs from then on.
+    """
+
+    forum = models.CharField(max_length=253)  # the forum's host, as Quest.forum
+    forum_user_id = models.PositiveBigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=150)  # as the forum last showed it
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="forum_identity"
+    )
+    linked_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="forum_identities",
+    )
+    linked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["forum", "forum_user_id"],
+                condition=models.Q(forum_user_id__isnull=False),
+                name="forum_identity_unique_id",
+            ),
+            models.UniqueConstraint(
+                fields=["forum", "name"],
+                condition=models.Q(forum_user_id__isnull=True),
+                name="forum_identity_unique_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.forum}"
+
+    @property
+    def author_id(self) -> int:
+        """The account the identity's posts are authored by now."""
+        return self.linked_user_id or self.user_id
+
+
+def new_claim_code() -> str:
+    """A one-time code to post on the forum: QTC- and 12 letters or digits, easy to copy."""
+    # No 0/O, 1/I/L, U: a code copied by hand or read aloud is still the code.
+    alphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+    chars = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"QTC-{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+class ForumNameClaim(models.Model):
+    """A player's claim of a forum name on a quest that follows its forum thread.
+
+    The player is shown `code`; the first fetch of the thread that finds it in a
+    post written by that name (before `expires_at`) links the name to their
+    account (quest.identities.forum_name_claims_match). A code is used once.
+    `note` says what the fetches saw, for the claim page.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the code on the forum"
+        LINKED = "linked", "Linked"
+
+    quest = models.ForeignKey(Quest, on_delete=models.CASCADE, related_name="forum_name_claims")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_name_claims"
+    )
+    forum = models.CharField(max_length=253)
+    name = models.CharField(max_length=150)
+    code = models.CharField(max_length=32, unique=True, default=new_claim_code)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    note = models.CharField(max_length=500, blank=True)
+    # The post that held the code, and the identity it linked.
+    post = models.ForeignKey(
+        Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    identity = models.ForeignKey(
+        ForumIdentity, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims"
+    )
+    linked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"claim of {self.name} on {self.forum} by {self.user_id}"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.status == self.Status.PENDING and (now or timezone.now()) >= self.expires_at

@@ -65,6 +65,8 @@ class ForumThread:
     articles: list[tuple[int, str | _NewPost]] = field(init=False)
     next_id: int = 5120200
     next_position: int = 34
+    # A forum user's id is theirs: each new author gets the next one (forum identities key on it).
+    user_ids: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.first_page = (FIXTURES / "thread-page-1.html").read_text()
@@ -75,8 +77,16 @@ class ForumThread:
 
     # Changing the thread
 
-    def add(self, author: str, body: str, *, user_id: int = 8000, threadmark: str | None = None):
-        """A new post at the end of the thread; returns its id. `body` is the post's HTML."""
+    def add(
+        self, author: str, body: str, *, user_id: int | None = None, threadmark: str | None = None
+    ):
+        """A new post at the end of the thread; returns its id. `body` is the post's HTML.
+
+        `user_id` is the author's forum id: by default the one this author had
+        before, or the next one free from 8000.
+        """
+        if user_id is None:
+            user_id = self.user_ids.setdefault(author, 8000 + len(self.user_ids))
         post = _NewPost(
             id=self.next_id,
             author=author,

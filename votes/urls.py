@@ -1,6 +1,6 @@
 from django.urls import path
 
-from votes.views import audit, ballot, follow, tally
+from votes.views import audit, ballot, follow, forum_name, tally
 
 urlpatterns = [
     path("chapters/<int:number>/tally/", tally.chapter_tally, name="chapter-tally"),
@@ -26,4 +26,5 @@ urlpatterns = [
     path("follow/", follow.quest_follow, name="quest-follow"),
     path("follow/status/", follow.quest_follow_status, name="quest-follow-status"),
     path("follow/refresh/", follow.quest_follow_refresh, name="quest-follow-refresh"),
+    path("forum-name/", forum_name.quest_forum_name, name="quest-forum-name"),
 ]

@@ -1,10 +1,19 @@
-"""Export a whole quest thread as a `quest-thread/1` document (thread_json.py reads it back)."""
+"""Export a whole quest thread as a `quest-thread/1` document (thread_json.py reads it back).
+
+Authors are names: a thread from a forum names each author as the forum does
+(the identity that wrote a post, also once a player claimed the name, and the
+forum name a player claimed for their posts in the app), so importing the
+export anywhere gives the same voters; any other thread names usernames.
+"""
 
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth.models import User
+
 from chapters.kinds import PromptKind
 from chapters.models import Chapter
+from quest.identities import forum_name_of, forum_of
 from quest.models import Membership, Post, Quest
 from votes.importers.thread_json import FORMAT
 
@@ -21,12 +30,17 @@ def thread_export(quest: Quest) -> dict[str, Any]:
         .select_related("post", "vote__post")
         .order_by("number")
     )
-    posts = Post.objects.filter(quest=quest).select_related("author").order_by("seq")
+    posts = (
+        Post.objects.filter(quest=quest)
+        .select_related("author__forum_identity", "forum_identity")
+        .order_by("seq")
+    )
+    name = _Names(forum_of(forum=quest.forum, source_url=quest.source_url))
     header: dict[str, Any] = {
         "slug": quest.slug,
         "title": quest.title,
-        "quest_master": quest.quest_master.username,
-        "moderators": [m.user.username for m in moderators],
+        "quest_master": name(quest.quest_master),
+        "moderators": [name(m.user) for m in moderators],
     }
     # A thread from a forum says where it came from; a thread begun here says nothing.
     if quest.source_url:
@@ -37,14 +51,30 @@ def thread_export(quest: Quest) -> dict[str, Any]:
         "format": FORMAT,
         "quest": header,
         "chapters": [_chapter_json(c) for c in chapters],
-        "posts": [_post_json(p) for p in posts],
+        "posts": [_post_json(p, name) for p in posts],
     }
 
 
-def _post_json(post: Post) -> dict[str, Any]:
+class _Names:
+    """An account's name in the thread: on a forum's thread, its forum name; one query each."""
+
+    def __init__(self, forum: str) -> None:
+        self.forum = forum
+        self.known: dict[int, str] = {}
+
+    def __call__(self, user: User) -> str:
+        if not self.forum:
+            return user.get_username()
+        if user.pk not in self.known:
+            self.known[user.pk] = forum_name_of(user, forum=self.forum)
+        return self.known[user.pk]
+
+
+def _post_json(post: Post, name: _Names) -> dict[str, Any]:
+    identity = post.forum_identity
     out: dict[str, Any] = {
         "id": post.ref,
-        "author": post.author.username,
+        "author": identity.name if identity is not None else name(post.author),
         "posted_at": _iso(post.posted_at),
         "edited_at": _iso(post.edited_at),
         "body": post.body,

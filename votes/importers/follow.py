@@ -23,7 +23,9 @@ once (`followed_thread_refresh_request`). A refresh (`followed_thread_refresh`):
 4. a post of the re-fetched stretch of the thread that is on no page any more
    was deleted on the forum: it is marked `deleted`, never removed;
 5. the vote of the chapter before a chapter new in this import is closed at
-   that chapter's post, as the import closes every vote but the last.
+   that chapter's post, as the import closes every vote but the last;
+   and players' forum-name claims whose one-time code the imported posts
+   hold are settled (claims.py).
 6. Records the last post seen (its "#N" on the forum) and the time, or what
    went wrong, for the quest master's page and the tally's "as of" line.
 """
@@ -47,11 +49,13 @@ from django.utils import timezone
 from chapters.models import Chapter, Vote
 from chapters.services import vote_close
 from quest import events
-from quest.models import Post, Quest
+from quest.identities import forum_of
+from quest.models import ForumIdentity, Post, Quest
 from quest.outbound import OutboundRefused, check_outbound_url
 from quest.services import post_forum_sync
 from votes.enqueue import enqueue_on_commit
 from votes.importers import xenforo
+from votes.importers.claims import claims_settle
 from votes.importers.fetch import Fetched, Fetcher, FetchError, FetchSettings, PageCache
 from votes.importers.fetch import content_digest as _digest
 from votes.importers.thread_json import ThreadFormatError, thread_import
@@ -372,6 +376,7 @@ class _Refresh:
             thread_import(document)
             _mark_vanished(quest, since=self.since, seen=seen)
             _close_votes_before_new_chapters(quest, before=before)
+            claims_settle(quest=quest, refs=kept)
             FollowedPage.objects.filter(thread=self.followed).update(imported_sha256=F("sha256"))
             self._record_last_post(pages[-1].posts[-1] if pages[-1].posts else None)
 
@@ -406,12 +411,22 @@ class _Refresh:
 
     def _starter_warning(self) -> str:
         starter = next((p.starter for p in self.parsed.values() if p.starter), None)
-        quest_master = self.followed.quest.quest_master.get_username()
-        if starter is None or starter == quest_master:
+        quest = self.followed.quest
+        # Read again: a claim settled by this refresh may have made the starter's
+        # account the player's, the quest's quest master with it.
+        qm_id, quest_master = Quest.objects.filter(pk=quest.pk).values_list(
+            "quest_master_id", "quest_master__username"
+        )[0]
+        if starter is None:
+            return ""
+        forum = forum_of(forum=quest.forum, source_url=quest.source_url)
+        identity = ForumIdentity.objects.filter(forum=forum, name=starter).first()
+        if identity is not None and identity.author_id == qm_id:
             return ""
         return (
             f"The thread was started by {starter}, not by this quest's quest master here "
-            f"({quest_master}): {starter}'s posts are read as a player's."
+            f"({quest_master}): {starter}'s posts are read as a player's until {starter} "
+            "claims the name (the quest's “Your forum name” page)."
         )[:500]
 
 

@@ -8,14 +8,18 @@ Every way in comes through here: a paste (paste.py) and saved forum pages
 
 A thread from a forum may say where it came from (`quest.source_url`,
 `quest.forum`; per post `source_url`, `forum_user_id`, `deleted`): those are
-kept. A post the file marks deleted is marked so, never removed, and keeps its
-text when the file has none for it (a forum shows a deleted post's placeholder).
+kept. Its names are then that forum's: each author is a forum identity, never
+a local account of the same name (quest/identities.py says how names map);
+a thread from no forum names local accounts. A post the file marks deleted is
+marked so, never removed, and keeps its text when the file has none for it (a
+forum shows a deleted post's placeholder).
 """
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypedDict
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +28,8 @@ from django.utils.dateparse import parse_datetime
 from chapters.detect import detect_prompts
 from chapters.kinds import PromptKind
 from chapters.models import Chapter, Option, Prompt, Vote
-from quest.models import Post, Quest
+from quest.identities import forum_author, forum_identity_get_or_create, forum_of
+from quest.models import ForumIdentity, Post, Quest
 from quest.services import (
     imported_author_get_or_create,
     moderator_appoint,
@@ -54,10 +59,11 @@ def thread_import(data: object) -> Quest:
 
 def import_stream(*, header: dict, posts: Iterator[dict] | Iterable[dict]) -> Quest:
     with transaction.atomic():
-        quest = _quest(header.get("quest"))
+        quest, authors = _quest(header.get("quest"))
         by_ref = {p.ref: p for p in Post.objects.filter(quest=quest)}
         for i, raw in enumerate(posts):
-            _post(quest, raw, i, by_ref)
+            _post(quest, raw, i, by_ref, authors)
+        authors.record()
         for raw in header.get("chapters") or []:
             _chapter(quest, raw, by_ref)
         for vote in Vote.objects.filter(chapter__quest=quest):
@@ -65,28 +71,65 @@ def import_stream(*, header: dict, posts: Iterator[dict] | Iterable[dict]) -> Qu
     return quest
 
 
-def _quest(raw) -> Quest:
+class _Authors:
+    """Who the file's names are: forum identities for a thread from a forum, else
+    local accounts; each name looked up once per import."""
+
+    def __init__(self, forum: str) -> None:
+        self.forum = forum
+        self.known: dict[tuple[str, int | None], tuple[User, ForumIdentity | None]] = {}
+        self.written: dict[int, list[int]] = {}  # identity pk -> pks of the new posts it wrote
+
+    def of(self, name: str, forum_user_id: int | None = None) -> tuple[User, ForumIdentity | None]:
+        key = (name, forum_user_id)
+        if key not in self.known:
+            if self.forum:
+                identity = forum_identity_get_or_create(
+                    forum=self.forum, name=name, forum_user_id=forum_user_id
+                )
+                self.known[key] = (forum_author(identity), identity)
+            else:
+                self.known[key] = (imported_author_get_or_create(name=name), None)
+        return self.known[key]
+
+    def wrote(self, identity: ForumIdentity | None, post: Post) -> None:
+        if identity is not None:
+            self.written.setdefault(identity.pk, []).append(post.pk)
+
+    def record(self) -> None:
+        """Each new post remembers who wrote it on the forum: one UPDATE per author."""
+        for identity_pk, posts in self.written.items():
+            Post.objects.filter(pk__in=posts).update(forum_identity_id=identity_pk)
+
+
+def _quest(raw) -> tuple[Quest, _Authors]:
     if not isinstance(raw, dict) or not raw.get("slug") or not raw.get("quest_master"):
         raise ThreadFormatError("'quest' must give at least 'slug' and 'quest_master'.")
-    qm = imported_author_get_or_create(name=str(raw["quest_master"]))
+    source_url = _address(raw.get("source_url"), "'quest' 'source_url'")
+    forum = _text(raw.get("forum"), "'quest' 'forum'", 253)
+    # A quest imported (or linked to its thread) before keeps the forum it has.
+    existing = Quest.objects.filter(slug=str(raw["slug"])).first()
+    known = forum_of(forum=existing.forum, source_url=existing.source_url) if existing else ""
+    authors = _Authors(known or forum_of(forum=forum, source_url=source_url))
+    qm, _ = authors.of(str(raw["quest_master"]))
     quest, _ = Quest.objects.get_or_create(
         slug=str(raw["slug"]),
         defaults={
             "title": str(raw.get("title") or raw["slug"]),
             "quest_master": qm,
             "last_activity_at": timezone.now(),
-            "source_url": _address(raw.get("source_url"), "'quest' 'source_url'"),
-            "forum": _text(raw.get("forum"), "'quest' 'forum'", 253),
+            "source_url": source_url,
+            "forum": forum,
         },
     )
     for name in raw.get("moderators") or []:
-        user = imported_author_get_or_create(name=str(name))
+        user, _ = authors.of(str(name))
         if user.pk != quest.quest_master_id:
             moderator_appoint(quest=quest, user=user, by=quest.quest_master)
-    return quest
+    return quest, authors
 
 
-def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post]) -> None:
+def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post], authors: _Authors) -> None:
     where = f"post {index + 1}"
     if not isinstance(raw, dict):
         raise ThreadFormatError(f"{where} is not an object.")
@@ -111,9 +154,10 @@ def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post]) -> None:
         if _forum_fields_differ(existing, forum):
             post_forum_sync(post=existing, **forum)
         return
+    user, identity = authors.of(author, forum["forum_user_id"])
     by_ref[ref] = post_create(
         quest=quest,
-        author=imported_author_get_or_create(name=author),
+        author=user,
         body=body,
         posted_at=posted_at,
         ref=ref,
@@ -122,6 +166,7 @@ def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post]) -> None:
         request_reading=False,
         **forum,
     )
+    authors.wrote(identity, by_ref[ref])
 
 
 class _ForumFields(TypedDict):
