@@ -27,6 +27,8 @@ from tests.factories import (
     prompt_list,
     vote_in,
 )
+from votes import services as vote_services
+from votes.entry_merges import entry_merge
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 FAILING = {"moderate", "serious", "critical"}
@@ -46,12 +48,23 @@ def _world() -> dict[str, str]:
     vote_in(closed, make_user("ana"), "1-A\n2-A, B\n3-A > B\n4-Sing loudly")
     vote_in(closed, make_user("boris"), "1-B\n2-C\n3-B > A\n4-Sing softly")
     chapter_services.vote_close(vote=closed, by=quest_master)
+    # A moderator's merge of its write-ins: the tally's merged entry and its split form.
+    vote_services.vote_recount(vote_id=closed.pk)
+    entry_merge(
+        vote=closed,
+        prompt=4,
+        merged="Sing softly",
+        kept="Sing loudly",
+        reason="One song.",
+        by=moderator,
+    )
     # An open vote with counted, held-back and chatter posts: the audit's forms.
     vote = make_vote(quest, quest_master, PROMPTS, title="The March")
     vote_in(vote, make_user("player"), "1-B\n2-A, C\n3-C > A > B\n4-The Internationale")
     vote_in(vote, make_user("waverer"), "1-A maybe")
     vote_in(vote, make_user("hesitant"), "2-A, C maybe\n" + "x" * 120)  # an unbroken word
     vote_in(vote, make_user("chatter"), "Great chapter! North sounds good to me.")
+    vote_in(vote, make_user("singer"), "4-The Internationalle")  # a merge suggestion
     return {
         "thread": reverse("quest-thread", args=[quest.slug]),
         "chapter": chapter_url(vote, "chapter-detail"),
