@@ -232,3 +232,12 @@ def test_exports_carry_the_merged_entry(client, vote, moderator, tmp_path, capsy
     status = checker.main(["check", str(tmp_path / "tally.json"), str(tmp_path / "expect.json")])
     assert "0 wrong" in capsys.readouterr().out
     assert status == 0
+
+
+def test_the_audit_page_points_to_where_entries_are_merged(client, vote, moderator):
+    client.force_login(moderator)
+
+    html = client.get(chapter_url(vote, "vote-audit")).text
+
+    assert html.count('class="muted audit-merges-link"') == 1
+    assert f'href="{chapter_url(vote, "chapter-tally")}#tp-2">on the tally page</a>' in html
