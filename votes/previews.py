@@ -6,6 +6,7 @@ and revisions) with the posts before it, so a preview shows what will be
 stored. Posting a ballot from the form is in votes/posting.py.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 
@@ -15,6 +16,7 @@ from chapters.models import Vote
 from quest.models import Post
 from votes import selectors
 from votes.models import Reading as ReadingRow
+from votes.reading import read_post
 from votes.reading.bbcode import strip_tags
 from votes.reading.types import Answer, PostIn, PostKind, PromptKind, Reading, Revision, VoteSpec
 
@@ -63,21 +65,29 @@ def posted_reading(*, vote: Vote, post: Post) -> Shown:
     thread (posting checks it), and the tally's poll brings the counted ballot
     (the chapter page's "Your ballot" panel).
     """
+    spec = selectors.vote_spec(vote)
     row = ReadingRow.objects.filter(vote=vote, post=post).first()
     if row is not None and not row.is_stale(post, vote):
-        return describe(Reading.from_json(row.data), selectors.vote_spec(vote), post.body)
-    return dc_replace(_shown(vote, selectors.post_in(post), []), pending=True)
+        return describe(Reading.from_json(row.data), spec, post.body)
+    alone = _described(spec, selectors.post_in(post), lambda p: read_post(p, spec))
+    return dc_replace(alone, pending=True)
 
 
 def _shown(vote: Vote, post: PostIn, earlier: list[PostIn]) -> Shown:
-    reading = selectors.reading_of(vote=vote, post=post, earlier=earlier)
+    def read(p: PostIn) -> Reading:
+        return selectors.reading_of(vote=vote, post=p, earlier=earlier)
+
+    return _described(selectors.vote_spec(vote), post, read)
+
+
+def _described(spec: VoteSpec, post: PostIn, read: Callable[[PostIn], Reading]) -> Shown:
+    reading = read(post)
     plain = None
     if not reading.answers and not reading.flags:
         # The same text with every tag taken away, quotes and spoilers included:
         # if that holds answers and the real text does not, they were hidden.
-        bare = dc_replace(post, body=strip_tags(post.body))
-        plain = selectors.reading_of(vote=vote, post=bare, earlier=earlier)
-    return describe(reading, selectors.vote_spec(vote), post.body, plain=plain)
+        plain = read(dc_replace(post, body=strip_tags(post.body)))
+    return describe(reading, spec, post.body, plain=plain)
 
 
 def as_new_post(earlier: list[PostIn], user, body: str) -> PostIn:
