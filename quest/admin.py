@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from quest.models import Membership, Post, PostRevision, Quest, QuestEvent
+from quest.models import (
+    ForumIdentity,
+    ForumNameClaim,
+    Membership,
+    Post,
+    PostRevision,
+    Quest,
+    QuestEvent,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -89,3 +97,21 @@ class PostRevisionAdmin(admin.ModelAdmin):
     search_fields = ("post__author__username", "body")
     raw_id_fields = ("post", "editor")
     readonly_fields = ("post", "version", "body", "created_at", "editor")
+
+
+@admin.register(ForumIdentity)
+class ForumIdentityAdmin(admin.ModelAdmin):
+    list_display = ("name", "forum", "forum_user_id", "user", "linked_user", "linked_at")
+    list_filter = ("forum",)
+    list_select_related = ("user", "linked_user")
+    search_fields = ("name", "forum", "user__username", "linked_user__username")
+    raw_id_fields = ("user", "linked_user")
+
+
+@admin.register(ForumNameClaim)
+class ForumNameClaimAdmin(admin.ModelAdmin):
+    list_display = ("name", "forum", "user", "quest", "status", "created_at", "expires_at")
+    list_filter = ("status",)
+    list_select_related = ("user", "quest")
+    search_fields = ("name", "code", "user__username", "quest__slug")
+    raw_id_fields = ("quest", "user", "post", "identity")
