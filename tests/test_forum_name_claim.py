@@ -20,6 +20,7 @@ from tests.factories import PASSWORD, make_post, make_quest, make_user
 from tests.forum_thread import QUEST_MASTER, QUEST_MASTER_ID, ForumServer, ForumThread
 from votes import selectors
 from votes.importers import follow
+from votes.importers.export import thread_export
 from votes.models import FollowedThread, Reading
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +141,10 @@ def test_a_claimed_name_and_its_player_are_one_voter(followed, quest, forum, run
     _refresh(run, followed)
     assert Post.objects.get(quest=quest, ref=later).author == mira
     assert _voters(quest)[1]["B"] == ["mira", "old_salt"]
+    # Exported, her posts here and there are Mirelle's, as the forum names her.
+    authors = {p["id"]: p["author"] for p in thread_export(quest)["posts"]}
+    assert {authors[MIRELLE_POST], authors[later], authors[code_post]} == {"Mirelle"}
+    assert "mira" not in authors.values()
 
 
 def test_a_code_posted_by_another_name_links_nothing(followed, quest, forum, run, client, mira):
@@ -253,3 +258,17 @@ def test_there_is_no_name_to_claim_on_a_quest_from_no_forum(client, mira):
     assert client.get(reverse("quest-forum-name", args=[quest.slug])).status_code == 404
     client.logout()
     assert client.get(reverse("quest-forum-name", args=[quest.slug])).status_code == 302
+
+
+def test_the_page_answers_htmx_with_its_claims_alone(followed, quest, client, mira):
+    client.force_login(mira)
+    thread = client.get(reverse("quest-thread", args=[quest.slug])).text
+    assert reverse("quest-forum-name", args=[quest.slug]) in thread
+
+    response = client.post(
+        reverse("quest-forum-name", args=[quest.slug]), {"name": "Mirelle"}, HTTP_HX_REQUEST="true"
+    )
+
+    claim = ForumNameClaim.objects.get(user=mira)
+    assert response.status_code == 200 and claim.code in response.text
+    assert response.text.lstrip().startswith('<section id="forum-name"')
