@@ -40,11 +40,12 @@ def demo_quest() -> Quest | None:
 
 
 def thread_posts(quest: Quest) -> QuerySet[Post]:
-    # `chapter` is the reverse one-to-one from Chapter.post: joined, not queried per post.
+    # `chapter` is the reverse one-to-one from Chapter.post: joined, not queried per post;
+    # `forum_identity` names a claimed forum name beside the player's (quest/_post.html).
     return (
         Post.objects.filter(quest=quest)
         .in_thread_order()
-        .select_related("author", "chapter")
+        .select_related("author", "chapter", "forum_identity")
         .defer("chapter__body")
     )
 

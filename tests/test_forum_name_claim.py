@@ -128,6 +128,8 @@ def test_a_claimed_name_and_its_player_are_one_voter(followed, quest, forum, run
     assert reading.kind == "not_ballot"
     page = _page(client, quest)
     assert "Linked" in page and "held this code: the name is linked" in page
+    thread = client.get(reverse("quest-thread", args=[quest.slug]) + "?page=2").text
+    assert "as Mirelle on 127.0.0.1" in thread  # her forum posts, under her name here
 
     # A ballot cast in the app amends the forum one: one voter, not two.
     run(make_post, quest, mira, "1-A")
