@@ -8,6 +8,7 @@ in tests/test_follow_thread.py.
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -21,6 +22,7 @@ from tests.forum_thread import QUEST_MASTER, QUEST_MASTER_ID, ForumServer, Forum
 from votes import selectors
 from votes.importers import follow
 from votes.importers.export import thread_export
+from votes.importers.sources import Source, sources_import
 from votes.models import FollowedThread, Reading
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.django_db
 MIRELLE_POST = 5120078
 MIRELLE_ID = 3391
 FORUM = "127.0.0.1"
+# The same thread saved from its forum (their canonical address: forums.example.net).
+SAVED = [Path(__file__).parent / "fixtures" / "xenforo" / f"thread-page-{n}.html" for n in (1, 2)]
 
 
 @pytest.fixture
@@ -274,3 +278,28 @@ def test_the_page_answers_htmx_with_its_claims_alone(followed, quest, client, mi
     claim = ForumNameClaim.objects.get(user=mira)
     assert response.status_code == 200 and claim.code in response.text
     assert response.text.lstrip().startswith('<section id="forum-name"')
+
+
+def test_one_name_on_two_forums_is_two_voters_and_a_claim_links_one(
+    forum, quest, teller, run, mira
+):
+    saved = sources_import(
+        [Source(path.name, path.read_text()) for path in SAVED], format="xenforo", slug="saved"
+    )
+    run(follow.thread_follow, quest=quest, url=forum.thread_url, refresh_minutes=5, by=teller)
+    quest.refresh_from_db()
+
+    there = ForumIdentity.objects.get(forum="forums.example.net", forum_user_id=MIRELLE_ID)
+    here = _mirelle()
+    assert there.user_id != here.user_id
+    assert (there.user.username, here.user.username) == ("Mirelle", "Mirelle@127.0.0.1")
+    assert "Mirelle@127.0.0.1" in _voters(quest)[1]["B"]
+
+    claim = forum_name_claim_start(quest=quest, user=mira, name="Mirelle")
+    forum.thread.add("Mirelle", claim.code, user_id=MIRELLE_ID)
+    run(follow.followed_thread_refresh, followed_id=quest.followed_thread.pk)
+
+    there.refresh_from_db()
+    assert (_mirelle().linked_user, there.linked_user) == (mira, None)
+    assert Post.objects.get(quest=saved, ref=MIRELLE_POST).author_id == there.user_id
+    assert Post.objects.get(quest=quest, ref=MIRELLE_POST).author == mira
