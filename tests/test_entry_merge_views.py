@@ -13,7 +13,7 @@ from django.contrib.messages import get_messages
 
 from chapters.models import Vote, VoteEvent
 from tests.factories import chapter_url, make_user, make_vote, prompt_list, vote_in
-from votes import services
+from votes import selectors, services
 from votes.entry_merges import entry_merge
 from votes.models import EntryMerge
 
@@ -241,3 +241,26 @@ def test_the_audit_page_points_to_where_entries_are_merged(client, vote, moderat
 
     assert html.count('class="muted audit-merges-link"') == 1
     assert f'href="{chapter_url(vote, "chapter-tally")}#tp-2">on the tally page</a>' in html
+
+
+def test_staff_are_not_sent_a_stale_page_when_a_merge_changes_no_count(client, vote, moderator):
+    # A merge that applies to nothing leaves the tally's hash as it was: the
+    # page's ETag must change anyway, or staff would be shown it still standing.
+    merge = entry_merge(
+        vote=vote, prompt=2, merged="Plant trees", kept="Build dams", reason=REASON, by=moderator
+    )
+    services.vote_recount(vote_id=vote.pk)
+    dan = vote.chapter.quest.posts.get(body__contains="Plant trees").author
+    vote_in(vote, dan, "2-Dig canals")
+    client.force_login(moderator)
+    url = chapter_url(vote, "chapter-tally")
+    before = client.get(url)
+    sha = selectors.latest_tally(vote).sha256
+
+    client.post(chapter_url(vote, "entry-split"), {"merge": merge.pk, "reason": "Moot."}, **HTMX)
+    services.vote_recount(vote_id=vote.pk)
+    after = client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert selectors.latest_tally(vote).sha256 == sha
+    assert after.status_code == 200
+    assert "not applying" not in after.text

@@ -67,8 +67,8 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
         return None
     if messages.get_messages(request):
         return None  # a message waits to be shown (len() does not consume it): no 304
-    viewer = f"{run.sha256}:{run.is_final}:{can_see_results(request.user, vote)}:"
-    viewer += _viewer_role(request, vote)
+    role = _viewer_role(request, vote)
+    viewer = f"{run.sha256}:{run.is_final}:{can_see_results(request.user, vote)}:{role}"
     if run.is_final:
         # The quest master's calls (a tie's pick, adopted write-ins) show on a closed vote's page.
         viewer += ":" + selectors.calls_digest(vote)
