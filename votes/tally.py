@@ -806,6 +806,9 @@ def _prompt_text(prompt: PromptTally) -> list[str]:
     for entry in prompt.get("entries", []):
         text = " ".join(entry["text"].split())
         lines.append(f"  [{entry['votes']}] {text}")
+        if entry.get("merged_from"):
+            merged = ", ".join(" ".join(t.split()) for t in entry["merged_from"])
+            lines.append(f"     merged from: {merged}")
         lines.append(f"     {', '.join(entry['voters'])}")
     rule = prompt.get("pass_rule", TOP_RULE)
     if prompt.get("method"):

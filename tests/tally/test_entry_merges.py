@@ -5,7 +5,7 @@ import pytest
 from tests.tally.build import VOTE, post
 from votes.merging import Merge, merge_applies, merge_roots
 from votes.reading.fold import fold
-from votes.tally import entry_key, tally_json, tally_sha256, to_bbcode
+from votes.tally import entry_key, tally_json, tally_sha256, to_bbcode, to_text
 
 WRITE_IN = 3  # VOTE's write-in prompt
 
@@ -116,3 +116,8 @@ def test_it_tells_whether_a_merge_applies_from_a_stored_tally():
     groups = [{entry_key(t) for t in [e["text"], *e.get("merged_from", [])]} for e in entries]
     assert merge_applies(entry_key("Build more dams"), entry_key("Build dams"), groups)
     assert not merge_applies(entry_key("Plant trees"), entry_key("Build dams"), groups)
+
+
+def test_it_names_what_an_entry_was_merged_from_in_plain_text():
+    text = to_text(_tally([("Build more dams", "Build dams")]))
+    assert "  [3] Build dams\n     merged from: Build more dams\n     ann, bob, cat" in text
