@@ -12,10 +12,12 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from chapters import services as chapter_services
+from chapters.models import Vote
 from quest.models import Post, PostRevision, Quest, new_submission_token
 from tests.factories import make_post, make_user, make_vote, prompt_list
 from votes import services
@@ -128,3 +130,78 @@ def test_it_numbers_ballots_of_many_players_sent_at_once_in_order(vote):
     assert quest.last_seq == posts[-1].seq
     services.vote_recount(vote_id=vote.pk)
     assert Ballot.objects.filter(vote=vote, is_current=True).count() == 12
+
+
+def _holding(lock: Callable[[], object], release: threading.Event, held: list[bool]):
+    """A thread that takes `lock` in a transaction and keeps it until `release` (10 s at most)."""
+    taken = threading.Event()
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                lock()
+                held.append(True)
+                taken.set()
+                release.wait(timeout=10)
+                held.append(False)
+        finally:
+            taken.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    taken.wait(timeout=10)
+    return thread
+
+
+def test_it_posts_a_ballot_while_a_recount_holds_the_vote(vote, player):
+    from quest.celery import app
+
+    # The post's reading goes to the broker, as with a worker: run here, its recount
+    # would wait for this one (the embedded default reads in the request). The
+    # tasks_in_process fixture puts it back.
+    app.conf.task_always_eager = False
+    release, held = threading.Event(), []
+    # What vote_recount takes while it folds and stores the tally.
+    recount = _holding(
+        lambda: Vote.objects.select_for_update(no_key=True).get(pk=vote.pk), release, held
+    )
+    try:
+        data = {"p1": "B", "submission": new_submission_token()}
+        response = _signed_in(player).post(_ballot_url(vote), data, **HTMX)
+        still_held = held == [True]
+    finally:
+        release.set()
+        recount.join()
+
+    assert response.status_code == 200
+    assert Post.objects.get(author=player).body == "1-B"
+    assert still_held  # posted while the recount still held the vote: no waiting on it
+
+
+def test_it_refuses_a_ballot_that_waited_for_the_vote_to_close(vote, player, quest_master):
+    release, held = threading.Event(), []
+    closing = _holding(
+        lambda: chapter_services.vote_close(vote=vote, by=quest_master), release, held
+    )
+    data = {"p1": "B", "submission": new_submission_token()}
+    client = _signed_in(player)
+    answer: list[object] = []
+
+    def send() -> None:
+        try:
+            answer.append(client.post(_ballot_url(vote), data, **HTMX))
+        finally:
+            connection.close()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sender.join(timeout=1)
+    waited = sender.is_alive()  # the ballot waits for the closing transaction
+    release.set()
+    closing.join()
+    sender.join()
+
+    assert waited
+    assert "The vote has closed" in answer[0].text
+    assert not Post.objects.filter(author=player).exists()
