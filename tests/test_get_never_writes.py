@@ -56,6 +56,12 @@ QUERIES = {
     "home": ["?page=2"],
     "quest-thread": ["?page=last", "?page=2", "?quote={w.ballot.ref}"],
     "vote-audit": ["?show=all", "?show=excluded", "?show=mentions"],
+    "tally-voters": [
+        "?prompt=1&option=A",
+        "?prompt=1&option=B&page=2",
+        "?prompt=2&entry=The+old+song",
+        "?prompt=9&option=A",
+    ],
 }
 
 # The one write a GET may cause: following a password reset link, Django moves

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -296,12 +296,19 @@ def tally_title(vote: Vote) -> str:
     return f"{chapter.quest.title}: {chapter.title} - vote tally"
 
 
-def answer_posts(vote: Vote) -> dict[tuple[str, int], int]:
-    """(voter, prompt number) -> ref of the post that gave the counted answer."""
+def answer_posts(
+    vote: Vote, *, voters: Collection[str] | None = None
+) -> dict[tuple[str, int], int]:
+    """(voter, prompt number) -> ref of the post that gave the counted answer.
+
+    Of every voter, or of `voters` only: a page naming a few of a thousand
+    voters loads their ballots alone (the current-ballot index has the name).
+    """
     links: dict[tuple[str, int], int] = {}
-    for voter, answers in Ballot.objects.filter(vote=vote, is_current=True).values_list(
-        "voter", "answers"
-    ):
+    ballots = Ballot.objects.filter(vote=vote, is_current=True)
+    if voters is not None:
+        ballots = ballots.filter(voter__in=list(voters))
+    for voter, answers in ballots.values_list("voter", "answers"):
         for number, answer in answers.items():
             if answer.get("post") is not None:
                 links[(voter, int(number))] = answer["post"]

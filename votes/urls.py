@@ -1,6 +1,6 @@
 from django.urls import path
 
-from votes.views import audit, ballot, follow, forum_name, tally
+from votes.views import audit, ballot, follow, forum_name, tally, voters
 
 urlpatterns = [
     path("chapters/<int:number>/tally/", tally.chapter_tally, name="chapter-tally"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path(
         "chapters/<int:number>/ballots.csv", tally.chapter_ballots_csv, name="chapter-ballots-csv"
     ),
+    path("chapters/<int:number>/tally/voters/", voters.tally_voters, name="tally-voters"),
     path("chapters/<int:number>/outcome/", tally.vote_outcome, name="vote-outcome"),
     path("chapters/<int:number>/next/", tally.next_chapter, name="chapter-next"),
     path("chapters/<int:number>/merges/", tally.entry_merge, name="entry-merge"),

@@ -36,6 +36,7 @@ from votes.tally import (
     tied_options,
 )
 from votes.views import access
+from votes.views.voters import first_of, first_voters
 
 POLL_SECONDS = 3
 NOT_COUNTED_YET = "The first count of this vote is under way; try again in a few seconds."
@@ -125,7 +126,8 @@ def _tally_context(
     visible = can_see_results(request.user, vote)
     is_staff = can_moderate(request.user, vote.chapter.quest)
     shown = visible and run is not None
-    links = selectors.answer_posts(vote) if shown else {}
+    # Links for the voters the page names only: the first few of each option.
+    links = selectors.answer_posts(vote, voters=first_voters(run.data)) if shown and run else {}
     final = run is not None and run.is_final and not recounting
     calls = selectors.calls(vote) if final and shown else {}
     return {
@@ -170,7 +172,6 @@ def _stored_tally(vote: Vote) -> tuple[TallyRun | None, bool]:
 
 def _for_display(tally: Tally, links: dict, vote: Vote, calls: Mapping[int, Call]) -> dict:
     """The tally JSON with bar widths, voter links, ties and passing options for the template."""
-    thread = reverse("quest-thread", args=[vote.chapter.quest.slug])
     prompts = []
     for p in tally["prompts"]:
         rows = p.get("options") or p.get("entries") or []
@@ -181,15 +182,11 @@ def _for_display(tally: Tally, links: dict, vote: Vote, calls: Mapping[int, Call
         passes = set(passing(p)) if threshold else set()
         shown = []
         for r in rows:
-            voters = [
-                {"name": v, "href": _post_href(thread, vote, links.get((v, p["number"])))}
-                for v in r["voters"]
-            ]
             letter = r.get("letter")
             shown.append(
                 {
                     **r,
-                    "voters": voters,
+                    **first_of(vote, p["number"], r, links),  # the rest on demand
                     "width": round(100 * r["votes"] / top),
                     "leads": letter in (passes if threshold else leaders),
                     "passes": letter in passes,
@@ -217,12 +214,6 @@ def _results_for_display(tally: Tally, calls: Mapping[int, Call]) -> list[dict]:
         choices = [{"letter": x, "text": texts.get(x, ""), "chosen": x in picked} for x in r["tie"]]
         out.append({**r, "choices": choices, "settled": bool(r["tie"]) and not r["tied"]})
     return out
-
-
-def _post_href(thread: str, vote: Vote, ref: int | None) -> str | None:
-    if ref is None:
-        return None
-    return reverse("post-permalink", args=[vote.chapter.quest.slug, ref])
 
 
 @require_GET
