@@ -12,7 +12,9 @@ proxies. So one post in 200 is a chapter post.
 
 Four figures: `read_thread` over the whole corpus in one pass (the recount path),
 `read_post` for one new post with a window of earlier posts (the worker
-path, which reads each new post with the whole window as `earlier`), and the
+path, which reads each new post with the whole window as `earlier`), the same
+posts through a `ReadingContext` that already holds the window (each new post
+read alone, issue 14), and the
 adversarial set (tests/reading/adversarial.py: every separator and repetition
 the grammar accepts, run to 60,000 characters): the slowest adversarial post's
 reading time as a multiple of a plain post of the same size (the corpus's own
@@ -49,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.reading import adversarial, labelled
 from tests.reading.example import load_thread
-from votes.reading import COMPILED, read_post, read_thread
+from votes.reading import COMPILED, ReadingContext, read_post, read_thread
 from votes.reading.types import PostIn, Reading, VoteSpec
 
 FLOOR = re.compile(r"\d+\s*[-.):]?\s*[A-Za-z]")
@@ -285,6 +287,17 @@ def main() -> None:
             read_post(post, replace(vote), posts[k : window + k])
         per_call = min(per_call, (time.process_time() - started) / len(calls))
     print(f"read_post with {window} earlier posts: {per_call * 1000:.2f} ms per call")
+
+    # The same posts through a ReadingContext that already holds the window: the
+    # worker's context (votes/contexts.py) appends each new post and reads it alone.
+    per_call = float("inf")
+    for _ in range(args.rounds):
+        context = ReadingContext(replace(vote), posts[:window])
+        started = time.process_time()
+        for post in calls:
+            context.read(post)
+        per_call = min(per_call, (time.process_time() - started) / len(calls))
+    print(f"ReadingContext.read, {window} posts held: {per_call * 1000:.2f} ms per call")
 
     adversarial_ratio(vote, posts, args.rounds)
 

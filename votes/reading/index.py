@@ -37,6 +37,20 @@ class PostIndex:
         self._one_post = one_post
         self.bare_bodies: dict[int, str] = {}
 
+    def extend(self, posts: Sequence[PostIn]) -> None:
+        """Append posts after the last; the indexes already built are kept up to date."""
+        start = len(self.posts)
+        self.posts.extend(posts)
+        new_keys = [p.author.casefold() for p in posts]
+        self.keys.extend(new_keys)
+        for i, (post, key) in enumerate(zip(posts, new_keys, strict=True), start):
+            if self._index is not None:
+                self._index.setdefault(post.id, i)
+            if self._first_seen is not None:
+                self._first_seen.setdefault(key, i)
+            if not self._one_post or key in self._by_author:
+                self._by_author.setdefault(key, []).append(i)
+
     def position_of(self, post_id: int) -> int | None:
         """Position of the first post with this id."""
         if self._index is None:

@@ -33,3 +33,52 @@ def read_thread(
     """Read every post of a thread, each with the posts before it, each within `seconds`."""
     thread = Thread(vote, posts, seconds=seconds)
     return [thread.reading(i) for i in range(len(thread.posts))]
+
+
+class ReadingContext:
+    """One vote's thread kept between posts, so that reading post N reads only post N.
+
+    The worker path reads each new post against every post before it in the
+    window; rebuilding that thread for each post costs the whole window, and a
+    context costs only the new post: `add` appends posts in thread order (a
+    page fetched from a forum, a chunk of an import, the posts saved since),
+    `reading` reads any post of it against the posts before it, as
+    `read_thread` would, each read once and memoised, with its own budget.
+
+    Posts are only appended: a context stays right while no post in it changes.
+    An edited or deleted post, or a changed vote, needs a new context; the
+    caller's version key (votes/contexts.py) says when.
+    """
+
+    def __init__(
+        self,
+        vote: VoteSpec,
+        posts: Sequence[PostIn] = (),
+        *,
+        seconds: float = budget.READ_BUDGET_SECONDS,
+    ) -> None:
+        self.vote = vote
+        self._posts = Thread(vote, list(posts), seconds=seconds)
+        self._position = {p.id: i for i, p in enumerate(self._posts.posts)}
+
+    def __len__(self) -> int:
+        return len(self._posts.posts)
+
+    def __contains__(self, post_id: object) -> bool:
+        return post_id in self._position
+
+    def add(self, posts: Sequence[PostIn]) -> None:
+        """Append posts that come after every post already here, in thread order."""
+        fresh = [p for p in posts if p.id not in self._position]
+        start = len(self._posts.posts)
+        self._posts.extend(fresh)
+        self._position.update((p.id, i) for i, p in enumerate(fresh, start))
+
+    def reading(self, post_id: int) -> Reading:
+        """How the post with this id reads against the posts before it here."""
+        return self._posts.reading(self._position[post_id])
+
+    def read(self, post: PostIn) -> Reading:
+        """Append `post` (if new) and read it: `read_post(post, vote, every post here)`."""
+        self.add([post])
+        return self.reading(post.id)

@@ -61,6 +61,11 @@ class Thread:
         self.prompts = Prompts.of(vote)
         self.qm = vote.quest_master.casefold()
 
+    def extend(self, posts: Sequence[PostIn]) -> None:
+        """More posts after the last: what was read stays read (a post reads the posts
+        before it, never after), so only the new posts are read when asked for."""
+        self.index.extend(posts)
+
     # -- the window and the author ----------------------------------------
 
     def in_window(self, post: PostIn) -> str | None:
