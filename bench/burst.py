@@ -183,12 +183,20 @@ async def real_login(http: httpx.AsyncClient, base: str, name: str) -> str:
 
 async def ballot(http: httpx.AsyncClient, url: str, player: Player) -> dict:
     """GET the ballot form as htmx loads it, POST it; timings and the outcome."""
-    headers = {"Cookie": player.cookie, "HX-Request": "true"}
     t0 = time.perf_counter()
+    try:
+        result = await _ballot(http, url, player, t0)
+    except httpx.HTTPError as e:  # a timeout, a refused connection: the player saw an error
+        result = {"ok": False, "why": type(e).__name__, "start": t0, "end": time.perf_counter()}
+    return result | {"name": player.name}
+
+
+async def _ballot(http: httpx.AsyncClient, url: str, player: Player, t0: float) -> dict:
+    headers = {"Cookie": player.cookie, "HX-Request": "true"}
     form = await http.get(url, headers=headers)
     t1 = time.perf_counter()
     if form.status_code != 200 or not (csrf := CSRF_FIELD.search(form.text)):
-        return {"ok": False, "why": f"form {form.status_code}", "get": t1 - t0, "end": t1}
+        return {"ok": False, "why": f"form {form.status_code}", "start": t0, "end": t1}
     single, multi = player.choice
     data = {
         "csrfmiddlewaretoken": csrf.group(1),
@@ -292,24 +300,31 @@ def sent(players: list[Player]) -> Counter:
     return votes
 
 
-def check_counts(vote: Vote, players: list[Player], names: set[str]) -> dict:
-    """Posts, ballots and the tally against what was sent: lost and doubled."""
+def check_counts(vote: Vote, players: list[Player], accepted: set[str]) -> dict:
+    """Posts, ballots and the tally against what was sent and confirmed: lost and doubled.
+
+    Lost: a player whose ballot the server confirmed, with no post. Doubled: a
+    player with two posts (each sent one form once). The tally must count
+    exactly the choices of the players with a post.
+    """
     run, behind, _ = tally_state(vote.pk)
+    names = {p.name for p in players}
     posts = Counter(
         Post.objects.filter(quest=vote.chapter.quest, author__username__in=names).values_list(
             "author__username", flat=True
         )
     )
     ballots = Ballot.objects.filter(vote=vote, is_current=True, voter__in=names).count()
-    tally, wanted = counted(run), sent(players)
+    posted = [p for p in players if p.name in posts]
     return {
         "sent": len(players),
+        "confirmed": len(accepted),
         "posts": sum(posts.values()),
-        "players_without_post": len(names - set(posts)),
-        "players_with_2_posts": sum(1 for n in posts.values() if n > 1),
+        "lost": len(accepted - set(posts)),
+        "doubled": sum(1 for n in posts.values() if n > 1),
         "ballots": ballots,
         "tally_ballots": run.data["ballots"] if run else 0,
-        "tally_matches_sent": tally == wanted,
+        "tally_matches_posts": counted(run) == sent(posted),
         "tally_behind": behind,
         "tally_sha256": run.sha256 if run else "",
     }
@@ -352,6 +367,7 @@ async def capacity(stack: Stack, vote: Vote, players: list[Player], plain_n: int
                 "cpu_ms_each": cpu_ms_each(p, len(ok)),
             }
             if label == "ballots":
+                ballot_results = results
                 posts = [r["post"] for r in ok]
                 gets = [r["get"] for r in ok]
                 row |= {
@@ -372,11 +388,54 @@ async def capacity(stack: Stack, vote: Vote, players: list[Player], plain_n: int
         wait_complete, vote.pk, len(players), final=False, timeout=120
     )
     out["tally_complete_after_s"] = complete
-    out["counts"] = await asyncio.to_thread(check_counts, vote, players, {p.name for p in players})
+    accepted = {r["name"] for r in ballot_results if r["ok"]}
+    out["counts"] = await asyncio.to_thread(check_counts, vote, players, accepted)
     return out
 
 
-async def rush(stack: Stack, vote: Vote, qm: User, players: list[Player], seconds: float) -> dict:
+async def poll_tally(
+    http: httpx.AsyncClient,
+    url: str,
+    player: Player,
+    start: float,
+    stop: asyncio.Event,
+    polls: list,
+) -> None:
+    """Poll the tally partial as htmx does (`every 3s`, one request in flight, ETag) until 286."""
+    await asyncio.sleep(max(0.0, start - time.perf_counter()))
+    while not stop.is_set():
+        headers = {"Cookie": player.cookie, "HX-Request": "true"}
+        if player.etag:
+            headers["If-None-Match"] = player.etag
+        t0 = time.perf_counter()
+        try:
+            response = await http.get(url, headers=headers)
+        except httpx.HTTPError as e:
+            polls.append({"status": type(e).__name__, "t": time.perf_counter() - t0})
+        else:
+            polls.append({"status": response.status_code, "t": time.perf_counter() - t0})
+            player.etag = response.headers.get("ETag", player.etag)
+            if response.status_code == 286:  # htmx: stop polling, the tally is final
+                return
+        await asyncio.sleep(max(0.0, t0 + POLL_SECONDS - time.perf_counter()))
+
+
+def _answered(submits: list[asyncio.Task], players: list[Player], grace: float) -> list[dict]:
+    """Each submission's result; one still waiting is cancelled and counted as failed."""
+    results = []
+    for task, player in zip(submits, players, strict=True):
+        if task.done():
+            results.append(task.result())
+        else:
+            task.cancel()
+            why = f"no answer {grace:.0f} s after the rush"
+            results.append({"ok": False, "why": why, "name": player.name})
+    return results
+
+
+async def rush(
+    stack: Stack, vote: Vote, qm: User, players: list[Player], seconds: float, grace: float
+) -> dict:
     base = stack.web.base_url
     slug = vote.chapter.quest.slug
     ballot_url = f"{base}/q/{slug}/chapters/1/ballot/"
@@ -388,25 +447,6 @@ async def rush(stack: Stack, vote: Vote, qm: User, players: list[Player], second
 
     async with client(n + 50) as http:
 
-        async def poll(player: Player, start: float) -> None:
-            await asyncio.sleep(max(0.0, start - time.perf_counter()))
-            while not stop_polling.is_set():
-                headers = {"Cookie": player.cookie, "HX-Request": "true"}
-                if player.etag:
-                    headers["If-None-Match"] = player.etag
-                t0 = time.perf_counter()
-                try:
-                    response = await http.get(tally_url, headers=headers)
-                except httpx.HTTPError as e:
-                    polls.append({"status": type(e).__name__, "t": time.perf_counter() - t0})
-                else:
-                    polls.append({"status": response.status_code, "t": time.perf_counter() - t0})
-                    player.etag = response.headers.get("ETag", player.etag)
-                    if response.status_code == 286:  # htmx: stop polling, the tally is final
-                        return
-                next_at = t0 + POLL_SECONDS
-                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-
         async def submit(player: Player, at: float) -> dict:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             result = await ballot(http, ballot_url, player)
@@ -415,12 +455,21 @@ async def rush(stack: Stack, vote: Vote, qm: User, players: list[Player], second
         with phase(stack) as p:
             t0 = time.perf_counter() + 0.5
             pollers = [
-                asyncio.create_task(poll(pl, t0 + rng.uniform(0, POLL_SECONDS))) for pl in players
+                asyncio.create_task(
+                    poll_tally(
+                        http, tally_url, pl, t0 + rng.uniform(0, POLL_SECONDS), stop_polling, polls
+                    )
+                )
+                for pl in players
             ]
-            results = await asyncio.gather(
-                *(submit(pl, t0 + i * seconds / n) for i, pl in enumerate(players))
-            )
-        last_response = max(r["end"] for r in results)
+            submits = [
+                asyncio.create_task(submit(pl, t0 + i * seconds / n))
+                for i, pl in enumerate(players)
+            ]
+            # A ballot still unanswered `grace` seconds after the rush is a failure, not a wait.
+            await asyncio.wait(submits, timeout=0.5 + seconds + grace)
+            results = _answered(submits, players, grace)
+        last_response = max((r["end"] for r in results if "end" in r), default=time.perf_counter())
         accepted = sum(1 for r in results if r["ok"])
         complete = await asyncio.to_thread(
             wait_complete, vote.pk, accepted, final=False, timeout=120
@@ -456,7 +505,7 @@ async def rush(stack: Stack, vote: Vote, qm: User, players: list[Player], second
         "post_max": max(posts, default=float("nan")),
         "get_p50": pct(gets, 50),
         "get_p99": pct(gets, 99),
-        "late_p99": pct([r["late"] for r in results], 99),
+        "late_p99": pct([r["late"] for r in results if "late" in r], 99),
         "polls": len(polls),
         "poll_statuses": Counter(str(q["status"]) for q in polls),
         "poll_p50": pct(poll_times, 50),
@@ -466,7 +515,12 @@ async def rush(stack: Stack, vote: Vote, qm: User, players: list[Player], second
         else round(complete_at - last_response, 3),
         "final_after_close_s": final,
         "pollers_stopped_after_close_s": pollers_stopped,
-        "counts": await asyncio.to_thread(check_counts, vote, players, {p.name for p in players}),
+        "counts": await asyncio.to_thread(
+            check_counts,
+            vote,
+            players,
+            {r["name"] for r in results if r["ok"]},
+        ),
     }
 
 
@@ -688,7 +742,7 @@ async def main_async(args: argparse.Namespace, prepared: tuple) -> dict:
             for player in players:
                 player.etag = ""
             vote = await asyncio.to_thread(vote_create, f"Rush {run_id}", qm)
-            results["rush"] = await rush(stack, vote, qm, players, args.seconds)
+            results["rush"] = await rush(stack, vote, qm, players, args.seconds, args.grace)
             report({**results, "capacity": None})
         if "big" in args.parts:
             vote = await asyncio.to_thread(vote_create, f"Big vote {run_id}", qm)
@@ -714,9 +768,13 @@ async def main_async(args: argparse.Namespace, prepared: tuple) -> dict:
 
 def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+    sys.stdout.reconfigure(line_buffering=True)  # each part's table as soon as it is done
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--players", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the rush")
+    parser.add_argument(
+        "--grace", type=float, default=120.0, help="a rush ballot unanswered this long after fails"
+    )
     parser.add_argument("--posts", type=int, default=10_000, help="posts of the big vote")
     parser.add_argument("--timed", type=int, default=40, help="ballots timed on the big vote")
     parser.add_argument("--concurrency", type=int, default=100)
