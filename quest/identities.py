@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from quest.bbcode import strip_quote_blocks
 from quest.models import ForumIdentity, ForumNameClaim, Membership, Post, Quest
+from quest.services import post_changes_record
 
 USERNAME_CHARS = 150  # django.contrib.auth's User.username
 CLAIM_DAYS = 7
@@ -302,6 +303,8 @@ def forum_identity_link(
             membership.user = user
             membership.save(update_fields=["user"])
         quests.add(membership.quest_id)
+    # The threads' posts (and quest masters) have a new author: kept threads are out of date.
+    post_changes_record(quest_ids=quests)
     return quests
 
 

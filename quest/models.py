@@ -79,6 +79,11 @@ class Quest(models.Model):
     # thread read or the quest row locked for longer than the insert.
     last_seq = models.PositiveIntegerField(default=0)
     last_ref = models.BigIntegerField(default=0)
+    # Moved on (F() + 1, in the same transaction) whenever a post already in the
+    # thread changes: an edit, a deletion mark, a new author by a forum-name
+    # claim. A reader that kept the thread in memory (votes/contexts.py) knows
+    # by this one number whether what it kept is still the thread.
+    post_changes = models.PositiveBigIntegerField(default=0)
 
     objects = QuestQuerySet.as_manager()
 

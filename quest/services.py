@@ -292,6 +292,7 @@ def post_edit(
     PostRevision.objects.create(
         post=post, version=post.version, body=body, created_at=now, editor=by, deleted=post.deleted
     )
+    post_changes_record(quest_ids=[post.quest_id])
     _request_reading(post)
     return post
 
@@ -329,8 +330,18 @@ def post_forum_sync(
     if changed:
         post.save(update_fields=changed)
     if "deleted" in changed:
+        post_changes_record(quest_ids=[post.quest_id])
         _request_reading(post)
     return post
+
+
+def post_changes_record(*, quest_ids: Iterable[int]) -> None:
+    """Say that posts already in these quests' threads changed (Quest.post_changes).
+
+    Call it in the transaction that changes them, so that nobody sees the
+    change without the count that says so.
+    """
+    Quest.objects.filter(pk__in=list(quest_ids)).update(post_changes=F("post_changes") + 1)
 
 
 # --- Posting forms: one post per form render and text -----------------------------------
