@@ -16,7 +16,7 @@ from votes.merging import Merge
 from votes.models import Ballot, Decision, EntryMerge, Outcome, RecountState, TallyRun
 from votes.models import Reading as ReadingRow
 from votes.movement import MAX_POINTS, Figure, figures, thin
-from votes.reading import read_post, read_thread
+from votes.reading import read_post
 from votes.reading.types import (
     RULES_VERSION,
     Answer,
@@ -157,18 +157,23 @@ def context_posts(vote: Vote, *, upto_seq: int | None = None) -> list[Post]:
     if bounds is None:
         return []
     quest_id = vote.chapter.quest_id
-    prev_chapter_seq = (
-        Chapter.objects.filter(quest_id=quest_id, post__seq__lt=bounds[0])
-        .order_by("-post__seq")
-        .values_list("post__seq", flat=True)
-        .first()
-    )
-    qs = Post.objects.filter(quest_id=quest_id, seq__gte=prev_chapter_seq or 0)
+    qs = Post.objects.filter(quest_id=quest_id, seq__gte=context_start(vote, window=bounds))
     if upto_seq is not None:
         qs = qs.filter(seq__lt=upto_seq)
     elif bounds[1] is not None:
         qs = qs.filter(seq__lt=bounds[1])
     return list(qs.select_related("author").prefetch_related("revisions").order_by("seq"))
+
+
+def context_start(vote: Vote, *, window: tuple[int, int | None]) -> int:
+    """The seq the posts a vote's posts are read with start at: the previous chapter's post."""
+    prev_chapter_seq = (
+        Chapter.objects.filter(quest_id=vote.chapter.quest_id, post__seq__lt=window[0])
+        .order_by("-post__seq")
+        .values_list("post__seq", flat=True)
+        .first()
+    )
+    return prev_chapter_seq or 0
 
 
 def reading_context(vote: Vote, *, before_seq: int | None = None) -> list[PostIn]:
@@ -181,22 +186,15 @@ def reading_of(
 ) -> Reading:
     """How `post` reads against `vote`, standing in the thread right after `earlier`.
 
-    The one way a single post is read: the worker storing its Reading
-    (`services.post_reading_refresh`) and the previews under the reply and edit boxes all
-    come here, with `earlier` from `reading_context`, so a preview shows what
-    will be stored. The recount reads many posts at once with `thread_readings`,
-    which reads each post as this does (tests/test_preview_matches_stored.py).
+    How the previews under the reply and edit boxes read a post, with
+    `earlier` from `reading_context`. The worker storing its Reading
+    (`services.post_reading_refresh`) and the recount read through the vote's
+    thread kept in memory (votes/contexts.py), which reads each post as this
+    does, so a preview shows what will be stored (tests/test_preview_matches_stored.py).
     A post `deleted` on the forum reads as `deleted_reading` says.
     """
     reading = read_post(post, vote_spec(vote), earlier)
     return deleted_reading(reading) if deleted else reading
-
-
-def thread_readings(vote: Vote, posts: Sequence[Post]) -> dict[int, Reading]:
-    """Post ref -> how it reads against `vote`: the posts (in thread order) read at once."""
-    deleted = {p.ref for p in posts if p.deleted}
-    readings = read_thread(vote_spec(vote), [post_in(p) for p in posts])
-    return {r.post_id: deleted_reading(r) if r.post_id in deleted else r for r in readings}
 
 
 # A post that disappeared from the forum stays in the thread, and in the tally's

@@ -6,7 +6,8 @@ votes/selectors.py; moderators' decisions in votes/audit.py.
 The flow (see README, "How the pieces fit"):
 1. A post is saved: `reading_request` sends `votes.post_reading_refresh` after commit.
 2. That task (`post_reading_refresh`) reads the post against its vote with the
-   pure reader (`votes.reading.read_post`), stores the Reading, and asks for a recount.
+   pure reader, through the vote's thread the worker keeps (votes/contexts.py),
+   stores the Reading, and asks for a recount.
 3. `vote_recount_request` coalesces: at most one recount task is queued per
    vote at a time; requests that arrive meanwhile are folded into it.
 4. `vote_recount` recomputes the whole tally from stored rows (reading any
@@ -34,7 +35,7 @@ from chapters import events
 from chapters.models import Chapter, Vote
 from chapters.services import next_chapter_draft
 from quest.models import Post
-from votes import selectors
+from votes import contexts, selectors
 from votes.enqueue import enqueue_on_commit
 from votes.models import Ballot, Decision, Outcome, Reading, RecountState, TallyRun
 from votes.reading.fold import fold
@@ -102,11 +103,10 @@ def post_reading_refresh(*, post_id: int) -> Reading | None:
     row = Reading.objects.filter(vote=vote, post=post).first()
     if row is not None and not row.is_stale(post, vote):
         return row
-    earlier = selectors.reading_context(vote, before_seq=post.seq)
-    # The previews read through the same function: what they show is what is stored.
-    reading = selectors.reading_of(
-        vote=vote, post=selectors.post_in(post), earlier=earlier, deleted=post.deleted
-    )
+    # Through the vote's thread kept in this process: only the posts saved since
+    # the last read are loaded. It reads as `selectors.reading_of`, which the
+    # previews use, so what they show is what is stored.
+    reading = contexts.post_reading(vote=vote, post=post)
     with transaction.atomic():
         row = _store_reading(vote, post, reading)
         vote_recount_request(vote=vote)
@@ -219,7 +219,9 @@ def _readings_refresh(vote: Vote) -> None:
 
 def _read_and_store(vote: Vote, window: list[tuple[int, int, int]], stale: set[int]) -> datetime:
     """Read the stale posts of the window and upsert their Readings; returns their read time."""
-    fresh = selectors.thread_readings(vote, selectors.context_posts(vote))
+    # The kept thread reads only the stale posts (the posts before them as
+    # needed), not the whole window again.
+    fresh = contexts.window_readings(vote=vote, refs={ref for pk, ref, _ in window if pk in stale})
     now = timezone.now()
     rows = [
         Reading(
