@@ -413,7 +413,9 @@ def test_it_audits_in_a_fixed_number_of_queries(
     _decide(vote, vote.chapter.quest.posts.last(), moderator, action="reject", reason="No")
     client.force_login(moderator)
 
-    with django_assert_num_queries(12):
+    # Of which four list the tab's page (votes/audit_pages.py: the window, its
+    # posts, their Readings in brief, the latest tally's holds and exclusions).
+    with django_assert_num_queries(16):
         response = client.get(_url(vote) + "?show=all")
 
     assert response.content.decode().count('<article class="audit-post') == posts

@@ -80,7 +80,13 @@ def test_it_takes_a_decided_post_out_of_held_back(client, vote, moderator, held_
     assert "Undo this decision" in row
     assert 'action="accept"' not in row  # no decision forms left in the queue
     assert '<nav id="audit-tabs" class="audit-tabs" aria-label="Show" hx-swap-oob="true">' in body
-    assert _tabs(body) == {"Held back": "0", "All": "1", "Excluded": "0", "Mentions": "0"}
+    assert _tabs(body) == {
+        "Held back": "0",
+        "All": "1",
+        "Excluded": "0",
+        "Mentions": "0",
+        "Decided": "1",
+    }
     decisions = body[body.index('<section id="audit-decisions"') :]
     assert 'hx-swap-oob="true"' in decisions[:200]
     assert "Clearly A" in decisions and "No decisions yet" not in decisions

@@ -55,7 +55,15 @@ HTMX = {"HX-Request": "true"}
 QUERIES = {
     "home": ["?page=2"],
     "quest-thread": ["?page=last", "?page=2", "?quote={w.ballot.ref}"],
-    "vote-audit": ["?show=all", "?show=excluded", "?show=mentions"],
+    "vote-audit": [
+        "?show=all",
+        "?show=excluded",
+        "?show=mentions",
+        "?show=decided",
+        "?show=all&page=2",
+        "?show=all&q=voter",
+        "?show=held&q=%23{w.ballot.ref}",
+    ],
     "tally-voters": [
         "?prompt=1&option=A",
         "?prompt=1&option=B&page=2",

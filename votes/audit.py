@@ -17,7 +17,7 @@ Three parts:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -295,7 +295,8 @@ def standing(decisions: list[Decision]) -> list[Decision]:
 
 # --- 2. What the audit page shows -----------------------------------------------
 
-SHOW = ("held", "all", "excluded", "mentions")
+# The page's tabs; votes/audit_pages.py lists a tab's posts a page at a time.
+SHOW = ("held", "all", "excluded", "mentions", "decided")
 
 
 @dataclass(frozen=True)
@@ -346,6 +347,7 @@ class PostAudit:
     by_quest_master: bool = False  # never a ballot: no decision is offered
     rulings: list[Decision] = field(default_factory=list)  # in force, shown by no answer or flag
     overruled: bool = False  # a ruling in force counts something from it, whatever was read
+    ruled: bool = False  # some ruling on it is in force (the "Decided" tab)
 
     @property
     def is_held(self) -> bool:
@@ -385,6 +387,8 @@ class PostAudit:
             return self.is_excluded
         if show == "mentions":
             return self.is_mention
+        if show == "decided":
+            return self.ruled
         return True
 
 
@@ -400,13 +404,16 @@ def audit_posts(
     decisions: list[Decision],
     show: str = "held",
     ref: int | None = None,
+    pks: Collection[int] | None = None,
 ) -> list[PostAudit]:
-    """The window's posts (or the one with `ref`) as the audit page shows them.
+    """The window's posts (or the one with `ref`, or those with `pks`) as the audit page shows them.
 
     A fixed number of queries whatever the number of posts: posts, Readings,
     and the latest tally; `spec` and `decisions` come from the caller, which
     shows them too.
     """
+    if pks is not None and not pks:
+        return []  # an empty page of a tab
     bounds = selectors.window_bounds(vote)
     if bounds is None:
         return []
@@ -415,6 +422,8 @@ def audit_posts(
     )
     if ref is not None:
         posts = posts.filter(ref=ref)
+    if pks is not None:
+        posts = posts.filter(pk__in=list(pks))  # a page of a tab (votes/audit_pages.py)
     posts = list(posts.select_related("author").order_by("seq"))
     rows = {
         r.post_id: r for r in Reading.objects.filter(vote=vote, post_id__in=[p.pk for p in posts])
@@ -493,6 +502,7 @@ def _post_audit(
     shown |= {h.get("prompt") for h in extra}
     item.rulings = [d for prompt, d in latest.items() if prompt not in shown]
     item.overruled = any(d.action in _COUNTING for d in latest.values())
+    item.ruled = bool(latest)
     return item
 
 

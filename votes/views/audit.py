@@ -27,11 +27,17 @@ from chapters.models import Vote
 from quest.forms import TextField
 from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.models import Post
-from votes import audit, selectors
+from votes import audit, audit_pages, selectors
 from votes.models import Decision, TallyRun
 from votes.views import access
 
-TABS = (("held", "Held back"), ("all", "All"), ("excluded", "Excluded"), ("mentions", "Mentions"))
+TABS = (
+    ("held", "Held back"),
+    ("all", "All"),
+    ("excluded", "Excluded"),
+    ("mentions", "Mentions"),
+    ("decided", "Decided"),
+)
 
 
 class DecisionForm(forms.Form):
@@ -70,33 +76,52 @@ def _tab(value: str | None) -> str:
 @require_GET
 @vary_on_headers("HX-Request")
 def vote_audit(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
-    """Every post of the window with its reading; the `posts` partial for the filter tabs."""
+    """A page of one tab's posts with their readings; the `posts` partial for tabs and pages.
+
+    `q` keeps a voter's posts (a name, or part of one) or one post (its number).
+    """
     vote = access.vote_for_moderator(request, slug, number)
     template = "votes/audit.html"
     if request.htmx:
         template += "#posts"
-    context = _context(vote, show=_tab(request.GET.get("show")))
+    show, query = _tab(request.GET.get("show")), request.GET.get("q", "")[:150]
+    context = _context(vote, show=show, query=query, page=request.GET.get("page"))
     context["decided_row"] = _decided_row(vote, request.GET.get("decided"), context)
     return render(request, template, context)
 
 
-def _context(vote: Vote, *, show: str, **extra: Any) -> dict[str, Any]:
+def _context(
+    vote: Vote,
+    *,
+    show: str,
+    query: str = "",
+    page: str | None = None,
+    with_items: bool = True,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The page's context: every tab's count, and only the shown page's posts built in full.
+
+    `with_items=False` leaves the posts out (an answer to a decision shows one post only).
+    """
     decisions = audit.decisions_for(vote)
     spec = selectors.vote_spec(vote)
-    everything = audit.audit_posts(vote, spec=spec, decisions=decisions, show="all")
-    counts = audit.tab_counts(everything)
+    listed = audit_pages.listing(vote, decisions, show=show, query=query, page=page)
+    pks = list(listed.page.object_list) if with_items else []
+    items = audit.audit_posts(vote, spec=spec, decisions=decisions, show="all", pks=pks)
     return {
         "quest": vote.chapter.quest,
         "chapter": vote.chapter,
         "vote": vote,
         "show": show,
-        "tabs": [(value, label, counts[value]) for value, label in TABS],
-        "held_count": counts["held"],
-        "all_items": everything,
-        "items": [i for i in everything if i.in_tab(show)],
+        "q": listed.query,
+        "page": listed.page,
+        "tabs": [(value, label, listed.counts[value]) for value, label in TABS],
+        "held_count": listed.counts["held"],
+        "items": items,
         "decisions": decisions,
         "undone": audit.undone_ids(decisions),
         "prompts": spec.prompts,
+        "spec": spec,
         "accepted_reason": audit.ACCEPTED_REASON,
         "can_decide": True,
         **extra,
@@ -199,9 +224,12 @@ def _answer(
     undoing = decision is not None and decision.action == Decision.Action.UNDO
     done = "Decision undone" if undoing else "Decision recorded"
     if request.htmx and post is not None:
-        context = _context(vote, show=show, errors=errors, decision=decision)
-        item = next((i for i in context["all_items"] if i.post.pk == post.pk), None)
-        if item is not None:
+        context = _context(vote, show=show, with_items=False, errors=errors, decision=decision)
+        found = audit.audit_posts(
+            vote, spec=context["spec"], decisions=context["decisions"], show="all", ref=post.ref
+        )
+        if found:
+            item = found[0]
             context |= {"item": item, "done": None if errors else done}
             context["gone"] = not errors and not item.in_tab(show)
             return render(request, "votes/audit.html#answer", context)

@@ -92,7 +92,8 @@ def tally_voters(request: HtmxHttpRequest, slug: str, number: int) -> HttpRespon
         return _plain(found, 404)
     prompt, row = found
     page = Paginator(row["voters"], PER_PAGE).get_page(request.GET.get("page"))
-    links = selectors.answer_posts(vote, voters=page.object_list)
+    names = list(page.object_list)
+    links = selectors.answer_posts(vote, voters=names)
     context = {
         "quest": vote.chapter.quest,
         "chapter": vote.chapter,
@@ -101,7 +102,7 @@ def tally_voters(request: HtmxHttpRequest, slug: str, number: int) -> HttpRespon
         "row": row,
         "key": f"{prompt['number']}-{row_key(row)}",
         "page": page,
-        "voters": _linked(vote, page.object_list, prompt["number"], links),
+        "voters": _linked(vote, names, prompt["number"], links),
         "url": voters_url(vote, prompt["number"], row),
     }
     template = "votes/tally_voters.html"

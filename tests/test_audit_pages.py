@@ -1,0 +1,188 @@
+"""The audit a page at a time: tabs counted and listed from a few facts per post, filters, pages.
+
+A 10,000-post window must not be built post by post to show fifty of them:
+votes/audit_pages.py decides each post's tabs from its Reading in brief, and
+only the page's posts are built in full. These tests hold that shortcut to
+the full audit view (`PostAudit.in_tab`) on every kind of post, and the page
+to a fixed number of queries whatever the number of voters.
+"""
+
+import re
+from dataclasses import replace
+
+import pytest
+from django.urls import reverse
+
+from chapters import services as chapter_services
+from chapters.models import Vote
+from quest.models import Post
+from tests.factories import make_post, make_user, make_vote, prompt_list, vote_in
+from votes import audit, audit_pages, selectors, services
+from votes.models import Decision, Reading
+from votes.reading.types import Reading as ReadingOut
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+PROMPTS = prompt_list("single", "write_in", options=3)
+
+
+def _url(vote: Vote, query: str = "") -> str:
+    return reverse("vote-audit", args=[vote.chapter.quest.slug, vote.chapter.number]) + query
+
+
+def _decide(vote, post, by, **kwargs) -> Decision:
+    fields = {"prompt": 1, "action": "set", "answer": None, "reason": "Checked by hand"}
+    return audit.decision_record(vote=vote, post=post, by=by, **{**fields, **kwargs})
+
+
+def _listed(html: str) -> list[int]:
+    """The refs of the posts a page of the audit shows in full, in order."""
+    return [int(x) for x in re.findall(r'<article class="audit-post[^"]*" id="post-(\d+)"', html)]
+
+
+def _crowd(vote: Vote, count: int, body: str = "1-A\n2-Home") -> list[Post]:
+    quest = vote.chapter.quest
+    posts = [make_post(quest, make_user(f"voter{i:03}"), body) for i in range(count)]
+    services.vote_recount(vote_id=vote.pk)
+    return posts
+
+
+@pytest.fixture
+def vote(quest, quest_master) -> Vote:
+    return make_vote(quest, quest_master, PROMPTS, title="The Armistice")
+
+
+def test_it_puts_every_kind_of_post_in_the_tabs_the_full_audit_does(
+    vote, quest_master, moderator, player
+):
+    quest = vote.chapter.quest
+    counted = vote_in(vote, player, "1-A\n2-Home")
+    changer = make_user("changer")
+    superseded = make_post(quest, changer, "1-B")
+    make_post(quest, changer, "1-C")  # changes their mind: the first is left out
+    held = make_post(quest, make_user("unsure"), "1-A maybe")
+    settled = make_post(quest, make_user("settled"), "1-B maybe")
+    reopened = make_post(quest, make_user("reopened"), "1-C maybe")
+    chatter = make_post(quest, make_user("chatty"), "Great chapter, thank you!")
+    ruled_out = make_post(quest, make_user("ruled"), "1-A")
+    make_post(quest, quest_master, "Thanks for voting, everyone.")
+    services.vote_recount(vote_id=vote.pk)
+    _decide(vote, settled, moderator, action="accept", reason="Clearly B")
+    undone = _decide(vote, reopened, moderator, action="accept", reason="Clearly C")
+    audit.decision_undo(decision=undone, reason="Too quick", by=moderator)
+    _decide(vote, ruled_out, moderator, prompt=None, action="reject", reason="A joke")
+    _decide(vote, counted, moderator, prompt=2, answer={"text": "Home"}, reason="As written")
+    services.vote_recount(vote_id=vote.pk)
+    chapter_services.vote_close(vote=vote, by=quest_master)
+    make_post(quest, make_user("late"), "1-A")  # after the close: excluded
+    unread = make_post(quest, make_user("unread"), "1-B")
+    services.vote_recount(vote_id=vote.pk)
+    Reading.objects.filter(post=unread).delete()  # not read yet
+    # Chatter that names the vote, as the reader would store it.
+    row = Reading.objects.get(vote=vote, post=chatter)
+    mentions = replace(ReadingOut.from_json(row.data), mentions=("names the vote",))
+    row.data = mentions.to_json()
+    row.save(update_fields=["data"])
+
+    decisions = audit.decisions_for(vote)
+    spec = selectors.vote_spec(vote)
+    full = audit.audit_posts(vote, spec=spec, decisions=decisions, show="all")
+    facts = audit_pages.post_facts(vote, decisions)
+
+    assert [f.pk for f in facts] == [i.post.pk for i in full]
+    for fact, item in zip(facts, full, strict=True):
+        expected = {tab for tab in audit.SHOW if item.in_tab(tab)}
+        assert fact.tabs == expected, (item.post.body, item.post.author.username)
+    by_ref = {f.ref: f.tabs for f in facts}
+    assert "held" in by_ref[held.ref] and "held" in by_ref[reopened.ref]
+    assert "held" not in by_ref[settled.ref] and "decided" in by_ref[settled.ref]
+    assert "excluded" in by_ref[superseded.ref] and "mentions" in by_ref[chatter.ref]
+    assert "decided" not in by_ref[reopened.ref] and "decided" in by_ref[counted.ref]
+
+
+def test_it_shows_a_tab_fifty_posts_a_page(client, vote, moderator):
+    posts = _crowd(vote, audit_pages.PER_PAGE * 2 + 7)
+    client.force_login(moderator)
+
+    first = client.get(_url(vote, "?show=all")).content.decode()
+    last = client.get(_url(vote, "?show=all&page=3")).content.decode()
+
+    assert _listed(first) == [p.ref for p in posts[: audit_pages.PER_PAGE]]
+    assert _listed(last) == [p.ref for p in posts[2 * audit_pages.PER_PAGE :]]
+    assert f"Posts 1 to 50 of {len(posts)}." in first
+    assert "Page 1 of 3" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    assert '<a href="?show=all&amp;page=2"' in first
+    assert f'All <span class="tab-count">({len(posts)})</span>' in first
+
+
+def test_it_pages_with_htmx_swapping_the_list_only(client, vote, moderator):
+    posts = _crowd(vote, audit_pages.PER_PAGE + 1)
+    client.force_login(moderator)
+
+    response = client.get(_url(vote, "?show=all&page=2"), **HTMX)
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="audit-posts"')
+    assert _listed(html) == [posts[-1].ref]
+    assert 'hx-target="#audit-posts" hx-swap="outerHTML" hx-push-url="true" rel="prev"' in html
+
+
+def test_it_filters_by_voter_name_or_post_number(client, vote, moderator):
+    posts = _crowd(vote, 12)
+    client.force_login(moderator)
+
+    named = client.get(_url(vote, "?show=all&q=OTER01")).content.decode()
+    numbered = client.get(_url(vote, f"?show=all&q=%23{posts[3].ref}")).content.decode()
+    nobody = client.get(_url(vote, "?show=all&q=nobody")).content.decode()
+
+    assert _listed(named) == [p.ref for p in posts[10:]]  # voter010, voter011
+    assert "2 posts matching “OTER01”." in named
+    assert 'value="OTER01"' in named  # the filter kept in its box
+    assert 'href="?show=held&amp;q=OTER01"' in named  # and across the tabs
+    assert f'All <span class="tab-count">({len(posts)})</span>' in named  # tabs count everything
+    assert _listed(numbered) == [posts[3].ref]
+    assert _listed(nobody) == []
+    assert "No post in this tab matches “nobody”." in nobody
+
+
+def test_it_lists_decided_posts_in_their_own_tab(client, vote, moderator):
+    posts = _crowd(vote, 3)
+    _decide(vote, posts[1], moderator, action="reject", reason="Not a ballot")
+    undone = _decide(vote, posts[2], moderator, action="reject", reason="Oops")
+    audit.decision_undo(decision=undone, reason="Wrong post", by=moderator)
+    client.force_login(moderator)
+
+    html = client.get(_url(vote, "?show=decided")).content.decode()
+
+    assert _listed(html) == [posts[1].ref]
+    assert 'aria-current="page">Decided <span class="tab-count">(1)</span>' in html
+
+
+def test_it_keeps_the_pages_to_moderators(client, vote, player):
+    _crowd(vote, 3)
+
+    anonymous = client.get(_url(vote, "?show=all&page=2"))
+    client.force_login(player)
+    refused = client.get(_url(vote, "?show=all&page=2&q=voter"))
+
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("voters", [20, 300])
+@pytest.mark.parametrize("show", ["held", "all"])
+def test_the_audit_page_asks_as_many_queries_for_20_voters_as_for_300(
+    client, vote, moderator, voters, show, django_assert_num_queries
+):
+    posts = _crowd(vote, voters)
+    make_post(vote.chapter.quest, make_user("unsure"), "1-A maybe")  # one held back
+    services.vote_recount(vote_id=vote.pk)
+    _decide(vote, posts[0], moderator, action="reject", reason="No")
+    client.force_login(moderator)
+
+    # The session, the user, the quest, its membership, the vote; the decisions and
+    # the prompts; four to list the tab's page; four to build its posts.
+    with django_assert_num_queries(16):
+        response = client.get(_url(vote, f"?show={show}"))
+
+    shown = _listed(response.content.decode())
+    assert len(shown) == (1 if show == "held" else min(voters + 1, audit_pages.PER_PAGE))
