@@ -384,6 +384,16 @@ async def capacity(stack: Stack, vote: Vote, players: list[Player], plain_n: int
     plain = (out["plain_before"]["per_second"] + out["plain_after"]["per_second"]) / 2
     out["plain_per_second"] = round(plain, 1)
     out["ratio"] = round(out["ballots"]["per_second"] / plain, 3)
+    # The same ratio from CPU time per request, which the machine's other work does not
+    # change: what the ratio would be with the cores to the stack alone.
+    out["cpu_ratio"] = {
+        part: round(plain_cpu / ballot_cpu, 3)
+        for part, plain_cpu, ballot_cpu in (
+            ("web", *_cpu_of(out, ("web",))),
+            ("stack", *_cpu_of(out, ("web", "worker", "postgres", "redis"))),
+        )
+        if ballot_cpu
+    }
     complete = await asyncio.to_thread(
         wait_complete, vote.pk, len(players), final=False, timeout=120
     )
@@ -431,6 +441,17 @@ def _answered(submits: list[asyncio.Task], players: list[Player], grace: float) 
             why = f"no answer {grace:.0f} s after the rush"
             results.append({"ok": False, "why": why, "name": player.name})
     return results
+
+
+def _cpu_of(out: dict, parts: tuple[str, ...]) -> tuple[float, float]:
+    """CPU ms of a plain request (the mean of both runs) and of a ballot, over `parts`."""
+    plain = sum(
+        out[run]["cpu_ms_each"].get(part, 0)
+        for run in ("plain_before", "plain_after")
+        for part in parts
+    )
+    ballot = sum(out["ballots"]["cpu_ms_each"].get(part, 0) for part in parts)
+    return plain / 2, ballot
 
 
 async def rush(
@@ -625,6 +646,10 @@ def report(results: dict) -> None:
             print(f"  {'':13} load {row['load']}; cores busy {row['cores']}")
             print(f"  {'':13} CPU ms each {row['cpu_ms_each']}")
         print(f"  ratio ballots/s : plain requests/s = {a['ratio']:.1%} (target >= 60%)")
+        print(
+            "  the same from CPU ms per request (plain / ballot), web alone "
+            f"{a['cpu_ratio'].get('web', 0):.1%}, whole stack {a['cpu_ratio'].get('stack', 0):.1%}"
+        )
         print(
             f"  tally complete {a['tally_complete_after_s']} s after the last ballot; {a['counts']}"
         )
