@@ -9,7 +9,10 @@ the server's record of when each request came. Tasks run in the test process;
 one test at the end runs the refresh in a real Celery worker.
 
 The quest's quest master in the app is `Harrow_Quill`, the thread's starter, so
-their posts are the quest master's, as they are once a forum name is claimed.
+their posts are the quest master's, as they are once a forum name is claimed:
+made with no password and never signed in, the account is what an import made
+for a forum name before forum identities, which the name's identity takes over
+(quest/identities.py; claiming a name is tests/test_forum_name_claim.py).
 """
 
 import time
