@@ -35,7 +35,8 @@ _REST_OF_ANSWER = re.compile(rf"[ \t]*(?:[.;!]*$|[.;!,][ \t]|[ \t]?[{DASHES}][ \
 _YES_NO = re.compile(r"(?i)\b(?:(?P<yes>yes|yeah|yep|yup|aye)|no|nope|nah)\b")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: built for every answer on every line (see grammar.LineRead).
+@dataclass(slots=True)
 class Hit:
     """One answer found on a line; offsets are into the line."""
 

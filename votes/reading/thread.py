@@ -118,8 +118,11 @@ class Thread:
         A recount reads every post of the window: one post must never stop it.
         """
         try:
-            with budget.limit(self.seconds):
+            deadline = budget.start(self.seconds)
+            try:
                 return self._read(i, post, frozenset())
+            finally:
+                budget.stop(deadline)
         except budget.OutOfTime:
             reason = f"could not be read in time (over {self.seconds:g} s)"
         except Exception:  # a reader bug: the post waits for a moderator, the rest is read
