@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.factories import chapter_url, make_user, make_vote, prompt_list, vote_in
+from tests.factories import chapter_url, make_post, make_user, make_vote, prompt_list, vote_in
 from tests.tally.build import VOTE, flag
+from votes import audit, selectors, services
 from votes.reading.fold import fold
 from votes.reading.types import Answer, PostKind, Reading
 from votes.tally import ballots_csv, csv_cell, csv_text
@@ -115,7 +116,7 @@ def test_it_serves_a_csv_with_no_formula_in_any_cell(client, quest, quest_master
     response = client.get(chapter_url(vote, "chapter-ballots-csv"))
 
     assert response.status_code == 200
-    rows = _rows(response.content.decode())
+    rows = _rows(response.getvalue().decode())
     assert rows[0] == ["voter", "post", "prompt", "answer", "status"]
     assert _formula_cells(rows) == []
     names = {row[0] for row in rows[1:]}
@@ -125,3 +126,42 @@ def test_it_serves_a_csv_with_no_formula_in_any_cell(client, quest, quest_master
     write_ins = {row[3] for row in rows[1:] if row[2] == "2"}
     assert write_ins == {'\'=HYPERLINK("http://evil.example")', "'@SUM(1+1)"}
     assert {row[4] for row in rows[1:] if row[0].endswith(" held")} == {"held back"}
+
+
+def test_it_streams_the_stored_ballots_as_the_fold_would_write_them(
+    client, quest, quest_master, moderator, player
+):
+    vote = make_vote(
+        quest, quest_master, prompt_list("single", "multi", "ranked", "write_in", options=3)
+    )
+    quest = vote.chapter.quest
+    for name, body in [
+        ("Zoe", "1-A\n2-A, C\n3: C > A > B\n4-Build dams"),
+        ("adam", "1-B\n4-Build schools"),
+        ("Émile", "1-C\n2-B"),
+        ("bob", "1-A maybe"),  # held back, A suggested
+        ("carl", "2-Z"),  # held back: no option Z
+    ]:
+        make_post(quest, make_user(name), body)
+    make_post(quest, make_user("adam2"), "1-B\n4-Build schools")
+    changed = make_post(quest, player, "1-A")
+    services.vote_recount(vote_id=vote.pk)
+    audit.decision_record(
+        vote=vote,
+        post=changed,
+        prompt=None,
+        action="set",
+        answer={"prompt": 1, "letters": ["C"]},
+        reason="Said C in the thread",
+        by=moderator,
+    )
+    services.vote_recount(vote_id=vote.pk)
+    client.force_login(player)
+
+    response = client.get(chapter_url(vote, "chapter-ballots-csv"))
+
+    assert response.streaming
+    _, extra = services.tally_compute(vote=vote, read_stale=False)
+    folded = ballots_csv(extra["folded"], selectors.vote_spec(vote))
+    assert response.getvalue().decode() == folded
+    assert "held back" in folded and "Build schools" in folded

@@ -239,7 +239,7 @@ def test_it_serves_members_the_tally_in_every_format(client, private, player):
 
     tally = json.loads(client.get(_url("chapter-tally-json", "chapter", private)).content)
     bbcode = client.get(_url("chapter-tally-bbcode", "chapter", private)).text
-    csv = client.get(_url("chapter-ballots-csv", "chapter", private)).text
+    csv = client.get(_url("chapter-ballots-csv", "chapter", private)).getvalue().decode()
 
     assert tally["prompts"][0]["options"][0]["voters"] == ["player"]
     assert "player" in bbcode and "North" in bbcode

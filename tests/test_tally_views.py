@@ -304,7 +304,8 @@ def test_it_serves_the_ballots_as_csv(client, vote, player):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv"
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.streaming  # a row at a time, however many voters
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows[0] == ["voter", "post", "prompt", "answer", "status"]
     assert ["player", str(post.ref), "1", "B", "counted"] in rows
     assert [r for r in rows[1:] if r[0] == "voter"][0][4] == "held back"

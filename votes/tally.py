@@ -621,6 +621,11 @@ def _answer_cell(prompt: PromptSpec | None, answer: Answer | None) -> str:
     return _answer_text(answer)
 
 
+def csv_answer(prompt: PromptSpec | None, answer: Answer | None) -> str:
+    """An answer as the ballots CSV writes it: letters ("AC", "B>A>C") or the write-in's text."""
+    return _answer_cell(prompt, answer)
+
+
 def ballots_csv(folded: Folded, vote: VoteSpec) -> str:
     """Every counted and held-back answer, one row each, for a spreadsheet."""
     rows: list[list[object]] = [["voter", "post", "prompt", "answer", "status"]]

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import condition, require_GET, require_POST
@@ -22,6 +22,7 @@ from quest.forms import TextField
 from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.permissions import can_manage, can_moderate
 from votes import entry_merges, selectors, services
+from votes.ballots_export import ballot_csv_lines
 from votes.importers.follow import as_of_bbcode, forum_as_of
 from votes.models import EntryMerge, TallyRun
 from votes.permissions import can_see_results
@@ -29,7 +30,6 @@ from votes.tally import (
     TOP_RULE,
     Call,
     Tally,
-    ballots_csv,
     pass_rule_text,
     passing,
     results,
@@ -257,15 +257,14 @@ def _not_counted_yet(*, json: bool) -> HttpResponse:
 
 
 @require_GET
-def chapter_ballots_csv(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def chapter_ballots_csv(
+    request: HttpRequest, slug: str, number: int
+) -> HttpResponse | StreamingHttpResponse:
     vote = access.vote_for_reader(request, slug, number)
     if not can_see_results(request.user, vote):
         return HttpResponse("Results are hidden for now.", status=403, content_type="text/plain")
-    # The stored Readings and decisions, folded as the recount folds them;
-    # posts not read yet are left out, as they are from the stored tally.
-    _, extra = services.tally_compute(vote=vote, read_stale=False)
-    text = ballots_csv(extra["folded"], selectors.vote_spec(vote))
-    response = HttpResponse(text, content_type="text/csv")
+    # Streamed from the stored ballots and the latest tally, as the page shows them.
+    response = StreamingHttpResponse(ballot_csv_lines(vote), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{slug}-chapter-{number}-ballots.csv"'
     return response
 
