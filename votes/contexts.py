@@ -27,10 +27,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch
-
 from chapters.models import Vote
-from quest.models import Post, PostRevision, Quest
+from quest.models import Post, Quest
 from votes import selectors
 from votes.reading import ReadingContext, read_post
 from votes.reading.types import PostIn, Reading, VoteSpec
@@ -141,19 +139,11 @@ def _key(vote: Vote) -> tuple[tuple[Any, ...], VoteSpec, int, int | None]:
 
 def _load(kept: _Kept, vote: Vote, *, after_seq: int, upto_seq: int | None) -> None:
     """Append the posts after `after_seq` up to `upto_seq` (None: all) to the kept thread."""
-    posts = Post.objects.filter(quest_id=vote.chapter.quest_id, seq__gt=after_seq)
-    if upto_seq is not None:
-        posts = posts.filter(seq__lte=upto_seq)
-    # Only an edited post made in the app has revisions the reader looks at (selectors.post_in).
-    revisions = PostRevision.objects.filter(post__imported=False, post__version__gt=1)
-    loaded = list(
-        posts.select_related("author")
-        .prefetch_related(Prefetch("revisions", queryset=revisions))
-        .order_by("seq")
+    rows = selectors.thread_posts_in(
+        quest_id=vote.chapter.quest_id, after_seq=after_seq, upto_seq=upto_seq
     )
-    fresh = [selectors.post_in(p) for p in loaded]
-    kept.context.add(fresh)
-    kept.posts.update((p.id, p) for p in fresh)
-    kept.deleted.update(p.ref for p in loaded if p.deleted)
-    if loaded:
-        kept.last_seq = loaded[-1].seq
+    kept.context.add([row.post for row in rows])
+    kept.posts.update((row.post.id, row.post) for row in rows)
+    kept.deleted.update(row.post.id for row in rows if row.deleted)
+    if rows:
+        kept.last_seq = rows[-1].seq

@@ -4,7 +4,8 @@ import hashlib
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.db.models import Exists, Min, OuterRef, Subquery
 from django.urls import reverse
@@ -178,7 +179,81 @@ def context_start(vote: Vote, *, window: tuple[int, int | None]) -> int:
 
 def reading_context(vote: Vote, *, before_seq: int | None = None) -> list[PostIn]:
     """The posts a post is read with: the thread before `before_seq` (None: the window so far)."""
-    return [post_in(p) for p in context_posts(vote, upto_seq=before_seq)]
+    bounds = window_bounds(vote)
+    if bounds is None:
+        return []
+    end = before_seq if before_seq is not None else bounds[1]
+    rows = thread_posts_in(
+        quest_id=vote.chapter.quest_id,
+        after_seq=context_start(vote, window=bounds) - 1,
+        upto_seq=end - 1 if end is not None else None,
+    )
+    return [row.post for row in rows]
+
+
+class ThreadPost(NamedTuple):
+    seq: int
+    post: PostIn
+    deleted: bool  # on the forum: read like any post, its reading replaced (deleted_reading)
+
+
+# What `post_in` reads of a post, and whether it is deleted; pk and seq first.
+_THREAD_POST_FIELDS = (
+    "pk",
+    "seq",
+    "ref",
+    "author__username",
+    "body",
+    "posted_at",
+    "edited_at",
+    "imported",
+    "version",
+    "deleted",
+)
+
+
+def thread_posts_in(*, quest_id: int, after_seq: int, upto_seq: int | None) -> list[ThreadPost]:
+    """The thread's posts after `after_seq` up to `upto_seq` (None: the end), as `post_in` has them.
+
+    Rows, not Post instances: building 10,000 Posts and prefetching their
+    revisions one by one was most of the time of loading a long window.
+    """
+    posts = Post.objects.filter(quest_id=quest_id, seq__gt=after_seq)
+    if upto_seq is not None:
+        posts = posts.filter(seq__lte=upto_seq)
+    rows = list(posts.order_by("seq").values_list(*_THREAD_POST_FIELDS))
+    # Only an edited post made in the app has revisions the reader looks at.
+    edited = [pk for pk, *_, imported, version, _ in rows if not imported and version > 1]
+    revisions = _revisions_of(edited)
+    return [
+        ThreadPost(
+            seq=seq,
+            post=PostIn(
+                id=ref,
+                author=author,
+                posted_at=posted_at,
+                body=body,
+                edited_at=edited_at,
+                revisions=revisions_in(revisions.get(pk, [])),
+            ),
+            deleted=deleted,
+        )
+        for pk, seq, ref, author, body, posted_at, edited_at, _, _, deleted in rows
+    ]
+
+
+def _revisions_of(post_pks: list[int]) -> dict[int, list[tuple[str, datetime]]]:
+    """Post pk -> its revisions' (body, created_at) in version order, 1,000 posts a query."""
+    out: dict[int, list[tuple[str, datetime]]] = {}
+    for start in range(0, len(post_pks), 1000):
+        rows = (
+            PostRevision.objects.filter(post_id__in=post_pks[start : start + 1000])
+            .order_by("post_id", "version")
+            .values_list("post_id", "body", "created_at")
+        )
+        for post_id, body, created_at in rows:
+            out.setdefault(post_id, []).append((body, created_at))
+    return out
 
 
 def reading_of(
@@ -233,10 +308,7 @@ def post_in(post: Post) -> PostIn:
     revisions: tuple[Revision, ...] = ()
     if not post.imported and post.version > 1:
         revs = sorted(post.revisions.all(), key=lambda r: r.version)
-        # revisions[i].at is when revisions[i] was replaced by the next one.
-        revisions = tuple(
-            Revision(body=r.body, at=nxt.created_at) for r, nxt in zip(revs, revs[1:], strict=False)
-        )
+        revisions = revisions_in([(r.body, r.created_at) for r in revs])
     return PostIn(
         id=post.ref,
         author=post.author.username,
@@ -244,6 +316,15 @@ def post_in(post: Post) -> PostIn:
         body=post.body,
         edited_at=post.edited_at,
         revisions=revisions,
+    )
+
+
+def revisions_in(revisions: Sequence[tuple[str, datetime]]) -> tuple[Revision, ...]:
+    """A post's stored revisions, (body, created_at) in version order, as the reader takes them."""
+    # The reader's revisions[i].at is when revisions[i] was replaced by the next one.
+    return tuple(
+        Revision(body=body, at=nxt_at)
+        for (body, _), (_, nxt_at) in zip(revisions, revisions[1:], strict=False)
     )
 
 
