@@ -12,7 +12,7 @@ a rollback on SQLite), the vote's spec as the reader takes it, the window's
 bounds and where the posts read with it start (the previous chapter), and the
 quest's `post_changes`, which every change to a post already in the thread
 moves on (quest.services.post_changes_record). Anything else is loaded again,
-as `selectors.context_posts` loads it. The key is read before the posts, so a
+as `selectors.reading_context` loads it. The key is read before the posts, so a
 change committed in between only makes the next read load the thread again.
 
 Nothing here writes: the worker (`services.post_reading_refresh`) and the
