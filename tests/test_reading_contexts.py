@@ -182,6 +182,19 @@ def test_a_post_read_again_unchanged_reads_as_before(vote, quest):
     assert _stored(first) == stored == _fresh(vote, first)
 
 
+def test_a_post_changed_since_it_was_kept_is_read_as_it_is_now(vote, quest):
+    anya = make_user("Anya")
+    first = make_post(quest, anya, "1-B")
+    _stored(first)
+    # As an edit committed after the worker read the key: the kept text is older.
+    Post.objects.filter(pk=first.pk).update(body="1-A", version=2)
+
+    stored = _stored(first)
+
+    assert stored == _fresh(vote, first)
+    assert [a.letters for a in stored.answers] == [("A",)]
+
+
 # --- Reading one new post costs the same at any length -------------------------------------
 
 
