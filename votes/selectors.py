@@ -101,7 +101,8 @@ def vote_for_post(post: Post) -> Vote | None:
     vote_post = (
         Post.objects.filter(quest_id=post.quest_id, seq__lt=post.seq, vote__isnull=False)
         .order_by("-seq")
-        .select_related("vote")
+        # What reading against the vote needs (its window, its spec's quest master) comes along.
+        .select_related("vote__chapter__quest__quest_master")
         .first()
     )
     if vote_post is None:
