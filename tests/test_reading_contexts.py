@@ -275,3 +275,17 @@ def test_it_keeps_the_threads_of_the_last_few_votes_read(quest_master):
         _stored(make_post(quest, make_user(f"voter_{n}"), "1-A"))
 
     assert sorted(contexts._kept) == sorted(v.pk for v in votes[1:])
+
+
+def test_it_keeps_no_more_posts_than_it_may(quest_master, monkeypatch):
+    contexts.kept_clear()
+    monkeypatch.setattr(contexts, "KEPT_POSTS", 5)
+    votes = []
+    for n in range(2):
+        quest = make_quest(quest_master, title=f"Quest {n}")
+        votes.append(make_vote(quest, quest_master, PROMPTS))
+        voter = make_user(f"voter_{n}")
+        for body in ("1-A", "1-B", "2-Sing"):
+            _stored(make_post(quest, voter, body))
+
+    assert list(contexts._kept) == [votes[1].pk]  # 4 posts each: the first vote is dropped

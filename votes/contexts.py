@@ -33,7 +33,11 @@ from votes import selectors
 from votes.reading import ReadingContext, read_post
 from votes.reading.types import PostIn, Reading, VoteSpec
 
-KEPT_VOTES = 8  # a worker reads a handful of open votes at a time; each kept thread is ~MBs
+KEPT_VOTES = 8  # a worker reads a handful of open votes at a time
+# And at most this many posts in all (a post is its text and what was read of
+# it, 1-2 KB): past it the least recently read votes are dropped, down to the
+# one being read, however long (an imported 100,000-post thread is kept alone).
+KEPT_POSTS = 100_000
 
 
 @dataclass
@@ -102,8 +106,8 @@ def _brought_up_to(vote: Vote, *, upto_seq: int | None) -> _Kept:
     2. A kept thread with another key is dropped and the thread loaded again
        from where its posts start; one with this key loads the posts after its
        last one only.
-    3. The vote becomes the most recently used; the least recently used is
-       dropped past KEPT_VOTES.
+    3. The vote becomes the most recently used; the least recently used are
+       dropped past KEPT_VOTES votes or KEPT_POSTS posts.
     """
     key, spec, start, window_end = _key(vote)
     kept = _kept.get(vote.pk)
@@ -116,7 +120,9 @@ def _brought_up_to(vote: Vote, *, upto_seq: int | None) -> _Kept:
     if upto is None or kept.last_seq < upto:
         _load(kept, vote, after_seq=kept.last_seq, upto_seq=upto)
     _kept.move_to_end(vote.pk)
-    while len(_kept) > KEPT_VOTES:
+    while len(_kept) > 1 and (
+        len(_kept) > KEPT_VOTES or sum(len(k.context) for k in _kept.values()) > KEPT_POSTS
+    ):
         _kept.popitem(last=False)
     return kept
 
