@@ -68,9 +68,9 @@ def post_reading(*, vote: Vote, post: Post) -> Reading:
         if kept.posts.get(post.ref) == fresh:
             reading = kept.context.reading(post.ref)
         else:
-            # Saved after the key was read, or changed since it was loaded (its
-            # edit is being committed): read the text the caller has, as
-            # `selectors.reading_of` would; the kept thread is left as it is.
+            # The caller's text is not the kept one (an edit committed between
+            # the two loads): read the caller's, as `selectors.reading_of` would,
+            # and leave the kept thread as it is (the edit's own read follows).
             earlier = []
             for ref, kept_post in kept.posts.items():
                 if ref == post.ref:
