@@ -18,6 +18,7 @@ from chapters.models import Vote
 from tests.factories import chapter_url, make_user, make_vote, prompt_list, vote_in
 from votes import selectors
 from votes.models import TallyRun
+from votes.movement import figures
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,20 @@ def test_it_loads_a_bounded_number_of_runs_in_two_queries(vote):
 def _votes(data, n: int) -> list[dict]:
     first, *rest = data["prompts"][0]["options"]
     return [{**first, "votes": n}, *rest]
+
+
+def test_it_reads_only_the_counts_of_each_run_and_draws_what_the_whole_runs_draw(vote):
+    for n, body in enumerate(["1-A\n2-Sing", "1-B\n2-sing!", "1-B\n2-March", "1-A", "2-March"]):
+        vote_in(vote, make_user(f"voter{n}"), body)
+    runs = list(
+        TallyRun.objects.filter(vote=vote)
+        .order_by("created_at", "pk")
+        .values_list("created_at", "data")
+    )
+    assert len(runs) == 5 and all(o["voters"] for o in runs[-1][1]["prompts"][0]["options"])
+
+    drawn = selectors.tally_movement(vote)
+
+    start = min(runs[0][0], vote.opens_at) if vote.opens_at else runs[0][0]
+    assert drawn == figures(runs, start=start, end=runs[-1][0])
+    assert [line.counts[-1] for line in drawn[1].series.lines] == [2, 2]  # March, Sing

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db.models import Exists, Min, OuterRef, Subquery
+from django.db import connection
+from django.db.models import Exists, JSONField, Min, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from chapters.kinds import PassRule
@@ -572,7 +574,7 @@ def tally_movement(vote: Vote, *, limit: int = MAX_POINTS) -> list[Figure]:
     runs = list(
         TallyRun.objects.filter(pk__in=kept)
         .order_by("created_at", "pk")
-        .values_list("created_at", "data")
+        .values_list("created_at", _counts_only())
     )
     start, end = runs[0][0], runs[-1][0]
     if vote.opens_at is not None:
@@ -580,6 +582,32 @@ def tally_movement(vote: Vote, *, limit: int = MAX_POINTS) -> list[Figure]:
     if vote.is_closed and vote.closed_at is not None:
         end = max(end, vote.closed_at)
     return figures(runs, start=start, end=end)
+
+
+def _counts_only() -> RawSQL | str:
+    """What the chart reads of a stored run: each prompt's counts, without the voters' names.
+
+    A run of a 1,000-voter vote is mostly names, and the chart loads a hundred
+    runs: PostgreSQL cuts them out (in order, `passed` and other nulls dropped);
+    elsewhere (SQLite, the embedded default) the run is loaded whole.
+    """
+    if connection.vendor != "postgresql":
+        return "data"
+    return RawSQL(
+        """jsonb_build_object('prompts', (
+            SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                'number', p -> 'number',
+                'text', p -> 'text',
+                'options', (SELECT jsonb_agg(o - 'voters' ORDER BY i)
+                            FROM jsonb_array_elements(p -> 'options') WITH ORDINALITY AS os(o, i)),
+                'entries', (SELECT jsonb_agg(e - 'voters' ORDER BY i)
+                            FROM jsonb_array_elements(p -> 'entries') WITH ORDINALITY AS es(e, i))
+            )) ORDER BY n), '[]'::jsonb)
+            FROM jsonb_array_elements("votes_tallyrun"."data" -> 'prompts')
+                WITH ORDINALITY AS ps(p, n)))""",
+        (),
+        output_field=JSONField(),
+    )
 
 
 # --- A player's own ballot ------------------------------------------------------------
