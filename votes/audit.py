@@ -30,7 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 from chapters.models import Vote
 from quest.models import Post, PostRevision
 from quest.permissions import can_moderate
-from votes import selectors
+from votes import audit_pages, selectors
 from votes.models import Decision, EntryMerge, Reading, TallyRun
 from votes.reading import read_thread
 from votes.reading.fold import fold
@@ -428,11 +428,11 @@ def audit_posts(
     rows = {
         r.post_id: r for r in Reading.objects.filter(vote=vote, post_id__in=[p.pk for p in posts])
     }
-    run = selectors.latest_tally(vote)
+    flagged, excluded = audit_pages.latest_holds(vote)  # not the run's voters and inputs
     holds: dict[int, list[dict]] = {}
-    for h in run.data.get("flagged", []) if run else []:
+    for h in flagged:
         holds.setdefault(h["post"], []).append(h)
-    dropped = {e["post"]: e["reason"] for e in run.data.get("excluded", [])} if run else {}
+    dropped = {e["post"]: e["reason"] for e in excluded}
     by_post: dict[int, list[Decision]] = {}
     for d in decisions:
         by_post.setdefault(d.post_id, []).append(d)

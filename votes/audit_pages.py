@@ -15,6 +15,7 @@ so a 10,000-post window costs a few narrow queries and fifty post views.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ PER_PAGE = 50
 SHOW = ("held", "all", "excluded", "mentions", "decided")
 _COUNTING = frozenset({Decision.Action.SET, Decision.Action.PROXY})  # as audit._COUNTING
 _POST_NUMBER = re.compile(r"#?\s*(\d+)")
+_EMPTY = (None, "[]", "null")  # a list in a Reading's JSON, as text, with nothing in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,16 +91,18 @@ def post_facts(vote: Vote, decisions: Sequence[Decision]) -> list[PostFacts]:
         after_seq=bounds[0], before_seq=bounds[1]
     )
     posts = window.order_by("seq").values_list("pk", "ref", "author__username")
+    # As text, not JSON: nearly every post holds nothing back and mentions nothing,
+    # and parsing ten thousand empty lists would cost more than everything else.
     briefs = {
-        post_id: (kind, excluded, flags or [], bool(mentions))
+        post_id: (kind, excluded, json.loads(flags) if flags not in _EMPTY else [], mentions)
         for post_id, kind, excluded, flags, mentions in Reading.objects.filter(
             vote=vote, post__in=window.values("pk")
         ).values_list(
             "post_id",
             "kind",
             KT("data__excluded"),
-            KeyTransform("flags", "data"),
-            KeyTransform("mentions", "data"),
+            KT("data__flags"),
+            KT("data__mentions"),
         )
     }
     held, dropped = _tally_facts(vote)
@@ -116,8 +120,8 @@ def post_facts(vote: Vote, decisions: Sequence[Decision]) -> list[PostFacts]:
     ]
 
 
-def _tally_facts(vote: Vote) -> tuple[dict[int, list[int | None]], dict[int, str]]:
-    """From the latest tally: post ref -> prompts it holds back, post ref -> why it left it out."""
+def latest_holds(vote: Vote) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The latest tally's `flagged` and `excluded` rows, without loading its voters and inputs."""
     latest = (
         TallyRun.objects.filter(vote=vote)
         .order_by("-created_at", "-pk")
@@ -125,14 +129,20 @@ def _tally_facts(vote: Vote) -> tuple[dict[int, list[int | None]], dict[int, str
         .first()
     )
     flagged, excluded = latest or ([], [])
+    return flagged or [], excluded or []
+
+
+def _tally_facts(vote: Vote) -> tuple[dict[int, list[int | None]], dict[int, str]]:
+    """From the latest tally: post ref -> prompts it holds back, post ref -> why it left it out."""
+    flagged, excluded = latest_holds(vote)
     held: dict[int, list[int | None]] = {}
-    for h in flagged or []:
+    for h in flagged:
         held.setdefault(h["post"], []).append(h.get("prompt"))
-    return held, {e["post"]: e["reason"] for e in excluded or []}
+    return held, {e["post"]: e["reason"] for e in excluded}
 
 
 def tabs_of(
-    brief: tuple[str, str | None, list[Mapping[str, Any]], bool] | None,
+    brief: tuple[str, str | None, list[Mapping[str, Any]], str | None] | None,
     holds: list[int | None],
     tally_excluded: str | None,
     decisions: list[Decision],
@@ -142,12 +152,10 @@ def tabs_of(
     `holds` are the prompts the tally holds it back on, `decisions` the
     decisions on it, newest first (undone ones and undos included).
     """
-    undone = {d.reverts_id for d in decisions if d.reverts_id is not None}
-    standing = [d for d in decisions if d.action != Decision.Action.UNDO and d.pk not in undone]
-    latest = in_force(reversed(standing))
+    latest = _in_force(decisions) if decisions else {}
     whole = latest.get(None)
     settles_all = whole if whole is not None and whole.action != Decision.Action.ACCEPT else None
-    kind, read_excluded, flags, mentions = brief or ("", None, [], False)
+    kind, read_excluded, flags, mentions = brief or ("", None, [], None)
     flagged = [f.get("prompt") for f in flags]
     # Held back by the reader, or by the tally alone (proxy loops, joins to nobody).
     waiting = [p for p in flagged] + [p for p in holds if p not in set(flagged)]
@@ -157,8 +165,15 @@ def tabs_of(
     overruled = any(d.action in _COUNTING for d in latest.values())
     if (None if overruled else read_excluded) or tally_excluded:
         tabs.add("excluded")
-    if brief is not None and kind == PostKind.NOT_BALLOT and mentions:
+    if brief is not None and kind == PostKind.NOT_BALLOT and mentions not in _EMPTY:
         tabs.add("mentions")
     if latest:
         tabs.add("decided")
     return frozenset(tabs)
+
+
+def _in_force(decisions: list[Decision]) -> dict[int | None, Decision]:
+    """The rulings in force on a post, by prompt, from its decisions (newest first)."""
+    undone = {d.reverts_id for d in decisions if d.reverts_id is not None}
+    standing = [d for d in decisions if d.action != Decision.Action.UNDO and d.pk not in undone]
+    return in_force(reversed(standing))
