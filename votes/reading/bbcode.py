@@ -37,7 +37,7 @@ class Quote:
     end: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Doc:
     """The poster's own text of one body, with a map back into the body."""
 
@@ -47,6 +47,17 @@ class Doc:
     _own_starts: list[int]
     _body_starts: list[int]
     body: str = ""  # the body it was read from (formatting marks on a line: marks.py)
+
+    def __init__(  # written out: see types.Answer (one per post read)
+        self,
+        text: str,
+        quotes: list[Quote],
+        _own_starts: list[int],
+        _body_starts: list[int],
+        body: str = "",
+    ) -> None:
+        self.text, self.quotes, self.body = text, quotes, body
+        self._own_starts, self._body_starts = _own_starts, _body_starts
 
     def body_offset(self, own: int) -> int:
         i = bisect_right(self._own_starts, own) - 1

@@ -123,10 +123,8 @@ UNKNOWN_SHAPE = re.compile(
 )
 
 
-# Not frozen, unlike the types that leave the package: one is built for every line
-# read, and a frozen dataclass sets each field through object.__setattr__, which
-# costs two to three times as much. Nothing changes one after it is built.
-@dataclass(slots=True)
+# Not frozen (one per line read; never changed once built): see types.Answer.
+@dataclass(slots=True, init=False)
 class LineRead:
     hits: tuple[Hit, ...]
     vote_phrase: str  # the "Changing my vote:" prefix, "" when none
@@ -136,6 +134,18 @@ class LineRead:
     mentions: tuple[Hit, ...] = ()
     revised_letter: str | None = None  # "actually no, B": for the prompt answered last
     retracts: bool = False  # "scratch that" alone: the answer above is withdrawn
+
+    def __init__(  # written out: see types.Answer
+        self,
+        hits: tuple[Hit, ...],
+        vote_phrase: str,
+        bare_number: int | None = None,
+        mentions: tuple[Hit, ...] = (),
+        revised_letter: str | None = None,
+        retracts: bool = False,
+    ) -> None:
+        self.hits, self.vote_phrase, self.bare_number = hits, vote_phrase, bare_number
+        self.mentions, self.revised_letter, self.retracts = mentions, revised_letter, retracts
 
 
 _PROMPT_MAPS: dict[int, tuple[VoteSpec, dict[int, PromptSpec]]] = {}

@@ -36,7 +36,7 @@ _YES_NO = re.compile(r"(?i)\b(?:(?P<yes>yes|yeah|yep|yup|aye)|no|nope|nah)\b")
 
 
 # Not frozen: built for every answer on every line (see grammar.LineRead).
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Hit:
     """One answer found on a line; offsets are into the line."""
 
@@ -51,6 +51,25 @@ class Hit:
     text_at: int = 0  # where a write-in's text starts in the line
     discussed: bool = False  # mentioned in a sentence: held back unless the post answers it
     revises: bool = False  # after "EDIT: changed to": replaces this post's earlier answer
+
+    def __init__(  # written out: see types.Answer
+        self,
+        prompt: int,
+        start: int,
+        end: int,
+        letters: tuple[str, ...] = (),
+        text: str | None = None,
+        problem: str | None = None,
+        suggestion: tuple[str, ...] = (),
+        how: str = "numbered answer",
+        text_at: int = 0,
+        discussed: bool = False,
+        revises: bool = False,
+    ) -> None:
+        self.prompt, self.start, self.end = prompt, start, end
+        self.letters, self.text, self.problem = letters, text, problem
+        self.suggestion, self.how, self.text_at = suggestion, how, text_at
+        self.discussed, self.revises = discussed, revises
 
 
 def read_letters(

@@ -102,7 +102,7 @@ def _read_line(line: str, vote: VoteSpec) -> tuple[LineRead, bool]:
     return read, bool(grammar.UNKNOWN_SHAPE.match(line))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _WriteIn:
     """A write-in being collected: its text runs from start to end (own-text offsets)."""
 
@@ -111,14 +111,22 @@ class _WriteIn:
     end: int
     numbered: bool  # `3. text` ends at the first blank line; under a prompt, at the next one
 
+    # Written out: see types.Answer.
+    def __init__(self, prompt: int, start: int, end: int, numbered: bool) -> None:
+        self.prompt, self.start, self.end, self.numbered = prompt, start, end, numbered
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class _Paragraph:
     """Prose lines being grouped, placed under the prompt whose context was open."""
 
     start: int
     end: int
     placed: int | None
+
+    # Written out: see types.Answer.
+    def __init__(self, start: int, end: int, placed: int | None) -> None:
+        self.start, self.end, self.placed = start, end, placed
 
 
 class _LineWalk:

@@ -34,7 +34,7 @@ from .text import bare, match_option, words
 from .types import OptionSpec, PromptKind, PromptSpec, VoteSpec
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Signals:
     strong: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, why)
     weak: list[str] = field(default_factory=list)
@@ -42,6 +42,10 @@ class Signals:
     suggestion: dict[int, tuple[str, ...]] = field(default_factory=dict)
     guess: dict[int, tuple[str, ...]] = field(default_factory=dict)  # from letters alone
     copied: list[tuple[int, int, str]] = field(default_factory=list)  # option lines, unmarked
+
+    def __init__(self) -> None:  # written out: see types.Answer (one per post read)
+        self.strong, self.weak, self.copied = [], [], []
+        self.suggestion, self.guess = {}, {}
 
 
 # "2bd", "Q1: B", "#3 - a", "1 -> C": a prompt number, then letters (checked below).

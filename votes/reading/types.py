@@ -88,7 +88,7 @@ class PostIn:
 Span = tuple[int, int]  # [start, end) character offsets into PostIn.body
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Answer:
     prompt: int
     letters: tuple[str, ...] = ()  # single: one; multi: sorted; ranked: in order
@@ -96,6 +96,27 @@ class Answer:
     joins: str | None = None  # write-in that joins this poster's entry ("Same as X")
     spans: tuple[Span, ...] = ()
     reason: str = ""  # why it was read so, for people: "numbered answer '1-B'"
+
+    # Written out (init=False), not generated: in the mypyc build (compiled.py) a
+    # class's own __init__ is compiled and dataclasses' generated one is not, and
+    # the reader builds one for every answer it finds (tests/reading/test_inits.py
+    # checks each written-out __init__ against the fields). Frozen: the fields are
+    # set through object.__setattr__, as the generated __init__ does.
+    def __init__(
+        self,
+        prompt: int,
+        letters: tuple[str, ...] = (),
+        text: str | None = None,
+        joins: str | None = None,
+        spans: tuple[Span, ...] = (),
+        reason: str = "",
+    ) -> None:
+        object.__setattr__(self, "prompt", prompt)
+        object.__setattr__(self, "letters", letters)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "joins", joins)
+        object.__setattr__(self, "spans", spans)
+        object.__setattr__(self, "reason", reason)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,7 +140,7 @@ class Answer:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Flag:
     """An answer held back for a moderator: not counted until one decides."""
 
@@ -127,6 +148,18 @@ class Flag:
     reason: str  # for people: "option D does not exist in prompt 1"
     suggestion: Answer | None = None  # what a moderator accepts in one click
     spans: tuple[Span, ...] = ()
+
+    def __init__(  # written out, as Answer's is
+        self,
+        prompt: int | None,
+        reason: str,
+        suggestion: Answer | None = None,
+        spans: tuple[Span, ...] = (),
+    ) -> None:
+        object.__setattr__(self, "prompt", prompt)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "suggestion", suggestion)
+        object.__setattr__(self, "spans", spans)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,7 +180,7 @@ class Flag:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Reading:
     post_id: int
     author: str
@@ -165,6 +198,32 @@ class Reading:
     # posts so a moderator can sweep them. Empty for counted and held posts.
     mentions: tuple[str, ...] = ()
     rules_version: int = RULES_VERSION
+
+    def __init__(  # written out, as Answer's is: one for every post read
+        self,
+        post_id: int,
+        author: str,
+        kind: PostKind,
+        answers: tuple[Answer, ...] = (),
+        flags: tuple[Flag, ...] = (),
+        endorses: int | None = None,
+        proxy_of: str | None = None,
+        proxy_pinned: bool = False,
+        excluded: str | None = None,
+        mentions: tuple[str, ...] = (),
+        rules_version: int = RULES_VERSION,
+    ) -> None:
+        object.__setattr__(self, "post_id", post_id)
+        object.__setattr__(self, "author", author)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "answers", answers)
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "endorses", endorses)
+        object.__setattr__(self, "proxy_of", proxy_of)
+        object.__setattr__(self, "proxy_pinned", proxy_pinned)
+        object.__setattr__(self, "excluded", excluded)
+        object.__setattr__(self, "mentions", mentions)
+        object.__setattr__(self, "rules_version", rules_version)
 
     def to_json(self) -> dict[str, Any]:
         return {
