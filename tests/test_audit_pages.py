@@ -1,6 +1,6 @@
 """The audit a page at a time: tabs counted and listed from a few facts per post, filters, pages.
 
-A 10,000-post window must not be built post by post to show fifty of them:
+A 10,000-post window must not be built post by post to show a page of them:
 votes/audit_pages.py decides each post's tabs from its Reading in brief, and
 only the page's posts are built in full. These tests hold that shortcut to
 the full audit view (`PostAudit.in_tab`) on every kind of post, and the page
@@ -99,7 +99,7 @@ def test_it_puts_every_kind_of_post_in_the_tabs_the_full_audit_does(
     assert "decided" not in by_ref[reopened.ref] and "decided" in by_ref[counted.ref]
 
 
-def test_it_shows_a_tab_fifty_posts_a_page(client, vote, moderator):
+def test_it_shows_a_tab_a_page_at_a_time(client, vote, moderator):
     posts = _crowd(vote, audit_pages.PER_PAGE * 2 + 7)
     client.force_login(moderator)
 
@@ -108,7 +108,7 @@ def test_it_shows_a_tab_fifty_posts_a_page(client, vote, moderator):
 
     assert _listed(first) == [p.ref for p in posts[: audit_pages.PER_PAGE]]
     assert _listed(last) == [p.ref for p in posts[2 * audit_pages.PER_PAGE :]]
-    assert f"Posts 1 to 50 of {len(posts)}." in first
+    assert f"Posts 1 to {audit_pages.PER_PAGE} of {len(posts)}." in first
     assert "Page 1 of 3" in first and 'rel="next"' in first and 'rel="prev"' not in first
     assert '<a href="?show=all&amp;page=2"' in first
     assert f'All <span class="tab-count">({len(posts)})</span>' in first

@@ -7,7 +7,7 @@ its Reading says in brief (kind, why it is excluded, which prompts it holds
 back, whether it mentions the vote), pulled out of the JSON by the database,
 the latest tally's holds and exclusions, and the rulings in force on it.
 Only the page's posts are then built in full (`audit.audit_posts(pks=...)`),
-so a 10,000-post window costs a few narrow queries and fifty post views.
+so a 10,000-post window costs a few narrow queries and PER_PAGE post views.
 
 `tabs_of` decides a post's tabs the way `audit.PostAudit.in_tab` does
 (tests/test_audit_pages.py checks the two agree on every kind of post).
@@ -31,7 +31,9 @@ from votes.models import Decision, Reading, TallyRun
 from votes.reading.rulings import in_force
 from votes.reading.types import PostKind
 
-PER_PAGE = 50
+# A held-back post renders with its decision forms (about 4 ms each on this
+# machine): 25 keep a page under the 300 ms aim at 10,000 posts (docs/benchmarks.md).
+PER_PAGE = 25
 SHOW = ("held", "all", "excluded", "mentions", "decided")
 _COUNTING = frozenset({Decision.Action.SET, Decision.Action.PROXY})  # as audit._COUNTING
 _POST_NUMBER = re.compile(r"#?\s*(\d+)")

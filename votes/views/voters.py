@@ -22,6 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from chapters.models import Vote
 from quest.http import HtmxHttpRequest
 from votes import selectors
+from votes.models import TallyRun
 from votes.permissions import can_see_results
 from votes.tally import entry_key
 from votes.views import access
@@ -82,12 +83,18 @@ def tally_voters(request: HtmxHttpRequest, slug: str, number: int) -> HttpRespon
     vote = access.vote_for_reader(request, slug, number)
     if not can_see_results(request.user, vote):
         return _plain("Results are hidden until you vote or the vote closes.", 403)
-    run = selectors.latest_tally(vote)
-    if run is None:
+    # The latest run's document only: its inputs name every post of the window.
+    data = (
+        TallyRun.objects.filter(vote=vote)
+        .order_by("-created_at", "-pk")
+        .values_list("data", flat=True)
+        .first()
+    )
+    if data is None:
         response = _plain("The first count of this vote is under way; try again shortly.", 503)
         response["Retry-After"] = "3"
         return response
-    found = _row_asked(run.data, request.GET)
+    found = _row_asked(data, request.GET)
     if isinstance(found, str):
         return _plain(found, 404)
     prompt, row = found
