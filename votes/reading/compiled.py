@@ -27,11 +27,14 @@ PACKAGE = Path(__file__).resolve().parent
 BUILD = PACKAGE.parents[1] / ".build" / "reader"
 STAMP = BUILD / "SOURCES"
 NOT_COMPILED = frozenset({"__init__.py", "compiled.py"})
+# The one BBCode tokenizer (issue 9), which the page renderer shares: compiled with
+# the reader, which runs it on every post with a tag.
+TOKENIZER = PACKAGE.parents[1] / "quest" / "bbtokens.py"
 
 
 def compiled_modules() -> list[Path]:
-    """The package's modules that the build compiles, in a stable order."""
-    return sorted(p for p in PACKAGE.glob("*.py") if p.name not in NOT_COMPILED)
+    """The modules the build compiles, in a stable order: this package's, then the tokenizer."""
+    return [*sorted(p for p in PACKAGE.glob("*.py") if p.name not in NOT_COMPILED), TOKENIZER]
 
 
 def sources_digest() -> str:
@@ -56,4 +59,11 @@ def use_build(package_path: list[str]) -> bool:
     # level, which each module's small library imports by its own name.
     sys.path.append(str(BUILD))
     package_path.insert(0, str(BUILD / "votes" / "reading"))
+    # The tokenizer, unless it was imported before (then the plain one serves
+    # both: the same code). quest is already imported: this module's package is
+    # under votes, which imports it.
+    if "quest.bbtokens" not in sys.modules:
+        import quest
+
+        quest.__path__.insert(0, str(BUILD / "quest"))
     return True
