@@ -38,6 +38,7 @@ SHOW = ("held", "all", "excluded", "mentions", "decided")
 _COUNTING = frozenset({Decision.Action.SET, Decision.Action.PROXY})  # as audit._COUNTING
 _POST_NUMBER = re.compile(r"#?\s*(\d+)")
 _EMPTY = (None, "[]", "null")  # a list in a Reading's JSON, as text, with nothing in it
+_ALL, _ALL_MENTIONS = frozenset({"all"}), frozenset({"all", "mentions"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +155,13 @@ def tabs_of(
     `holds` are the prompts the tally holds it back on, `decisions` the
     decisions on it, newest first (undone ones and undos included).
     """
+    kind, read_excluded, flags, mentions = brief or ("", None, [], None)
+    if not (decisions or holds or flags or tally_excluded or read_excluded):
+        # Most posts: nothing held, excluded or ruled on; listed under "all" and maybe "mentions".
+        return _ALL_MENTIONS if kind == PostKind.NOT_BALLOT and mentions not in _EMPTY else _ALL
     latest = _in_force(decisions) if decisions else {}
     whole = latest.get(None)
     settles_all = whole if whole is not None and whole.action != Decision.Action.ACCEPT else None
-    kind, read_excluded, flags, mentions = brief or ("", None, [], None)
     flagged = [f.get("prompt") for f in flags]
     # Held back by the reader, or by the tally alone (proxy loops, joins to nobody).
     waiting = [p for p in flagged] + [p for p in holds if p not in set(flagged)]
