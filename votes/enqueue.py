@@ -7,6 +7,7 @@ import contract in pyproject.toml keeps it so).
 
 import logging
 
+from celery import chord
 from django.db import transaction
 
 from quest.celery import app
@@ -34,6 +35,33 @@ def enqueue(task_name: str, *args) -> None:
             app.send_task(task_name, args=args)
     except Exception:
         log.warning("could not enqueue %s%r; the sweeper will pick it up", task_name, args)
+
+
+def enqueue_chord_on_commit(header: list[tuple[str, tuple]], callback: tuple[str, tuple]) -> None:
+    """Once the transaction commits, run the `header` tasks in parallel, then `callback`.
+
+    A Celery chord of tasks sent by name; the callback does not take the
+    header's results (an immutable signature). Eager (no workers), the header
+    runs here in order, then the callback. A broker outage is logged, as in
+    `enqueue`; a chord left unfinished (a task lost with its worker) never
+    calls back: its work must be found by a sweeper, as a lost message is.
+    """
+    transaction.on_commit(lambda: _chord(header, callback))
+
+
+def _chord(header: list[tuple[str, tuple]], callback: tuple[str, tuple]) -> None:
+    try:
+        if app.conf.task_always_eager:
+            for name, args in header:
+                _registered(name).delay(*args)
+            _registered(callback[0]).delay(*callback[1])
+            return
+        tasks = [app.signature(name, args=args) for name, args in header]
+        chord(tasks)(app.signature(callback[0], args=callback[1], immutable=True))
+    except Exception:
+        log.warning(
+            "could not enqueue a chord of %d tasks; the sweeper will pick it up", len(header)
+        )
 
 
 def _registered(task_name: str):

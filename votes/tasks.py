@@ -9,7 +9,7 @@ name through votes/enqueue.py; the beat schedule (quest/settings.py) names
 from celery import shared_task
 from django.db import OperationalError
 
-from votes import import_jobs, services
+from votes import import_jobs, import_reading, services
 from votes.importers import follow
 
 _RETRY = {
@@ -23,6 +23,12 @@ _RETRY = {
 @shared_task(name="votes.post_reading_refresh", **_RETRY)
 def post_reading_refresh_task(post_id: int) -> None:
     services.post_reading_refresh(post_id=post_id)
+
+
+# A chord's header task (votes/import_reading.py): its result tells the chord it is done.
+@shared_task(name="votes.read_chunk", ignore_result=False, **_RETRY)
+def window_chunk_read_task(vote_id: int, first_seq: int, last_seq: int) -> int:
+    return import_reading.window_chunk_read(vote_id=vote_id, first_seq=first_seq, last_seq=last_seq)
 
 
 @shared_task(name="votes.recount", **_RETRY)

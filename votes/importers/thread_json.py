@@ -16,6 +16,8 @@ forum shows a deleted post's placeholder).
 """
 
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -31,15 +33,19 @@ from chapters.models import Chapter, Option, Prompt, Vote
 from quest.identities import forum_author, forum_identity_get_or_create, forum_of
 from quest.models import ForumIdentity, Post, Quest
 from quest.services import (
+    ImportedPost,
     imported_author_get_or_create,
     moderator_appoint,
-    post_create,
     post_edit,
     post_forum_sync,
+    posts_import,
 )
-from votes.services import vote_recount_request
+from votes.import_reading import import_readings_request
 
 FORMAT = "quest-thread/1"
+# Posts inserted per statement: big enough that a 10,000-post thread is a few
+# INSERTs, small enough that memory does not grow with the thread.
+BATCH = 1000
 
 
 class ThreadFormatError(ValidationError):
@@ -60,14 +66,18 @@ def thread_import(data: object) -> Quest:
 def import_stream(*, header: dict, posts: Iterator[dict] | Iterable[dict]) -> Quest:
     with transaction.atomic():
         quest, authors = _quest(header.get("quest"))
-        by_ref = {p.ref: p for p in Post.objects.filter(quest=quest)}
+        batches = _Batches(quest, authors)
         for i, raw in enumerate(posts):
-            _post(quest, raw, i, by_ref, authors)
-        authors.record()
-        for raw in header.get("chapters") or []:
+            batches.add(_checked(raw, i))
+        batches.store()
+        chapters = header.get("chapters") or []
+        by_ref = _chapter_posts(quest, chapters)
+        for raw in chapters:
             _chapter(quest, raw, by_ref)
-        for vote in Vote.objects.filter(chapter__quest=quest):
-            vote_recount_request(vote=vote)
+        for vote in Vote.objects.filter(chapter__quest=quest).select_related(
+            "chapter__quest", "post"
+        ):
+            import_readings_request(vote=vote)
     return quest
 
 
@@ -78,7 +88,6 @@ class _Authors:
     def __init__(self, forum: str) -> None:
         self.forum = forum
         self.known: dict[tuple[str, int | None], tuple[User, ForumIdentity | None]] = {}
-        self.written: dict[int, list[int]] = {}  # identity pk -> pks of the new posts it wrote
 
     def of(self, name: str, forum_user_id: int | None = None) -> tuple[User, ForumIdentity | None]:
         key = (name, forum_user_id)
@@ -91,15 +100,6 @@ class _Authors:
             else:
                 self.known[key] = (imported_author_get_or_create(name=name), None)
         return self.known[key]
-
-    def wrote(self, identity: ForumIdentity | None, post: Post) -> None:
-        if identity is not None:
-            self.written.setdefault(identity.pk, []).append(post.pk)
-
-    def record(self) -> None:
-        """Each new post remembers who wrote it on the forum: one UPDATE per author."""
-        for identity_pk, posts in self.written.items():
-            Post.objects.filter(pk__in=posts).update(forum_identity_id=identity_pk)
 
 
 def _quest(raw) -> tuple[Quest, _Authors]:
@@ -129,7 +129,19 @@ def _quest(raw) -> tuple[Quest, _Authors]:
     return quest, authors
 
 
-def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post], authors: _Authors) -> None:
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One post of the file, checked: what storing or updating it needs."""
+
+    ref: int
+    author: str
+    body: str
+    posted_at: datetime
+    edited_at: datetime | None
+    forum: "_ForumFields"
+
+
+def _checked(raw: dict, index: int) -> _Checked:
     where = f"post {index + 1}"
     if not isinstance(raw, dict):
         raise ThreadFormatError(f"{where} is not an object.")
@@ -144,29 +156,62 @@ def _post(quest: Quest, raw: dict, index: int, by_ref: dict[int, Post], authors:
     if not author:
         raise ThreadFormatError(f"{where} has an empty author.")
     posted_at = _time(raw.get("posted_at"), f"{where} 'posted_at'", required=True)
+    assert posted_at is not None  # required
     edited_at = _time(raw.get("edited_at"), f"{where} 'edited_at'")
-    forum = _forum_fields(raw, where)
-    existing = by_ref.get(ref)
-    if existing is not None:
-        # A deleted post's placeholder has no text: the post keeps the text it had.
-        if existing.body != body and not (forum["deleted"] and not body):
-            post_edit(post=existing, body=body, by=existing.author, at=edited_at)
-        if _forum_fields_differ(existing, forum):
-            post_forum_sync(post=existing, **forum)
-        return
-    user, identity = authors.of(author, forum["forum_user_id"])
-    by_ref[ref] = post_create(
-        quest=quest,
-        author=user,
-        body=body,
-        posted_at=posted_at,
-        ref=ref,
-        edited_at=edited_at,
-        imported=True,
-        request_reading=False,
-        **forum,
-    )
-    authors.wrote(identity, by_ref[ref])
+    return _Checked(ref, author, body, posted_at, edited_at, _forum_fields(raw, where))
+
+
+class _Batches:
+    """The file's posts stored BATCH at a time, so memory stays flat with the thread.
+
+    A batch looks its refs up in one query: a post already in the thread (an
+    import again, a followed thread's next read) is updated as before, one by
+    one, and the new posts are inserted together in file order
+    (quest.services.posts_import), authors resolved once per name. A ref seen
+    twice in one file closes the batch first, so its second copy is an update.
+    """
+
+    def __init__(self, quest: Quest, authors: _Authors) -> None:
+        self.quest = quest
+        self.authors = authors
+        self.pending: dict[int, _Checked] = {}
+
+    def add(self, post: _Checked) -> None:
+        if post.ref in self.pending or len(self.pending) >= BATCH:
+            self.store()
+        self.pending[post.ref] = post
+
+    def store(self) -> None:
+        posts, self.pending = list(self.pending.values()), {}
+        existing = Post.objects.filter(quest=self.quest, ref__in=[p.ref for p in posts])
+        by_ref = {p.ref: p for p in existing}
+        new: list[ImportedPost] = []
+        for post in posts:
+            if post.ref in by_ref:
+                _update(by_ref[post.ref], post)
+                continue
+            user, identity = self.authors.of(post.author, post.forum["forum_user_id"])
+            new.append(
+                ImportedPost(
+                    ref=post.ref,
+                    author_id=user.pk,
+                    body=post.body,
+                    posted_at=post.posted_at,
+                    edited_at=post.edited_at,
+                    forum_identity_id=identity.pk if identity is not None else None,
+                    **post.forum,
+                )
+            )
+        posts_import(quest=self.quest, posts=new)
+
+
+def _update(existing: Post, post: _Checked) -> None:
+    forum = post.forum
+    # A deleted post's placeholder has no text: the post keeps the text it had.
+    if existing.body != post.body and not (forum["deleted"] and not post.body):
+        existing = post_edit(post=existing, body=post.body, by=existing.author, at=post.edited_at)
+    if _forum_fields_differ(existing, forum):
+        post_forum_sync(post=existing, **forum)
 
 
 class _ForumFields(TypedDict):
@@ -220,6 +265,21 @@ def _text(value: object, where: str, limit: int) -> str:
     if len(value) > limit:
         raise ThreadFormatError(f"{where} is longer than {limit} characters.")
     return value.strip()
+
+
+def _chapter_posts(quest: Quest, chapters: list) -> dict[int, Post]:
+    """The posts the chapters name (their own and their votes'), by ref: one query."""
+    refs: set[int] = set()
+    for raw in chapters:
+        if not isinstance(raw, dict):
+            continue
+        vote = raw.get("vote")
+        named: list[Any] = [raw.get("post"), vote.get("post") if isinstance(vote, dict) else None]
+        for value in named:
+            # A value that is no ref: _chapter and _vote say what is wrong with it.
+            with suppress(TypeError, ValueError):
+                refs.add(int(value))
+    return {p.ref: p for p in Post.objects.filter(quest=quest, ref__in=refs)}
 
 
 def _chapter(quest: Quest, raw: dict, by_ref: dict[int, Post]) -> None:
