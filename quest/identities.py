@@ -295,6 +295,14 @@ def forum_identity_link(
     Post.objects.filter(forum_identity=identity).exclude(author=user).update(author=user)
     runs = Quest.objects.filter(quest_master=own)
     quests |= set(runs.values_list("pk", flat=True))
+    # The player's own posts in the forum's other quests go by the claimed name now too
+    # (votes/names.py): what they were read as may change.
+    theirs = Quest.objects.filter(posts__author=user).distinct()
+    quests |= {
+        pk
+        for pk, quest_forum, source_url in theirs.values_list("pk", "forum", "source_url")
+        if forum_of(forum=quest_forum, source_url=source_url) == identity.forum
+    }
     runs.update(quest_master=user)
     for membership in Membership.objects.filter(user=own):
         if Membership.objects.filter(quest_id=membership.quest_id, user=user).exists():

@@ -23,7 +23,9 @@ from votes import selectors
 from votes.importers import follow
 from votes.importers.export import thread_export
 from votes.importers.sources import Source, sources_import
-from votes.models import FollowedThread, Reading
+from votes.models import Ballot, FollowedThread, Reading
+from votes.names import voter_name, voter_names
+from votes.posting import CHANGING_PREFIX, current_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +128,8 @@ def test_a_claimed_name_and_its_player_are_one_voter(followed, quest, forum, run
     assert (claim.status, claim.post.ref) == (ForumNameClaim.Status.LINKED, code_post)
     assert _mirelle().linked_user == mira
     assert Post.objects.get(quest=quest, ref=MIRELLE_POST).author == mira
-    assert _voters(quest)[1]["B"] == ["mira", "old_salt"]
+    # The voter is still the forum's Mirelle: the forum's proxies and agreements name her so.
+    assert _voters(quest)[1]["B"] == ["Mirelle", "old_salt"]
     # The post holding the code is just a post, not a ballot.
     reading = Reading.objects.get(post__ref=code_post)
     assert reading.kind == "not_ballot"
@@ -139,14 +142,14 @@ def test_a_claimed_name_and_its_player_are_one_voter(followed, quest, forum, run
     run(make_post, quest, mira, "1-A")
 
     voters = _voters(quest)
-    assert voters[1]["A"].count("mira") == 1 and "mira" not in voters[1]["B"]
-    assert "mira" in voters[2]["A"]  # the forum ballot's other answer stands
-    assert "Mirelle" not in str(voters)
+    assert voters[1]["A"].count("Mirelle") == 1 and "Mirelle" not in voters[1]["B"]
+    assert "Mirelle" in voters[2]["A"]  # the forum ballot's other answer stands
+    assert "mira" not in str(voters)
     # Her next forum post is hers too.
     later = forum.thread.add("Mirelle", "1-B", user_id=MIRELLE_ID)
     _refresh(run, followed)
     assert Post.objects.get(quest=quest, ref=later).author == mira
-    assert _voters(quest)[1]["B"] == ["mira", "old_salt"]
+    assert _voters(quest)[1]["B"] == ["Mirelle", "old_salt"]
     # Exported, her posts here and there are Mirelle's, as the forum names her.
     authors = {p["id"]: p["author"] for p in thread_export(quest)["posts"]}
     assert {authors[MIRELLE_POST], authors[later], authors[code_post]} == {"Mirelle"}
@@ -239,7 +242,8 @@ def test_the_thread_starter_claiming_their_name_runs_the_quest_as_its_quest_mast
     assert quest.quest_master == teller
     assert followed.message == ""
     vote = Vote.objects.get(chapter__quest=quest, chapter__number=2)
-    assert selectors.vote_spec(vote).quest_master == "teller"
+    # The reader knows the quest master by the name the forum's posts give them.
+    assert selectors.vote_spec(vote).quest_master == QUEST_MASTER
     assert vote.post is not None and vote.post.author == teller
     # The starter's posts are the quest master's again, never ballots.
     assert QUEST_MASTER not in str(_voters(quest)) and "teller" not in str(_voters(quest))
@@ -303,3 +307,73 @@ def test_one_name_on_two_forums_is_two_voters_and_a_claim_links_one(
     assert (_mirelle().linked_user, there.linked_user) == (mira, None)
     assert Post.objects.get(quest=saved, ref=MIRELLE_POST).author_id == there.user_id
     assert Post.objects.get(quest=quest, ref=MIRELLE_POST).author == mira
+
+
+def _claimed(followed, forum, run, mira) -> None:
+    claim = forum_name_claim_start(quest=followed.quest, user=mira, name="Mirelle")
+    forum.thread.add("Mirelle", claim.code, user_id=MIRELLE_ID)
+    _refresh(run, followed)
+    assert _mirelle().linked_user == mira
+
+
+def test_after_a_claim_the_forum_follows_the_name_and_the_app_ballot_amends_it(
+    followed, quest, forum, run, client, mira
+):
+    _claimed(followed, forum, run, mira)
+    forum.thread.add("Nim", "[X] Mirelle")
+    forum.thread.add("Brannoc", "I'm with Mirelle on this one.")
+    _refresh(run, followed)
+    assert _voters(quest)[1]["B"] == ["Brannoc", "Mirelle", "Nim", "old_salt"]
+
+    client.force_login(mira)
+    url = reverse("ballot-submit", args=[quest.slug, 2])
+    assert run(client.post, url, {"p1": "A", "p2": "A"}).status_code in (200, 302)
+
+    ballot = Post.objects.filter(quest=quest, author=mira, imported=False).get()
+    # Her forum ballot is hers: the app's is a change of it, and replaces it whole.
+    assert ballot.body.startswith(CHANGING_PREFIX)
+    voters = _voters(quest)
+    # Her proxy follows her; an agreement took her ballot as it stood when written.
+    assert voters[1]["A"] == ["Mirelle", "Nim"]
+    assert voters[1]["B"] == ["Brannoc", "old_salt"] and "mira" not in str(voters)
+    vote = Vote.objects.get(chapter__quest=quest, chapter__number=2)
+    current = Ballot.objects.filter(vote=vote, is_current=True)
+    assert current.filter(voter="Mirelle").count() == 1 and not current.filter(voter="mira")
+    # Everything that looks up her ballot finds it under the name she votes by here.
+    assert selectors.has_ballot(vote, mira)
+    assert current_answers(vote=vote, user=mira)["1"]["letters"] == ["A"]
+    panel = selectors.ballot_panel(vote=vote, user=mira)
+    assert panel is not None and panel.prompts[0].counted["options"][0]["letter"] == "A"
+    client.logout()  # the page would name her account in its header
+    page = client.get(reverse("chapter-tally", args=[quest.slug, 2])).text
+    assert "Mirelle" in page and "mira<" not in page
+
+
+def test_a_ballot_cast_in_the_app_before_the_claim_joins_the_forum_name_after_it(
+    followed, quest, forum, run, client, mira
+):
+    vote = Vote.objects.get(chapter__quest=quest, chapter__number=2)
+    run(make_post, quest, mira, "1-A")
+    assert "mira" in _voters(quest)[1]["A"]
+
+    _claimed(followed, forum, run, mira)
+
+    # Re-read as hers, her later app ballot amends her forum one: one voter, Mirelle.
+    voters = _voters(quest)
+    assert voters[1]["A"].count("Mirelle") == 1 and "Mirelle" not in voters[1]["B"]
+    assert "mira" not in str(voters)
+    current = Ballot.objects.filter(vote=vote, is_current=True)
+    assert set(current.values_list("voter", flat=True)) >= {"Mirelle"}
+    assert not current.filter(voter="mira").exists()
+    assert Ballot.objects.filter(vote=vote, voter="mira", is_current=False).exists()
+
+
+def test_a_quest_from_no_forum_knows_a_player_who_claimed_a_name_by_their_username(
+    followed, forum, run, mira
+):
+    _claimed(followed, forum, run, mira)
+    home = make_quest(mira, title="Home grown")
+
+    assert voter_name(home, mira) == "mira"
+    assert voter_name(followed.quest, mira) == "Mirelle"
+    assert voter_names(home) == {}

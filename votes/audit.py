@@ -24,6 +24,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -32,6 +33,7 @@ from quest.models import Post, PostRevision
 from quest.permissions import can_moderate
 from votes import audit_pages, selectors
 from votes.models import Decision, EntryMerge, Reading, TallyRun
+from votes.names import name_of, voter_names
 from votes.reading import read_thread
 from votes.reading.fold import fold
 from votes.reading.rulings import in_force
@@ -141,12 +143,17 @@ def _proxy_target(vote: Vote, post: Post, prompt: int | None, name: str) -> str:
     if not name:
         raise ValidationError("Name the voter this post's author follows.")
     quest = vote.chapter.quest
-    posters = list(
-        get_user_model()
-        .objects.filter(username__iexact=name, posts__quest=quest)
+    # By voter name: a player who claimed a forum name is that name here (votes/names.py).
+    names = voter_names(quest)
+    claimed = [pk for pk, voter in names.items() if voter.casefold() == name.casefold()]
+    posters = [
+        (pk, names.get(pk, username))
+        for pk, username in get_user_model()
+        .objects.filter(Q(username__iexact=name) | Q(pk__in=claimed), posts__quest=quest)
         .distinct()
         .values_list("pk", "username")
-    )
+    ]
+    posters = [p for p in posters if p[1].casefold() == name.casefold()]
     if not posters:
         raise ValidationError(f"No one named {name} has posted in this quest.")
     pk, username = min(posters, key=lambda p: p[1] != name)  # the exact spelling first
@@ -712,11 +719,12 @@ def _thread_as_of(
     revisions: dict[int, list[PostRevision]] = {}
     for r in PostRevision.objects.filter(post__in=[*before, *by_ref.values()]).order_by("version"):
         revisions.setdefault(r.post_id, []).append(r)
+    names = voter_names(vote.chapter.quest)
     context = []
     for post in before:
         revs = revisions.get(post.pk, [])
         version = max((r.version for r in revs if r.created_at <= run.created_at), default=1)
-        context.append(_post_at(post, revs, version))
+        context.append(_post_at(post, revs, version, names))
     window, missing = [], []
     for ref, version in named:
         stored = by_ref.get(ref)
@@ -724,29 +732,30 @@ def _thread_as_of(
         if stored is None or not any(r.version == version for r in revs):
             missing.append(f"Post {ref} version {version} is no longer stored.")
             continue
-        window.append(_post_at(stored, revs, version))
+        window.append(_post_at(stored, revs, version, names))
     return context, window, missing
 
 
-def _post_at(post: Post, revs: list[PostRevision], version: int) -> PostIn:
+def _post_at(
+    post: Post, revs: list[PostRevision], version: int, names: Mapping[int, str]
+) -> PostIn:
     """The post as the reader saw it at `version` (cf. selectors.post_in for the current one)."""
     upto = [r for r in revs if r.version <= version]
+    author = name_of(names, post.author)
     if not upto:  # no revision rows at all: only the current body is known
-        return selectors.post_in(post) if version == post.version else _bare(post)
+        if version == post.version:
+            return selectors.post_in(post, names=names)
+        return PostIn(post.ref, author, post.posted_at, post.body, post.edited_at)
     body = upto[-1].body
     if post.imported:
         # Imported posts only know their last edit time, not their revisions.
         edited_at = post.edited_at if version == 1 else upto[-1].created_at
-        return PostIn(post.ref, post.author.username, post.posted_at, body, edited_at)
+        return PostIn(post.ref, author, post.posted_at, body, edited_at)
     history = tuple(
         Revision(body=r.body, at=nxt.created_at) for r, nxt in zip(upto, upto[1:], strict=False)
     )
     edited_at = upto[-1].created_at if version > 1 else None
-    return PostIn(post.ref, post.author.username, post.posted_at, body, edited_at, history)
-
-
-def _bare(post: Post) -> PostIn:
-    return PostIn(post.ref, post.author.username, post.posted_at, post.body, post.edited_at)
+    return PostIn(post.ref, author, post.posted_at, body, edited_at, history)
 
 
 def tally_differences(stored: Mapping[str, Any], recomputed: Mapping[str, Any]) -> list[str]:

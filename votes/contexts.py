@@ -30,6 +30,7 @@ from typing import Any
 from chapters.models import Vote
 from quest.models import Post, Quest
 from votes import selectors
+from votes.names import voter_names
 from votes.reading import ReadingContext, read_post
 from votes.reading.types import PostIn, Reading, VoteSpec
 
@@ -146,7 +147,10 @@ def _key(vote: Vote) -> tuple[tuple[Any, ...], VoteSpec, int, int | None]:
 def _load(kept: _Kept, vote: Vote, *, after_seq: int, upto_seq: int | None) -> None:
     """Append the posts after `after_seq` up to `upto_seq` (None: all) to the kept thread."""
     rows = selectors.thread_posts_in(
-        quest_id=vote.chapter.quest_id, after_seq=after_seq, upto_seq=upto_seq
+        quest_id=vote.chapter.quest_id,
+        after_seq=after_seq,
+        upto_seq=upto_seq,
+        names=voter_names(vote.chapter.quest),
     )
     kept.context.add([row.post for row in rows])
     kept.posts.update((row.post.id, row.post) for row in rows)

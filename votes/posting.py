@@ -17,6 +17,7 @@ from quest.models import Post
 from quest.services import post_create, poster_lock, submission_record, submission_repeat
 from votes import selectors
 from votes.models import Ballot
+from votes.names import voter_name
 from votes.reading import canonical_text, read_post
 from votes.reading.canonical import written
 from votes.reading.types import Answer, PostIn, PostKind, Reading, VoteSpec
@@ -140,7 +141,9 @@ def _answers_of(reading: Reading) -> list[tuple[int, tuple[str, ...], str | None
 
 def current_answers(*, vote: Vote, user: User) -> dict[str, Any]:
     """The user's current counted ballot, as stored: {"1": {"letters": [...], "text": ...}}."""
-    row = Ballot.objects.filter(vote=vote, voter=user.get_username(), is_current=True)
+    row = Ballot.objects.filter(
+        vote=vote, voter=voter_name(vote.chapter.quest, user), is_current=True
+    )
     return row.values_list("answers", flat=True).first() or {}
 
 

@@ -16,6 +16,7 @@ from chapters.models import Vote
 from quest.models import Post
 from votes import selectors
 from votes.models import Reading as ReadingRow
+from votes.names import voter_name
 from votes.reading import read_post
 from votes.reading.bbcode import strip_tags
 from votes.reading.types import Answer, PostIn, PostKind, PromptKind, Reading, Revision, VoteSpec
@@ -46,7 +47,7 @@ class Shown:
 def reading_preview(*, vote: Vote, user, body: str) -> Shown:
     """How `body` will be read if `user` posts it now, after the thread as it stands."""
     earlier = selectors.reading_context(vote)
-    post = as_new_post(earlier, user, body)
+    post = as_new_post(earlier, voter_name(vote.chapter.quest, user), body)
     return _shown(vote, post, earlier)
 
 
@@ -90,10 +91,10 @@ def _described(spec: VoteSpec, post: PostIn, read: Callable[[PostIn], Reading]) 
     return describe(reading, spec, post.body, plain=plain)
 
 
-def as_new_post(earlier: list[PostIn], user, body: str) -> PostIn:
-    """`body` as if `user` posted it now, after `earlier` (the next post id)."""
+def as_new_post(earlier: list[PostIn], author: str, body: str) -> PostIn:
+    """`body` as if the voter named `author` posted it now, after `earlier` (the next post id)."""
     next_id = max((p.id for p in earlier), default=0) + 1
-    return PostIn(id=next_id, author=user.get_username(), posted_at=timezone.now(), body=body)
+    return PostIn(id=next_id, author=author, posted_at=timezone.now(), body=body)
 
 
 def _as_edited(post: Post, body: str) -> PostIn:

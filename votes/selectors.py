@@ -19,6 +19,7 @@ from votes.merging import Merge
 from votes.models import Ballot, Decision, EntryMerge, Outcome, RecountState, TallyRun
 from votes.models import Reading as ReadingRow
 from votes.movement import MAX_POINTS, Figure, figures, thin
+from votes.names import name_of, voter_name, voter_names
 from votes.reading import read_post
 from votes.reading.types import (
     RULES_VERSION,
@@ -61,7 +62,7 @@ def vote_spec(vote: Vote) -> VoteSpec:
     quest = vote.chapter.quest
     return VoteSpec(
         prompts=prompts,
-        quest_master=quest.quest_master.username,
+        quest_master=voter_name(quest, quest.quest_master),
         post_id=vote.post.ref if vote.post is not None else None,
         opens_at=vote.opens_at,
         closes_at=vote.closes_at,
@@ -190,6 +191,7 @@ def reading_context(vote: Vote, *, before_seq: int | None = None) -> list[PostIn
         quest_id=vote.chapter.quest_id,
         after_seq=context_start(vote, window=bounds) - 1,
         upto_seq=end - 1 if end is not None else None,
+        names=voter_names(vote.chapter.quest),
     )
     return [row.post for row in rows]
 
@@ -206,6 +208,7 @@ _THREAD_POST_FIELDS = (
     "seq",
     "ref",
     "author__username",
+    "author_id",
     "body",
     "posted_at",
     "edited_at",
@@ -215,12 +218,22 @@ _THREAD_POST_FIELDS = (
 )
 
 
-def thread_posts_in(*, quest_id: int, after_seq: int, upto_seq: int | None) -> list[ThreadPost]:
+def thread_posts_in(
+    *,
+    quest_id: int,
+    after_seq: int,
+    upto_seq: int | None,
+    names: Mapping[int, str] | None = None,
+) -> list[ThreadPost]:
     """The thread's posts after `after_seq` up to `upto_seq` (None: the end), as `post_in` has them.
 
     Rows, not Post instances: building 10,000 Posts and prefetching their
     revisions one by one was most of the time of loading a long window.
+    Authors are voter names (votes/names.py): `names` as `voter_names` gave
+    them for the quest, loaded here when not given.
     """
+    if names is None:
+        names = voter_names(Quest.objects.only("forum", "source_url").get(pk=quest_id))
     posts = Post.objects.filter(quest_id=quest_id, seq__gt=after_seq)
     if upto_seq is not None:
         posts = posts.filter(seq__lte=upto_seq)
@@ -233,7 +246,7 @@ def thread_posts_in(*, quest_id: int, after_seq: int, upto_seq: int | None) -> l
             seq=seq,
             post=PostIn(
                 id=ref,
-                author=author,
+                author=names.get(author_id, author),
                 posted_at=posted_at,
                 body=body,
                 edited_at=edited_at,
@@ -241,7 +254,7 @@ def thread_posts_in(*, quest_id: int, after_seq: int, upto_seq: int | None) -> l
             ),
             deleted=deleted,
         )
-        for pk, seq, ref, author, body, posted_at, edited_at, _, _, deleted in rows
+        for pk, seq, ref, author, author_id, body, posted_at, edited_at, _, _, deleted in rows
     ]
 
 
@@ -306,20 +319,29 @@ def deleted_at(vote: Vote, named: Sequence[tuple[int, int]]) -> set[int]:
     return {ref for ref, version in rows if (ref, version) in wanted}
 
 
-def post_in(post: Post) -> PostIn:
-    """A post as the reader sees it; revisions only where the app stored them."""
+def post_in(post: Post, *, names: Mapping[int, str] | None = None) -> PostIn:
+    """A post as the reader sees it; revisions only where the app stored them.
+
+    Its author is their voter name: from `names` (`voter_names` of the quest)
+    when given, else looked up (no query in a quest from no forum).
+    """
     revisions: tuple[Revision, ...] = ()
     if not post.imported and post.version > 1:
         revs = sorted(post.revisions.all(), key=lambda r: r.version)
         revisions = revisions_in([(r.body, r.created_at) for r in revs])
     return PostIn(
         id=post.ref,
-        author=post.author.username,
+        author=name_of(names, post.author) if names is not None else post_voter(post),
         posted_at=post.posted_at,
         body=post.body,
         edited_at=post.edited_at,
         revisions=revisions,
     )
+
+
+def post_voter(post: Post) -> str:
+    """The voter name of `post`'s author in its quest."""
+    return voter_name(post.quest, post.author)
 
 
 def revisions_in(revisions: Sequence[tuple[str, datetime]]) -> tuple[Revision, ...]:
@@ -419,7 +441,9 @@ def tally_bbcode(vote: Vote, *, base_url: str, run: TallyRun | None = None) -> s
 def has_ballot(vote: Vote, user) -> bool:
     return (
         user.is_authenticated
-        and Ballot.objects.filter(vote=vote, voter=user.username, is_current=True).exists()
+        and Ballot.objects.filter(
+            vote=vote, voter=voter_name(vote.chapter.quest, user), is_current=True
+        ).exists()
     )
 
 
@@ -649,7 +673,9 @@ def ballot_version(*, vote: Vote, user: Any) -> str:
     """What changes whenever the player's panel does, beside the tally run (the poll's ETag)."""
     if not user.is_authenticated:
         return ""
-    rows = Ballot.objects.filter(vote=vote, voter=user.get_username(), is_current=True)
+    rows = Ballot.objects.filter(
+        vote=vote, voter=voter_name(vote.chapter.quest, user), is_current=True
+    )
     return f"{user.pk}:{rows.values_list('pk', flat=True).first()}"
 
 
@@ -665,7 +691,7 @@ def ballot_panel(*, vote: Vote, user: Any) -> BallotPanel | None:
     """
     if not user.is_authenticated or user.pk == vote.chapter.quest.quest_master_id:
         return None
-    name = user.get_username()
+    name = voter_name(vote.chapter.quest, user)
     answers: Mapping[str, Any] = (
         Ballot.objects.filter(vote=vote, voter=name, is_current=True)
         .values_list("answers", flat=True)
