@@ -377,3 +377,30 @@ def test_a_quest_from_no_forum_knows_a_player_who_claimed_a_name_by_their_userna
     assert voter_name(home, mira) == "mira"
     assert voter_name(followed.quest, mira) == "Mirelle"
     assert voter_names(home) == {}
+
+
+def test_the_audit_knows_a_player_who_claimed_a_name_by_it(
+    followed, quest, forum, run, client, mira, teller
+):
+    _claimed(followed, forum, run, mira)
+    run(make_post, quest, mira, "1-A")
+    follower = forum.thread.add("Nim", "Same as Harrow's wife, whatever that is")
+    _refresh(run, followed)
+    client.force_login(teller)  # runs the quest in the app
+    audit = reverse("vote-audit", args=[quest.slug, 2])
+
+    # Filtered by the name the tally lists her under: her forum and app posts alike.
+    listed = client.get(audit + "?show=all&q=Mirelle").text
+    vote = Vote.objects.get(chapter__quest=quest, chapter__number=2)
+    mine = Post.objects.filter(quest=quest, author=mira, seq__gt=vote.post.seq)
+    assert mine.filter(imported=False).exists() and mine.filter(imported=True).exists()
+    assert all(f'id="post-{p.ref}"' in listed for p in mine)
+    assert f"{mine.count()} posts matching “Mirelle”." in listed
+    # A moderator rules a post a proxy of hers by that name.
+    decided = run(
+        client.post,
+        reverse("vote-decide", args=[quest.slug, 2]),
+        {"post": follower, "action": "proxy", "proxy": "mirelle", "reason": "Asked on the forum"},
+    )
+    assert decided.status_code == 302, decided.text
+    assert "Nim" in _voters(quest)[1]["A"] and "mira" not in str(_voters(quest))

@@ -28,6 +28,7 @@ from chapters.models import Vote
 from quest.models import Post
 from votes import selectors
 from votes.models import Decision, Reading, TallyRun
+from votes.names import voter_names
 from votes.reading.rulings import in_force
 from votes.reading.types import PostKind
 
@@ -84,7 +85,8 @@ def post_facts(vote: Vote, decisions: Sequence[Decision]) -> list[PostFacts]:
     """Every post of the vote's window, in thread order, with the audit tabs that list it.
 
     Four narrow queries whatever the window's size: the posts, their Readings'
-    brief facts, the latest tally's holds and exclusions; `decisions` (newest
+    brief facts, the latest tally's holds and exclusions (and a quest from a
+    forum's claimed names, votes/names.py); `decisions` (newest
     first, as `audit.decisions_for` gives them) come from the caller.
     """
     bounds = selectors.window_bounds(vote)
@@ -93,7 +95,9 @@ def post_facts(vote: Vote, decisions: Sequence[Decision]) -> list[PostFacts]:
     window = Post.objects.filter(quest_id=vote.chapter.quest_id).between(
         after_seq=bounds[0], before_seq=bounds[1]
     )
-    posts = window.order_by("seq").values_list("pk", "ref", "author__username")
+    posts = window.order_by("seq").values_list("pk", "ref", "author__username", "author_id")
+    # Filtered by the name the tally gives the voter (votes/names.py).
+    names = voter_names(vote.chapter.quest)
     # As text, not JSON: nearly every post holds nothing back and mentions nothing,
     # and parsing ten thousand empty lists would cost more than everything else.
     briefs = {
@@ -116,10 +120,10 @@ def post_facts(vote: Vote, decisions: Sequence[Decision]) -> list[PostFacts]:
         PostFacts(
             pk,
             ref,
-            author,
+            names.get(author_id, author),
             tabs_of(briefs.get(pk), held.get(ref, []), dropped.get(ref), by_post.get(pk, [])),
         )
-        for pk, ref, author in posts
+        for pk, ref, author, author_id in posts
     ]
 
 
