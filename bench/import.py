@@ -1,0 +1,352 @@
+"""Import and tally a generated vote thread, next to a floor measured in the same run.
+
+Run: `make bench BENCH=import` (under bin/with-services: PostgreSQL and Redis),
+or `.venv/bin/python bench/import.py [--posts N] [--memory 10000,100000]
+[--profile] [--skip-postgres]` for the embedded default alone.
+
+The thread: `--posts` posts (10,000) of bench/reading.py's corpus (the public
+example thread, then generated ballots, discussion, quotes, endorsements and
+proxies, in cycles of 200) as one `quest-thread/1` file with the example's
+chapter and vote, open, every post a second after the one before.
+
+1. Embedded default: a fresh SQLite file, eager Celery, in a child process;
+   `import_thread`'s way in (`sources_import`), which stores the posts and, on
+   commit, reads and tallies them in-process. The floor, in the same process:
+   load the JSON, one regex scan over every body, one bulk insert of the posts.
+2. PostgreSQL with a real Celery worker (prefork, as docker-compose runs it):
+   the import, then the clock runs until the vote's tally counts every post.
+   The floor: load the JSON, one regex scan and a `COPY` of the posts.
+3. Memory: peak RSS of a child that imports `--memory` posts on SQLite
+   (the parsed document included: the file is read whole), and the peak of the
+   store step alone (tracemalloc around the posts' insert, reading excluded).
+
+Each child prints one JSON line; this prints the table docs/benchmarks.md keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FLOOR = re.compile(r"\d+\s*[-.):]?\s*[A-Za-z]")
+SLUG = "import-bench"
+
+
+# --- The thread ---------------------------------------------------------------------
+
+
+def thread_file(posts: int, path: Path) -> None:
+    """Write a `posts`-post quest-thread/1 file to `path` (the reading bench's corpus)."""
+    from bench.reading import corpus
+    from tests.reading.example import load_thread
+
+    data, _, _ = load_thread()
+    _, generated = corpus(posts)
+    chapter = data["chapters"][0]
+    start = generated[0].posted_at
+    vote = dict(chapter["vote"], closes_at=None)
+    stamp = {}
+    with path.open("w", encoding="utf-8") as f:
+        header = {
+            "format": "quest-thread/1",
+            "quest": dict(data["quest"], slug=SLUG, title="Import bench"),
+            "chapters": [dict(chapter, vote=vote)],
+        }
+        f.write(json.dumps(header)[:-1] + ', "posts": [\n')
+        for i, p in enumerate(generated):
+            when = (start.timestamp() + i) if i else start.timestamp()
+            stamp[p.id] = when
+            post = {
+                "id": p.id,
+                "author": p.author,
+                "posted_at": _iso(when),
+                "edited_at": None,
+                "body": p.body,
+            }
+            f.write(("," if i else "") + json.dumps(post) + "\n")
+        f.write("]}\n")
+    # The vote opens with its post, wherever the corpus put it.
+    text = path.read_text(encoding="utf-8")
+    opens = _iso(stamp[vote["post"]])
+    path.write_text(text.replace(json.dumps(vote["opens_at"]), json.dumps(opens), 1), "utf-8")
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- In a child process: one database, one import -----------------------------------------
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quest.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def child(kind: str, file: Path, *, floor: bool, profile: bool, stages: bool) -> dict:
+    _setup()
+    from django.db import connection
+
+    from quest.models import Post
+    from votes.importers.sources import source_read, sources_import
+
+    out: dict = {"kind": kind, "vendor": connection.vendor}
+    worker = _worker() if kind == "postgres" else None
+    profiler = cProfile.Profile() if profile else None
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        if stages:
+            quest = _staged(file, out)
+        else:
+            source = source_read(file.name, file.read_bytes())
+            quest = sources_import([source], format="json", slug=f"{SLUG}-{os.getpid()}")
+        out["import_s"] = time.perf_counter() - started
+        out["import_cpu_s"] = time.process_time() - cpu
+        run = _counted(quest, started)
+        out["total_s"] = time.perf_counter() - started
+        # This process's CPU: on the embedded default all of it (SQLite is in-process).
+        out["total_cpu_s"] = time.process_time() - cpu
+        if profiler:
+            profiler.disable()
+        out["posts"] = Post.objects.filter(quest=quest).count()
+        out["ballots"] = run.data["ballots"]
+        out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    finally:
+        if worker is not None:
+            worker.stop()
+    if profiler:
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        stats.sort_stats("cumulative").print_stats(15)
+        stats.sort_stats("tottime").print_stats(10)
+        out["profile"] = text.getvalue()
+    if floor:
+        out.update(_floor(file, copy=kind == "postgres"))
+    return out
+
+
+def _counted(quest, started: float):
+    """The vote's first tally run that counts every post of its window (waited for)."""
+    from chapters.models import Vote
+    from quest.models import Post
+    from votes.models import Reading, TallyRun
+
+    vote = Vote.objects.get(chapter__quest=quest)
+    # The window: the posts after the vote's post (selectors.window_index).
+    window = Post.objects.filter(quest=quest, seq__gt=vote.post.seq).count()
+    while True:
+        run = TallyRun.objects.filter(vote=vote).order_by("-pk").first()
+        if (
+            run is not None
+            and len(run.inputs["posts"]) == window
+            and Reading.objects.filter(vote=vote).count() == window
+        ):
+            return run
+        if time.perf_counter() - started > 1800:
+            raise SystemExit("the tally did not count every post within 30 minutes")
+        time.sleep(0.05)
+
+
+def _staged(file: Path, out: dict):
+    """The import in steps, each step's peak RSS apart (the kernel's high-water mark, reset)."""
+    from django.db import transaction
+
+    from votes.importers.thread_json import thread_import
+
+    data = json.loads(file.read_text(encoding="utf-8"))
+    data["quest"]["slug"] = f"{SLUG}-{os.getpid()}"
+    out["document_mb"] = _rss("VmRSS")
+    _rss_reset()
+    with transaction.atomic():
+        quest = thread_import(data)
+        del data
+        # Before the commit: the posts are stored, reading them is sent at commit.
+        out["store_peak_mb"] = _rss("VmHWM")
+        _rss_reset()
+    out["read_peak_mb"] = _rss("VmHWM")
+    return quest
+
+
+def _rss(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no {field} in /proc/self/status")
+
+
+def _rss_reset() -> None:
+    # Writing 5 resets the process's peak RSS (VmHWM) to its current RSS (Linux 4.0+).
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _worker():
+    from django.db import connection
+
+    from bench._stack import ProductionWorker
+    from tests.services import database_url_for
+
+    env = dict(os.environ, DATABASE_URL=database_url_for(connection.settings_dict))
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    return ProductionWorker("worker", env=env, workdir=Path(tempfile.mkdtemp())).start()
+
+
+def _floor(file: Path, *, copy: bool) -> dict:
+    """Load the JSON, scan every body once, insert the posts in one go (COPY on PostgreSQL)."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.utils.dateparse import parse_datetime
+
+    from quest.models import Post, Quest
+
+    started, cpu = time.perf_counter(), time.process_time()
+    data = json.loads(file.read_text(encoding="utf-8"))
+    loaded = time.perf_counter()
+    for p in data["posts"]:
+        for _ in FLOOR.finditer(p["body"]):
+            pass
+    scanned = time.perf_counter()
+    user = User.objects.create(username=f"floor-author-{os.getpid()}")
+    quest = Quest.objects.create(
+        slug=f"floor-{os.getpid()}",
+        title="floor",
+        quest_master=user,
+        last_activity_at=data["posts"][0]["posted_at"],
+    )
+    rows = [
+        (quest.pk, seq, p["id"], user.pk, p["body"], parse_datetime(p["posted_at"]))
+        for seq, p in enumerate(data["posts"], 1)
+    ]
+    if copy:
+        columns = (
+            "quest_id, seq, ref, author_id, body, posted_at, version, imported, source_url, deleted"
+        )
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {Post._meta.db_table} ({columns}) FROM STDIN") as out,
+        ):
+            for row in rows:
+                out.write_row((*row, 1, True, "", False))
+    else:
+        Post.objects.bulk_create(
+            Post(quest_id=q, seq=s, ref=r, author_id=a, body=b, posted_at=t, imported=True)
+            for q, s, r, a, b, t in rows
+        )
+    inserted = time.perf_counter()
+    return {
+        "floor_s": inserted - started,
+        "floor_cpu_s": time.process_time() - cpu,
+        "floor_load_s": loaded - started,
+        "floor_scan_s": scanned - loaded,
+        "floor_insert_s": inserted - scanned,
+    }
+
+
+# --- The parent: children, figures --------------------------------------------------------
+
+
+def _run_child(kind: str, file: Path, tmp: Path, *extra: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), IMPORT_MAX_BYTES=str(10**9))
+    if kind == "sqlite":
+        for name in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"):
+            env.pop(name, None)
+        db = tmp / f"bench-{time.monotonic_ns()}.sqlite3"
+        env["SQLITE_PATH"] = str(db)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(file), *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} child failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _report(r: dict) -> None:
+    ratio = r["total_s"] / r["floor_s"]
+    # In-process, this process's CPU is all of the work; with a worker it is not.
+    cpu = (
+        f"(this process's CPU: {r['total_cpu_s']:.2f} s against {r['floor_cpu_s']:.3f} s, "
+        f"{r['total_cpu_s'] / r['floor_cpu_s']:.1f}x) "
+        if r["kind"] == "sqlite"
+        else "(wall clock: the worker's CPU is in another process) "
+    )
+    print(
+        f"{r['vendor']}: {r['posts']} posts, {r['ballots']} ballots; import {r['import_s']:.2f} s, "
+        f"import + tally {r['total_s']:.2f} s; floor {r['floor_s']:.3f} s "
+        f"(load {r['floor_load_s']:.3f}, scan {r['floor_scan_s']:.3f}, "
+        f"insert {r['floor_insert_s']:.3f}); ratio {ratio:.1f}x {cpu}"
+        f"(target 20x: {'met' if ratio <= 20 else 'not met'}; stretch 5x: "
+        f"{'met' if ratio <= 5 else 'not met'}); peak RSS {r['rss_mb']:.0f} MB"
+    )
+    if "profile" in r:
+        print(r["profile"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--memory", default="10000,100000", help="post counts ('' for none)")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "FILE"))
+    parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--stages", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        kind, file = args.child
+        result = child(
+            kind, Path(file), floor=not args.no_floor, profile=args.profile, stages=args.stages
+        )
+        print(json.dumps(result))
+        return
+    extra = ["--profile"] if args.profile else []
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        file = tmp / "thread.json"
+        thread_file(args.posts, file)
+        print(f"thread: {args.posts} posts, {file.stat().st_size / 1e6:.1f} MB of JSON")
+        _report(_run_child("sqlite", file, tmp, *extra))
+        if args.skip_postgres or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+            print("postgres: skipped (run under bin/with-services)")
+        else:
+            _report(_run_child("postgres", file, tmp, *extra))
+        for n in [int(x) for x in args.memory.split(",") if x.strip()]:
+            big = tmp / f"thread-{n}.json"
+            thread_file(n, big)
+            r = _run_child("sqlite", big, tmp, "--no-floor", "--stages")
+            print(
+                f"memory, {n} posts ({big.stat().st_size / 1e6:.0f} MB of JSON): RSS with the "
+                f"parsed document {r['document_mb']:.0f} MB; peak storing the posts "
+                f"{r['store_peak_mb']:.0f} MB, reading and tallying them "
+                f"{r['read_peak_mb']:.0f} MB; import + tally {r['total_s']:.1f} s"
+            )
+            big.unlink()
+
+
+if __name__ == "__main__":
+    main()
