@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from chapters.models import Vote
 from quest.identities import forum_name_claim_start
-from quest.models import ForumIdentity, ForumNameClaim, Post
+from quest.models import ForumIdentity, ForumNameClaim, Post, Quest
 from tests.factories import PASSWORD, make_post, make_quest, make_user
 from tests.forum_thread import QUEST_MASTER, QUEST_MASTER_ID, ForumServer, ForumThread
-from votes import selectors
+from votes import contexts, selectors
 from votes.importers import follow
 from votes.importers.export import thread_export
 from votes.importers.sources import Source, sources_import
@@ -404,3 +404,29 @@ def test_the_audit_knows_a_player_who_claimed_a_name_by_it(
     )
     assert decided.status_code == 302, decided.text
     assert "Nim" in _voters(quest)[1]["A"] and "mira" not in str(_voters(quest))
+
+
+def test_a_claim_moves_on_the_kept_threads_of_the_forums_quests_the_player_posted_in(
+    followed, quest, forum, run, mira, teller
+):
+    side = make_quest(teller, title="Side story of the same forum")
+    # Known by its address alone (no `forum`), as a thread imported from a file may be.
+    Quest.objects.filter(pk=side.pk).update(source_url=forum.thread_url)
+    side.refresh_from_db()
+    run(make_post, side, mira, "Hello from the app.")
+    vote = Vote.objects.get(chapter__quest=quest, chapter__number=2)
+    run(make_post, quest, mira, "1-A")
+    kept = contexts.window_readings(
+        vote=vote, refs=[Post.objects.get(author=mira, quest=quest).ref]
+    )
+    assert [r.author for r in kept.values()] == ["mira"]
+    changes = dict(Quest.objects.values_list("pk", "post_changes"))
+
+    _claimed(followed, forum, run, mira)
+
+    # Both threads changed (kept copies of them are loaded again), and name her Mirelle.
+    now = dict(Quest.objects.values_list("pk", "post_changes"))
+    assert now[quest.pk] > changes[quest.pk] and now[side.pk] > changes[side.pk]
+    ref = Post.objects.get(author=mira, quest=quest, imported=False).ref
+    assert contexts.window_readings(vote=vote, refs=[ref])[ref].author == "Mirelle"
+    assert voter_name(side, mira) == "Mirelle"
