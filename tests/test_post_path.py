@@ -12,14 +12,17 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from chapters.models import Vote
+from quest.identities import forum_identity_get_or_create, forum_identity_link
 from quest.models import Post, Quest, new_submission_token
 from tests.factories import make_post, make_quest, make_user, make_vote, prompt_list
 from votes import previews, selectors, services
-from votes.models import Reading
+from votes.models import Ballot, Reading
 from votes.posting import ballot_post
 from votes.reading.types import Answer
 from votes.reading.types import Reading as ReadingOut
@@ -252,3 +255,28 @@ def test_it_keeps_the_latest_activity_when_an_older_post_is_imported(quest, play
     quest.refresh_from_db()
 
     assert quest.last_activity_at == recent.posted_at
+
+
+def test_a_ballot_under_a_claimed_forum_name_costs_the_same_in_a_vote_of_10_and_of_2000_posts(
+    client, votes, player
+):
+    """A quest from a forum loads its claimed names once (votes/names.py), not per post."""
+    for size, vote in votes.items():
+        quest = vote.chapter.quest
+        forum = f"forum{size}.example.net"  # a player goes by one name on a forum
+        Quest.objects.filter(pk=quest.pk).update(forum=forum)
+        anya = forum_identity_get_or_create(forum=forum, name=f"Anya_{size}")
+        forum_identity_link(identity=anya, user=player)
+        # The player's earlier ballot read again under the name they claimed, as a claim does.
+        Vote.objects.filter(pk=vote.pk).update(spec_version=F("spec_version") + 1)
+        vote.refresh_from_db()
+        services.vote_recount(vote_id=vote.pk)
+        assert Ballot.objects.filter(vote=vote, voter=f"Anya_{size}", is_current=True).exists()
+    client.force_login(player)
+    works = {}
+    for size, vote in votes.items():
+        response, works[size] = _ballot(client, vote, {"p1": "C", "p2": ["A"]})
+        assert response.status_code == 200
+        latest = Post.objects.filter(author=player, quest=vote.chapter.quest).latest("seq")
+        assert latest.body == "Revised vote:\n1-C\n2-A"
+    _same_work(works)
