@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
 
+from . import hints
 from .letters import (
     DASHES,
     OPTION_TEXT_END,
@@ -123,8 +124,7 @@ UNKNOWN_SHAPE = re.compile(
 )
 
 
-# Not frozen (one per line read; never changed once built): see types.Answer.
-@dataclass(slots=True, init=False)
+@dataclass(slots=True, init=False)  # not frozen (one per line; never changed): types.Answer
 class LineRead:
     hits: tuple[Hit, ...]
     vote_phrase: str  # the "Changing my vote:" prefix, "" when none
@@ -364,9 +364,9 @@ def _just_past(vote: VoteSpec, number: str) -> bool:
 
 @lru_cache(maxsize=64)
 def _speaks_against(line: str) -> bool:
-    # Once per line, however many answers it mentions: a line of 15,000 mentions
-    # must not be searched 15,000 times.
-    return _NEGATIVE.search(line) is not None
+    # Once per line, however many answers it mentions (a line of 15,000 mentions
+    # must not be searched 15,000 times), and only if it holds a negative word.
+    return hints.search(_NEGATIVE, line, line.lower(), hints.NEGATIVE) is not None
 
 
 def _discussed(line: str, start: int, end: int, prompt: PromptSpec, letter: str) -> Hit:

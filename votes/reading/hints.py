@@ -28,6 +28,10 @@ AGREEING = ("said", "+", "with", "same", "second", "agree", "ditto", "me too", "
 POINTING = ("^", "above", "thread", "previous")
 CHANGING = ("chang", "switch", "scratch", "revis", "second", "make", "vote")
 VOTE_WORD = ("vot", "ballot")
+NEGATIVE = (  # grammar._NEGATIVE
+    "no", "never", "against", "disaster", "terrible", "awful", "bad", "wors", "mistake",
+    "stupid", "dumb", "hate", "oppose", "horrible", "suicide", "insane", "dangerous", "n't",
+)  # fmt: skip
 DOUBT = (
     "maybe", "perhaps", "sure", "leaning", "convinced", "either", "whichever", "undecided",
     "possibly", "decide",

@@ -79,6 +79,26 @@ def _option_words(text: str) -> tuple[str, ...]:
 def match_option(text: str, prompt: PromptSpec) -> tuple[str, OptionSpec | None]:
     """How option text typed in an answer's place matches one option (rule 4).
 
+    A long text (a whole line in an answer's place) is matched once per line and
+    prompt, however many readings of the line ask (a 60,000-character line is
+    asked three times); a short one, as most are, is quicker matched again.
+    """
+    if len(text) > _LONG_TYPED:
+        return _match_long(text, prompt)
+    return _match_option(text, prompt)
+
+
+_LONG_TYPED = 400
+
+
+@lru_cache(maxsize=16)
+def _match_long(text: str, prompt: PromptSpec) -> tuple[str, OptionSpec | None]:
+    return _match_option(text, prompt)
+
+
+def _match_option(text: str, prompt: PromptSpec) -> tuple[str, OptionSpec | None]:
+    """match_option, uncached.
+
     Returns ("whole", option), ("first", option), ("loose", option) or ("none", None).
     A whole-text match wins over a first-words match; a first-words match counts
     only when exactly one option starts with those words; anything looser is only
