@@ -12,7 +12,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from votes.reading import grammar, prose, read_post, read_thread, social, text
+from votes.reading import grammar, hints, prose, read_post, read_thread, social, text
 from votes.reading.bbcode import Quote, scan
 from votes.reading.endorse import proxy
 from votes.reading.lines import paragraphs_only, read_lines, walk_lines
@@ -200,7 +200,7 @@ voting_lines = st.lists(
 @given(st.one_of(voting_lines, any_text))
 def test_the_voting_statement_pre_check_never_hides_a_match(line):
     if grammar.VOTING_ANYWHERE.search(line) is not None:
-        assert grammar.may_vote_inside(line)
+        assert hints.may_vote_inside(line)
 
 
 NAMED_TOKENS = [
@@ -226,3 +226,30 @@ def test_the_ascii_digit_checks_match_the_unicode_ones(value):
     assert grammar.has_digit(value) == (re.search(r"\d", value) is not None)
     hint = grammar.MENTION_HINT_ASCII if value.isascii() else grammar.MENTION_HINT
     assert (hint.search(value) is None) == (grammar.MENTION_HINT.search(value) is None)
+
+
+NUMBER_TOKENS = [
+    "1953", "1,000", "120", "2", "12", "1-B", "B", "on", "the", "second", "First", "for",
+    "I vote", "my vote:", "or maybe", "4-AB", "#1953", "Q1953", "1953-B", "B on 1953",
+    "\u0661\u0669\u0665\u0663", "\u0662", "\uff11", "A", "b", "yes", "->", "=>",
+]  # fmt: skip
+number_lines = st.lists(
+    st.tuples(st.sampled_from(NUMBER_TOKENS), st.sampled_from(VOTING_SEPARATORS)), max_size=10
+).map(lambda pairs: "".join(t + s for t, s in pairs))
+
+
+@settings(max_examples=800)
+@given(st.one_of(number_lines, voting_lines, any_text))
+def test_a_line_with_only_long_numbers_and_no_ordinal_reads_as_no_answer(line):
+    """hints.may_answer, the pre-check read_line takes after a line's lead, hides nothing:
+    where it says no, no answer, letters-first answer, statement or mention is read
+    from any position a line's lead can end at (a lead is markers and words: it
+    never ends inside a number)."""
+    if hints.may_answer(line):
+        return
+    assert grammar._read_unnumbered(line, 0, VOTE) is None
+    for pos in range(len(line) + 1):
+        if pos and line[pos - 1].isdigit():
+            continue
+        assert grammar._read_answers(line, pos, VOTE, after_phrase=True) == ()
+        assert grammar._read_answers(line, pos, VOTE, after_phrase=False) == ()

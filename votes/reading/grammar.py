@@ -73,21 +73,7 @@ _VOTING_VERB = (
     r"[ \t]*:?[ \t]*(?:option[ \t]+)?"
 )
 VOTING_ANYWHERE = re.compile(rf"(?i){_VOTING_VERB}(?=\d)")
-# Every VOTING_ANYWHERE match ends with one of these words, then `[ \t]*:?[ \t]*`
-# and an optional "option ", right before a digit. Written reversed so the search
-# is led by the digit (the regex engine skips to digits in C; prose has few); only
-# used on ASCII text, where \d is [0-9].
-_VOTING_END_REVERSED = re.compile(
-    r"[0-9](?:[ \t]+noitpo)?[ \t]*:?[ \t]*(?:etov|gnitov|esoohc|gnisoohc|kcip|gnikcip|og|gniog"
-    r"|troppus|kcab|referp|tceles|yas|rof|htiw|ot|si|era|eb)"
-)
-
-
-def may_vote_inside(line: str) -> bool:
-    """False only when VOTING_ANYWHERE cannot match the line (a cheap exact pre-check)."""
-    if not line.isascii():
-        return True  # (?i) lets some non-ASCII letters match: leave it to the pattern
-    return _VOTING_END_REVERSED.search(line.lower()[::-1]) is not None
+may_vote_inside = hints.may_vote_inside  # VOTING_ANYWHERE's pre-check
 
 
 # At the start of a line: a short phrase ending in a colon ("Changed my mind:",
@@ -189,6 +175,8 @@ def read_line(line: str, vote: VoteSpec) -> LineRead:
     bare = _BARE_NUMBER.match(line, pos)
     if bare:  # "3." or "my vote: 1": the answer follows on the next line
         return LineRead((), phrase, bare_number=int(bare.group(1)))
+    if not hints.may_answer(line):  # only years and other long numbers: "In 1953, ..."
+        return LineRead((), phrase)
     hits = _read_answers(line, pos, vote, after_phrase=voting)
     if not hits:
         return _read_unnumbered(line, start, vote) or LineRead((), phrase)

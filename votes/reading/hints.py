@@ -51,6 +51,42 @@ def search(
     return pattern.search(text)
 
 
+# Every VOTING_ANYWHERE match (grammar.py) ends with one of these words, then
+# `[ \t]*:?[ \t]*` and an optional "option ", right before a digit. Written reversed
+# so the search is led by the digit (the regex engine skips to digits in C; prose
+# has few); only used on ASCII text, where \d is [0-9].
+_VOTING_END_REVERSED = re.compile(
+    r"[0-9](?:[ \t]+noitpo)?[ \t]*:?[ \t]*(?:etov|gnitov|esoohc|gnisoohc|kcip|gnikcip|og|gniog"
+    r"|troppus|kcab|referp|tceles|yas|rof|htiw|ot|si|era|eb)"
+)
+
+
+def may_vote_inside(line: str) -> bool:
+    """False only when grammar.VOTING_ANYWHERE cannot match the line."""
+    if not line.isascii():
+        return True  # (?i) lets some non-ASCII letters match: leave it to the pattern
+    return _VOTING_END_REVERSED.search(line.lower()[::-1]) is not None
+
+
+# A prompt number is one or two digits, never part of a longer number: every
+# pattern grammar.read_line tries after a line's lead (an answer `(\d{1,2})(?![\d,])`
+# at a position, `B on 2`, `I vote 2-B`, a mention `(?<![\w.-/#])\d{1,2}`) needs
+# such a run, or an ordinal (`B on the second`).
+_SHORT_NUMBER = re.compile(r"(?<![0-9])[0-9]{1,2}(?![0-9])")
+_SHORT_NUMBER_ANY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # other scripts' digits too
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def may_answer(line: str) -> bool:
+    """False only when no answer can be read on the line: its numbers are all
+    three digits or longer (years, sums) and it names no prompt by ordinal."""
+    short = _SHORT_NUMBER if line.isascii() else _SHORT_NUMBER_ANY
+    if short.search(line) is not None:
+        return True
+    lower = line.lower()
+    return any(word in lower for word in ORDINALS)
+
+
 def per_object[T, R](fn: Callable[[T], R]) -> Callable[[T], R]:
     """`fn(obj)` computed once per object, by identity.
 
