@@ -12,7 +12,18 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from votes.reading import grammar, hints, prose, read_post, read_thread, social, text
+from votes.reading import (
+    declared,
+    grammar,
+    hints,
+    lines,
+    prose,
+    read_post,
+    read_thread,
+    revise,
+    social,
+    text,
+)
 from votes.reading.bbcode import Quote, scan
 from votes.reading.endorse import proxy
 from votes.reading.lines import paragraphs_only, read_lines, walk_lines
@@ -253,3 +264,15 @@ def test_a_line_with_only_long_numbers_and_no_ordinal_reads_as_no_answer(line):
             continue
         assert grammar._read_answers(line, pos, VOTE, after_phrase=True) == ()
         assert grammar._read_answers(line, pos, VOTE, after_phrase=False) == ()
+
+
+@settings(max_examples=800)
+@given(st.one_of(number_lines, voting_lines, any_text))
+def test_the_line_walk_skips_only_lines_the_rules_after_the_grammar_read_as_nothing(line):
+    """_read_line's use of hints.may_answer: a line it skips reads as the declaring
+    lead, revisions, doubt and the unknown-shape check would have read it."""
+    if hints.may_answer(line) or not re.search(r"\d", line):
+        return
+    read = declared.declared(grammar.read_line(line, VOTE), line, VOTE)
+    read = revise.doubted(revise.with_revisions(read, line, VOTE), line, VOTE)
+    assert lines._read_line(line, VOTE) == (read, bool(grammar.UNKNOWN_SHAPE.match(line)))

@@ -72,16 +72,16 @@ def may_vote_inside(line: str) -> bool:
 # pattern grammar.read_line tries after a line's lead (an answer `(\d{1,2})(?![\d,])`
 # at a position, `B on 2`, `I vote 2-B`, a mention `(?<![\w.-/#])\d{1,2}`) needs
 # such a run, or an ordinal (`B on the second`).
-_SHORT_NUMBER = re.compile(r"(?<![0-9])[0-9]{1,2}(?![0-9])")
-_SHORT_NUMBER_ANY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # other scripts' digits too
+_DIGIT_RUN = re.compile(r"[0-9]+")  # led by a character class: the engine skips to digits
+_DIGIT_RUN_ANY = re.compile(r"\d+")  # other scripts' digits too
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 
 def may_answer(line: str) -> bool:
     """False only when no answer can be read on the line: its numbers are all
     three digits or longer (years, sums) and it names no prompt by ordinal."""
-    short = _SHORT_NUMBER if line.isascii() else _SHORT_NUMBER_ANY
-    if short.search(line) is not None:
+    runs = (_DIGIT_RUN if line.isascii() else _DIGIT_RUN_ANY).finditer(line)
+    if any(run.end() - run.start() <= 2 for run in runs):
         return True
     lower = line.lower()
     return any(word in lower for word in ORDINALS)

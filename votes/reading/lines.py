@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import budget, declared, grammar, marks, revise
+from . import budget, declared, grammar, hints, marks, revise
 from .bbcode import QUOTE_MARK, Doc
 from .found import Draft, Found
 from .grammar import LineRead
@@ -97,6 +97,10 @@ def _read_line(line: str, vote: VoteSpec) -> tuple[LineRead, bool]:
         letter = revise.lone_letter(line)
         retracts = letter is None and revise.retracts(line)
         return LineRead((), "", revised_letter=letter, retracts=retracts), False
+    if not hints.may_answer(line):
+        # Only long numbers ("In 1953, ..."): the grammar reads no answer, and so
+        # neither do the rules after it, which read answers with it.
+        return grammar.read_line(line, vote), False
     read = declared.declared(grammar.read_line(line, vote), line, vote)
     read = revise.doubted(revise.with_revisions(read, line, vote), line, vote)
     return read, bool(grammar.UNKNOWN_SHAPE.match(line))
