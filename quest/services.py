@@ -1,8 +1,7 @@
 """Writes for quests, staff, members and the thread. Views and importers call these."""
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -250,62 +249,6 @@ def _post_numbers(quest: Quest, *, ref: int | None, posted_at: datetime) -> tupl
     return seq, last_ref if ref is None else ref
 
 
-@dataclass(frozen=True, slots=True)
-class ImportedPost:
-    """A post of an imported thread, checked, as `posts_import` stores it."""
-
-    ref: int
-    author_id: int
-    body: str
-    posted_at: datetime
-    edited_at: datetime | None = None
-    source_url: str = ""
-    forum_user_id: int | None = None
-    deleted: bool = False
-    forum_identity_id: int | None = None
-
-
-@transaction.atomic
-def posts_import(*, quest: Quest, posts: Sequence[ImportedPost]) -> list[Post]:
-    """Append imported posts to the thread, in order: `post_create` for a batch at once.
-
-    1. The quest's counters move on by the batch in one UPDATE (as
-       _post_numbers does for one post), which holds the quest row until the
-       import commits; the batch takes the `seq`s up to the new `last_seq`.
-    2. The posts, then their first revisions, in one INSERT each.
-    Nothing is asked to be read: an import asks for one recount per vote at the end.
-    """
-    if not posts:
-        return []
-    Quest.objects.filter(pk=quest.pk).update(
-        last_seq=F("last_seq") + len(posts),
-        last_ref=Greatest(F("last_ref"), Value(max(p.ref for p in posts))),
-        last_activity_at=Greatest(F("last_activity_at"), Value(max(p.posted_at for p in posts))),
-    )
-    last_seq = Quest.objects.filter(pk=quest.pk).values_list("last_seq", flat=True).get()
-    first = last_seq - len(posts) + 1
-    rows = Post.objects.bulk_create(
-        Post(quest=quest, seq=seq, imported=True, **_post_fields(p))
-        for seq, p in enumerate(posts, first)
-    )
-    PostRevision.objects.bulk_create(
-        PostRevision(
-            post=row,
-            version=1,
-            body=row.body,
-            created_at=row.posted_at,
-            editor_id=row.author_id,
-            deleted=row.deleted,
-        )
-        for row in rows
-    )
-    return rows
-
-
-def _post_fields(post: ImportedPost) -> dict[str, object]:
-    return {name: getattr(post, name) for name in ImportedPost.__slots__}
-
-
 @transaction.atomic
 def post_reply(*, quest: Quest, author: User, body: str, token: str = "") -> Post:
     """A reply from the thread's reply box, posted once per form render and text.
@@ -508,17 +451,6 @@ def imported_author_get_or_create(*, name: str) -> User:
         user.set_unusable_password()
         user.save()
     return user
-
-
-def imported_authors_get_or_create(*, names: Iterable[str]) -> dict[str, User]:
-    """`imported_author_get_or_create` for many names at once: one SELECT, one INSERT."""
-    wanted = set(names)
-    found = {user.username: user for user in User.objects.filter(username__in=wanted)}
-    new = [User(username=name) for name in sorted(wanted - found.keys())]
-    for user in new:
-        user.set_unusable_password()
-    User.objects.bulk_create(new)
-    return found | {user.username: user for user in new}
 
 
 def _request_reading(post: Post) -> None:

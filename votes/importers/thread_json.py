@@ -32,14 +32,12 @@ from chapters.kinds import PromptKind
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.identities import forum_author, forum_identity_get_or_create, forum_of
 from quest.models import ForumIdentity, Post, Quest
+from quest.post_imports import ImportedPost, imported_authors_get_or_create, posts_import
 from quest.services import (
-    ImportedPost,
     imported_author_get_or_create,
-    imported_authors_get_or_create,
     moderator_appoint,
     post_edit,
     post_forum_sync,
-    posts_import,
 )
 from votes.import_reading import import_readings_request
 
@@ -177,7 +175,7 @@ class _Batches:
     A batch looks its refs up in one query: a post already in the thread (an
     import again, a followed thread's next read) is updated as before, one by
     one, and the new posts are inserted together in file order
-    (quest.services.posts_import), authors resolved once per name. A ref seen
+    (quest.post_imports.posts_import), authors resolved once per name. A ref seen
     twice in one file closes the batch first, so its second copy is an update.
     """
 
