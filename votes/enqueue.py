@@ -32,7 +32,9 @@ def enqueue(task_name: str, *args) -> None:
             # default (no Redis) and the tests run the task here, as `delay` does.
             _registered(task_name).delay(*args)
         else:
-            app.send_task(task_name, args=args)
+            # No result kept: only chords use the result backend, and asking
+            # for one would make sending wait on Redis for a result channel.
+            app.send_task(task_name, args=args, ignore_result=True)
     except Exception:
         log.warning("could not enqueue %s%r; the sweeper will pick it up", task_name, args)
 
