@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,79 +32,16 @@ import django
 
 django.setup()
 
+from _vote_fill import PLAYERS, vote_with_posts  # noqa: E402  (bench/, beside this script)
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Max  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from chapters.models import Vote  # noqa: E402
-from chapters.prompts import OptionData, PromptData  # noqa: E402
-from chapters.services import chapter_create, chapter_publish, vote_prompts_set  # noqa: E402
-from quest.models import Post, PostRevision, Quest, new_submission_token  # noqa: E402
-from quest.services import quest_create  # noqa: E402
-
-PLAYERS = 20
-PROMPTS = [
-    PromptData(1, "single", "Agents?", [OptionData("A", "Leniency"), OptionData("B", "Punish")]),
-    PromptData(2, "multi", "Ministries?", [OptionData(x, f"Ministry {x}") for x in "ABCD"]),
-    PromptData(3, "write_in", "First decree?"),
-]
-BODIES = [
-    "1-A\n2-B, C\n3-Build tractors",
-    "I think the ministries matter more than the agents this time.",
-    "Revised vote:\n1-B\n2-A",
-    '[QUOTE="someone, post: 1"]1-A[/QUOTE]\nThis.',
-    "Good luck to the Politburo, comrades.",
-]
-
-
-def _vote(size: int, players: list) -> Vote:
-    User = get_user_model()
-    qm = User.objects.create_user(username=f"qm-{size}-{time.time_ns()}", password="bench-only-pw")
-    quest = quest_create(title=f"Post path {size}", by=qm)
-    chapter = chapter_create(quest=quest, title="Chapter One", by=qm)
-    vote_prompts_set(
-        chapter=chapter, prompts=PROMPTS, by=qm, closes_at=timezone.now() + timedelta(days=1)
-    )
-    chapter_publish(chapter=chapter, by=qm)
-    _fill(quest, players, size)
-    return Vote.objects.select_related("chapter__quest").get(chapter=chapter)
-
-
-def _fill(quest: Quest, players: list, size: int) -> None:
-    """`size` posts by the players (each has voted at least once), in one bulk insert."""
-    top = Post.objects.filter(quest=quest).aggregate(seq=Max("seq"), ref=Max("ref"))
-    now = timezone.now()
-    posts = Post.objects.bulk_create(
-        (
-            Post(
-                quest=quest,
-                seq=top["seq"] + i,
-                ref=top["ref"] + i,
-                author=players[i % len(players)],
-                body=BODIES[(i // len(players)) % len(BODIES)],
-                posted_at=now,
-            )
-            for i in range(1, size + 1)
-        ),
-        batch_size=2000,
-    )
-    PostRevision.objects.bulk_create(
-        (
-            PostRevision(post=p, version=1, body=p.body, created_at=now, editor=p.author)
-            for p in posts
-        ),
-        batch_size=2000,
-    )
-    # The quest's post counters (issue 14) move past the bulk-inserted posts.
-    if hasattr(Quest, "last_seq"):
-        Quest.objects.filter(pk=quest.pk).update(
-            last_seq=top["seq"] + size, last_ref=top["ref"] + size
-        )
+from quest.models import new_submission_token  # noqa: E402
 
 
 def _time_posts(vote: Vote, players: list, samples: int) -> tuple[list[float], int]:
@@ -164,7 +100,7 @@ def main() -> None:
     ]
     print(f"{'posts in the vote':>18} {'median ms':>10} {'p95 ms':>8} {'statements':>10}  samples")
     for size in (int(s) for s in args.posts.split(",")):
-        vote = _vote(size, players)
+        vote = vote_with_posts(size, players, title="Post path")
         _time_posts(vote, players[:2], 2)  # warm: templates, connections, caches
         times, queries = _time_posts(vote, players, args.samples)
         median, p95 = statistics.median(times) * 1000, _p95(times) * 1000

@@ -24,7 +24,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,74 +33,15 @@ import django
 
 django.setup()
 
+from _vote_fill import PLAYERS, vote_with_posts  # noqa: E402  (bench/, beside this script)
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from chapters.models import Vote  # noqa: E402
-from chapters.prompts import OptionData, PromptData  # noqa: E402
-from chapters.services import chapter_create, chapter_publish, vote_prompts_set  # noqa: E402
-from quest.models import Post, PostRevision, Quest  # noqa: E402
-from quest.services import post_create, quest_create  # noqa: E402
+from quest.models import Post  # noqa: E402
+from quest.services import post_create  # noqa: E402
 from votes import contexts, selectors, services  # noqa: E402
-
-PLAYERS = 20
-PROMPTS = [
-    PromptData(1, "single", "Agents?", [OptionData("A", "Leniency"), OptionData("B", "Punish")]),
-    PromptData(2, "multi", "Ministries?", [OptionData(x, f"Ministry {x}") for x in "ABCD"]),
-    PromptData(3, "write_in", "First decree?"),
-]
-BODIES = [
-    "1-A\n2-B, C\n3-Build tractors",
-    "I think the ministries matter more than the agents this time.",
-    "Revised vote:\n1-B\n2-A",
-    '[QUOTE="someone, post: 1"]1-A[/QUOTE]\nThis.',
-    "Good luck to the Politburo, comrades.",
-]
-
-
-def _vote(size: int, players: list) -> Vote:
-    User = get_user_model()
-    qm = User.objects.create_user(username=f"qm-{size}-{time.time_ns()}", password="bench-only-pw")
-    quest = quest_create(title=f"Worker read {size}", by=qm)
-    chapter = chapter_create(quest=quest, title="Chapter One", by=qm)
-    vote_prompts_set(
-        chapter=chapter, prompts=PROMPTS, by=qm, closes_at=timezone.now() + timedelta(days=1)
-    )
-    chapter_publish(chapter=chapter, by=qm)
-    _fill(quest, players, size)
-    return Vote.objects.select_related("chapter__quest").get(chapter=chapter)
-
-
-def _fill(quest: Quest, players: list, size: int) -> None:
-    """`size` posts by the players, in one bulk insert, the quest's counters moved past them."""
-    quest.refresh_from_db()
-    now = timezone.now()
-    posts = Post.objects.bulk_create(
-        (
-            Post(
-                quest=quest,
-                seq=quest.last_seq + i,
-                ref=quest.last_ref + i,
-                author=players[i % len(players)],
-                body=BODIES[(i // len(players)) % len(BODIES)],
-                posted_at=now,
-            )
-            for i in range(1, size + 1)
-        ),
-        batch_size=2000,
-    )
-    PostRevision.objects.bulk_create(
-        (
-            PostRevision(post=p, version=1, body=p.body, created_at=now, editor=p.author)
-            for p in posts
-        ),
-        batch_size=2000,
-    )
-    Quest.objects.filter(pk=quest.pk).update(
-        last_seq=quest.last_seq + size, last_ref=quest.last_ref + size
-    )
 
 
 def _new_post(vote: Vote, author, endorsed) -> Post:
@@ -169,7 +109,7 @@ def main() -> None:
     header = ("posts in the vote", "read", "median ms", "p95 ms", "statements")
     print("{:>18} {:>10} {:>10} {:>8} {:>10}".format(*header))
     for size in (int(s) for s in args.posts.split(",")):
-        vote = _vote(size, players)
+        vote = vote_with_posts(size, players, title="Worker read")
         for way, samples in (
             ("cold", args.cold_samples),
             ("warm", args.samples),
