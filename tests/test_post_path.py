@@ -15,12 +15,11 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from chapters.models import Vote
 from quest.identities import forum_identity_get_or_create, forum_identity_link
 from quest.models import Post, Quest, new_submission_token
-from tests.factories import make_post, make_quest, make_user, make_vote, prompt_list
+from tests.factories import make_post, make_quest, make_user, make_vote, posts_append, prompt_list
 from votes import previews, selectors, services
 from votes.models import Ballot, Reading
 from votes.posting import ballot_post
@@ -39,30 +38,10 @@ def _vote_of(size: int, quest_master, voter):
     quest = make_quest(quest_master, title=f"Thread of {size}")
     vote = make_vote(quest, quest_master, PROMPTS)
     chatter = [make_user(f"chatter_{size}_{i}") for i in range(5)]
-    _bulk_posts(quest, chatter, size - 1)
+    posts_append(quest, chatter, ["1-B", "2-AC", "I like the band.", "1-C\n3-Sing"], size - 1)
     earlier = make_post(quest, voter, "1-A\n2-B")
     services.post_reading_refresh(post_id=earlier.pk)  # read, as the worker would have
     return vote
-
-
-def _bulk_posts(quest: Quest, authors, n: int) -> None:
-    """`n` ballots and chatter appended at once (post_create would take minutes for 2,000)."""
-    quest.refresh_from_db()
-    now = timezone.now()
-    Post.objects.bulk_create(
-        Post(
-            quest=quest,
-            seq=quest.last_seq + i,
-            ref=quest.last_ref + i,
-            author=authors[i % len(authors)],
-            body=["1-B", "2-AC", "I like the band.", "1-C\n3-Sing"][i % 4],
-            posted_at=now,
-        )
-        for i in range(1, n + 1)
-    )
-    Quest.objects.filter(pk=quest.pk).update(
-        last_seq=quest.last_seq + n, last_ref=quest.last_ref + n
-    )
 
 
 class _Work:

@@ -15,14 +15,13 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from chapters import services as chapter_services
 from chapters.models import Vote
 from quest import identities
 from quest.models import Post, Quest
 from quest.services import post_edit, post_forum_sync
-from tests.factories import make_post, make_quest, make_user, make_vote, prompt_list
+from tests.factories import make_post, make_quest, make_user, make_vote, posts_append, prompt_list
 from votes import contexts, selectors, services
 from votes.models import Reading as ReadingRow
 from votes.reading import read_post
@@ -217,32 +216,14 @@ class _Work:
         return f"{len(self.queries)} queries, {self.rows} rows:\n" + "\n".join(self.queries)
 
 
-def _bulk_posts(quest: Quest, authors: list, n: int) -> None:
-    """`n` ballots and chatter appended at once (post_create would take minutes for 2,000)."""
-    quest.refresh_from_db()
-    now = timezone.now()
-    Post.objects.bulk_create(
-        Post(
-            quest=quest,
-            seq=quest.last_seq + i,
-            ref=quest.last_ref + i,
-            author=authors[i % len(authors)],
-            body=["1-B", "2-Sing", "I like the band.", "Same as chatter_0"][i % 4],
-            posted_at=now,
-        )
-        for i in range(1, n + 1)
-    )
-    Quest.objects.filter(pk=quest.pk).update(
-        last_seq=quest.last_seq + n, last_ref=quest.last_ref + n
-    )
-
-
 def _new_post_read(size: int, quest_master) -> tuple[_Work, Post, Vote]:
     """The work of reading one new post in a vote of `size` posts, its thread kept."""
     quest = make_quest(quest_master, title=f"Thread of {size}")
     vote = make_vote(quest, quest_master, PROMPTS)
     chatter = [make_user(f"chatter_{size}_{i}") for i in range(5)]
-    _bulk_posts(quest, chatter, size - 2)
+    posts_append(
+        quest, chatter, ["1-B", "2-Sing", "I like the band.", "Same as chatter_0"], size - 2
+    )
     _stored(make_post(quest, chatter[0], "1-A"))  # the worker's first read keeps the thread
     new = make_post(quest, chatter[1], "Same as chatter_0")
     work = _Work()
