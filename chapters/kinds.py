@@ -38,6 +38,68 @@ CHOICES = [(kind.value, kind.label) for kind in PromptKind]
 BUILDER_KINDS = tuple(kind for kind in PromptKind if kind is not PromptKind.LINES)
 
 
+class Partition(StrEnum):
+    """What one vote of a `lines` prompt is (quest-thread/1 `partition`)."""
+
+    POST = "post"  # every [X] line of a post together is one entry
+    LINE = "line"  # every [X] line is an entry of its own
+    BLOCK = "block"  # a top-level line with its sub-lines is one entry (the default)
+    LINE_TASK = "line_task"  # every line its own entry, a sub-line taking its parent's task
+
+    @property
+    def label(self) -> str:
+        return _PARTITION_LABELS[self]
+
+
+_PARTITION_LABELS = {
+    Partition.POST: "Whole post: a voter's lines are one entry",
+    Partition.LINE: "By line: every [X] line is an entry",
+    Partition.BLOCK: "By block: a line with its sub-lines is an entry",
+    Partition.LINE_TASK: "By line, sub-lines keep their parent's task",
+}
+PARTITION_CHOICES = [(p.value, p.label) for p in Partition]
+
+
+class Proxies(StrEnum):
+    """What "[X] Username" does in a `lines` prompt (quest-thread/1 `proxies`)."""
+
+    ON = "on"  # follows that voter's latest vote; "[X] ^Username" pins it as of the post
+    OFF = "off"  # a line like any other: an entry named "Username"
+    PINNED = "pinned"  # every proxy is pinned as of the post that names it
+
+    @property
+    def label(self) -> str:
+        return _PROXY_LABELS[self]
+
+
+_PROXY_LABELS = {
+    Proxies.ON: "Proxies follow the named voter's latest vote",
+    Proxies.OFF: "No proxies: a player's name is an ordinary line",
+    Proxies.PINNED: "Proxies copy the named voter's vote as it stood",
+}
+PROXIES_CHOICES = [(p.value, p.label) for p in Proxies]
+
+
+class Method(StrEnum):
+    """How a `lines` prompt with ranked lines ([#1], [1]) is decided (quest-tally/1 `method`)."""
+
+    SCHULZE = "schulze"  # the default: pairwise preferences, strongest paths
+    RATED_RUNOFF = "rated_runoff"  # NetTally's rated instant runoff
+    BORDA = "borda"  # n-1 points for a first place, n-2 for a second, ...
+
+    @property
+    def label(self) -> str:
+        return _METHOD_LABELS[self]
+
+
+_METHOD_LABELS = {
+    Method.SCHULZE: "Schulze (pairwise)",
+    Method.RATED_RUNOFF: "Rated instant runoff",
+    Method.BORDA: "Borda count",
+}
+METHOD_CHOICES = [(m.value, m.label) for m in Method]
+
+
 class PassRule(StrEnum):
     """How a "choose any" prompt decides which options pass (quest-tally/1 `pass_rule.kind`)."""
 

@@ -15,7 +15,10 @@ from typing import Any
 
 # Defined once, in chapters (pure Python too), for the models, forms and importers
 # as well; re-exported here because every part of the reader speaks of it.
+from chapters.kinds import Method as Method
+from chapters.kinds import Partition as Partition
 from chapters.kinds import PromptKind as PromptKind
+from chapters.kinds import Proxies as Proxies
 
 # Bump whenever a change to the rules could change any Reading: every stored
 # Reading carries the version it was made with, and the sweeper re-reads posts
@@ -46,6 +49,11 @@ class PromptSpec:
     kind: PromptKind
     text: str
     options: tuple[OptionSpec, ...] = ()
+    # `lines` prompts only (quest-thread/1): what one vote is, what "[X] Name" does,
+    # and how ranked lines are decided.
+    partition: Partition = Partition.BLOCK
+    proxies: Proxies = Proxies.ON
+    method: Method = Method.SCHULZE
 
     def option(self, letter: str) -> OptionSpec | None:
         return next((o for o in self.options if o.letter == letter.upper()), None)
@@ -89,6 +97,69 @@ Span = tuple[int, int]  # [start, end) character offsets into PostIn.body
 
 
 @dataclass(frozen=True, slots=True, init=False)
+class XLine:
+    """One entry a voter supports in a `lines` prompt, as the prompt's partition cut it.
+
+    `text` keeps sub-lines' nesting dashes ("Repair the reactor\n-With spare parts")
+    and drops markers, task tags and BBCode. `refers` is a proxy inside a ballot
+    ("[X] Anya" beside other lines): the fold puts that voter's lines in its place.
+    """
+
+    text: str
+    task: str | None = None  # "[X][Ship] ..." -> "Ship"
+    plan: str | None = None  # the plan this entry is ("Plan Quiet Hours"), as defined
+    rank: int | None = None  # [#1], [1]: 1 is first
+    score: int | None = None  # [75%]: 0-100
+    against: bool = False  # [-]: approval voting's disapproval
+    refers: str | None = None  # voter name: their lines stand here (resolved by the fold)
+    pinned: bool = False  # with refers: as that voter's lines stood at this post
+
+    def __init__(  # written out, as Answer's is
+        self,
+        text: str,
+        task: str | None = None,
+        plan: str | None = None,
+        rank: int | None = None,
+        score: int | None = None,
+        against: bool = False,
+        refers: str | None = None,
+        pinned: bool = False,
+    ) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "task", task)
+        object.__setattr__(self, "plan", plan)
+        object.__setattr__(self, "rank", rank)
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "against", against)
+        object.__setattr__(self, "refers", refers)
+        object.__setattr__(self, "pinned", pinned)
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"text": self.text}
+        for name in ("task", "plan", "rank", "score", "refers"):
+            if getattr(self, name) is not None:
+                d[name] = getattr(self, name)
+        if self.against:
+            d["against"] = True
+        if self.pinned:
+            d["pinned"] = True
+        return d
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> XLine:
+        return cls(
+            text=d["text"],
+            task=d.get("task"),
+            plan=d.get("plan"),
+            rank=d.get("rank"),
+            score=d.get("score"),
+            against=d.get("against", False),
+            refers=d.get("refers"),
+            pinned=d.get("pinned", False),
+        )
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Answer:
     prompt: int
     letters: tuple[str, ...] = ()  # single: one; multi: sorted; ranked: in order
@@ -96,6 +167,7 @@ class Answer:
     joins: str | None = None  # write-in that joins this poster's entry ("Same as X")
     spans: tuple[Span, ...] = ()
     reason: str = ""  # why it was read so, for people: "numbered answer '1-B'"
+    lines: tuple[XLine, ...] = ()  # a `lines` prompt: the entries supported, in order
 
     # Written out (init=False), not generated: in the mypyc build (compiled.py) a
     # class's own __init__ is compiled and dataclasses' generated one is not, and
@@ -110,6 +182,7 @@ class Answer:
         joins: str | None = None,
         spans: tuple[Span, ...] = (),
         reason: str = "",
+        lines: tuple[XLine, ...] = (),
     ) -> None:
         object.__setattr__(self, "prompt", prompt)
         object.__setattr__(self, "letters", letters)
@@ -117,9 +190,10 @@ class Answer:
         object.__setattr__(self, "joins", joins)
         object.__setattr__(self, "spans", spans)
         object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "lines", lines)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d = {
             "prompt": self.prompt,
             "letters": list(self.letters),
             "text": self.text,
@@ -127,6 +201,9 @@ class Answer:
             "spans": [list(s) for s in self.spans],
             "reason": self.reason,
         }
+        if self.lines:  # absent otherwise: stored readings of lettered votes are unchanged
+            d["lines"] = [line.to_json() for line in self.lines]
+        return d
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Answer:
@@ -137,6 +214,7 @@ class Answer:
             joins=d.get("joins"),
             spans=tuple(tuple(s) for s in d.get("spans") or ()),
             reason=d.get("reason", ""),
+            lines=tuple(XLine.from_json(x) for x in d.get("lines") or ()),
         )
 
 
