@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from votes.reading import xfold
 from votes.reading.rulings import Given, in_force, nothing_read, ruled_answer
 from votes.reading.types import (
     Answer,
@@ -200,6 +201,8 @@ class _Folder:
         problem = _invalid(self.prompts, answer)
         if problem is None and answer.joins is not None:
             answer, problem = self._join(answer, decided=decided)
+        if problem is None and xfold.has_refs(answer, pinned=True):  # "[X] ^Anya": as it is now
+            answer, problem = xfold.pin(answer, self._counted_now)
         if problem is not None:
             voter.own.hold(self._held(reading, prompt, problem, answer))
             return
@@ -228,6 +231,11 @@ class _Folder:
             return answer, None
         return answer, f"joins {answer.joins}'s write-in, but {answer.joins} has none counted"
 
+    def _counted_now(self, who: str, prompt: int) -> Answer | None:
+        name = self._name(who)
+        counted = self._resolver().ballot(name).answers.get(prompt) if name else None
+        return counted.answer if counted is not None else None
+
     def _proxy(self, voter: _Voter, reading: Reading, target: str, *, pinned: bool) -> None:
         self.shaped[reading.post_id] = reading.author
         self._lose_all(voter, reading.post_id)
@@ -245,8 +253,9 @@ class _Folder:
         resolver = self._resolver()
         folded = Folded()
         held: list[HeldBack] = []
-        for name in sorted(self.voters):
-            ballot = resolver.ballot(name)
+        ballots = {name: resolver.ballot(name) for name in sorted(self.voters)}
+        _expand_line_proxies(ballots, self._name)
+        for name, ballot in ballots.items():
             if ballot.answers:
                 folded.ballots[name] = dict(sorted(ballot.answers.items()))
             for one in ballot.held.values():
@@ -393,6 +402,18 @@ class _Resolver:
         return ballot
 
 
+def _expand_line_proxies(ballots: dict[str, _Ballot], name_of: Callable[[str], str | None]) -> None:
+    """ "[X] Anya" lines beside others take Anya's final lines (xfold.expand); a loop holds."""
+    answers = {name: ballot.answers for name, ballot in ballots.items()}
+    done, problems = xfold.expand(answers, name_of)
+    for (name, prompt), answer in done.items():
+        counted = ballots[name].answers[prompt]
+        ballots[name].answers[prompt] = Counted(answer, counted.post_id)
+    for (name, prompt), reason in problems.items():
+        counted = ballots[name].answers.pop(prompt)
+        ballots[name].hold(HeldBack(counted.post_id, name, prompt, reason, counted.answer))
+
+
 def _answered_by(voter: _Voter, prompt: int) -> list[int]:
     """The posts whose answer (or held-back one) to `prompt` a new answer of the voter replaces."""
     ballots = [voter.own]
@@ -424,4 +445,6 @@ def _invalid(
             return f"prompt {prompt.number} takes one option, got {', '.join(answer.letters)}"
     elif prompt.kind == PromptKind.WRITE_IN and not (answer.text or answer.joins):
         return f"empty write-in for prompt {prompt.number}"
+    elif prompt.kind == PromptKind.LINES and not answer.lines:
+        return f"no [X] line given for prompt {prompt.number}"
     return None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from . import budget, endorse, social
+from . import budget, endorse, social, xlines
 from .bbcode import Doc, Quote, scan
 from .found import MAX_BODY, Draft
 from .index import PostIndex
@@ -23,7 +23,8 @@ from .placing import read_prose
 from .prompts import Prompts
 from .settle import account_for_rest, settle
 from .text import bare
-from .types import Answer, Flag, PostIn, PostKind, Reading, VoteSpec
+from .types import Answer, Flag, PostIn, PostKind, PromptKind, Reading, VoteSpec, XLine
+from .xplans import NO_PLANS, PlanBook, PlanDef, XRead, definitions, plan_key, read_xlines
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ class Thread:
         self.memo_at: dict[tuple[int, str], Reading] = {}  # earlier texts of edited posts
         self.prompts = Prompts.of(vote)
         self.qm = vote.quest_master.casefold()
+        # Plans defined in the window ([X] ballots, xplans.py): (post index, definition)
+        # by plan key and by author, collected once, in post order, as far as asked.
+        self.plan_defs: dict[str, list[tuple[int, PlanDef]]] = {}
+        self.plans_by: dict[str, list[tuple[int, PlanDef]]] = {}
+        self.plans_upto = 0
 
     def extend(self, posts: Sequence[PostIn]) -> None:
         """More posts after the last: what was read stays read (a post reads the posts
@@ -170,11 +176,53 @@ class Thread:
         return self._read_in_window(i, post, doc, chain)
 
     def _has_ballot_shape(self, doc: Doc) -> bool:
+        if self.prompts.has_lines and xlines.scan_lines(doc, self.vote).blocks:
+            return True
         draft = read_lines(doc, self.vote, self.prompts)
         return bool(draft.numbered or draft.unknown)
 
+    def plans_before(self, i: int) -> PlanBook:
+        """The plans defined in the window's posts before post i (docs/xballots.md)."""
+        for j in range(self.plans_upto, i):
+            post = self.posts[j]
+            if self.in_window(post) is not None or "plan" not in post.body.lower():
+                continue
+            for d in definitions(scan(post.body[:MAX_BODY]), self.vote, post.author):
+                self.plan_defs.setdefault(plan_key(d.name), []).append((j, d))
+                self.plans_by.setdefault(d.author, []).append((j, d))
+        self.plans_upto = max(self.plans_upto, i)
+        if not self.plan_defs:
+            return NO_PLANS
+        return PlanBook(
+            lambda key: [d for j, d in self.plan_defs.get(key, ()) if j < i],
+            lambda author: [d for j, d in self.plans_by.get(author, ()) if j < i],
+        )
+
+    def _read_xlines(self, i: int, doc: Doc) -> tuple[XRead, Doc]:
+        """The [X] lines of a vote with `lines` prompts, and the text left for the other rules."""
+        posters = self.index.posters_before(i)
+        xread = read_xlines(doc, self.vote, self.posts[i].author, posters, self.plans_before(i))
+        if not xread.consumed:
+            return xread, doc
+        text = list(doc.text)
+        for s, e in xread.consumed:
+            text[s:e] = " " * (e - s)
+        rest = Doc("".join(text), doc.quotes, doc._own_starts, doc._body_starts, doc.body)
+        return xread, rest
+
     def _read_in_window(self, i: int, post: PostIn, doc: Doc, chain: frozenset[int]) -> Reading:
-        answers, flags, endorses, proxy = self._read_body(i, doc, chain)
+        answers: list[Answer]
+        flags: list[Flag]
+        proxy: tuple[str, bool] | None
+        xread = None
+        if self.prompts.has_lines:
+            xread, doc = self._read_xlines(i, doc)
+        if xread is not None and xread.proxy is not None:
+            answers, flags, endorses, proxy = [], [], None, xread.proxy
+        else:
+            answers, flags, endorses, proxy = self._read_body(i, doc, chain)
+        if xread is not None:
+            answers, flags = _with_xlines(self.vote, xread, answers, flags)
         answers, flags = self._edited_after_close(i, post, answers, flags, chain)
         mentions: tuple[str, ...] = ()
         if proxy is None and endorses is None:
@@ -394,6 +442,30 @@ def _show(a: Answer) -> str:
     if a.text is not None:
         return f"'{a.text[:40]}'"
     return "".join(a.letters) or "nothing"
+
+
+def _with_xlines(
+    vote: VoteSpec, xread: XRead, answers: list[Answer], flags: list[Flag]
+) -> tuple[list[Answer], list[Flag]]:
+    """The [X] lines' answers and flags, beside what the other rules read for other prompts.
+
+    A `lines` prompt answered by a line with no [X] marker ("1. Scout the wreck") is held
+    back with that line as the suggestion: it may be a vote, the reader cannot be sure.
+    """
+    xprompts = {a.prompt for a in xread.answers} | {f.prompt for f in xread.flags}
+    lines_prompts = {p.number for p in vote.prompts if p.kind is PromptKind.LINES}
+    kept: list[Answer] = []
+    held: list[Flag] = [f for f in flags if f.prompt not in xprompts]
+    for a in answers:
+        if a.prompt in xprompts:
+            continue
+        if a.prompt in lines_prompts and not a.lines:
+            line = Answer(a.prompt, spans=a.spans, reason=a.reason, lines=(XLine(a.text or ""),))
+            why = "a line for an [X] prompt with no [X] marker; held back for a moderator"
+            held.append(Flag(a.prompt, why, suggestion=line if a.text else None, spans=a.spans))
+            continue
+        kept.append(a)
+    return kept + xread.answers, held + xread.flags
 
 
 def _proxy_to_nobody(doc: Doc) -> Flag | None:

@@ -1,0 +1,244 @@
+"""`[X]` ballots against the thread: plans defined earlier, proxies to earlier posters.
+
+`read_xlines` turns one post's vote lines (xlines.scan_lines) into Answers and
+Flags for the vote's `lines` prompts, asking a `PlanBook` (the thread's plans
+defined before this post) and `Posters` (who posted before it) what a one-line
+block names. The rules are docs/xballots.md, "Plans" and "Proxies".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from . import xlines
+from .bbcode import Doc
+from .social import Posters
+from .text import bare
+from .types import Answer, Flag, PromptKind, PromptSpec, Proxies, VoteSpec, XLine
+from .xfold import unique
+from .xlines import PLAN, Block, VLine
+
+_POSSESSIVE = re.compile(r"(?i)(?P<who>[^\n]{1,60}?)['\u2019]s?[ \t]+plan[ \t.!]*")
+_PIN = re.compile(r"[ \t]*(?P<pin>\^)?[ \t]*@?(?P<name>[^\n]+?)[ \t.!]*")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDef:
+    name: str  # "Plan Quiet Hours"
+    text: str  # the entry: "Plan Quiet Hours\n-Rest\n-Read"
+    author: str  # case-folded
+    task: str | None = None
+
+
+class PlanBook:
+    """The plans defined in the window before one post: name key -> definitions in order."""
+
+    def __init__(
+        self, lookup: Callable[[str], list[PlanDef]], by_author: Callable[[str], list[PlanDef]]
+    ):
+        self._lookup = lookup
+        self._by_author = by_author
+
+    def plan(self, name: str) -> PlanDef | None:
+        """The plan in force: its first author's latest definition."""
+        defs = self._lookup(plan_key(name))
+        if not defs:
+            return None
+        first = defs[0].author
+        return [d for d in defs if d.author == first][-1]
+
+    def by(self, author: str) -> PlanDef | None:
+        defs = self._by_author(author.casefold())
+        return defs[-1] if defs else None
+
+
+NO_PLANS = PlanBook(lambda key: [], lambda author: [])
+
+
+def plan_key(name: str) -> str:
+    """'Plan: Quiet Hours', 'plan quiet hours' and 'Quiet Hours!' are one plan."""
+    key = bare(name)
+    return key[4:] if key.startswith("plan") and len(key) > 4 else key
+
+
+@dataclass(slots=True)
+class XRead:
+    answers: list[Answer] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    proxy: tuple[str, bool] | None = None  # the whole post follows this voter
+    consumed: list[tuple[int, int]] = field(default_factory=list)
+    kept: list[tuple[int, int]] = field(default_factory=list)
+
+
+def definitions(doc: Doc, vote: VoteSpec, author: str) -> list[PlanDef]:
+    """The plans a post defines: `[X] Plan Name` blocks with sub-lines, and proposals."""
+    scanned = xlines.scan_lines(doc, vote)
+    who = author.casefold()
+    out = [PlanDef(p.name, _plan_text(p.name, p.lines), who) for p in scanned.proposals if p.lines]
+    for block in scanned.blocks:
+        m = PLAN.fullmatch(block.head.text)
+        if m is not None and len(block.lines) > 1:
+            name = "Plan " + m.group("name")
+            sub = [(vl.depth - block.head.depth, vl.text) for vl in block.lines[1:]]
+            out.append(PlanDef(name, _plan_text(name, sub), who, block.head.task))
+    return out
+
+
+def _plan_text(name: str, lines: list[tuple[int, str]]) -> str:
+    if not lines:
+        return name
+    top = min(d for d, _ in lines)
+    return "\n".join([name, *("-" * (1 + d - top) + t for d, t in lines)])
+
+
+def read_xlines(doc: Doc, vote: VoteSpec, author: str, posters: Posters, plans: PlanBook) -> XRead:
+    """The `lines` prompts' answers in one post's own text."""
+    scanned = xlines.scan_lines(doc, vote)
+    out = XRead(consumed=scanned.consumed, kept=scanned.kept)
+    if not scanned.blocks and not scanned.odd:
+        return out
+    by_prompt: dict[int, list[Block]] = {}
+    for block in scanned.blocks:
+        by_prompt.setdefault(block.prompt, []).append(block)
+    odd_by_prompt: dict[int, list[tuple[int, int, str]]] = {}
+    first_lines = next(p.number for p in vote.prompts if p.kind is PromptKind.LINES)
+    for start, end, why in scanned.odd:
+        odd_by_prompt.setdefault(first_lines, []).append((start, end, why))
+    whole = _whole_post_proxy(scanned.blocks, vote, posters, plans, author)
+    if whole is not None and not scanned.odd:
+        out.proxy = whole
+        return out
+    reader = _Resolver(author, posters, plans)
+    for prompt in vote.prompts:
+        blocks = by_prompt.get(prompt.number, [])
+        odd = odd_by_prompt.get(prompt.number, [])
+        if prompt.kind is not PromptKind.LINES or not (blocks or odd):
+            continue
+        lines, flags = reader.prompt(prompt, blocks)
+        spans = tuple(doc.span(*b.span) for b in blocks)
+        answer = Answer(
+            prompt.number,
+            spans=spans,
+            reason=f"{len(lines)} [X] entr{'y' if len(lines) == 1 else 'ies'}",
+            lines=tuple(lines),
+        )
+        if odd:
+            start, end, why = odd[0]
+            reason = f"{why}: '{doc.text[start:end].strip()[:80]}'; held back for a moderator"
+            out.flags.append(
+                Flag(
+                    prompt.number,
+                    reason,
+                    suggestion=answer if lines else None,
+                    spans=(doc.span(start, end),),
+                )
+            )
+        elif flags:
+            out.flags.extend(
+                Flag(
+                    prompt.number, why, suggestion=answer if lines else None, spans=(doc.span(*s),)
+                )
+                for why, s in flags[:1]
+            )
+        elif lines:
+            out.answers.append(answer)
+    return out
+
+
+def _whole_post_proxy(
+    blocks: list[Block], vote: VoteSpec, posters: Posters, plans: PlanBook, author: str
+) -> tuple[str, bool] | None:
+    """A post whose one vote line names an earlier poster (and no earlier plan)."""
+    if len(blocks) != 1 or len(blocks[0].lines) != 1:
+        return None
+    prompt = vote.prompt(blocks[0].prompt)
+    if prompt is None or prompt.proxies is Proxies.OFF:
+        return None
+    m = _PIN.fullmatch(blocks[0].head.text)
+    if m is None or plans.plan(m.group("name")) is not None or PLAN.fullmatch(m.group("name")):
+        return None
+    name = posters.get(m.group("name").strip().casefold())
+    if name is None or name.casefold() == author.casefold():
+        return None
+    return (name, bool(m.group("pin")) or prompt.proxies is Proxies.PINNED)
+
+
+class _Resolver:
+    """What the blocks of one post say for one prompt, plans and proxies resolved."""
+
+    def __init__(self, author: str, posters: Posters, plans: PlanBook):
+        self.author = author.casefold()
+        self.posters = posters
+        self.plans = plans
+
+    def prompt(
+        self, prompt: PromptSpec, blocks: list[Block]
+    ) -> tuple[list[XLine], list[tuple[str, tuple[int, int]]]]:
+        lines: list[XLine] = []
+        flags: list[tuple[str, tuple[int, int]]] = []
+        plain: list[Block] = []
+        for block in blocks:
+            got = self._special(prompt, block)
+            if isinstance(got, str):
+                flags.append((got, block.span))
+            elif got is not None:
+                lines.append(got)
+            else:
+                plain.append(block)
+        lines.extend(xlines.entries(plain, prompt))
+        return list(unique(lines)), flags
+
+    def _special(self, prompt: PromptSpec, block: Block) -> XLine | str | None:
+        """A plan defined or named, or a proxy: its entry; a reason to hold back; None: plain."""
+        head = block.head
+        m = PLAN.fullmatch(head.text)
+        if m is not None and len(block.lines) > 1:
+            return self._defined(block, m.group("name"))
+        if len(block.lines) > 1:
+            return None
+        pm = _PIN.fullmatch(head.text)
+        if pm is None:
+            return None
+        name, pinned = pm.group("name"), bool(pm.group("pin"))
+        found = self.plans.plan(name)
+        if found is None and (pos := _POSSESSIVE.fullmatch(name)) is not None:
+            name = pos.group("who").strip().lstrip("@")  # "Anya's plan": hers, else her vote
+            found = self.plans.by(name)
+        if found is not None:
+            task = head.task or found.task
+            return _mark_as(head, XLine(found.text, task=task, plan=found.name))
+        if m is not None and found is None:
+            name = m.group("name")  # "[X] Plan Anya" with no such plan: Anya's vote
+        return self._proxy(prompt, head, name, pinned, named_plan=m is not None)
+
+    def _defined(self, block: Block, name: str) -> XLine | str:
+        """`[X] Plan Name` with sub-lines: the plan, defined here and voted for."""
+        owner = self.posters.get(name.strip().casefold())
+        if owner is not None and owner.casefold() != self.author:
+            return f"a plan named after {owner}, written by someone else; held back"
+        head = block.head
+        sub = [(vl.depth - head.depth, vl.text) for vl in block.lines[1:]]
+        plan = "Plan " + name
+        return _mark_as(head, XLine(_plan_text(plan, sub), task=head.task, plan=plan))
+
+    def _proxy(
+        self, prompt: PromptSpec, head: VLine, name: str, pinned: bool, *, named_plan: bool
+    ) -> XLine | str | None:
+        who = self.posters.get(name.strip().casefold())
+        if prompt.proxies is not Proxies.OFF and who is not None:
+            if who.casefold() == self.author:
+                return f"'[X] {who}' names the voter themself; held back for a moderator"
+            pinned = pinned or prompt.proxies is Proxies.PINNED
+            return XLine(who, task=head.task, refers=who, pinned=pinned, rank=head.rank)
+        if named_plan:
+            return f"names {head.text!r}, which no post defined earlier in this vote; held back"
+        return None
+
+
+def _mark_as(head: VLine, x: XLine) -> XLine:
+    """The entry with the marker of the line that named it ([#2] Plan Name: ranked second)."""
+    if head.rank is None and head.score is None and not head.against:
+        return x
+    return replace(x, rank=head.rank, score=head.score, against=head.against)
