@@ -20,7 +20,17 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from chapters.detect import MAX_CHARS, Detection
-from chapters.kinds import BUILDER_KINDS, PassRule, PromptKind
+from chapters.kinds import (
+    BUILDER_KINDS,
+    METHOD_CHOICES,
+    PARTITION_CHOICES,
+    PROXIES_CHOICES,
+    Method,
+    Partition,
+    PassRule,
+    PromptKind,
+    Proxies,
+)
 from chapters.models import Chapter, Vote
 from chapters.prompts import OptionData, PromptData
 from quest.forms import TextField
@@ -135,7 +145,8 @@ class VotePasteForm(forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 14}),
         label="Vote block",
-        help_text='Paste the prompts as you would post them: "1. …" lines with "A) …" options.',
+        help_text='Paste the prompts as you would post them: "1. …" lines with "A) …" options, '
+        'or "[ ] …" lines for a vote with [X] lines.',
         error_messages={"required": "Paste the vote block first."},
     )
 
@@ -167,9 +178,19 @@ class VoteWindowForm(forms.Form):
 # --- The prompt builder -------------------------------------------------------
 
 _FIELD = re.compile(
-    r"^p-(?P<p>\d+)-(?:o-(?P<o>\d+)-)?(?P<name>number|kind|text|letter|pass_rule|pass_at)$"
+    r"^p-(?P<p>\d+)-(?:o-(?P<o>\d+)-)?"
+    r"(?P<name>number|kind|text|letter|pass_rule|pass_at|partition|proxies|method)$"
 )
-_PROMPT_FIELDS = ("number", "kind", "text", "pass_rule", "pass_at")
+_PROMPT_FIELDS = (
+    "number",
+    "kind",
+    "text",
+    "pass_rule",
+    "pass_at",
+    "partition",
+    "proxies",
+    "method",
+)
 _MAX_ROWS = 60  # well past MAX_PROMPTS/MAX_OPTIONS; bounds what a request can make us build
 
 
@@ -195,10 +216,20 @@ class PromptRow:
     # "Choose any" prompts: what passes, and the threshold as typed (votes, or a percentage).
     pass_rule: str = PassRule.TOP
     pass_at: str = ""
+    # `lines` prompts: what one vote is, what "[X] Username" does, how ranked lines win.
+    partition: str = Partition.BLOCK
+    proxies: str = Proxies.ON
+    method: str = Method.SCHULZE
 
     @property
     def is_blank(self) -> bool:
         return not self.text.strip() and all(o.is_blank for o in self.options)
+
+    @property
+    def takes_options(self) -> bool:
+        """Lettered kinds only: a write-in has none, a `lines` prompt has the "[ ]"
+        lines the quest master writes in the chapter instead."""
+        return self.kind not in (PromptKind.WRITE_IN, PromptKind.LINES)
 
 
 class PromptsForm:
@@ -210,6 +241,9 @@ class PromptsForm:
         (PassRule.VOTES.value, "Every option with at least N votes"),
         (PassRule.SHARE.value, "Every option with at least N% of the prompt's voters"),
     ]
+    partitions = PARTITION_CHOICES
+    proxy_choices = PROXIES_CHOICES
+    methods = METHOD_CHOICES
 
     def __init__(self, rows: list[PromptRow]):
         self.rows = rows
@@ -228,6 +262,9 @@ class PromptsForm:
                 options=[OptionRow(letter=o.letter, text=o.text) for o in p.options],
                 pass_rule=p.pass_rule,
                 pass_at=_threshold_shown(p.pass_rule, p.pass_at_least),
+                partition=p.partition,
+                proxies=p.proxies,
+                method=p.method,
             )
             for p in prompts
         ]
@@ -278,7 +315,14 @@ class PromptsForm:
         self._renumber_prefixes()
 
     def _op_refresh(self) -> None:
-        """Show the rows again, e.g. the pass rule once a prompt's kind became "choose any"."""
+        """Show the rows again, e.g. the pass rule once a prompt's kind became "choose any".
+
+        A `lines` prompt shows no option rows, so a prompt turned back into a
+        lettered kind gets two empty ones again.
+        """
+        for row in self.rows:
+            if row.takes_options and not row.options:
+                row.options = _new_prompt(1).options
 
     def _op_add_prompt(self) -> None:
         numbers = [int(r.number) for r in self.rows if r.number.strip().isdigit()]
@@ -351,6 +395,7 @@ class PromptsForm:
                     options=options,
                     pass_rule=rule,
                     pass_at_least=at_least,
+                    **_lines_settings(row, kind),
                 )
             )
         if not prompts and not self.errors:
@@ -412,6 +457,14 @@ def detection_prompts(detection: Detection) -> list[PromptData]:
         )
         for p in detection.prompts
     ]
+
+
+def _lines_settings(row: PromptRow, kind: PromptKind) -> dict[str, str]:
+    """A `lines` row's partition, proxies and method as typed (prompts_problems checks
+    them); any other kind keeps the defaults, whatever a stale form still sends."""
+    if kind != PromptKind.LINES:
+        return {}
+    return {"partition": row.partition, "proxies": row.proxies, "method": row.method}
 
 
 def _threshold_shown(rule: PassRule | str, at_least: Decimal | None) -> str:

@@ -32,10 +32,11 @@ _LABELS = {
 CHOICES = [(kind.value, kind.label) for kind in PromptKind]
 
 # The kinds a quest master can give a prompt (the prompt builder, a pasted vote
-# block): those the app runs end to end today, from the ballot form to the
-# results. LINES prompts are read and tallied, but have no ballot form yet, so
-# they come only from an imported thread until issue 15.
-BUILDER_KINDS = tuple(kind for kind in PromptKind if kind is not PromptKind.LINES)
+# block): those the app runs end to end, from the ballot form to the results.
+# Every kind is one since issue 15 gave `lines` prompts their ballot form (a
+# checklist of the quest master's "[ ]" lines, and free lines). A name of its own
+# all the same: a kind added for imports before it runs end to end stays out of it.
+BUILDER_KINDS = tuple(PromptKind)
 
 
 class Partition(StrEnum):

@@ -130,6 +130,17 @@ class Prompt(models.Model):
     # The threshold of a `votes` rule (a whole number of votes) or a `share` rule
     # (a fraction of the prompt's voters, 0-1); null for `top`.
     pass_at_least = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
+    # `lines` prompts only (quest-thread/1): what one vote is, what "[X] Username"
+    # does, and how ranked lines are decided. Other kinds keep the defaults.
+    partition = models.CharField(
+        max_length=10, choices=kinds.PARTITION_CHOICES, default=kinds.Partition.BLOCK.value
+    )
+    proxies = models.CharField(
+        max_length=8, choices=kinds.PROXIES_CHOICES, default=kinds.Proxies.ON.value
+    )
+    method = models.CharField(
+        max_length=16, choices=kinds.METHOD_CHOICES, default=kinds.Method.SCHULZE.value
+    )
 
     class Meta:
         constraints = [

@@ -8,7 +8,15 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from chapters.kinds import BUILDER_KINDS, PassRule, PromptKind, pass_rule_words
+from chapters.kinds import (
+    BUILDER_KINDS,
+    Method,
+    Partition,
+    PassRule,
+    PromptKind,
+    Proxies,
+    pass_rule_words,
+)
 
 _LETTER = re.compile(r"^[A-Z]{1,2}$")
 MAX_PROMPTS = 30
@@ -35,6 +43,11 @@ class PromptData:
     # votes for PassRule.VOTES, a fraction of the prompt's voters (0-1) for SHARE.
     pass_rule: PassRule | str = PassRule.TOP
     pass_at_least: Decimal | None = None
+    # `lines` prompts: what one vote is, what "[X] Username" does, how ranked lines
+    # are decided (chapters.kinds). Other kinds keep the defaults.
+    partition: Partition | str = Partition.BLOCK
+    proxies: Proxies | str = Proxies.ON
+    method: Method | str = Method.SCHULZE
 
 
 def prompts_problems(prompts: list[PromptData]) -> list[str]:
@@ -61,6 +74,18 @@ def prompts_problems(prompts: list[PromptData]) -> list[str]:
             continue
         problems.extend(_option_problems(p, label))
         problems.extend(_pass_rule_problems(p, label))
+        problems.extend(lines_settings_problems(p, label))
+    return problems
+
+
+def lines_settings_problems(p: PromptData, label: str) -> list[str]:
+    """Why a prompt's `lines` settings (partition, proxies, method) cannot be stored."""
+    problems = []
+    for name, enum in (("partition", Partition), ("proxies", Proxies), ("method", Method)):
+        value = getattr(p, name)
+        if value not in set(enum):
+            known = ", ".join(repr(member.value) for member in enum)
+            problems.append(f"{label}: the {name} {str(value)!r} is not one of {known}.")
     return problems
 
 
@@ -88,12 +113,22 @@ def _pass_rule_problems(p: PromptData, label: str) -> list[str]:
     return []
 
 
-def _option_problems(p: PromptData, label: str) -> list[str]:
-    problems = []
+def _no_options_problems(p: PromptData, label: str) -> list[str]:
+    if not p.options:
+        return []
     if p.kind == PromptKind.WRITE_IN:
-        if p.options:
-            problems.append(f"{label} is a write-in, so it takes no options.")
-        return problems
+        return [f"{label} is a write-in, so it takes no options."]
+    # Its suggestions are the "[ ]" lines of the vote's post, not lettered options.
+    return [
+        f"{label} is voted with [X] lines, so it takes no options: "
+        'write your suggestions as "[ ]" lines in the chapter.'
+    ]
+
+
+def _option_problems(p: PromptData, label: str) -> list[str]:
+    if p.kind in (PromptKind.WRITE_IN, PromptKind.LINES):
+        return _no_options_problems(p, label)
+    problems = []
     if len(p.options) < 2:
         problems.append(f"{label} needs at least two options (or make it a write-in).")
     if len(p.options) > MAX_OPTIONS:
@@ -117,7 +152,12 @@ def _length_problems(text: str, label: str) -> list[str]:
     return [f"{label} is {len(text):,} characters long; the most is {TEXT_MAX_CHARS:,}."]
 
 
-_MARKERS: dict[str, str] = {PromptKind.MULTI: "(choose any)", PromptKind.RANKED: "(rank in order)"}
+_MARKERS: dict[str, str] = {
+    PromptKind.MULTI: "(choose any)",
+    PromptKind.RANKED: "(rank in order)",
+    # How forum players are told to answer; chapters.detect reads it back as `lines`.
+    PromptKind.LINES: "(vote with [X] lines)",
+}
 
 
 def vote_block(prompts: list[PromptData]) -> str:
@@ -134,7 +174,7 @@ def _marked(p: PromptData) -> str:
     """The prompt's text with its kind's marker, which tells forum readers (and
     prompt detection) how to answer it, and what passes a threshold prompt."""
     marker = _MARKERS.get(p.kind, "")
-    text = p.text if not marker or marker in p.text.lower() else f"{p.text} {marker}"
+    text = p.text if not marker or marker.lower() in p.text.lower() else f"{p.text} {marker}"
     if p.kind != PromptKind.MULTI or p.pass_rule == PassRule.TOP:
         return text
     at_least = float(p.pass_at_least) if p.pass_at_least is not None else None

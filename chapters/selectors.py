@@ -54,6 +54,9 @@ def prompt_data(vote: Vote) -> list[PromptData]:
             options=[OptionData(letter=o.letter, text=o.text) for o in p.options.all()],
             pass_rule=p.pass_rule,
             pass_at_least=p.pass_at_least,
+            partition=p.partition,
+            proxies=p.proxies,
+            method=p.method,
         )
         for p in vote.prompts.prefetch_related("options")
     ]

@@ -121,6 +121,9 @@ def vote_prompts_set(
             text=p.text.strip(),
             pass_rule=p.pass_rule,
             pass_at_least=p.pass_at_least,
+            partition=p.partition,
+            proxies=p.proxies,
+            method=p.method,
         )
         Option.objects.bulk_create(
             Option(prompt=prompt, letter=o.letter, text=o.text.strip()) for o in p.options

@@ -41,7 +41,8 @@ from quest.models import Quest
 BALLOTS_EXIST_WARNING = "Ballots exist: changing prompts re-reads every post in the window"
 NOTHING_DETECTED = (
     'No prompts found. A prompt is a numbered line ("1. …") with its lettered options '
-    '("A) …") on the lines under it; a numbered line with no options is a write-in.'
+    '("A) …") on the lines under it; a numbered line with no options is a write-in; '
+    '"[ ] …" lines (under a question or a "Vote:" heading) are a vote with [X] lines.'
 )
 
 

@@ -308,3 +308,142 @@ def test_it_never_raises(text):
 
     assert isinstance(detection.problems, list)
     assert detection.problems or detection.prompts
+
+
+# --- Forum-style [X] votes: "[ ]" lines are a `lines` prompt's suggestions (issue 15) ---
+
+# A Sufficient Velocity update's end, as quest masters write it: a heading, "[ ]"
+# suggestions with dashed sub-lines, a write-in line, a note.
+SV_UPDATE = (
+    "The reactor hums, unsteady. Captain Ilse counts the hours of air left.\n"
+    "\n"
+    "[B]What do you do?[/B]\n"
+    "[ ] Scout the wreck of the Meridian\n"
+    "[ ] Repair the reactor\n"
+    "-[ ] With the spare parts in the hold\n"
+    "-[ ] With salvage from the Meridian\n"
+    "--[ ] Send Tomas, he knows the model\n"
+    "[ ] [Crew] Hold a vote among the crew\n"
+    "[ ] Write-in\n"
+    "\n"
+    "Plan voting is allowed. Vote closes in 48 hours."
+)
+
+# SpaceBattles style: numbered questions, each with its own "[ ]" lines.
+SB_UPDATE = (
+    "[b]Vote[/b]\n"
+    "1. Where does the fleet go?\n"
+    "[] Kessel\n"
+    "[] Corellia\n"
+    "\n"
+    "2. Who commands the vanguard?\n"
+    "[ ] Admiral Daala\n"
+    "[ ] Captain Pellaeon\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            SV_UPDATE,
+            [
+                (
+                    1,
+                    "lines",
+                    "What do you do?",
+                    [
+                        "Scout the wreck of the Meridian",
+                        "Repair the reactor",
+                        "-With the spare parts in the hold",
+                        "-With salvage from the Meridian",
+                        "--Send Tomas, he knows the model",
+                        "[Crew] Hold a vote among the crew",
+                        "Write-in",
+                    ],
+                )
+            ],
+        ),
+        (
+            SB_UPDATE,
+            [
+                (1, "lines", "Where does the fleet go?", ["Kessel", "Corellia"]),
+                (2, "lines", "Who commands the vanguard?", ["Admiral Daala", "Captain Pellaeon"]),
+            ],
+        ),
+        (
+            "Vote:\n[ ] Plan Quiet Hours\n- [ ] Rest the crew\n– [ ] Ration the air\n[ ] Write-in",
+            [
+                (
+                    1,
+                    "lines",
+                    "Vote",
+                    ["Plan Quiet Hours", "-Rest the crew", "-Ration the air", "Write-in"],
+                )
+            ],
+        ),
+        # No heading at all: the prompt is called "Vote".
+        ("[ ] Scout\n[ ] Hide", [(1, "lines", "Vote", ["Scout", "Hide"])]),
+        # A note between suggestions does not split them.
+        (
+            "What now?\n[ ] Scout\nScouting costs a day.\n[ ] Hide",
+            [(1, "lines", "What now?", ["Scout", "Hide"])],
+        ),
+        # A lettered prompt, then a heading and "[ ]" lines: a mixed vote.
+        (
+            "1. Which way?\nA) North\nB) South\n\nPlans:\n[ ] Scout\n-[ ] Carefully",
+            [(2, "lines", "Plans", ["Scout", "-Carefully"])],
+        ),
+        # A numbered list in the story, prose, then the vote: the list is not a prompt.
+        (
+            "Three things decided the night:\n1. The guard stood aside.\n2. The tanks came.\n"
+            "\nBy morning it was over.\n\nWhat now?\n[ ] Hide\n[ ] Run",
+            [(1, "lines", "What now?", ["Hide", "Run"])],
+        ),
+        # The builder's own vote block, read back from a chapter's post.
+        (
+            "1. What does the expedition do? (vote with [X] lines)",
+            [(1, "lines", "What does the expedition do? (vote with [X] lines)", [])],
+        ),
+    ],
+)
+def test_it_detects_a_block_of_suggestion_lines_as_a_lines_prompt(text, expected):
+    detection = detect_prompts(text)
+
+    assert detection.problems == []
+    lines = [p for p in detection.prompts if p.kind == "lines"]
+    assert [(p.number, p.kind, p.text, p.suggestions) for p in lines] == expected
+    assert all(not p.options for p in lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "[ ]" boxes before lettered options, and a write-in line under them, as ever.
+        (
+            "1. Who leads?\n[ ] A) Zhukov\n[ ] B) Malenkov\n[ ] Write-in",
+            [(1, "single", "Who leads?", [("A", "Zhukov"), ("B", "Malenkov")])],
+        ),
+        (
+            "1. Who leads?\nA) Zhukov\nB) Malenkov\n\n[ ] Other\n[ ] Someone else",
+            [(1, "single", "Who leads?", [("A", "Zhukov"), ("B", "Malenkov")])],
+        ),
+        ("[ ] A) Zhukov\n[ ] B) Malenkov", []),
+    ],
+)
+def test_it_reads_lettered_blocks_with_boxes_as_before(text, expected):
+    assert _shape(detect_prompts(text)) == expected
+
+
+def test_it_shows_the_suggestions_as_the_quest_master_wrote_them():
+    prompt = detect_prompts("Vote:\n[ ] Repair\n-[ ] With spare parts\n--[] Today").prompts[0]
+
+    assert prompt.written_suggestions == ["[ ] Repair", "-[ ] With spare parts", "--[ ] Today"]
+
+
+def test_it_refuses_a_prompt_with_both_options_and_suggestion_lines():
+    detection = detect_prompts("1. Where?\n[ ] Scout\nA) North\nB) South")
+
+    assert detection.problems == [
+        "Prompt 1 has both lettered options and [ ] lines; give it one or the other."
+    ]

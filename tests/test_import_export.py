@@ -162,6 +162,79 @@ def test_it_imports_its_own_export_unchanged(tmp_path):
     assert json.loads(_run("export_thread", SLUG)) == first
 
 
+# A `lines` prompt (forum-style [X] ballots) beside the example's lettered ones.
+PLANS_PROMPT = {
+    "number": 4,
+    "kind": "lines",
+    "text": "Plans for the first hundred days",
+    "partition": "line",
+    "proxies": "off",
+    "method": "borda",
+}
+
+
+def _with_prompt(prompt: dict) -> dict:
+    data = _example()
+    data["chapters"][0]["vote"]["prompts"].append(prompt)
+    return data
+
+
+def test_it_keeps_a_lines_prompts_settings_through_export(tmp_path):
+    _run("import_thread", str(_write(tmp_path, _with_prompt(PLANS_PROMPT))))
+
+    stored = Prompt.objects.get(number=4, vote__chapter__quest__slug=SLUG)
+    assert (stored.kind, stored.partition, stored.proxies, stored.method) == (
+        "lines",
+        "line",
+        "off",
+        "borda",
+    )
+    exported = json.loads(_run("export_thread", SLUG))
+    prompts = exported["chapters"][0]["vote"]["prompts"]
+    assert prompts[-1] == PLANS_PROMPT | {"options": []}
+    assert all("partition" not in p for p in prompts[:-1])  # lettered prompts have none
+
+    Quest.objects.all().delete()
+    _run("import_thread", str(_write(tmp_path, exported, "again.json")))
+    assert json.loads(_run("export_thread", SLUG)) == exported
+
+
+def test_it_gives_a_lines_prompt_without_settings_the_defaults(tmp_path):
+    bare = {"number": 4, "kind": "lines", "text": "Plans"}
+    _run("import_thread", str(_write(tmp_path, _with_prompt(bare))))
+
+    exported = json.loads(_run("export_thread", SLUG))
+    assert exported["chapters"][0]["vote"]["prompts"][-1] == bare | {
+        "options": [],
+        "partition": "block",
+        "proxies": "on",
+        "method": "schulze",
+    }
+
+
+def test_it_reads_a_lines_prompt_from_a_vote_post_of_suggestion_lines(tmp_path):
+    data = _example()
+    vote = data["chapters"][0]["vote"]
+    vote.pop("prompts")
+    post = next(p for p in data["posts"] if p["id"] == vote["post"])
+    post["body"] = (
+        "[B]The Presidium meets.[/B]\n\nWhat will the Presidium do first?\n"
+        "[ ] Release the doctors\n[ ] Amnesty for short sentences\n"
+        "-[ ] Not for political prisoners\n[ ] Write-in"
+    )
+
+    _run("import_thread", str(_write(tmp_path, data)))
+
+    prompt = Prompt.objects.get(vote__chapter__quest__slug=SLUG)
+    assert (prompt.number, prompt.kind, prompt.text, prompt.options.count()) == (
+        1,
+        "lines",
+        "What will the Presidium do first?",
+        0,
+    )
+    assert (prompt.partition, prompt.proxies, prompt.method) == ("block", "on", "schulze")
+
+
 def test_it_refuses_to_export_a_quest_that_does_not_exist():
     with pytest.raises(CommandError, match="no quest with slug 'nope'"):
         _run("export_thread", "nope")
@@ -264,6 +337,14 @@ def _bad_last_post_time(value):
     return spoil
 
 
+def _lines_prompt_with(**settings):
+    def spoil(data: dict) -> None:
+        prompt = {"number": 4, "kind": "lines", "text": "Plans"} | settings
+        data["chapters"][0]["vote"]["prompts"].append(prompt)
+
+    return spoil
+
+
 BAD_FILES = [
     pytest.param(lambda d: "{not json", "cannot read", id="not JSON"),
     pytest.param(
@@ -289,6 +370,22 @@ BAD_FILES = [
         _bad_last_post_time("2024-13-45T09:41:00Z"),
         "post 16 'posted_at' must be an ISO 8601 time with a zone",
         id="impossible date",
+    ),
+    pytest.param(
+        _lines_prompt_with(partition="blocks"),
+        "chapter 2's vote: prompt 4's partition 'blocks' is not one of "
+        "'post', 'line', 'block', 'line_task'",
+        id="lines partition",
+    ),
+    pytest.param(
+        _lines_prompt_with(proxies=False),
+        "prompt 4's proxies False is not one of 'on', 'off', 'pinned'",
+        id="lines proxies",
+    ),
+    pytest.param(
+        _lines_prompt_with(method="irv"),
+        "prompt 4's method 'irv' is not one of 'schulze', 'rated_runoff', 'borda'",
+        id="lines method",
     ),
 ]
 

@@ -204,6 +204,38 @@ def test_it_finds_the_vote_at_the_end_of_a_chapter_longer_than_detection_reads()
     assert [p["number"] for p in vote["prompts"]] == [1, 2]
 
 
+# A Sufficient Velocity chapter ending in a forum-style [X] vote: "[ ]" suggestions.
+X_CHAPTER = (
+    "Chapter 3: The Shelf\n\n"
+    "The ice shelf cracked at dawn. The Meridian's wreck lay two kilometres north.\n\n"
+    "[B]What do you do?[/B]\n"
+    "[ ] Scout the wreck of the Meridian\n"
+    "[ ] Repair the reactor\n"
+    "-[ ] With the spare parts in the hold\n"
+    "[ ] Write-in"
+)
+X_BALLOT = "[X] Repair the reactor\n-[X] With the spare parts in the hold"
+
+
+def test_it_finds_a_vote_of_suggestion_lines_at_the_end_of_the_chapter_post():
+    doc = parse_paste(_paste(X_CHAPTER, X_BALLOT, "[X] Scout the wreck of the Meridian"))
+
+    vote = doc["chapters"][0]["vote"]
+    assert vote["post"] == 1
+    assert vote["prompts"] == [
+        {"number": 1, "kind": "lines", "text": "What do you do?", "options": []}
+    ]
+    assert [p["author"] for p in doc["posts"]] == ["#1", "#2", "#3"]
+
+
+def test_it_does_not_take_suggestion_lines_in_the_middle_of_the_story_for_the_vote():
+    story = X_CHAPTER + "\n\nThe crew argued.\n\nNobody slept.\n\nThe wind rose.\n\nDawn came."
+
+    doc = parse_paste(_paste(story, PROMPTS))
+
+    assert doc["chapters"][0]["vote"]["post"] == 2
+
+
 def test_it_makes_the_first_poster_the_quest_master_when_there_is_no_chapter():
     doc = parse_paste(_paste("Hello", "World"))
 

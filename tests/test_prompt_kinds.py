@@ -1,8 +1,8 @@
 """Prompt kinds have one definition, `chapters.kinds.PromptKind` (issue 11).
 
 The model's choices, the prompt builder's menu, the importer and the reader all
-take their kinds from it. LINES prompts (forum-style [X] lines) are stored and
-read, but the quest master cannot make one yet: they have no ballot form.
+take their kinds from it. Since issue 15 the quest master can make every kind,
+LINES prompts (forum-style [X] lines) too: they have a ballot form.
 """
 
 import pytest
@@ -42,14 +42,21 @@ def test_it_gives_the_model_every_kind_as_a_choice():
     assert Prompt._meta.get_field("kind").choices == [(k.value, k.label) for k in PromptKind]
 
 
-def test_it_offers_the_quest_master_every_kind_but_lines():
-    assert set(BUILDER_KINDS) == set(PromptKind) - {PromptKind.LINES}
-    assert PromptsForm.kinds == [(k.value, k.label) for k in BUILDER_KINDS]
-    lines = PromptData(
+def test_it_offers_the_quest_master_every_kind():
+    assert tuple(PromptKind) == BUILDER_KINDS
+    assert PromptsForm.kinds == [(k.value, k.label) for k in PromptKind]
+    assert prompts_problems([PromptData(1, PromptKind.LINES, "Plans")]) == []
+    lettered = PromptData(
         1, PromptKind.LINES, "Plans", [OptionData("A", "Maize"), OptionData("B", "Dams")]
     )
-    assert prompts_problems([lines]) == [
-        "Prompt 1: the kind 'lines' is not one of pick one, choose any, rank in order, write-in."
+    assert prompts_problems([lettered]) == [
+        'Prompt 1 is voted with [X] lines, so it takes no options: write your suggestions as "[ ]" '
+        "lines in the chapter."
+    ]
+    unknown = PromptData(1, "checkbox", "Plans")
+    assert prompts_problems([unknown]) == [
+        "Prompt 1: the kind 'checkbox' is not one of pick one, choose any, rank in order, "
+        "write-in, [x] lines."
     ]
 
 

@@ -25,11 +25,14 @@ from votes.reading.types import (
     RULES_VERSION,
     Answer,
     DecisionAction,
+    Method,
     OptionSpec,
+    Partition,
     PostIn,
     PostKind,
     PromptKind,
     PromptSpec,
+    Proxies,
     Reading,
     Revision,
     VoteSpec,
@@ -56,6 +59,9 @@ def vote_spec(vote: Vote) -> VoteSpec:
             kind=PromptKind(p.kind),
             text=p.text,
             options=tuple(OptionSpec(o.letter, o.text) for o in p.options.all()),
+            partition=Partition(p.partition),
+            proxies=Proxies(p.proxies),
+            method=Method(p.method),
         )
         for p in vote.prompts.prefetch_related("options")
     )
@@ -732,6 +738,9 @@ def _prompt_specs(vote: Vote) -> list[PromptSpec]:
             kind=PromptKind(p.kind),
             text=p.text,
             options=tuple(OptionSpec(o.letter, o.text) for o in p.options.all()),
+            partition=Partition(p.partition),
+            proxies=Proxies(p.proxies),
+            method=Method(p.method),
         )
         for p in vote.prompts.all()
     ]

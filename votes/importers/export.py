@@ -111,6 +111,11 @@ def _chapter_json(chapter: Chapter) -> dict[str, Any]:
                         if p.kind != PromptKind.WRITE_IN
                         else {}
                     ),
+                    **(
+                        {"partition": p.partition, "proxies": p.proxies, "method": p.method}
+                        if p.kind == PromptKind.LINES
+                        else {}
+                    ),
                 }
                 for p in vote.prompts.prefetch_related("options")
             ],

@@ -87,6 +87,8 @@ _NUMBERED = re.compile(r"^\d{1,3}\s*[.):\-–]\s*(?!\d)\S")
 _PROMPT_NUMBER = re.compile(r"^\d{1,3}\s*[.):\-–]\s+")
 # "B) Punish them …", "[X] A. Yes": a lettered option line, as chapters.detect reads one.
 _OPTION_LINE = re.compile(r"^(?:\[\s?[xX✓]?\s?\]\s*)?[A-Za-z]\s*(?:\)|[.:\-–](?:\s|$))")
+# "[ ] Scout the wreck", "-[ ] With spare parts": a suggestion of a `lines` prompt.
+_SUGGESTION_LINE = re.compile(r"^(?:[-–—]\s*)*\[\s*\]\s*\S")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 # "Chapter Two: …", "Part III", "Chapter 5 - …": a keyword, a number, then the end
@@ -527,9 +529,7 @@ def vote_prompts(lines: list[str], *, in_chapter_post: bool) -> list[dict]:
         # In the chapter's own post the prompts must end it: a numbered list in
         # the middle of the story is not a vote.
         tail = [line for line in lines if line.strip()][-VOTE_BLOCK_TAIL:]
-        if not any(
-            _NUMBERED.match(line.strip()) or _OPTION_LINE.match(_norm(line)) for line in tail
-        ):
+        if not any(_ends_vote(line) for line in tail):
             return []
     return [
         {
@@ -540,6 +540,12 @@ def vote_prompts(lines: list[str], *, in_chapter_post: bool) -> list[dict]:
         }
         for p in found
     ]
+
+
+def _ends_vote(line: str) -> bool:
+    """A line a vote block may end with: a prompt, a lettered option, a "[ ]" suggestion."""
+    line = _norm(line)
+    return bool(_NUMBERED.match(line) or _OPTION_LINE.match(line) or _SUGGESTION_LINE.match(line))
 
 
 def _prompt_lines(posts: list[_Post], chapters: list[dict]) -> set[str]:

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from chapters.detect import detect_prompts
-from chapters.kinds import PromptKind
+from chapters.kinds import Method, Partition, PromptKind, Proxies
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.identities import forum_author, forum_identity_get_or_create, forum_of
 from quest.models import ForumIdentity, Post, Quest
@@ -363,9 +363,14 @@ def _detected(body: str, where: str) -> list[dict]:
 
 def _prompt(vote: Vote, raw: dict, where: str) -> None:
     kind = _kind(raw.get("kind", PromptKind.SINGLE), where)
+    settings = _lines_settings(raw, where) if kind is PromptKind.LINES else {}
     try:
         prompt = Prompt.objects.create(
-            vote=vote, number=int(raw["number"]), kind=kind, text=str(raw.get("text", ""))
+            vote=vote,
+            number=int(raw["number"]),
+            kind=kind,
+            text=str(raw.get("text", "")),
+            **settings,
         )
         Option.objects.bulk_create(
             Option(prompt=prompt, letter=str(o["letter"]).upper(), text=str(o.get("text", "")))
@@ -384,6 +389,29 @@ def _kind(value: object, where: str) -> PromptKind:
     except ValueError:
         known = ", ".join(repr(kind.value) for kind in PromptKind)
         raise ThreadFormatError(f"{where}: prompt kind {value!r} is not one of {known}.") from None
+
+
+# A `lines` prompt's optional settings (quest-thread/1), each with its default.
+_LINES_SETTINGS = (
+    ("partition", Partition, Partition.BLOCK),
+    ("proxies", Proxies, Proxies.ON),
+    ("method", Method, Method.SCHULZE),
+)
+
+
+def _lines_settings(raw: dict, where: str) -> dict[str, str]:
+    """A `lines` prompt's partition, proxies and method, checked; defaults when absent."""
+    settings = {}
+    for name, enum, default in _LINES_SETTINGS:
+        value = raw.get(name, default)
+        if not isinstance(value, str) or value not in set(enum):
+            known = ", ".join(repr(member.value) for member in enum)
+            number = raw.get("number", "?")
+            raise ThreadFormatError(
+                f"{where}: prompt {number}'s {name} {value!r} is not one of {known}."
+            )
+        settings[name] = enum(value).value
+    return settings
 
 
 def _time(value, where: str, *, required: bool = False) -> datetime | None:
