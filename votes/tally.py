@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,18 +21,17 @@ from typing import Any, NotRequired, TypedDict
 
 from rapidfuzz import fuzz, utils
 
-from chapters.kinds import PassRule, pass_rule_words
+from chapters.kinds import Method, PassRule, pass_rule_words
+from votes.line_tally import APPROVAL, SCORE, entry_label, lines_prompt_json
 from votes.merging import NO_MERGES, Merge, merge_roots
+from votes.ranking import instant_runoff, schulze
 from votes.reading.types import Answer, Counted, Folded, PromptKind, PromptSpec, VoteSpec
 
 FORMAT = "quest-tally/1"
 METHODS = ("schulze", "instant_runoff")
 _TEXT_KINDS = frozenset({PromptKind.WRITE_IN, PromptKind.LINES})
-# Past this many sets of continuing candidates, instant runoff stops trying every
-# order of a tied elimination and drops all tied-last candidates at once, so a
-# hostile ballot set cannot make a recount exponential.
-_RUNOFF_STATES = 4096
 _SPOILER_AFTER = 10
+_DASHES = "-\u2013\u2014"  # what nests a sub-line of a `lines` entry
 _NO_LINKS: Mapping[tuple[str, int], str] = MappingProxyType({})
 
 
@@ -54,12 +52,19 @@ class PassRuleTally(TypedDict):
     at_least: NotRequired[int | float]  # "votes": a count; "share": a fraction of voters, 0-1
 
 
-class EntryTally(TypedDict):  # one write-in entry
+class EntryTally(TypedDict):  # one write-in or `lines` entry
     text: str
     votes: int
     voters: list[str]
-    # Write-in prompts: the entries a moderator merged into this one (votes.merging), as they read.
+    # The entries a moderator merged into this one (votes.merging), as they read.
     merged_from: NotRequired[list[str]]
+    # `lines` prompts (votes.line_tally): always task and plan, the rest as the marks used.
+    task: NotRequired[str | None]
+    plan: NotRequired[str | None]
+    ranks: NotRequired[list[int]]  # ranked lines: how many ballots put it 1st, 2nd, ...
+    approve: NotRequired[int]  # [+] (and [X]) lines, beside [-] ones
+    disapprove: NotRequired[int]  # [-] lines
+    score: NotRequired[float | None]  # [75%] lines: the mean, one decimal; None if unscored
 
 
 class OutcomeTally(TypedDict):
@@ -75,7 +80,9 @@ class PromptTally(TypedDict):
     text: str
     options: NotRequired[list[OptionTally]]  # choice prompts
     entries: NotRequired[list[EntryTally]]  # write-in and lines prompts
-    method: NotRequired[str]  # ranked prompts
+    partition: NotRequired[str]  # lines prompts: what one vote is
+    suggestions: NotRequired[list[str]]  # lines prompts: the quest master's [ ] lines
+    method: NotRequired[str]  # ranked prompts; lines prompts that rank, approve or score
     winner: NotRequired[str | list[str] | None]  # ranked: one, a tie, or none without ballots
     leaders: NotRequired[list[str]]  # choice prompts
     pass_rule: NotRequired[PassRuleTally]  # multi prompts
@@ -108,6 +115,7 @@ class Tally(TypedDict):
 
 TOP_RULE: PassRuleTally = {"kind": PassRule.TOP.value}
 _NO_RULES: Mapping[int, PassRuleTally] = MappingProxyType({})
+_NO_SUGGESTIONS: Mapping[int, Sequence[str]] = MappingProxyType({})
 
 
 class MergeSuggestion(TypedDict):
@@ -126,14 +134,17 @@ def tally_json(
     method: str = "schulze",
     pass_rules: Mapping[int, PassRuleTally] = _NO_RULES,
     merges: Mapping[int, Sequence[Merge]] = NO_MERGES,
+    suggestions: Mapping[int, Sequence[str]] = _NO_SUGGESTIONS,
 ) -> Tally:
     """The `quest-tally/1` document for one vote.
 
-    `method` names the ranked method; `pass_rules` maps a multi prompt's number
-    to its pass rule (TOP_RULE when absent). Options of multi prompts say
-    whether they `passed` once the vote is closed. `merges` maps a write-in
-    prompt's number to its standing merges, oldest first: merged entries are
-    one entry, which names what it was `merged_from`.
+    `method` names the ranked method of lettered prompts (a `lines` prompt
+    names its own); `pass_rules` maps a multi prompt's number to its pass rule
+    (TOP_RULE when absent). Options of multi prompts say whether they `passed`
+    once the vote is closed. `merges` maps a write-in or `lines` prompt's
+    number to its standing merges, oldest first: merged entries are one entry,
+    which names what it was `merged_from`. `suggestions` maps a `lines`
+    prompt's number to the quest master's [ ] lines, listed and not counted.
     """
     if method not in METHODS:
         raise ValueError(f"unknown ranked method {method!r}, expected one of {METHODS}")
@@ -151,7 +162,8 @@ def tally_json(
                 method,
                 pass_rules.get(prompt.number, TOP_RULE),
                 closed,
-                merges.get(prompt.number, ()) if prompt.kind == PromptKind.WRITE_IN else (),
+                merges.get(prompt.number, ()) if prompt.kind in _TEXT_KINDS else (),
+                suggestions.get(prompt.number, ()),
             )
             for prompt in vote.prompts
         ],
@@ -186,12 +198,15 @@ def _prompt_json(
     rule: PassRuleTally,
     closed: bool,
     merges: Sequence[Merge] = (),
+    suggestions: Sequence[str] = (),
 ) -> PromptTally:
     answers = [
         (voter, counted)
         for voter, ballot in folded.ballots.items()
         if (counted := ballot.get(prompt.number)) is not None
     ]
+    if prompt.kind == PromptKind.LINES:
+        return lines_prompt_json(prompt, dict(answers), suggestions, merges)
     out: PromptTally = {"number": prompt.number, "kind": str(prompt.kind), "text": prompt.text}
     if prompt.kind in _TEXT_KINDS:
         out["entries"] = _entries(answers, merges)
@@ -327,7 +342,7 @@ def _answer_text(answer: Answer) -> str:
 
 
 def merge_suggestions(
-    entries: Sequence[EntryTally], threshold: float = 85
+    entries: Sequence[Mapping[str, object]], threshold: float = 85
 ) -> list[MergeSuggestion]:
     """Pairs of write-in entries that look like one idea, for a moderator to merge.
 
@@ -530,87 +545,6 @@ def decided_tally(tally: Tally, calls: Mapping[int, Call]) -> Tally:
     return {**tally, "prompts": prompts}
 
 
-def schulze(ballots: Iterable[Sequence[str]], candidates: Sequence[str]) -> list[str]:
-    """Schulze (beatpath) winners, sorted; several when tied, none without ballots.
-
-    1. d[x][y]: ballots ranking x above y; a ranked candidate is above every
-       unranked one, and unranked candidates are level with each other.
-    2. A direct link x→y has strength d[x][y] when d[x][y] > d[y][x].
-    3. p[x][y]: the strength of the strongest path from x to y, where a path is
-       as strong as its weakest link (Floyd–Warshall widest paths).
-    4. The winners are the candidates x with p[x][y] >= p[y][x] for every y.
-    """
-    known = set(candidates)
-    counts = Counter(tuple(dict.fromkeys(x for x in b if x in known)) for b in ballots)
-    counts.pop((), None)
-    if not counts:
-        return []
-    index = {c: i for i, c in enumerate(candidates)}
-    n = len(candidates)
-    d = [[0] * n for _ in range(n)]
-    for ranking, times in counts.items():
-        unranked = [index[c] for c in candidates if c not in ranking]
-        for place, x in enumerate(ranking):
-            row = d[index[x]]
-            for y in (*(index[c] for c in ranking[place + 1 :]), *unranked):
-                row[y] += times
-    p = [[d[x][y] if d[x][y] > d[y][x] else 0 for y in range(n)] for x in range(n)]
-    for k in range(n):
-        for i in range(n):
-            if i == k:
-                continue
-            for j in range(n):
-                if j not in (i, k):
-                    p[i][j] = max(p[i][j], min(p[i][k], p[k][j]))
-    return sorted(
-        candidates[x] for x in range(n) if all(p[x][y] >= p[y][x] for y in range(n) if y != x)
-    )
-
-
-def instant_runoff(ballots: Iterable[Sequence[str]], candidates: Sequence[str]) -> list[str]:
-    """Instant-runoff winners, sorted; several when tied, none without ballots.
-
-    1. Each ballot counts for its highest-ranked continuing candidate; ballots
-       with none left are exhausted and count for nobody.
-    2. A candidate with more than half the ballots still counting wins.
-    3. When every continuing candidate has the same count, they are tied.
-    4. Otherwise the candidate with the fewest votes is eliminated and step 1
-       repeats. Candidates with no votes go together (nothing transfers). When
-       several tie for fewest, every order of eliminating them is tried and
-       the winners of all orders are reported, so a tie is never broken silently.
-    """
-    known = set(candidates)
-    counts = Counter(tuple(dict.fromkeys(x for x in b if x in known)) for b in ballots)
-    counts.pop((), None)
-    if not counts:
-        return []
-    memo: dict[frozenset[str], frozenset[str]] = {}
-
-    def winners(continuing: frozenset[str]) -> frozenset[str]:
-        if continuing in memo:
-            return memo[continuing]
-        votes = dict.fromkeys(continuing, 0)
-        for ranking, times in counts.items():
-            first = next((c for c in ranking if c in continuing), None)
-            if first is not None:
-                votes[first] += times
-        active, top, low = sum(votes.values()), max(votes.values()), min(votes.values())
-        if top * 2 > active:
-            result = frozenset(c for c, v in votes.items() if v == top)
-        elif low == top:
-            result = continuing
-        else:
-            last = [c for c, v in votes.items() if v == low]
-            if low == 0 or len(last) == 1 or len(memo) > _RUNOFF_STATES:
-                result = winners(continuing.difference(last))
-            else:
-                result = frozenset().union(*(winners(continuing - {c}) for c in last))
-        memo[continuing] = result
-        return result
-
-    return sorted(winners(frozenset(candidates)))
-
-
 def _answer_cell(prompt: PromptSpec | None, answer: Answer | None) -> str:
     if answer is None:
         return ""
@@ -713,12 +647,64 @@ def _bb_prompt(prompt: PromptTally, links: Mapping[tuple[str, int], str]) -> lis
         if "ranks" in option:
             lines.append("Ranked " + _places(option["ranks"]))
         lines.extend(_bb_voters(option["voters"], number, links))
-    for entry in prompt.get("entries", []):
+    if prompt["kind"] == PromptKind.LINES:
+        lines.extend(_bb_lines(prompt, links))
+    for entry in prompt.get("entries", []) if prompt["kind"] != PromptKind.LINES else []:
         lines.append(f"[B]{_plain(entry['text'])}[/B] No. of Votes: {entry['votes']}")
         lines.extend(_bb_voters(entry["voters"], number, links))
     if prompt.get("method"):
-        lines.append(f"[I]{_winner_line(prompt)}[/I]")
+        if prompt["kind"] == PromptKind.LINES:
+            lines.append("")  # after the last entry's voters, as between entries
+        lines.append(f"[I]{_plain(_winner_line(prompt))}[/I]")  # a `lines` winner is player text
     return lines
+
+
+def _bb_lines(prompt: PromptTally, links: Mapping[tuple[str, int], str]) -> list[str]:
+    """A `lines` prompt's entries as forum tally tools lay them out, a task heading over each task.
+
+    Each entry shows its lines as voters write them ([X] lines, sub-lines with
+    their dashes), then `No. of Votes` and its voters; entries without a task come first.
+    """
+    entries = prompt.get("entries", [])
+    tasks = list(dict.fromkeys(e.get("task") or "" for e in entries))
+    lines: list[str] = []
+    for task in sorted(tasks, key=bool):  # stable: tasks in order of their best entry
+        if task:
+            lines.extend(["", f"[B]Task: {_plain(task)}[/B]"])
+        for entry in (e for e in entries if (e.get("task") or "") == task):
+            lines.append("")
+            lines.extend(_bb_marked(entry["text"], task))
+            lines.append(f"[B]No. of Votes: {entry['votes']}[/B]")
+            lines.extend(_entry_marks(entry))
+            lines.extend(_bb_voters(entry["voters"], prompt["number"], links))
+    suggested = prompt.get("suggestions") or []
+    if suggested:
+        lines.extend(["", "[I]Suggested:[/I] " + "; ".join(_plain(s) for s in suggested)])
+    return lines
+
+
+def _bb_marked(text: str, task: str) -> list[str]:
+    """An entry's text as [X] lines: `[X][Ship] Repair the reactor`, `-[X] With spare parts`."""
+    out = []
+    for i, line in enumerate(text.split("\n")):
+        words = line.lstrip(_DASHES)
+        dashes, words = line[: len(line) - len(words)], words.strip()
+        tag = f"[{_plain(task)}]" if task and i == 0 else ""
+        out.append(f"{dashes}[X]{tag} {_plain(words)}")
+    return out
+
+
+def _entry_marks(entry: EntryTally) -> list[str]:
+    """What a `lines` entry's ranked, approval or scored lines add up to, one line each."""
+    out = []
+    if "ranks" in entry:
+        out.append("Ranked " + _places(entry["ranks"]))
+    if "disapprove" in entry:
+        out.append(f"Approve: {entry.get('approve', 0)}, disapprove: {entry['disapprove']}")
+    if "score" in entry:
+        score = entry["score"]
+        out.append(f"Score: {'none' if score is None else f'{score:.1f}'}")
+    return out
 
 
 def _bb_result(result: PromptResult) -> list[str]:
@@ -765,14 +751,24 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+_METHOD_NAMES = {
+    "schulze": "Schulze",
+    "instant_runoff": "Instant runoff",
+    Method.RATED_RUNOFF: "Rated instant runoff",
+    Method.BORDA: "Borda",
+    APPROVAL: "Approval",
+    SCORE: "Score",
+}
+
+
 def _winner_line(prompt: PromptTally) -> str:
-    method = "Schulze" if prompt["method"] == "schulze" else "Instant runoff"
+    method = _METHOD_NAMES.get(prompt["method"], prompt["method"])
     winner = prompt.get("winner")
     if winner is None:
         return f"{method}: no ballots"
-    if isinstance(winner, list):
-        return f"{method}: tie between {', '.join(winner)}"
-    return f"{method} winner: {winner}"
+    if isinstance(winner, list):  # a `lines` entry's sub-lines go on one line here
+        return f"{method}: tie between {', '.join(' '.join(w.split()) for w in winner)}"
+    return f"{method} winner: {' '.join(winner.split())}"
 
 
 def to_text(tally: Tally) -> str:
@@ -809,12 +805,15 @@ def _prompt_text(prompt: PromptTally) -> list[str]:
         if option["voters"]:
             lines.append(f"     {', '.join(option['voters'])}")
     for entry in prompt.get("entries", []):
-        text = " ".join(entry["text"].split())
+        text = " ".join(entry_label(entry["text"], entry.get("task")).split())
         lines.append(f"  [{entry['votes']}] {text}")
         if entry.get("merged_from"):
             merged = ", ".join(" ".join(t.split()) for t in entry["merged_from"])
             lines.append(f"     merged from: {merged}")
+        lines.extend(f"     {marks[0].lower()}{marks[1:]}" for marks in _entry_marks(entry))
         lines.append(f"     {', '.join(entry['voters'])}")
+    if prompt.get("suggestions"):
+        lines.append(f"  suggested: {'; '.join(prompt['suggestions'])}")
     rule = prompt.get("pass_rule", TOP_RULE)
     if prompt.get("method"):
         lines.append(f"  {_winner_line(prompt)}")

@@ -3,12 +3,14 @@
 `ballot("1B 2A 3=Build dams")` gives answers: a number and letters for a
 letter prompt, `N=text` for a write-in, `N^Name` for a write-in joining Name.
 `summary(folded)` turns the result back into the same short-hand, so a table
-row reads like the posts it is about.
+row reads like the posts it is about. `lines` prompts are built from `XLine`s as
+the fold leaves them: `counted(post, "Scout the wreck", xline("Repair", task="Ship"))`.
 """
 
 from votes.reading.fold import fold
 from votes.reading.types import (
     Answer,
+    Counted,
     Flag,
     Folded,
     OptionSpec,
@@ -17,6 +19,7 @@ from votes.reading.types import (
     PromptSpec,
     Reading,
     VoteSpec,
+    XLine,
 )
 from votes.tally import tally_json
 
@@ -130,3 +133,35 @@ def multi_of(tally):
 
 def passed_letters(tally) -> str:
     return "".join(o["letter"] for o in multi_of(tally)["options"] if o["passed"])
+
+
+# --- `lines` prompts ([X] ballots), as the fold leaves them -----------------------
+
+LINES = PromptSpec(1, PromptKind.LINES, "What does the crew do?")
+
+
+def xline(text: str, **fields) -> XLine:
+    return XLine(text, **fields)
+
+
+def counted(post_id: int, *lines: str | XLine, prompt: int = 1) -> Counted:
+    """One voter's counted answer: plain strings are [X] lines."""
+    xs = tuple(x if isinstance(x, XLine) else XLine(x) for x in lines)
+    return Counted(Answer(prompt, lines=xs), post_id)
+
+
+def ranked(post_id: int, *texts: str) -> Counted:
+    """[#1] first text, [#2] the second, ..."""
+    return counted(post_id, *(XLine(t, rank=i) for i, t in enumerate(texts, start=1)))
+
+
+def lines_vote(*prompts: PromptSpec) -> VoteSpec:
+    return VoteSpec(prompts=prompts or (LINES,), quest_master=QM, post_id=1)
+
+
+def lines_tally(ballots: dict[str, Counted], prompt: PromptSpec = LINES, **kwargs):
+    """The whole quest-tally/1 document of a vote with this one `lines` prompt."""
+    folded = Folded(ballots={voter: {prompt.number: c} for voter, c in ballots.items()})
+    return tally_json(
+        vote=lines_vote(prompt), folded=folded, quest="q", chapter=1, status="open", **kwargs
+    )

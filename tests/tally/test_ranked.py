@@ -10,7 +10,7 @@ from votelib.convert import RankedToCondorcetVotes
 from votelib.evaluate.condorcet import Schulze
 from votelib.evaluate.core import Tie
 
-from votes.tally import instant_runoff, schulze
+from votes.ranking import instant_runoff, schulze
 
 
 def _many(*groups: tuple[int, str]) -> list[str]:
