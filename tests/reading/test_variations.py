@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .helpers import read, shown
+from .helpers import check, read, shown
 from .second_pass_cases import QUOTED_VOTE
 from .test_forum_styles import STYLES
 from .test_grammar import (
@@ -215,3 +215,10 @@ def test_a_varied_ballot_reads_as_the_same_answers_or_is_held_back(case, steps):
     reading = read(body)
     result = outcome(reading, expected)
     assert result in ("firm", "held"), f"{result}: {body!r} read as {_shown(reading)}"
+
+
+def test_a_lower_case_statement_goes_on_with_the_prompts_it_names():
+    # Found by the property test above: after "i vote b on the first", the lower-case
+    # letters that name their prompt were not read ("a on the second and c on 4").
+    body = "i vote b on the first, a on the second and c on 4., since we must"
+    check(read(body), {1: "B", 2: "A", 4: "C"})

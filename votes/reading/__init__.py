@@ -11,6 +11,13 @@ from . import compiled as _compiled
 COMPILED = _compiled.use_build(__path__)
 
 from .canonical import canonical_text  # noqa: E402  (after the build is chosen)
-from .reader import ReadingContext, read_post, read_thread  # noqa: E402
+from .reader import ReadingContext, line_suggestions, read_post, read_thread  # noqa: E402
 
-__all__ = ["COMPILED", "ReadingContext", "canonical_text", "read_post", "read_thread"]
+__all__ = [
+    "COMPILED",
+    "ReadingContext",
+    "canonical_text",
+    "line_suggestions",
+    "read_post",
+    "read_thread",
+]

@@ -47,7 +47,8 @@ _EXPLICIT = re.compile(
 # named, or closing the sentence ("I vote B on 1 and A." cannot be placed).
 _MORE = re.compile(
     r"[ \t]*(?:,[ \t]*and|,|;|&|and)[ \t]+(?:(?:option|vote)[ \t]+)?"
-    r"(?P<letter>[A-Z])(?![\w'])"
+    # A lower-case letter only with its prompt named ("i vote b on 1, a on the second").
+    r"(?P<letter>[A-Z]|[a-z](?=[ \t]+(?:on|for|in)[ \t]))(?![\w'])"
     r"(?:[ \t]+(?:on|for|in)[ \t]+(?:the[ \t]+)?(?:(?P<ord>first|second|third|fourth|fifth|"
     r"1st|2nd|3rd|4th|5th)|(?:prompt|question|number|#)?[ \t]*(?P<num>\d{1,2})\b)"
     r"|(?=[ \t]*(?:$|[.;!])))"

@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from . import budget
+from .bbcode import scan
+from .found import MAX_BODY
 from .thread import Thread
 from .types import PostIn, Reading, VoteSpec
+from .xlines import suggestions
 
 
 def read_post(
@@ -82,3 +85,9 @@ class ReadingContext:
         """Append `post` (if new) and read it: `read_post(post, vote, every post here)`."""
         self.add([post])
         return self.reading(post.id)
+
+
+def line_suggestions(body: str) -> list[str]:
+    """The unticked `[ ]` lines of a post (a quest master's vote post): a `lines` prompt's
+    suggestions, sub-lines under their line with their dashes (docs/xballots.md)."""
+    return suggestions(scan(body[:MAX_BODY]))

@@ -39,7 +39,7 @@ _TALLY_MARK = re.compile(r"(?m)^[ \t]*(?:\[[^\]\n]{0,60}\][ \t]*){0,4}#####")
 # A tally someone typed: a heading ("Unofficial tally", "Current tally", "Tally:",
 # "Vote count") and at least two count lines ("A - 3 (x, y, z)", "1-B: 2", "(4)").
 _TALLY_TITLE = re.compile(
-    r"(?i)^\W{0,5}(?:(?:unofficial|current|updated|running|rough|quick|partial|latest|informal"
+    r"(?i)^\W{0,5}(?:(?:unofficial|current|updated|running|rough|quick|partial|latest|informal|adhoc|ad-hoc"
     r"|my|the|vote|votes)[ \t]+){0,3}(?:tally|vote[ \t]+count)\b"
 )
 _TALLY_COUNTS = re.compile(

@@ -24,7 +24,9 @@ _LINE = re.compile(
     r"\[(?P<mark>[^\[\]\n]{0,8})\][ \t]*(?P<rest>[^\n]*)"
 )
 _TASK = re.compile(r"\[(?P<task>[^\[\]\n]{1,40})\][ \t]*")
-_TICKS = frozenset("xX\u2713\u2714\u2612\u2611")
+_TICKS = frozenset("xX\u2713\u2714\u2612\u2611\u2705")
+# A ballot box written without brackets ("☒ Scout", "☑ Scout"): the same as "[X] Scout".
+_BOX = re.compile(r"([ \t]*(?:[-\u2013\u2014][ \t]*)*)[\u2612\u2611\u2705][ \t]*(?=\S)")
 _RANK = re.compile(r"#?[ \t]*(\d{1,2})")
 _SCORE = re.compile(r"(\d{1,3}(?:[.,]\d+)?)[ \t]*%")
 # Shapes that show a voter meant a marker but did not write one: held back.
@@ -110,8 +112,8 @@ def mark_of(inner: str) -> tuple[str, int | None] | None:
     if m is not None and 0 < int(m.group(1)) <= 20:
         return ("rank", int(m.group(1)))
     m = _SCORE.fullmatch(s)
-    if m is not None and float(m.group(1).replace(",", ".")) <= 100:
-        return ("score", round(float(m.group(1).replace(",", "."))))
+    if m is not None:  # "[150%]": as much as a score can say
+        return ("score", min(100, round(float(m.group(1).replace(",", ".")))))
     return None  # "[JK]", "[Note]": a word in brackets, not a marker
 
 
@@ -143,16 +145,21 @@ class _Scanner:
         self.lettered = lettered
         self.current = prompts[0].number
         self.proposal: Proposal | None = None
+        self.joins = False  # whether a deeper vote line here still belongs to the block above
         self.out = Scanned([], [], [], [], [])
 
     def line(self, line: str, start: int, end: int) -> None:
         if not line.strip() or line.strip() == QUOTE_MARK:
             self.proposal = None
             return
+        if not line.lstrip(" \t-\u2013\u2014").startswith("["):
+            box = _BOX.match(line)
+            line = line if box is None else f"{box.group(1)}[X] {line[box.end() :]}"
         m = _LINE.fullmatch(line)
         mark = mark_of(m.group("mark")) if m is not None else None
         if m is None or mark is None:
             self.proposal = None
+            self.joins = False
             self._other(line, start, end, is_marked=m is not None)
         elif self.proposal is not None:  # a line of a proposed plan: defined, not voted
             self.proposal.lines.append((_depth(m.group("dash")), _clean(m.group("rest"))))
@@ -185,8 +192,13 @@ class _Scanner:
         tm = _TASK.match(rest)
         if tm is not None and mark_of(tm.group("task")) is None:
             task, rest = tm.group("task").strip(), rest[tm.end() :]
-        words = _clean(rest)
+        words = _clean(rest[2:] if rest.startswith("[]") else rest)  # "[X][] text": no task
         self.out.consumed.append((start, end))
+        proposed = _PROPOSED.fullmatch(words)
+        if proposed is not None:  # "[X] Proposed Plan: Name": defined, not voted for
+            self.proposal = Proposal(_plan_name(proposed["name"]), [], start, end)
+            self.out.proposals.append(self.proposal)
+            return
         if not words:
             if not _struck(self.doc, start, end):
                 self.out.odd.append((start, end, "a vote marker with nothing after it"))
@@ -195,14 +207,16 @@ class _Scanner:
         score = value if kind == "score" else None
         depth = _depth(m.group("dash"))
         vl = VLine(depth, words, task, rank, score, kind == "-", start, end)
-        _add(self.out.blocks, self.current, vl)
+        _add(self.out.blocks, self.current, vl, joins=self.joins)
+        self.joins = True
 
 
-def _add(blocks: list[Block], prompt: int, vl: VLine) -> None:
+def _add(blocks: list[Block], prompt: int, vl: VLine, *, joins: bool) -> None:
+    """A deeper line joins the block above unless prose came between (`joins` False):
+    an unticked `-[ ]` sub-option or a struck line between two ticked ones does not
+    part them."""
     last = blocks[-1] if blocks else None
-    # Sub-lines follow their parent directly: a blank line starts a new block.
-    follows = last is not None and vl.start - last.lines[-1].end <= 1
-    if last is not None and follows and last.prompt == prompt and vl.depth > last.head.depth:
+    if last is not None and joins and last.prompt == prompt and vl.depth > last.head.depth:
         last.lines.append(vl)
         return
     blocks.append(Block(prompt, [vl]))

@@ -202,14 +202,14 @@ class _Resolver:
         if pm is None:
             return None
         name, pinned = pm.group("name"), bool(pm.group("pin"))
-        found = self.plans.plan(name)
+        found: PlanDef | None = self.plans.plan(name)
         if found is None and (pos := _POSSESSIVE.fullmatch(name)) is not None:
             name = pos.group("who").strip().lstrip("@")  # "Anya's plan": hers, else her vote
             found = self.plans.by(name)
         if found is not None:
             task = head.task or found.task
             return _mark_as(head, XLine(found.text, task=task, plan=found.name))
-        if m is not None and found is None:
+        if m is not None:
             name = m.group("name")  # "[X] Plan Anya" with no such plan: Anya's vote
         return self._proxy(prompt, head, name, pinned, named_plan=m is not None)
 
@@ -226,10 +226,10 @@ class _Resolver:
     def _proxy(
         self, prompt: PromptSpec, head: VLine, name: str, pinned: bool, *, named_plan: bool
     ) -> XLine | str | None:
+        if prompt.proxies is not Proxies.OFF and name.strip().casefold() == self.author:
+            return f"'[X] {name.strip()}' names the voter themself; held back for a moderator"
         who = self.posters.get(name.strip().casefold())
         if prompt.proxies is not Proxies.OFF and who is not None:
-            if who.casefold() == self.author:
-                return f"'[X] {who}' names the voter themself; held back for a moderator"
             pinned = pinned or prompt.proxies is Proxies.PINNED
             return XLine(who, task=head.task, refers=who, pinned=pinned, rank=head.rank)
         if named_plan:
