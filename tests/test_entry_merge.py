@@ -10,9 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from chapters import selectors as chapter_selectors
 from chapters import services as chapter_services
 from chapters.models import Vote, VoteEvent
+from chapters.prompts import PromptData
 from tests.factories import make_user, make_vote, prompt_list, vote_in
 from votes import audit, selectors, services
-from votes.entry_merges import entry_merge, entry_merge_undo
+from votes.entry_merges import entry_merge, entry_merge_undo, merges_shown
 from votes.models import EntryMerge, TallyRun
 
 PROMPTS = prompt_list("single", "write_in", options=2)
@@ -244,3 +245,49 @@ def test_only_the_quest_master_and_moderators_merge(vote, moderator, role, reque
 def test_the_quest_master_merges_too(vote, quest_master):
     _merge(vote, quest_master)
     assert _entries(vote)[0] == ("Build dams", 3)
+
+
+# --- [X] lines prompts: entries merged by their labels, the same way ---------------
+
+
+@pytest.fixture
+def lines_vote(quest, quest_master) -> Vote:
+    """Prompt 1's entries: "[Ship] Repair the reactor" (2), "[Ship] Fix the reactor", "Rest"."""
+    vote = make_vote(quest, quest_master, [PromptData(1, "lines", "What does the crew do?")])
+    vote_in(vote, make_user("ann"), "[X][Ship] Repair the reactor\n[X] Rest")
+    vote_in(vote, make_user("bob"), "[X][SHIP] repair the reactor!")
+    vote_in(vote, make_user("cat"), "[X][Ship] Fix the reactor")
+    return vote
+
+
+def _lines(vote: Vote) -> list[tuple[str | None, str, int]]:
+    run = selectors.latest_tally(vote)
+    return [(e["task"], e["text"], e["votes"]) for e in run.data["prompts"][0]["entries"]]
+
+
+def test_it_merges_lines_entries_by_their_labels_and_replays_the_merge(lines_vote, moderator):
+    assert _lines(lines_vote) == [
+        ("Ship", "Repair the reactor", 2),
+        (None, "Rest", 1),
+        ("Ship", "Fix the reactor", 1),
+    ]
+    # The entry's text alone does not name it: a task's entries are named "[Task] text".
+    with pytest.raises(ValidationError, match="is not an entry of prompt 1 now"):
+        _merge(lines_vote, moderator, merged="Fix the reactor", kept="Repair the reactor", prompt=1)
+
+    _merge(
+        lines_vote,
+        moderator,
+        merged="[Ship] Fix the reactor",
+        kept="[Ship] Repair the reactor",
+        prompt=1,
+    )
+    vote_in(lines_vote, make_user("dan"), "[X][ship] Fix the reactor")  # another recount
+
+    assert _lines(lines_vote) == [("Ship", "Repair the reactor", 4), (None, "Rest", 1)]
+    entry = selectors.latest_tally(lines_vote).data["prompts"][0]["entries"][0]
+    assert entry["merged_from"] == ["[Ship] Fix the reactor"]
+    assert entry["voters"] == ["ann", "bob", "cat", "dan"]
+    shown = merges_shown(lines_vote, selectors.latest_tally(lines_vote).data, recounting=False)
+    assert shown[1]["entries"] == ["[Ship] Repair the reactor", "Rest"]
+    assert [s["applies"] for s in shown[1]["standing"]] == [True]

@@ -10,7 +10,7 @@ On a closed vote a merge is made as a moderator's decision is: the recount
 it asks for stores a new final tally, so the results and the BBCode follow.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -22,6 +22,7 @@ from chapters import events
 from chapters.models import Vote
 from quest.permissions import can_moderate
 from votes import selectors
+from votes.line_tally import entry_label, label_key
 from votes.merging import merge_applies
 from votes.models import EntryMerge
 from votes.reading.types import PromptKind
@@ -31,6 +32,12 @@ from votes.tally import entry_key, merge_suggestions
 REASON_MAX = 2_000
 REASON_REQUIRED = "Give a reason: it is kept with the merge."
 NOT_MODERATOR = "Only the quest master and this quest's moderators merge write-ins."
+# Whose entries are merged: write-ins by their text, `lines` entries by their
+# label ("[Ship] Repair the reactor"), each compared by its tally's own key.
+_KEYS: dict[str, Callable[[str], str]] = {
+    PromptKind.WRITE_IN: entry_key,
+    PromptKind.LINES: label_key,
+}
 
 
 def entry_merge(
@@ -99,25 +106,30 @@ def _entry_problems(vote: Vote, prompt: int, merged: str, kept: str) -> list[str
     kind = vote.prompts.filter(number=prompt).values_list("kind", flat=True).first()
     if kind is None:
         return [f"The vote has no prompt {prompt}."]
-    if kind != PromptKind.WRITE_IN:
-        return [f"Prompt {prompt} is not a write-in prompt: only write-in entries are merged."]
+    if kind not in _KEYS:
+        return [
+            f"Prompt {prompt} is not a write-in prompt or an [X] lines prompt: "
+            "only their entries are merged."
+        ]
     if not merged or not kept:
         return ["Choose the two entries to merge."]
-    if entry_key(merged) == entry_key(kept):
+    if _KEYS[kind](merged) == _KEYS[kind](kept):
         return ["An entry cannot be merged into itself: choose two different entries."]
     run = selectors.latest_tally(vote)
     tallied = next((p for p in run.data["prompts"] if p["number"] == prompt), None) if run else None
-    entries = {e["text"] for e in (tallied or {}).get("entries") or []}
+    entries = set(_names(tallied or {}))
     unknown = [text for text in (merged, kept) if text not in entries]
     return [f"“{_short(text)}” is not an entry of prompt {prompt} now." for text in unknown]
 
 
 def _standing_problem(vote: Vote, prompt: int, merged: str, kept: str) -> str:
     """A standing merge this one would contradict (the tally may not show it yet)."""
+    kind = vote.prompts.filter(number=prompt).values_list("kind", flat=True).first()
+    key = _KEYS.get(kind or "", entry_key)
     for row in EntryMerge.objects.filter(vote=vote, prompt=prompt).standing():
-        if entry_key(row.merged) == entry_key(merged):
+        if key(row.merged) == key(merged):
             return f"“{_short(merged)}” is already merged into “{_short(row.kept)}”."
-        if entry_key(row.merged) == entry_key(kept):
+        if key(row.merged) == key(kept):
             return (
                 f"“{_short(kept)}” is itself merged into “{_short(row.kept)}”: "
                 "merge into that entry instead."
@@ -132,13 +144,21 @@ def _short(text: str) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+def _names(prompt: Mapping[str, Any]) -> list[str]:
+    """The prompt's entries as a merge names them: a `lines` entry by its label, with its task."""
+    entries = prompt.get("entries") or []
+    if prompt.get("kind") == PromptKind.LINES:
+        return [entry_label(e["text"], e.get("task")) for e in entries]
+    return [e["text"] for e in entries]
+
+
 # --- What the tally page shows of them -------------------------------------------
 
 
 def merges_shown(
     vote: Vote, tally: Mapping[str, Any], *, recounting: bool
 ) -> dict[int, dict[str, Any]]:
-    """Per write-in prompt of a stored tally: its standing merges and its merge suggestions.
+    """Per write-in or `lines` prompt of a stored tally: its standing merges and merge suggestions.
 
     A standing merge says whether the tally shown counts it (`applies`), or
     waits for the recount under way (`pending`); one that neither applies nor
@@ -148,19 +168,23 @@ def merges_shown(
     rows = list(EntryMerge.objects.filter(vote=vote).standing().select_related("by"))
     shown: dict[int, dict[str, Any]] = {}
     for p in tally["prompts"]:
-        if p["kind"] != PromptKind.WRITE_IN:
+        if p["kind"] not in _KEYS:
             continue
-        entries = p.get("entries") or []
-        groups = [{entry_key(t) for t in [e["text"], *e.get("merged_from", [])]} for e in entries]
+        key, names = _KEYS[p["kind"]], _names(p)
+        # Named as merges name them: a `lines` entry's label stands for its text.
+        entries = [
+            {**e, "text": name} for e, name in zip(p.get("entries") or [], names, strict=True)
+        ]
+        groups = [{key(t) for t in [e["text"], *e.get("merged_from", [])]} for e in entries]
         standing = []
         for row in rows:
             if row.prompt != p["number"]:
                 continue
-            applies = merge_applies(entry_key(row.merged), entry_key(row.kept), groups)
+            applies = merge_applies(key(row.merged), key(row.kept), groups)
             standing.append({"row": row, "applies": applies, "pending": recounting and not applies})
         shown[p["number"]] = {
             "standing": standing,
             "suggestions": merge_suggestions(entries),
-            "entries": [e["text"] for e in entries],
+            "entries": names,
         }
     return shown
