@@ -74,7 +74,7 @@ def label_key(label: str) -> str:
 class _Mark:
     """One line of one voter's counted answer."""
 
-    at: tuple[int, int]  # (post id, place in the answer): thread order
+    at: tuple[int, int, int]  # (copied from a proxy's target, post id, place): thread order
     voter: str
     line: XLine
 
@@ -165,7 +165,10 @@ def _groups(ballots: Mapping[str, Counted]) -> dict[str, list[_Mark]]:
                 line.refers is not None
             ):  # the fold resolves proxies: one left over counts for nobody
                 continue
-            mark = _Mark((counted.post_id, place), voter, line)
+            # A ballot that follows another voter's (a proxy) copies their words: the
+            # first spelling shown is the first one a voter wrote themselves.
+            copied = int(counted.answer.reason.startswith("follows "))
+            mark = _Mark((copied, counted.post_id, place), voter, line)
             groups.setdefault(entry_key(line.text, line.task), []).append(mark)
     for marks in groups.values():
         marks.sort(key=lambda m: m.at)
@@ -219,7 +222,7 @@ def _rankings(groups: Mapping[str, list[_Mark]], roots: Mapping[str, str]) -> di
         for m in marks:
             if not m.line.against:
                 rank = m.line.rank
-                order = (rank is None, rank or 0, m.at[1])
+                order = (rank is None, rank or 0, m.at[2])
                 lines.setdefault(m.voter, []).append((order, roots[key]))
     return {
         voter: list(dict.fromkeys(root for _, root in sorted(ls))) for voter, ls in lines.items()

@@ -6,12 +6,22 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from votes.reading.types import OptionSpec, PostIn, PromptKind, PromptSpec, VoteSpec
+from votes.reading.types import (
+    Method,
+    OptionSpec,
+    Partition,
+    PostIn,
+    PromptKind,
+    PromptSpec,
+    Proxies,
+    VoteSpec,
+)
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 EXAMPLE = SHARED / "examples" / "red-alert-ch2.thread.json"
 EXPECT = SHARED / "examples" / "red-alert-ch2.expect.json"
 CHECKER = SHARED / "tools" / "check_tally.py"
+XBALLOTS = Path(__file__).resolve().parents[1] / "fixtures" / "xballots"
 
 
 def _when(text: str | None) -> datetime | None:
@@ -29,6 +39,9 @@ def load_thread(path: Path = EXAMPLE) -> tuple[dict, VoteSpec, list[PostIn]]:
                 PromptKind(p["kind"]),
                 p["text"],
                 tuple(OptionSpec(o["letter"], o["text"]) for o in p.get("options", [])),
+                partition=Partition(p.get("partition", "block")),
+                proxies=Proxies(p.get("proxies", "on")),
+                method=Method(p.get("method", "schulze")),
             )
             for p in spec["prompts"]
         ),

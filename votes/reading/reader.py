@@ -87,7 +87,7 @@ class ReadingContext:
         return self.reading(post.id)
 
 
-def line_suggestions(body: str) -> list[str]:
-    """The unticked `[ ]` lines of a post (a quest master's vote post): a `lines` prompt's
-    suggestions, sub-lines under their line with their dashes (docs/xballots.md)."""
-    return suggestions(scan(body[:MAX_BODY]))
+def line_suggestions(body: str, vote: VoteSpec) -> dict[int, list[str]]:
+    """The unticked `[ ]` lines of a post (a quest master's vote post): each `lines`
+    prompt's suggestions, sub-lines under their line with their dashes (docs/xballots.md)."""
+    return suggestions(scan(body[:MAX_BODY]), vote)

@@ -299,14 +299,21 @@ def _entry(vl: VLine, text: str, task: str | None) -> XLine:
     return XLine(text, task=task, rank=vl.rank, score=vl.score, against=vl.against)
 
 
-def suggestions(doc: Doc) -> list[str]:
-    """The unticked `[ ]` lines of a post (the quest master's vote post), sub-lines dashed."""
-    out: list[str] = []
-    top: int | None = None
+def suggestions(doc: Doc, vote: VoteSpec) -> dict[int, list[str]]:
+    """The unticked `[ ]` lines of a post (the quest master's vote post) by `lines` prompt,
+    sub-lines under their line with their dashes; headings ("2.") say which prompt."""
+    prompts = [p for p in vote.prompts if p.kind is PromptKind.LINES]
+    out: dict[int, list[str]] = {}
+    if not prompts:
+        return out
+    current, top = prompts[0].number, None
     for line in doc.text.split("\n"):
         m = _LINE.fullmatch(line)
         if m is None or mark_of(m.group("mark")) != (" ", None):
             top = None
+            current = (
+                current if m is not None or not line.strip() else _heading(line, prompts, current)
+            )
             continue
         rest = m.group("rest")
         tm = _TASK.match(rest)
@@ -316,9 +323,10 @@ def suggestions(doc: Doc) -> list[str]:
         if not words:
             continue
         depth = _depth(m.group("dash"))
-        if top is None or depth <= top:
+        listed = out.setdefault(current, [])
+        if top is None or depth <= top or not listed:
             top = depth
-            out.append(words)
+            listed.append(words)
         else:
-            out[-1] += "\n" + "-" * (depth - top) + words
+            listed[-1] += "\n" + "-" * (depth - top) + words
     return out

@@ -16,7 +16,7 @@ from . import xlines
 from .bbcode import Doc
 from .social import Posters
 from .text import bare
-from .types import Answer, Flag, PromptKind, PromptSpec, Proxies, VoteSpec, XLine
+from .types import Answer, Flag, Partition, PromptKind, PromptSpec, Proxies, VoteSpec, XLine
 from .xfold import unique
 from .xlines import PLAN, Block, VLine
 
@@ -82,7 +82,8 @@ def definitions(doc: Doc, vote: VoteSpec, author: str) -> list[PlanDef]:
         if m is not None and len(block.lines) > 1:
             name = "Plan " + m.group("name")
             sub = [(vl.depth - block.head.depth, vl.text) for vl in block.lines[1:]]
-            out.append(PlanDef(name, _plan_text(name, sub), who, block.head.task))
+            text = _plan_text(block.head.text, sub)
+            out.append(PlanDef(name, text, who, block.head.task))
     return out
 
 
@@ -176,7 +177,9 @@ class _Resolver:
     def prompt(
         self, prompt: PromptSpec, blocks: list[Block]
     ) -> tuple[list[XLine], list[tuple[str, tuple[int, int]]]]:
-        lines: list[XLine] = []
+        """The entries in the order written; with a `post` partition the plain lines
+        are one entry, standing where the first of them stood."""
+        lines: list[XLine | None] = []
         flags: list[tuple[str, tuple[int, int]]] = []
         plain: list[Block] = []
         for block in blocks:
@@ -185,10 +188,14 @@ class _Resolver:
                 flags.append((got, block.span))
             elif got is not None:
                 lines.append(got)
-            else:
+            elif prompt.partition is Partition.POST:
+                lines += [] if plain else [None]  # where the post's entry stands
                 plain.append(block)
-        lines.extend(xlines.entries(plain, prompt))
-        return list(unique(lines)), flags
+            else:
+                lines.extend(xlines.entries([block], prompt))
+        whole = xlines.entries(plain, prompt)
+        out = [x for line in lines for x in ([line] if line is not None else whole)]
+        return list(unique(out)), flags
 
     def _special(self, prompt: PromptSpec, block: Block) -> XLine | str | None:
         """A plan defined or named, or a proxy: its entry; a reason to hold back; None: plain."""
@@ -221,7 +228,7 @@ class _Resolver:
         head = block.head
         sub = [(vl.depth - head.depth, vl.text) for vl in block.lines[1:]]
         plan = "Plan " + name
-        return _mark_as(head, XLine(_plan_text(plan, sub), task=head.task, plan=plan))
+        return _mark_as(head, XLine(_plan_text(head.text, sub), task=head.task, plan=plan))
 
     def _proxy(
         self, prompt: PromptSpec, head: VLine, name: str, pinned: bool, *, named_plan: bool

@@ -1,0 +1,142 @@
+"""The [X]-ballot table cases (tests/fixtures/xballots/cases.json), read and folded.
+
+Each case is one post read for a `lines` prompt with the posts before and after it;
+the fold resolves plans and proxies; the author's counted entries (or held-back
+answer) must be what the case says. `same_as` / `not_same_as` pairs must get the
+same / different tally keys (votes.line_tally.entry_key), entry by entry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from votes.line_tally import entry_key
+from votes.reading import read_thread
+from votes.reading.fold import fold
+from votes.reading.types import (
+    Partition,
+    PostIn,
+    PromptKind,
+    PromptSpec,
+    Proxies,
+    VoteSpec,
+    XLine,
+)
+
+CASES = json.loads((Path(__file__).parents[1] / "fixtures/xballots/cases.json").read_text())[
+    "cases"
+]
+BY_ID = {c["id"]: c for c in CASES}
+OPENS = datetime(2024, 5, 1, 12, tzinfo=UTC)
+QM = "Quest_Master"
+
+
+def _vote(prompt: dict) -> VoteSpec:
+    spec = PromptSpec(
+        1,
+        PromptKind.LINES,
+        "What do we do?",
+        partition=Partition(prompt.get("partition", "block")),
+        proxies=Proxies(prompt.get("proxies", "on")),
+    )
+    return VoteSpec(prompts=(spec,), quest_master=QM, post_id=1, opens_at=OPENS)
+
+
+@cache
+def outcome(case_id: str) -> tuple[str, tuple[XLine, ...]]:
+    """("counted", lines) / ("flag", ()) / ("none", ()) for the case's author."""
+    case = BY_ID[case_id]
+    posts = [{"author": QM, "body": "Vote:\n[ ] Scout the wreck"}]
+    posts += [*case.get("earlier", []), {"author": case["author"], "body": case["body"]}]
+    posts += case.get("later", [])
+    ins = [
+        PostIn(i + 1, p["author"], OPENS + timedelta(minutes=i + 1), p["body"])
+        for i, p in enumerate(posts)
+    ]
+    vote = _vote(case["prompt"])
+    folded = fold(vote, read_thread(vote, ins))
+    counted = folded.ballots.get(case["author"], {}).get(1)
+    held = any(h.author == case["author"] and h.prompt in (1, None) for h in folded.flagged)
+    if counted is not None:
+        return ("counted", counted.answer.lines)
+    return ("flag" if held else "none", ())
+
+
+def _text(text: str) -> str:
+    """The comparison cases.json states: en/em dashes as '-', no space after them, runs of
+    white space collapsed; case, punctuation and diacritics as written."""
+    lines = []
+    for line in text.split("\n"):
+        m = re.match(r"[ \t]*([-\u2013\u2014][ \t]*)*", line)
+        dashes = re.sub(r"[^-\u2013\u2014]", "", m.group(0)) if m else ""
+        lines.append("-" * len(dashes) + " ".join(line[m.end() if m else 0 :].split()))
+    return "\n".join(lines)
+
+
+def _loose(text: str | None) -> str:
+    return re.sub(r"[\W_]+", "", (text or "").casefold())
+
+
+def _shown(lines: tuple[XLine, ...]) -> list[dict]:
+    return [{k: v for k, v in x.to_json().items() if k != "refers"} for x in lines]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_a_table_case_reads_and_folds_as_stated(case):
+    kind, lines = outcome(case["id"])
+    want = case["expect"]
+    if want in ("flag", "none"):
+        assert kind == want, f"{case['id']}: {kind} {_shown(lines)} ({case.get('note', '')})"
+        return
+    assert kind == "counted", f"{case['id']}: {kind}, want {want}"
+    got = [
+        {
+            "text": _text(x.text),
+            "task": _loose(x.task),
+            "plan": _loose(x.plan),
+            "rank": x.rank,
+            "score": x.score,
+            "against": x.against,
+        }
+        for x in lines
+    ]
+    wanted = [
+        {
+            "text": _text(e["text"]),
+            "task": _loose(e.get("task")),
+            "plan": _loose(e.get("plan")),
+            "rank": e.get("rank"),
+            "score": e.get("score"),
+            "against": bool(e.get("against")),
+        }
+        for e in want
+    ]
+    assert got == wanted, case.get("note", "")
+
+
+PAIRS = [(c["id"], c["same_as"], True) for c in CASES if c.get("same_as")] + [
+    (c["id"], c["not_same_as"], False) for c in CASES if c.get("not_same_as")
+]
+
+
+@pytest.mark.parametrize(("one", "other", "same"), PAIRS, ids=[f"{a}~{b}" for a, b, _ in PAIRS])
+def test_variants_merge_and_near_variants_do_not(one, other, same):
+    mine, theirs = outcome(one)[1], outcome(other)[1]
+    assert mine and len(mine) == len(theirs)
+    keys = [(entry_key(x.text, x.task), entry_key(y.text, y.task)) for x, y in zip(mine, theirs)]
+    if same:
+        assert all(a == b for a, b in keys), keys
+    else:
+        assert any(a != b for a, b in keys), keys
+
+
+def test_there_are_enough_cases_of_every_family():
+    families = {c["family"] for c in CASES}
+    assert len(CASES) >= 120
+    assert {"markers", "nesting", "partitions", "plans", "proxies", "merges"} <= families
