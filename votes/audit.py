@@ -668,6 +668,7 @@ def tally_verify(*, run: TallyRun) -> dict:
         method=vote.ranked_method,
         pass_rules=selectors.pass_rules(vote),
         merges=selectors.merges_in(list(merges)),
+        suggestions=selectors.suggestions(vote, spec),
     )
     sha = tally_sha256(tally)
     notes = list(missing)

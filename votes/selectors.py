@@ -20,7 +20,7 @@ from votes.models import Ballot, Decision, EntryMerge, Outcome, RecountState, Ta
 from votes.models import Reading as ReadingRow
 from votes.movement import MAX_POINTS, Figure, figures, thin
 from votes.names import name_of, voter_name, voter_names
-from votes.reading import read_post
+from votes.reading import line_suggestions, read_post
 from votes.reading.types import (
     RULES_VERSION,
     Answer,
@@ -523,6 +523,14 @@ def results(vote: Vote) -> list[PromptResult]:
     if run is None:
         return []
     return tally_results(run.data, calls(vote))
+
+
+def suggestions(vote: Vote, spec: VoteSpec) -> dict[int, list[str]]:
+    """The quest master's `[ ]` lines in the vote's post, per `lines` prompt: the tally
+    lists them as suggestions, never counted (docs/xballots.md)."""
+    if vote.post is None or not any(p.kind is PromptKind.LINES for p in spec.prompts):
+        return {}
+    return line_suggestions(vote.post.body, spec)
 
 
 def standing_merges(vote: Vote) -> list[EntryMerge]:

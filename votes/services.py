@@ -280,6 +280,7 @@ def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyI
         method=vote.ranked_method,
         pass_rules=selectors.pass_rules(vote),
         merges=selectors.merges_in(merges),
+        suggestions=selectors.suggestions(vote, spec),
     )
     inputs = {
         "posts": [[ref, version] for _, ref, version in window],
