@@ -134,6 +134,7 @@ def lines_prompt_json(
         "kind": str(prompt.kind),
         "text": prompt.text,
         "partition": str(prompt.partition),
+        "proxies": str(prompt.proxies),
         "entries": [
             entries[r] for r in sorted(entries, key=lambda r: (-entries[r]["votes"], order[r]))
         ],
@@ -161,9 +162,7 @@ def _groups(ballots: Mapping[str, Counted]) -> dict[str, list[_Mark]]:
     groups: dict[str, list[_Mark]] = {}
     for voter, counted in ballots.items():
         for place, line in enumerate(counted.answer.lines):
-            if (
-                line.refers is not None
-            ):  # the fold resolves proxies: one left over counts for nobody
+            if line.refers is not None:  # the fold resolves proxies: a leftover counts for none
                 continue
             # A ballot that follows another voter's (a proxy) copies their words: the
             # first spelling shown is the first one a voter wrote themselves.

@@ -81,6 +81,7 @@ class PromptTally(TypedDict):
     options: NotRequired[list[OptionTally]]  # choice prompts
     entries: NotRequired[list[EntryTally]]  # write-in and lines prompts
     partition: NotRequired[str]  # lines prompts: what one vote is
+    proxies: NotRequired[str]  # lines prompts: what "[X] Username" does
     suggestions: NotRequired[list[str]]  # lines prompts: the quest master's [ ] lines
     method: NotRequired[str]  # ranked prompts; lines prompts that rank, approve or score
     winner: NotRequired[str | list[str] | None]  # ranked: one, a tie, or none without ballots

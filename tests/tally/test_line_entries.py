@@ -6,7 +6,7 @@ section 3). Ballots are built as the fold leaves them (tests/tally/build.py).
 
 import pytest
 
-from chapters.kinds import Method, Partition
+from chapters.kinds import Method, Partition, Proxies
 from tests.tally.build import LINES, counted, lines_tally, ranked, xline
 from votes.line_tally import entry_key, entry_label, label_key, lines_prompt_json
 from votes.merging import Merge
@@ -152,7 +152,9 @@ def test_it_lists_suggestions_without_counting_them():
 
 
 def test_it_writes_the_prompt_as_quest_tally_1_says():
-    prompt = PromptSpec(2, PromptKind.LINES, "Orders", partition=Partition.LINE_TASK)
+    prompt = PromptSpec(
+        2, PromptKind.LINES, "Orders", partition=Partition.LINE_TASK, proxies=Proxies.OFF
+    )
     tally = lines_tally({"Anya": counted(10, xline("Repair", task="Ship"), prompt=2)}, prompt)
     assert tally["format"] == "quest-tally/1"
     assert tally["ballots"] == 1
@@ -162,6 +164,7 @@ def test_it_writes_the_prompt_as_quest_tally_1_says():
             "kind": "lines",
             "text": "Orders",
             "partition": "line_task",
+            "proxies": "off",
             "entries": [
                 {"text": "Repair", "task": "Ship", "plan": None, "votes": 1, "voters": ["Anya"]}
             ],
@@ -235,6 +238,7 @@ def test_it_uses_the_prompts_ranked_method():
         "kind": "lines",
         "text": "Rank",
         "partition": "block",
+        "proxies": "on",
         "entries": [],
         "suggestions": [],
         "method": "borda",
