@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "quest.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An unchanged tally poll is answered here, before the session is loaded (votes/poll.py).
+    "votes.poll.TallyPollMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "quest.middleware.FormEncodingMiddleware",
@@ -274,7 +276,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "quest",
+            # The tests give each test its own, and their Celery workers the same one.
+            "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "quest"),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }

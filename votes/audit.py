@@ -34,6 +34,7 @@ from quest.permissions import can_moderate
 from votes import audit_pages, selectors
 from votes.models import Decision, EntryMerge, Reading, TallyRun
 from votes.names import name_of, voter_names
+from votes.poll import tally_changed
 from votes.reading import read_thread
 from votes.reading.fold import fold
 from votes.reading.rulings import in_force
@@ -109,6 +110,7 @@ def decision_record(
             reason=reason,
             by=by,
         )
+        tally_changed(vote=vote)  # "held back" and the ruled post's voter's panel
         vote_recount_request(vote=vote)
     return decision
 
@@ -273,6 +275,7 @@ def decision_undo(*, decision: Decision, reason: str, by) -> Decision:
             reason=reason,
             by=by,
         )
+        tally_changed(vote=vote)
         vote_recount_request(vote=vote)
     return undo
 

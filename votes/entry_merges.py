@@ -25,6 +25,7 @@ from votes import selectors
 from votes.line_tally import entry_label, label_key
 from votes.merging import merge_applies
 from votes.models import EntryMerge
+from votes.poll import tally_changed
 from votes.reading.types import PromptKind
 from votes.services import vote_recount_request
 from votes.tally import entry_key, merge_suggestions
@@ -66,6 +67,7 @@ def entry_merge(
             vote=vote, prompt=prompt, merged=merged, kept=kept, reason=reason, by=by
         )
         events.entries_merged(vote, by=by, prompt=prompt, merged=merged, kept=kept, reason=reason)
+        tally_changed(vote=vote)  # staff see the merge listed at once
         vote_recount_request(vote=vote)
     return row
 
@@ -89,6 +91,7 @@ def entry_merge_undo(*, merge: EntryMerge, reason: str, by: User) -> EntryMerge:
         events.entries_split(
             vote, by=by, prompt=row.prompt, merged=row.merged, kept=row.kept, reason=reason
         )
+        tally_changed(vote=vote)
         vote_recount_request(vote=vote)
     return row
 

@@ -35,7 +35,7 @@ from chapters import events
 from chapters.models import Chapter, Vote
 from chapters.services import next_chapter_draft
 from quest.models import Post
-from votes import contexts, selectors
+from votes import contexts, poll, selectors
 from votes.enqueue import enqueue_on_commit
 from votes.models import Ballot, Decision, Outcome, Reading, RecountState, TallyRun
 from votes.reading.fold import fold
@@ -80,6 +80,7 @@ def vote_recount_request(*, vote: Vote) -> None:
 
 def vote_reread_request(*, vote: Vote) -> None:
     """What posts are read against changed: the recount re-reads stale readings."""
+    poll.tally_changed(vote=vote)  # the status ("Live", "closed") shows before the recount
     vote_recount_request(vote=vote)
 
 
@@ -322,6 +323,8 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
         # A run missing a post edited meanwhile is not final: the next one is.
         run = _store_run(vote, tally, extra["inputs"], final=not extra["stale"])
         RecountState.objects.update_or_create(vote_id=vote.pk, defaults={"done_at": started})
+        # Every recount: a new run, a voter's ballot or the tally no longer behind.
+        poll.tally_changed(vote=vote)
         if extra["stale"]:
             vote_recount_request(vote=vote)
     return run
@@ -482,6 +485,7 @@ def outcome_pick(
             )
         else:
             events.outcome_picked(vote, by=by, prompt=prompt, picked=picked, reason=reason)
+        poll.tally_changed(vote=vote)
     return OutcomeChange(outcome=outcome, was=was)
 
 
@@ -505,6 +509,7 @@ def write_in_adopt(*, vote: Vote, prompt: int, text: str, by: User, reason: str 
             outcome.by, outcome.at = by, timezone.now()
             outcome.save(update_fields=["write_ins", "by", "at"])
             events.write_in_adopted(vote, by=by, prompt=prompt, text=text, reason=reason.strip())
+            poll.tally_changed(vote=vote)
     return outcome
 
 
@@ -520,6 +525,7 @@ def write_in_withdraw(*, vote: Vote, prompt: int, text: str, by: User, reason: s
         outcome.by, outcome.at = by, timezone.now()
         outcome.save(update_fields=["write_ins", "by", "at"])
         events.write_in_withdrawn(vote, by=by, prompt=prompt, text=text, reason=reason.strip())
+        poll.tally_changed(vote=vote)
     return outcome
 
 

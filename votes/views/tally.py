@@ -1,27 +1,32 @@
 """The tally as people see it: a live partial, JSON, BBCode and CSV."""
 
+import contextlib
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
+from redis.exceptions import RedisError
 
 from chapters.kinds import PassRule
 from chapters.models import Vote
 from quest.forms import TextField
 from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.permissions import can_manage, can_moderate
-from votes import entry_merges, selectors, services
+from votes import entry_merges, poll, selectors, services
 from votes.ballots_export import ballot_csv_lines
 from votes.importers.follow import as_of_bbcode, forum_as_of
 from votes.models import EntryMerge, TallyRun
@@ -39,6 +44,7 @@ from votes.views import access
 from votes.views.voters import first_of, first_voters
 
 POLL_SECONDS = 3
+_NOT_READ = object()
 NOT_COUNTED_YET = "The first count of this vote is under way; try again in a few seconds."
 
 
@@ -56,20 +62,29 @@ class OutcomeForm(forms.Form):
 
 def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # The tally's hash plus who is looking: the same tally renders differently
-    # for staff and for a player who has not voted yet. None while the tally
-    # is behind, so every poll looks again (and asks again if a recount was lost).
+    # for staff and for a player who has not voted yet. None before the first
+    # count, so every poll looks again.
     # The quest master sees buttons for their calls that moderators do not.
     # The partial and the page differ too: Chromium revalidates a cached polled
     # partial when the page itself is opened (a Vary mismatch), and a shared
     # ETag would answer 304 and show the bare partial as the page.
-    vote = access.vote_for_reader(request, slug, number)
+    # A poll's ETag is remembered under the vote's stamp, read before any row,
+    # so the next poll can be answered 304 without the view (votes/poll.py).
+    token = poll.stamp(slug, number) if poll.is_poll(request) else None
+    vote = _vote(request, slug, number)
     run = selectors.latest_tally(vote)
-    if run is None or selectors.tally_is_behind(vote, run):
+    request.tally_run = run  # type: ignore[attr-defined]  # the view shows the run the ETag names
+    if run is None:
         return None
     if messages.get_messages(request):
         return None  # a message waits to be shown (len() does not consume it): no 304
     role = _viewer_role(request, vote)
     viewer = f"{run.sha256}:{run.is_final}:{can_see_results(request.user, vote)}:{role}"
+    if selectors.tally_is_behind(vote, run):
+        # Shown "recounting…" until the recount stores its run (which moves the
+        # stamp); a recount whose message was lost is sent again from here.
+        viewer += ":behind"
+        services.vote_recount_nudge(vote=vote)
     if run.is_final:
         # The quest master's calls (a tie's pick, adopted write-ins) show on a closed vote's page.
         viewer += ":" + selectors.calls_digest(vote)
@@ -81,7 +96,21 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
         viewer += f":{followed.last_post_id}:{followed.last_fetched_at}"
     if _with_panel(request):  # the poll brings the player's panel: their ballot changes it too
         viewer += ":" + selectors.ballot_version(vote=vote, user=request.user)
-    return hashlib.sha256(viewer.encode()).hexdigest()[:32]
+    etag = hashlib.sha256(viewer.encode()).hexdigest()[:32]
+    if token is not None:
+        private = not vote.chapter.quest.is_public
+        poll.remember(request, slug, number, token=token, etag=etag, private=private)
+        request.tally_stamp = token  # type: ignore[attr-defined]  # keys the rendered partial
+    return etag
+
+
+def _vote(request: HttpRequest, slug: str, number: int) -> Vote:
+    """`access.vote_for_reader`, once per request: the ETag check and the view both need it."""
+    vote = getattr(request, "tally_vote", None)
+    if vote is None:
+        vote = access.vote_for_reader(request, slug, number)
+        request.tally_vote = vote  # type: ignore[attr-defined]
+    return vote
 
 
 def _with_panel(request: HttpRequest) -> bool:
@@ -95,20 +124,66 @@ def _with_panel(request: HttpRequest) -> bool:
 def chapter_tally(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     """The live tally: a page, or (for htmx polling) just its `tally` partial.
 
-    Polling revalidates with the ETag, so an unchanged tally costs a 304;
-    once the vote is closed and its tally final, polling stops. The page only
-    reads: a tally found behind is shown as stored, marked "recounting…".
+    Polling revalidates with the ETag, so an unchanged tally costs a 304
+    (usually answered before this view, votes/poll.py); once the vote is
+    closed and its tally final, polling stops. The page only reads: a tally
+    found behind is shown as stored, marked "recounting…".
     """
-    vote = access.vote_for_reader(request, slug, number)
-    context = _tally_context(request, vote)
-    template = "votes/tally.html"
+    vote = _vote(request, slug, number)
     if request.htmx:
-        template += "#tally"
+        context = _poll_context(request, vote)
+        template = "votes/tally.html#tally"
+    else:
+        context = _tally_context(request, vote)
+        template = "votes/tally.html"
     response = render(request, template, context)
     if request.htmx and context["final"]:
         # @condition adds the ETag to whatever the view returns.
         return HttpResponseStopPolling(response.content)
     return response
+
+
+def _poll_context(request: HtmxHttpRequest, vote: Vote) -> dict[str, Any]:
+    """The partial's context, its shared part rendered once per stamp for all readers.
+
+    A rush's pollers all ask for the new tally after each recount; readers
+    (not staff: their partial holds forms with their CSRF token) see the same
+    HTML for the same stamp, run and visibility, so it is rendered once and
+    kept. Only the player's own panel is built per poll.
+    """
+    token = getattr(request, "tally_stamp", None)
+    if token is None or _viewer_role(request, vote) != "reader":
+        return _tally_context(request, vote)
+    run, recounting = _stored_tally(vote, request)
+    visible = can_see_results(request.user, vote)
+    followed = forum_as_of(vote.chapter.quest)
+    shape = [
+        vote.pk,
+        token,
+        run.pk if run else None,
+        run.is_final if run else None,
+        recounting,
+        visible,
+        vote.status,
+        _with_panel(request),
+        (followed.last_post_id, str(followed.last_fetched_at)) if followed else None,
+    ]
+    key = "votes:tally-html:" + hashlib.sha256(repr(shape).encode()).hexdigest()[:32]
+    try:
+        kept = cache.get(key)
+    except RedisError:
+        kept = None
+    if kept is None:
+        context = _tally_context(request, vote)
+        html = render_to_string("votes/tally.html#tally_live", context, request)
+        with contextlib.suppress(RedisError):  # if not, rendered again next time
+            cache.set(key, (html, context["final"]), poll.REMEMBER_SECONDS)
+    else:
+        html, final = kept
+        context = {"quest": vote.chapter.quest, "final": final}
+        if _with_panel(request):
+            context["ballot_panel"] = selectors.ballot_panel(vote=vote, user=request.user)
+    return {**context, "tally_live": mark_safe(html)}  # rendered above, escaped
 
 
 def _viewer_role(request: HttpRequest, vote: Vote) -> str:
@@ -122,7 +197,7 @@ def _tally_context(
     request: HttpRequest, vote: Vote, *, notice: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """What the tally page and its partial show; `notice` says what a call just did."""
-    run, recounting = _stored_tally(vote)
+    run, recounting = _stored_tally(vote, request)
     visible = can_see_results(request.user, vote)
     is_staff = can_moderate(request.user, vote.chapter.quest)
     shown = visible and run is not None
@@ -161,9 +236,13 @@ def _tally_context(
     }
 
 
-def _stored_tally(vote: Vote) -> tuple[TallyRun | None, bool]:
-    """The latest stored tally, and whether it is behind; if so a recount is asked for."""
-    run = selectors.latest_tally(vote)
+def _stored_tally(vote: Vote, request: HttpRequest | None = None) -> tuple[TallyRun | None, bool]:
+    """The latest stored tally, and whether it is behind; if so a recount is asked for.
+
+    With `request`, the run its ETag was computed from, if it was.
+    """
+    kept = getattr(request, "tally_run", _NOT_READ)
+    run = selectors.latest_tally(vote) if kept is _NOT_READ else cast(TallyRun | None, kept)
     behind = selectors.tally_is_behind(vote, run)
     if behind:
         services.vote_recount_nudge(vote=vote)
