@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from votes.line_tally import entry_key
-from votes.reading import read_thread
+from votes.reading import canonical_text, read_thread
 from votes.reading.fold import fold
 from votes.reading.types import (
     Partition,
@@ -129,7 +129,10 @@ PAIRS = [(c["id"], c["same_as"], True) for c in CASES if c.get("same_as")] + [
 def test_variants_merge_and_near_variants_do_not(one, other, same):
     mine, theirs = outcome(one)[1], outcome(other)[1]
     assert mine and len(mine) == len(theirs)
-    keys = [(entry_key(x.text, x.task), entry_key(y.text, y.task)) for x, y in zip(mine, theirs)]
+    keys = [
+        (entry_key(x.text, x.task), entry_key(y.text, y.task))
+        for x, y in zip(mine, theirs, strict=True)
+    ]
     if same:
         assert all(a == b for a, b in keys), keys
     else:
@@ -140,3 +143,21 @@ def test_there_are_enough_cases_of_every_family():
     families = {c["family"] for c in CASES}
     assert len(CASES) >= 120
     assert {"markers", "nesting", "partitions", "plans", "proxies", "merges"} <= families
+
+
+OWN = [
+    c
+    for c in CASES
+    if isinstance(c["expect"], list) and not c.get("earlier") and not c.get("later")
+]
+
+
+@pytest.mark.parametrize("case", OWN, ids=[c["id"] for c in OWN])
+def test_the_ballot_forms_text_of_an_x_ballot_reads_back_as_the_same_entries(case):
+    # What the ballot form and a moderator's correction post (canonical_text) must
+    # read back exactly as the entries it was made from.
+    vote = _vote(case["prompt"])
+    first = read_thread(vote, [PostIn(2, case["author"], OPENS, case["body"])])[0]
+    text = canonical_text(first.answers, vote)
+    again = read_thread(vote, [PostIn(2, case["author"], OPENS, text)])[0]
+    assert [a.lines for a in again.answers] == [a.lines for a in first.answers], text

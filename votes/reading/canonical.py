@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .text import collapse_spaces
-from .types import Answer, PromptKind, VoteSpec
+from .types import Answer, PromptKind, VoteSpec, XLine
 
 # A write-in's text inside a ballot must stay text: every "[" is wrapped so that no
 # tag (a quote, a spoiler, a strike) can form, and the page shows it as written.
@@ -21,17 +21,42 @@ def canonical_text(answers: Sequence[Answer], vote: VoteSpec) -> str:
     it), with its brackets escaped (a `[QUOTE]` in it would hide it).
     """
     lines = []
+    several = sum(1 for p in vote.prompts if p.kind is PromptKind.LINES) > 1
     for answer in sorted(answers, key=lambda a: a.prompt):
         prompt = vote.prompt(answer.prompt)
         if prompt is None:
             continue
-        if answer.text is not None:
+        if answer.lines:
+            # "2." alone names the prompt when a vote has several [X] prompts (xlines).
+            lines += [f"{answer.prompt}."] if several else []
+            lines += [marked for line in answer.lines for marked in x_lines(line)]
+        elif answer.text is not None:
             lines.append(f"{answer.prompt}-{inert(answer.text)}")
         elif prompt.kind is PromptKind.RANKED:
             lines.append(f"{answer.prompt}-{'>'.join(answer.letters)}")
         elif answer.letters:
             lines.append(f"{answer.prompt}-{''.join(answer.letters)}")
     return "\n".join(lines)
+
+
+def x_lines(line: XLine) -> list[str]:
+    """One entry as a player writes it: "[X] Repair" and "-[X] With parts" under it;
+    "[#2]", "[+]", "[-]", "[75%]" for ranked, approval and scored lines."""
+    if line.refers:
+        return [f"[X] {'^' if line.pinned else ''}{line.refers}"]
+    if line.rank is not None:
+        mark = f"[#{line.rank}]"
+    elif line.score is not None:
+        mark = f"[{line.score}%]"
+    else:
+        mark = "[-]" if line.against else "[X]"
+    task = f"[{line.task}] " if line.task else ""
+    first, *rest = line.text.split("\n")
+    out = [f"{mark} {task}{first}"]
+    for sub in rest:
+        depth = len(sub) - len(sub.lstrip("-"))
+        out.append(f"{'-' * depth}{mark} {sub[depth:]}")
+    return out
 
 
 def written(text: str) -> str:
