@@ -1,6 +1,8 @@
 """The players' ballot form (one field, or one rank per option, for each prompt of a vote)
 and the import page's form."""
 
+import hashlib
+import re
 from typing import Any
 
 from django import forms
@@ -10,13 +12,18 @@ from django.core.validators import MinValueValidator
 
 from chapters.kinds import PromptKind
 from chapters.models import Prompt, Vote
+from quest.bbcode import strip_tags
 from quest.forms import PostingForm, TextField
 from quest.outbound import OutboundRefused, check_outbound_url
 from votes.importers.sources import Source, SourceError, source_read, too_large
-from votes.reading.types import Answer
+from votes.reading.bbcode import scan
+from votes.reading.text import bare
+from votes.reading.types import Answer, XLine
 
 WRITE_IN_MAX_CHARS = 20_000
 NOTHING_CHOSEN = "Choose at least one answer."
+NOTHING_TICKED = "Choose at least one answer: tick a line, or write one of your own."
+MAX_LINES = 100  # lines of one's own in a `lines` prompt: room for a long plan, a bound on a post
 _ORDINALS = ["1st", "2nd", "3rd"]
 
 
@@ -27,6 +34,9 @@ def _ordinal(n: int) -> str:
 class BallotForm(PostingForm):
     """Fields are named after the prompt: `p1` (single, multi, write-in), `p5_A` (a rank).
 
+    A `lines` prompt (forum-style [X] ballots) has `p2`, a checklist of the quest
+    master's "[ ]" lines in the vote's post, and `p2_free`, lines of one's own.
+
     Built from a vote whose prompts and options are loaded; `answers()` gives
     the reader's Answers for the prompts the player answered. Its `submission`
     token posts the ballot once however often the form is sent (PostingForm).
@@ -35,11 +45,18 @@ class BallotForm(PostingForm):
     def __init__(self, *args, vote: Vote, initial_answers: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.prompts = list(vote.prompts.all())
+        self.has_lines = any(p.kind == PromptKind.LINES for p in self.prompts)
+        # Read from the vote's post only when a prompt offers them: no query otherwise.
+        self.suggestions = _suggestions(vote.post.body) if self.has_lines and vote.post else []
+        self.nothing_chosen = NOTHING_TICKED if self.has_lines else NOTHING_CHOSEN
         initial_answers = initial_answers or {}
         for prompt in self.prompts:
             self._add_fields(prompt, initial_answers.get(str(prompt.number)) or {})
 
     def _add_fields(self, prompt: Prompt, initial: dict) -> None:
+        if prompt.kind == PromptKind.LINES:
+            self._add_lines_fields(prompt, initial)
+            return
         name, letters = f"p{prompt.number}", initial.get("letters") or []
         options = [(o.letter, o.text) for o in prompt.options.all()]
         # Letters shown as in the thread, so the form teaches the "1-B" shape.
@@ -81,12 +98,48 @@ class BallotForm(PostingForm):
                 )
                 self.initial[name] = initial.get("text") or ""
 
+    def _add_lines_fields(self, prompt: Prompt, initial: dict) -> None:
+        """The checklist of suggestions and the box of one's own lines, filled in from
+        the entries of the current ballot: a suggestion's entry ticks it, any other
+        entry is written in the box as it reads ("Repair\n-With spare parts")."""
+        name = f"p{prompt.number}"
+        keys = {bare(s): _choice_value(s) for s in self.suggestions}
+        ticked, own = [], []
+        for entry in initial.get("lines") or []:
+            text = entry.get("text", "") if isinstance(entry, dict) else str(entry)
+            task = entry.get("task") if isinstance(entry, dict) else None
+            written = f"[{task}] {text}" if task else text
+            if bare(written) in keys:
+                ticked.append(keys[bare(written)])
+            else:
+                own.append(written)
+        self.fields[name] = forms.MultipleChoiceField(
+            label=f"{prompt.number}. {prompt.text}",
+            choices=[(_choice_value(s), s) for s in self.suggestions],
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={
+                "invalid_choice": "The quest master changed the suggestions: tick them again."
+            },
+        )
+        self.initial[name] = ticked
+        self.fields[f"{name}_free"] = TextField(
+            label="Lines of your own",
+            required=False,
+            max_length=WRITE_IN_MAX_CHARS,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text='One per line. Start a line with "-" to put it under the line above.',
+        )
+        self.initial[f"{name}_free"] = "\n".join(own)
+
     def prompt_fields(self) -> list[dict]:
         """The template's view: each prompt with its bound field(s)."""
         rows = []
         for prompt in self.prompts:
             name = f"p{prompt.number}"
-            if prompt.kind == PromptKind.RANKED:
+            if prompt.kind == PromptKind.LINES:
+                rows.append({"prompt": prompt, "field": self[name], "free": self[f"{name}_free"]})
+            elif prompt.kind == PromptKind.RANKED:
                 ranks = [self[f"{name}_{o.letter}"] for o in prompt.options.all()]
                 rows.append({"prompt": prompt, "ranks": ranks, "errors": self.errors.get(name)})
             else:
@@ -99,9 +152,19 @@ class BallotForm(PostingForm):
         for prompt in self.prompts:
             if prompt.kind == PromptKind.RANKED:
                 self._check_ranks(prompt, cleaned)
+            elif prompt.kind == PromptKind.LINES:
+                self._check_lines(prompt, cleaned)
         if not self.errors and not self.answers():
-            raise ValidationError(NOTHING_CHOSEN, code="empty")
+            raise ValidationError(self.nothing_chosen, code="empty")
         return cleaned
+
+    def _check_lines(self, prompt: Prompt, cleaned: dict[str, Any]) -> None:
+        own = _own_lines(cleaned.get(f"p{prompt.number}_free") or "")
+        if len(own) > MAX_LINES:
+            self.add_error(
+                f"p{prompt.number}_free",
+                f"Write at most {MAX_LINES} lines of your own ({len(own)} here).",
+            )
 
     def _check_ranks(self, prompt: Prompt, cleaned: dict[str, Any]) -> None:
         ranks = self._ranks(prompt, cleaned)
@@ -134,7 +197,110 @@ class BallotForm(PostingForm):
                 case PromptKind.WRITE_IN if value and value.strip():
                     # TextField made browsers' CRLF plain newlines, as the reader sees them.
                     out.append(Answer(prompt=prompt.number, text=value.strip()))
+                case PromptKind.LINES:
+                    lines = self._lines(prompt, value or [])
+                    if lines:
+                        out.append(Answer(prompt=prompt.number, lines=lines))
         return out
+
+    def _lines(self, prompt: Prompt, ticked: list[str]) -> tuple[XLine, ...]:
+        """The ticked suggestions in the post's order, then the player's own lines.
+
+        Each is one XLine, sub-lines in its text behind dashes as the reader writes
+        an entry ("Repair the reactor\n-With spare parts"); votes.posting writes
+        every line of it as an "[X]" line.
+        """
+        chosen = [s for s in self.suggestions if _choice_value(s) in set(ticked)]
+        own = _own_lines(self.cleaned_data.get(f"p{prompt.number}_free") or "")
+        return tuple(_entry(text) for text in chosen) + _blocks(own)
+
+
+# --- `lines` prompts: the quest master's "[ ]" lines and the player's own -----------
+
+# "[ ] Scout", "-[ ] With spare parts", "--[] …": a suggestion, nesting as dashes.
+_SUGGESTION = re.compile(r"^[ \t]*(?P<dashes>(?:[-–—][ \t]*)*)\[[ \t]*\][ \t]*(?P<text>.*)$")
+# What a player may type before a line of their own: a tick or an empty box, as on the forum.
+_MARKER = re.compile(r"^\[[ \t]*[xX✓✔☒☑]?[ \t]*\][ \t]*")
+_DASHES = re.compile(r"^(?:[-–—][ \t]*)+")
+# "[Ship] Repair": a task tag, kept as written for the reader to group by.
+_TASK = re.compile(r"^\[(?P<task>[^\[\]\n]{1,40})\][ \t]*")
+
+
+def _suggestions(body: str) -> list[str]:
+    """The quest master's "[ ]" lines outside quotes, one per top-level line with its
+    sub-lines ("Repair the reactor\n-With spare parts"), in the post's order.
+
+    Switch to votes.reading.xlines.suggestions once the reader provides it, so the
+    form offers exactly what the tally lists as suggestions.
+    """
+    out: list[str] = []
+    top: int | None = None
+    for line in scan(body).text.split("\n"):  # own text: quotes are gone
+        match = _SUGGESTION.match(line)
+        text = " ".join(match["text"].split()) if match else ""
+        if not match or not text:
+            top = None
+            continue
+        depth = _depth(match["dashes"])
+        if top is None or depth <= top:
+            top = depth
+            out.append(text)
+        else:
+            out[-1] += "\n" + "-" * (depth - top) + text
+    return list(dict.fromkeys(out))
+
+
+def _choice_value(suggestion: str) -> str:
+    """A suggestion's checkbox value: its digest, so that a suggestion edited since the
+    form was shown is refused instead of another one counted in its place."""
+    return hashlib.sha256(suggestion.encode()).hexdigest()[:16]
+
+
+def _own_lines(typed: str) -> list[str]:
+    """The player's own lines, cleaned: a typed marker ("[X] ") and BBCode dropped,
+    nesting kept as dashes ("-With spare parts"), empty lines skipped."""
+    out = []
+    for raw in typed.split("\n"):
+        line = strip_tags(raw).strip()
+        dashes = _DASHES.match(line)
+        depth = _depth(dashes.group()) if dashes else 0
+        line = _MARKER.sub("", line[dashes.end() :] if dashes else line, count=1)
+        line = " ".join(line.split())
+        if line:
+            out.append("-" * depth + line)
+    return out
+
+
+def _blocks(lines: list[str]) -> tuple[XLine, ...]:
+    """Lines of one's own as entries: a line with the deeper lines under it is one."""
+    blocks: list[list[str]] = []
+    for line in lines:
+        if blocks and _nesting(line) > _nesting(blocks[-1][0]):
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    return tuple(_entry("\n".join(block)) for block in blocks)
+
+
+def _entry(text: str) -> XLine:
+    """An entry with its task tag, if its first line starts with one, taken apart."""
+    first, _, rest = text.partition("\n")
+    dashes = _DASHES.match(first)
+    head = first[dashes.end() :] if dashes else first
+    task = _TASK.match(head)
+    if task is None:
+        return XLine(text)
+    first = (dashes.group() if dashes else "") + head[task.end() :]
+    return XLine("\n".join(filter(None, [first, rest])), task=task["task"].strip())
+
+
+def _depth(dashes: str) -> int:
+    return sum(1 for ch in dashes if ch in "-–—")
+
+
+def _nesting(line: str) -> int:
+    """How deep a line of an entry's text is: its leading dashes ("--Quickly" is 2)."""
+    return len(line) - len(line.lstrip("-"))
 
 
 class _MultipleFileInput(forms.ClearableFileInput):

@@ -20,7 +20,8 @@ from votes.models import Ballot
 from votes.names import voter_name
 from votes.reading import canonical_text, read_post
 from votes.reading.canonical import written
-from votes.reading.types import Answer, PostIn, PostKind, Reading, VoteSpec
+from votes.reading.text import bare
+from votes.reading.types import Answer, PostIn, PostKind, PromptKind, Reading, VoteSpec, XLine
 
 # The form shows the whole ballot, so a second ballot from it replaces the first
 # whole: a prompt left empty in the form is withdrawn, not left standing.
@@ -36,7 +37,8 @@ def ballot_post(*, vote: Vote, user: User, answers: list[Answer], token: str = "
     and of ten thousand.
     1. The voter is locked (poster_lock: the same form sent twice at once waits
        for the first), and the vote row is held against closing (_hold_open).
-    2. Only answered prompts of this vote are written, one line each.
+    2. Only answered prompts of this vote are written (ballot_text): one line
+       each, and a `lines` prompt's entries as "[X]" lines.
     3. The form's `token` already posted these answers (a double click, Back
        then Post): that post is the result, and nothing is posted again.
     4. The vote must still be open.
@@ -48,7 +50,7 @@ def ballot_post(*, vote: Vote, user: User, answers: list[Answer], token: str = "
         held = _hold_open(vote)
         spec = selectors.vote_spec(vote)
         answers = [a for a in answers if spec.prompt(a.prompt) is not None]
-        body = canonical_text(answers, spec) if answers else ""
+        body = ballot_text(answers, spec)
         # The answers as chosen, not the post: a repeat would be headed "Revised vote:".
         form = f"ballot:{vote.pk}"
         done = submission_repeat(user=user, token=token, form=form, text=body)
@@ -66,6 +68,33 @@ def ballot_post(*, vote: Vote, user: User, answers: list[Answer], token: str = "
         )
         submission_record(user=user, token=token, form=form, text=body, post=post)
         return post
+
+
+def ballot_text(answers: list[Answer], spec: VoteSpec) -> str:
+    """What the form posts: the canonical lines of lettered and write-in answers
+    ("1-B"), then each `lines` prompt's entries as forum "[X]" lines.
+
+    An entry's sub-lines keep their dashes ("-[X] With spare parts") and its task
+    its tag ("[X] [Ship] Repair"). With more than one `lines` prompt in the vote,
+    each prompt's lines are headed by its number alone ("2."), which the reader
+    takes as the prompt the lines below answer.
+    """
+    lettered = [a for a in answers if not a.lines]
+    parts = [canonical_text(lettered, spec)] if lettered else []
+    several = sum(p.kind is PromptKind.LINES for p in spec.prompts) > 1
+    for answer in sorted((a for a in answers if a.lines), key=lambda a: a.prompt):
+        head = [f"{answer.prompt}."] if several else []
+        parts.append("\n".join(head + [x for entry in answer.lines for x in _x_lines(entry)]))
+    return "\n".join(parts)
+
+
+def _x_lines(entry: XLine) -> list[str]:
+    out = []
+    for i, line in enumerate(entry.text.split("\n")):
+        words = line.lstrip("-")
+        tag = f"[{entry.task}] " if i == 0 and entry.task else ""
+        out.append(f"{'-' * (len(line) - len(words))}[X] {tag}{words}")
+    return out
 
 
 def _hold_open(vote: Vote) -> Vote:
@@ -88,25 +117,50 @@ def _check_reads_back(body: str, answers: list[Answer], spec: VoteSpec) -> Readi
     canonical_text keeps a write-in on one line with its brackets escaped, which
     leaves most text inert; a write-in that still reads as something else (`2-A`
     in the write-in for prompt 3 holds prompt 2 for a moderator) is refused with
-    what to change, and the form keeps everything the player wrote. Returns
-    the text's reading, alone.
+    what to change, and the form keeps everything the player wrote. A `lines`
+    prompt's "[X]" lines must come back as the lines of its entries (`1-B` as a
+    line of one's own would answer prompt 1: refused). Returns the text's
+    reading, alone.
     """
     alone = PostIn(id=1, author="", posted_at=timezone.now(), body=body)
     reading = read_post(alone, spec)
-    got = sorted((a.prompt, a.letters, a.text) for a in reading.answers)
-    wanted = sorted(
-        (a.prompt, tuple(a.letters), None if a.text is None else written(a.text)) for a in answers
-    )
-    if got == wanted and not reading.flags:
+    # A `lines` prompt's line naming a plan or a player is held back when read alone
+    # (no earlier post defines it): the thread settles it, so that is no reason to refuse.
+    context = _held_lines_prompts(reading, spec)
+    flags = [f for f in reading.flags if f.prompt not in context]
+    got = sorted(_answer_key(a) for a in reading.answers if a.prompt not in context)
+    wanted = sorted(_answer_key(a, form=True) for a in answers if a.prompt not in context)
+    if got == wanted and not flags:
         return reading
-    writeins = ", ".join(str(a.prompt) for a in answers if a.text is not None)
-    why = "; ".join(dict.fromkeys(f.reason for f in reading.flags)) or "it changes another answer"
+    writeins = ", ".join(str(a.prompt) for a in answers if a.text is not None or a.lines)
+    why = "; ".join(dict.fromkeys(f.reason for f in flags)) or "it changes another answer"
     where = f"Your write-in for prompt {writeins}" if writeins else "Your ballot"
     raise ValidationError(
         f"{where} would not be read as you wrote it ({why}). Reword it, for example "
         "without a prompt number next to a letter; nothing was posted.",
         code="unreadable",
     )
+
+
+# What an answer is compared by: prompt, letters, write-in text, a `lines` answer's lines.
+_AnswerKey = tuple[int, tuple[str, ...], str | None, tuple[str, ...]]
+
+
+def _held_lines_prompts(reading: Reading, spec: VoteSpec) -> set[int]:
+    """The `lines` prompts the reading holds back (a line of them, or all)."""
+    lines = {p.number for p in spec.prompts if p.kind is PromptKind.LINES}
+    return {f.prompt for f in reading.flags if f.prompt in lines}
+
+
+def _answer_key(answer: Answer, *, form: bool = False) -> _AnswerKey:
+    """An answer compared with its reading: letters, a write-in as the reader reads it
+    back, and a `lines` answer's lines, each as bare words, whatever entries the
+    prompt's partition cut them into."""
+    text = answer.text
+    if form and text is not None:
+        text = written(text)
+    lines = sorted(bare(line.lstrip("-")) for x in answer.lines for line in x.text.split("\n"))
+    return (answer.prompt, tuple(answer.letters), text, tuple(lines))
 
 
 def accepts_ballots(vote: Vote) -> bool:
@@ -131,12 +185,14 @@ def _headed_for_a_change(vote: Vote, user: User, body: str, spec: VoteSpec, plai
     now, name = timezone.now(), user.get_username()
     earlier = PostIn(id=1, author=name, posted_at=now, body=body)
     again = read_post(PostIn(id=2, author=name, posted_at=now, body=headed), spec, [earlier])
-    same = _answers_of(again) == _answers_of(plain) and not again.flags
+    context = _held_lines_prompts(plain, spec)  # held back alone, for the thread to settle
+    flags = [f for f in again.flags if f.prompt not in context]
+    same = _answers_of(again) == _answers_of(plain) and not flags
     return headed if same and again.kind is PostKind.REPLACEMENT else body
 
 
-def _answers_of(reading: Reading) -> list[tuple[int, tuple[str, ...], str | None]]:
-    return [(a.prompt, a.letters, a.text) for a in reading.answers]
+def _answers_of(reading: Reading) -> list[_AnswerKey]:
+    return [_answer_key(a) for a in reading.answers]
 
 
 def current_answers(*, vote: Vote, user: User) -> dict[str, Any]:
@@ -149,4 +205,8 @@ def current_answers(*, vote: Vote, user: User) -> dict[str, Any]:
 
 def answers_as_stored(answers: list[Answer]) -> dict[str, dict[str, Any]]:
     """Answers in a Ballot row's shape, to fill the form in again."""
-    return {str(a.prompt): {"letters": list(a.letters), "text": a.text} for a in answers}
+    return {
+        str(a.prompt): {"letters": list(a.letters), "text": a.text}
+        | ({"lines": [line.to_json() for line in a.lines]} if a.lines else {})
+        for a in answers
+    }
