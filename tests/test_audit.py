@@ -413,8 +413,9 @@ def test_it_audits_in_a_fixed_number_of_queries(
     _decide(vote, vote.chapter.quest.posts.last(), moderator, action="reject", reason="No")
     client.force_login(moderator)
 
-    # Of which four list the tab's page (votes/audit_pages.py: the window, its
-    # posts, their Readings in brief, the latest tally's holds and exclusions).
+    # Of which five list the tab's page (votes/audit_pages.py: the window, the
+    # latest tally's holds and exclusions, the posts held or ruled on, every
+    # tab's count, the page) and two build its posts (their rows, their Readings).
     with django_assert_num_queries(16):
         response = client.get(_url(vote) + "?show=all")
 

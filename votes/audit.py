@@ -415,12 +415,13 @@ def audit_posts(
     show: str = "held",
     ref: int | None = None,
     pks: Collection[int] | None = None,
+    tally_holds: audit_pages.Holds | None = None,
 ) -> list[PostAudit]:
     """The window's posts (or the one with `ref`, or those with `pks`) as the audit page shows them.
 
     A fixed number of queries whatever the number of posts: posts, Readings,
-    and the latest tally; `spec` and `decisions` come from the caller, which
-    shows them too.
+    and the latest tally's holds (unless the caller has them: `tally_holds`); `spec`
+    and `decisions` come from the caller, which shows them too.
     """
     if pks is not None and not pks:
         return []  # an empty page of a tab
@@ -438,7 +439,8 @@ def audit_posts(
     rows = {
         r.post_id: r for r in Reading.objects.filter(vote=vote, post_id__in=[p.pk for p in posts])
     }
-    flagged, excluded = audit_pages.latest_holds(vote)  # not the run's voters and inputs
+    # Not the run's voters and inputs: its holds and exclusions only.
+    flagged, excluded = tally_holds or audit_pages.latest_holds(vote)
     holds: dict[int, list[dict]] = {}
     for h in flagged:
         holds.setdefault(h["post"], []).append(h)

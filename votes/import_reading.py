@@ -97,16 +97,14 @@ def window_chunk_read(*, vote_id: int, first_seq: int, last_seq: int) -> int:
                 post_id=pk,
                 post_version=version,
                 spec_version=found.spec_version,
-                rules_version=reading.rules_version,
-                kind=str(reading.kind),
-                data=reading.to_json(),
                 read_at=now,
+                **Reading.columns(reading),
             )
         )
     Reading.objects.bulk_create(
         readings,
         update_conflicts=True,
         unique_fields=["vote", "post"],
-        update_fields=["post_version", "spec_version", "rules_version", "kind", "data", "read_at"],
+        update_fields=["post_version", "spec_version", "read_at", *Reading.READ_FIELDS],
     )
     return len(readings)

@@ -6,7 +6,7 @@ task message cannot lose or double a vote.
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +18,7 @@ from votes.reading.types import RULES_VERSION
 if TYPE_CHECKING:
     from chapters.models import Vote
     from quest.models import Post
+    from votes.reading.types import Reading as ReadingOut
 
 
 class Reading(models.Model):
@@ -31,6 +32,13 @@ class Reading(models.Model):
     kind = models.CharField(max_length=20)
     data = models.JSONField()
     read_at = models.DateTimeField(default=timezone.now)
+    # The facts of `data` the audit lists and counts its tabs by (votes/audit_pages.py),
+    # kept beside it so a tab of a 10,000-post window reads no JSON; written with
+    # `data`, always through `Reading.columns`.
+    excluded = models.TextField(blank=True, default="")  # why it is not counted, as read
+    held = models.BooleanField(default=False)  # it holds something back for a moderator
+    held_prompts = models.JSONField(default=list, blank=True)  # which (null: the whole post)
+    mentions = models.BooleanField(default=False)  # it says something about the vote
 
     class Meta:
         constraints = [
@@ -39,6 +47,22 @@ class Reading(models.Model):
 
     def __str__(self) -> str:
         return f"reading of {self.post_id} for {self.vote_id}: {self.kind}"
+
+    # The fields `columns` fills, for upserts (`bulk_create(update_fields=...)`).
+    READ_FIELDS = ("rules_version", "kind", "data", "excluded", "held", "held_prompts", "mentions")
+
+    @staticmethod
+    def columns(reading: "ReadingOut") -> dict[str, Any]:
+        """The row's fields that come from `reading`: its JSON and the audit's facts of it."""
+        return {
+            "rules_version": reading.rules_version,
+            "kind": str(reading.kind),
+            "data": reading.to_json(),
+            "excluded": reading.excluded or "",
+            "held": bool(reading.flags),
+            "held_prompts": [f.prompt for f in reading.flags],
+            "mentions": bool(reading.mentions),
+        }
 
     # Staleness, the one definition: a Reading is current only while the post,
     # what it is read against (the vote's prompts and window) and the reading

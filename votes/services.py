@@ -121,10 +121,8 @@ def _store_reading(vote: Vote, post: Post, reading: ReadingOut) -> Reading:
         defaults={
             "post_version": post.version,
             "spec_version": vote.spec_version,
-            "rules_version": reading.rules_version,
-            "kind": str(reading.kind),
-            "data": reading.to_json(),
             "read_at": timezone.now(),
+            **Reading.columns(reading),
         },
     )
     return row
@@ -230,10 +228,8 @@ def _read_and_store(vote: Vote, window: list[tuple[int, int, int]], stale: set[i
             post_id=pk,
             post_version=version,
             spec_version=vote.spec_version,
-            rules_version=fresh[ref].rules_version,
-            kind=str(fresh[ref].kind),
-            data=fresh[ref].to_json(),
             read_at=now,
+            **Reading.columns(fresh[ref]),
         )
         for pk, ref, version in window
         if pk in stale
@@ -242,7 +238,7 @@ def _read_and_store(vote: Vote, window: list[tuple[int, int, int]], stale: set[i
         rows,
         update_conflicts=True,
         unique_fields=["vote", "post"],
-        update_fields=["post_version", "spec_version", "rules_version", "kind", "data", "read_at"],
+        update_fields=["post_version", "spec_version", "read_at", *Reading.READ_FIELDS],
     )
     return now
 

@@ -107,7 +107,9 @@ def _context(
     spec = selectors.vote_spec(vote)
     listed = audit_pages.listing(vote, decisions, show=show, query=query, page=page)
     pks = list(listed.page.object_list) if with_items else []
-    items = audit.audit_posts(vote, spec=spec, decisions=decisions, show="all", pks=pks)
+    items = audit.audit_posts(
+        vote, spec=spec, decisions=decisions, show="all", pks=pks, tally_holds=listed.holds
+    )
     return {
         "quest": vote.chapter.quest,
         "chapter": vote.chapter,
