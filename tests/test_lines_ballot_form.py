@@ -30,7 +30,7 @@ CHAPTER = (
 )
 SCOUT = "Scout the wreck of the Meridian"
 REPAIR = "Repair the reactor\n-With the spare parts in the hold"
-CREW = "[Crew] Hold a vote among the crew"
+CREW = "Hold a vote among the crew"  # listed as the tally lists it: without its task tag
 LINES = PromptData(1, "lines", "What does the expedition do?")
 MARCH = PromptData(
     1, "single", "Where do we march?", [OptionData("A", "North"), OptionData("B", "South")]
@@ -107,11 +107,20 @@ def test_it_posts_ticked_lines_and_ones_own_as_x_lines(client, vote, player):
 
 def test_it_keeps_a_task_tag_and_drops_bbcode_and_typed_markers(client, vote, player):
     client.force_login(player)
-    data = {"p1": [_values(client, vote)[CREW]], "p1_free": "[x] [b]Ration[/b] the  air"}
+    data = {"p1": [_values(client, vote)[CREW]], "p1_free": "[x] [Crew] [b]Ration[/b] the  air"}
 
     client.post(_url(vote), data)
 
-    assert _posts_by(player) == ["[X] [Crew] Hold a vote among the crew\n[X] Ration the air"]
+    assert _posts_by(player) == ["[X] Hold a vote among the crew\n[X] [Crew] Ration the air"]
+
+
+def test_it_puts_a_dashed_line_of_ones_own_under_the_line_above(client, vote, player):
+    client.force_login(player)
+    data = {"p1": [_values(client, vote)[SCOUT]], "p1_free": "- Quietly, at night"}
+
+    client.post(_url(vote), data)
+
+    assert _posts_by(player) == ["[X] Scout the wreck of the Meridian\n-[X] Quietly, at night"]
 
 
 def test_it_posts_lines_after_the_lettered_answers(client, mixed, player):
@@ -159,6 +168,27 @@ def test_it_counts_the_posted_lines_and_fills_the_form_in_from_the_ballot(client
     form = client.get(_url(vote), **HTMX).context["form"]
     assert form.initial["p1"] == [values[SCOUT], values[REPAIR]]
     assert form.initial["p1_free"] == "Hide\n-Quickly"
+
+
+def test_it_heads_each_prompts_lines_with_its_number_when_a_vote_has_two(
+    client, quest, quest_master, player
+):
+    # Each prompt's suggestions under its words, as the reader sorts them.
+    body = "Where does the fleet go?\n[ ] Kessel\n[ ] Corellia\n\nWho leads?\n[ ] Daala"
+    prompts = [
+        PromptData(1, "lines", "Where does the fleet go?"),
+        PromptData(2, "lines", "Who leads?"),
+    ]
+    vote = make_vote(quest, quest_master, prompts, body=body)
+    client.force_login(player)
+    assert list(_values(client, vote, prompt=1)) == ["Kessel", "Corellia"]
+    assert list(_values(client, vote, prompt=2)) == ["Daala"]
+
+    data = {"p1": [_values(client, vote)["Corellia"]], "p2_free": "Pellaeon"}
+    response = client.post(_url(vote), data)
+
+    assert response.status_code == 302
+    assert _posts_by(player) == ["1.\n[X] Corellia\n2.\n[X] Pellaeon"]
 
 
 # --- Bad input ------------------------------------------------------------------

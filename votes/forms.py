@@ -16,9 +16,9 @@ from quest.bbcode import strip_tags
 from quest.forms import PostingForm, TextField
 from quest.outbound import OutboundRefused, check_outbound_url
 from votes.importers.sources import Source, SourceError, source_read, too_large
-from votes.reading.bbcode import scan
+from votes.reading import line_suggestions
 from votes.reading.text import bare
-from votes.reading.types import Answer, XLine
+from votes.reading.types import Answer, PromptSpec, VoteSpec, XLine
 
 WRITE_IN_MAX_CHARS = 20_000
 NOTHING_CHOSEN = "Choose at least one answer."
@@ -46,8 +46,8 @@ class BallotForm(PostingForm):
         super().__init__(*args, **kwargs)
         self.prompts = list(vote.prompts.all())
         self.has_lines = any(p.kind == PromptKind.LINES for p in self.prompts)
-        # Read from the vote's post only when a prompt offers them: no query otherwise.
-        self.suggestions = _suggestions(vote.post.body) if self.has_lines and vote.post else []
+        # Prompt number -> the quest master's "[ ]" lines, as the tally lists them.
+        self.suggestions = _suggestions(vote, self.prompts) if self.has_lines else {}
         self.nothing_chosen = NOTHING_TICKED if self.has_lines else NOTHING_CHOSEN
         initial_answers = initial_answers or {}
         for prompt in self.prompts:
@@ -102,8 +102,8 @@ class BallotForm(PostingForm):
         """The checklist of suggestions and the box of one's own lines, filled in from
         the entries of the current ballot: a suggestion's entry ticks it, any other
         entry is written in the box as it reads ("Repair\n-With spare parts")."""
-        name = f"p{prompt.number}"
-        keys = {bare(s): _choice_value(s) for s in self.suggestions}
+        name, suggestions = f"p{prompt.number}", self.suggestions.get(prompt.number, [])
+        keys = {bare(s): _choice_value(s) for s in suggestions}
         ticked, own = [], []
         for entry in initial.get("lines") or []:
             text = entry.get("text", "") if isinstance(entry, dict) else str(entry)
@@ -115,7 +115,7 @@ class BallotForm(PostingForm):
                 own.append(written)
         self.fields[name] = forms.MultipleChoiceField(
             label=f"{prompt.number}. {prompt.text}",
-            choices=[(_choice_value(s), s) for s in self.suggestions],
+            choices=[(_choice_value(s), s) for s in suggestions],
             required=False,
             widget=forms.CheckboxSelectMultiple,
             error_messages={
@@ -206,19 +206,23 @@ class BallotForm(PostingForm):
     def _lines(self, prompt: Prompt, ticked: list[str]) -> tuple[XLine, ...]:
         """The ticked suggestions in the post's order, then the player's own lines.
 
-        Each is one XLine, sub-lines in its text behind dashes as the reader writes
-        an entry ("Repair the reactor\n-With spare parts"); votes.posting writes
-        every line of it as an "[X]" line.
+        Each entry is one XLine, its sub-lines behind dashes as the reader writes an
+        entry ("Repair the reactor\n-With spare parts"); canonical_text writes every
+        line of it as an "[X]" line. A dashed line of one's own goes under the line
+        above it, a ticked suggestion's too.
         """
-        chosen = [s for s in self.suggestions if _choice_value(s) in set(ticked)]
-        own = _own_lines(self.cleaned_data.get(f"p{prompt.number}_free") or "")
-        return tuple(_entry(text) for text in chosen) + _blocks(own)
+        suggestions = self.suggestions.get(prompt.number, [])
+        entries = [s for s in suggestions if _choice_value(s) in set(ticked)]
+        for line in _own_lines(self.cleaned_data.get(f"p{prompt.number}_free") or ""):
+            if _nesting(line) and entries:
+                entries[-1] += "\n" + line
+            else:
+                entries.append(line.lstrip("-"))
+        return tuple(_entry(text) for text in entries)
 
 
 # --- `lines` prompts: the quest master's "[ ]" lines and the player's own -----------
 
-# "[ ] Scout", "-[ ] With spare parts", "--[] …": a suggestion, nesting as dashes.
-_SUGGESTION = re.compile(r"^[ \t]*(?P<dashes>(?:[-–—][ \t]*)*)\[[ \t]*\][ \t]*(?P<text>.*)$")
 # What a player may type before a line of their own: a tick or an empty box, as on the forum.
 _MARKER = re.compile(r"^\[[ \t]*[xX✓✔☒☑]?[ \t]*\][ \t]*")
 _DASHES = re.compile(r"^(?:[-–—][ \t]*)+")
@@ -226,28 +230,18 @@ _DASHES = re.compile(r"^(?:[-–—][ \t]*)+")
 _TASK = re.compile(r"^\[(?P<task>[^\[\]\n]{1,40})\][ \t]*")
 
 
-def _suggestions(body: str) -> list[str]:
-    """The quest master's "[ ]" lines outside quotes, one per top-level line with its
-    sub-lines ("Repair the reactor\n-With spare parts"), in the post's order.
-
-    Switch to votes.reading.xlines.suggestions once the reader provides it, so the
-    form offers exactly what the tally lists as suggestions.
-    """
-    out: list[str] = []
-    top: int | None = None
-    for line in scan(body).text.split("\n"):  # own text: quotes are gone
-        match = _SUGGESTION.match(line)
-        text = " ".join(match["text"].split()) if match else ""
-        if not match or not text:
-            top = None
-            continue
-        depth = _depth(match["dashes"])
-        if top is None or depth <= top:
-            top = depth
-            out.append(text)
-        else:
-            out[-1] += "\n" + "-" * (depth - top) + text
-    return list(dict.fromkeys(out))
+def _suggestions(vote: Vote, prompts: list[Prompt]) -> dict[int, list[str]]:
+    """The quest master's "[ ]" lines in the vote's post, per `lines` prompt, read
+    as the reader reads them for the tally's suggestions (outside quotes, sub-lines
+    under their line with their dashes, task tags dropped)."""
+    if vote.post is None:
+        return {}
+    specs = tuple(
+        PromptSpec(p.number, PromptKind(p.kind), p.text)
+        for p in prompts
+        if p.kind == PromptKind.LINES
+    )
+    return line_suggestions(vote.post.body, VoteSpec(prompts=specs, quest_master=""))
 
 
 def _choice_value(suggestion: str) -> str:
@@ -271,27 +265,13 @@ def _own_lines(typed: str) -> list[str]:
     return out
 
 
-def _blocks(lines: list[str]) -> tuple[XLine, ...]:
-    """Lines of one's own as entries: a line with the deeper lines under it is one."""
-    blocks: list[list[str]] = []
-    for line in lines:
-        if blocks and _nesting(line) > _nesting(blocks[-1][0]):
-            blocks[-1].append(line)
-        else:
-            blocks.append([line])
-    return tuple(_entry("\n".join(block)) for block in blocks)
-
-
 def _entry(text: str) -> XLine:
     """An entry with its task tag, if its first line starts with one, taken apart."""
     first, _, rest = text.partition("\n")
-    dashes = _DASHES.match(first)
-    head = first[dashes.end() :] if dashes else first
-    task = _TASK.match(head)
+    task = _TASK.match(first)
     if task is None:
         return XLine(text)
-    first = (dashes.group() if dashes else "") + head[task.end() :]
-    return XLine("\n".join(filter(None, [first, rest])), task=task["task"].strip())
+    return XLine("\n".join(filter(None, [first[task.end() :], rest])), task=task["task"].strip())
 
 
 def _depth(dashes: str) -> int:

@@ -21,7 +21,7 @@ from votes.names import voter_name
 from votes.reading import canonical_text, read_post
 from votes.reading.canonical import written
 from votes.reading.text import bare
-from votes.reading.types import Answer, PostIn, PostKind, PromptKind, Reading, VoteSpec, XLine
+from votes.reading.types import Answer, PostIn, PostKind, PromptKind, Reading, VoteSpec
 
 # The form shows the whole ballot, so a second ballot from it replaces the first
 # whole: a prompt left empty in the form is withdrawn, not left standing.
@@ -37,8 +37,8 @@ def ballot_post(*, vote: Vote, user: User, answers: list[Answer], token: str = "
     and of ten thousand.
     1. The voter is locked (poster_lock: the same form sent twice at once waits
        for the first), and the vote row is held against closing (_hold_open).
-    2. Only answered prompts of this vote are written (ballot_text): one line
-       each, and a `lines` prompt's entries as "[X]" lines.
+    2. Only answered prompts of this vote are written: one line each, and a
+       `lines` prompt's entries as "[X]" lines (canonical_text).
     3. The form's `token` already posted these answers (a double click, Back
        then Post): that post is the result, and nothing is posted again.
     4. The vote must still be open.
@@ -50,7 +50,7 @@ def ballot_post(*, vote: Vote, user: User, answers: list[Answer], token: str = "
         held = _hold_open(vote)
         spec = selectors.vote_spec(vote)
         answers = [a for a in answers if spec.prompt(a.prompt) is not None]
-        body = ballot_text(answers, spec)
+        body = canonical_text(answers, spec) if answers else ""
         # The answers as chosen, not the post: a repeat would be headed "Revised vote:".
         form = f"ballot:{vote.pk}"
         done = submission_repeat(user=user, token=token, form=form, text=body)
@@ -68,33 +68,6 @@ def ballot_post(*, vote: Vote, user: User, answers: list[Answer], token: str = "
         )
         submission_record(user=user, token=token, form=form, text=body, post=post)
         return post
-
-
-def ballot_text(answers: list[Answer], spec: VoteSpec) -> str:
-    """What the form posts: the canonical lines of lettered and write-in answers
-    ("1-B"), then each `lines` prompt's entries as forum "[X]" lines.
-
-    An entry's sub-lines keep their dashes ("-[X] With spare parts") and its task
-    its tag ("[X] [Ship] Repair"). With more than one `lines` prompt in the vote,
-    each prompt's lines are headed by its number alone ("2."), which the reader
-    takes as the prompt the lines below answer.
-    """
-    lettered = [a for a in answers if not a.lines]
-    parts = [canonical_text(lettered, spec)] if lettered else []
-    several = sum(p.kind is PromptKind.LINES for p in spec.prompts) > 1
-    for answer in sorted((a for a in answers if a.lines), key=lambda a: a.prompt):
-        head = [f"{answer.prompt}."] if several else []
-        parts.append("\n".join(head + [x for entry in answer.lines for x in _x_lines(entry)]))
-    return "\n".join(parts)
-
-
-def _x_lines(entry: XLine) -> list[str]:
-    out = []
-    for i, line in enumerate(entry.text.split("\n")):
-        words = line.lstrip("-")
-        tag = f"[{entry.task}] " if i == 0 and entry.task else ""
-        out.append(f"{'-' * (len(line) - len(words))}[X] {tag}{words}")
-    return out
 
 
 def _hold_open(vote: Vote) -> Vote:
