@@ -32,6 +32,7 @@ from chapters.models import Vote
 from quest.models import Post, PostRevision
 from quest.permissions import can_moderate
 from votes import audit_pages, selectors
+from votes.line_words import lines_from_text
 from votes.models import Decision, EntryMerge, Reading, TallyRun
 from votes.names import name_of, voter_names
 from votes.poll import tally_changed
@@ -79,8 +80,9 @@ def decision_record(
     back, counted, chatter), except the quest master's. `prompt=None` rules on
     the whole post. ACCEPT counts the suggestion of the post's current flag
     (stored on the row, so the record says what was accepted); SET counts
-    `answer` ({"letters": [...]} or {"text": "..."}, and "prompt" when ruling on
-    the whole post); REJECT counts nothing; PROXY (whole post only) makes the
+    `answer` ({"letters": [...]} or {"text": "..."}, whose lines are the entries
+    for a `lines` prompt; and "prompt" when ruling on the whole post); REJECT
+    counts nothing; PROXY (whole post only) makes the
     post's author follow `proxy_of`, a poster of the quest, as `[X] Name` would.
     Nothing is written unless every check passes.
     """
@@ -220,6 +222,12 @@ def _set_answer(spec: VoteSpec, prompt: int | None, answer: dict) -> Answer:
     if target.kind in _LETTER_KINDS:
         letters = _checked_letters(target, answer.get("letters") or [])
         return Answer(prompt=target.number, letters=letters, reason="set by a moderator")
+    if target.kind == PromptKind.LINES:
+        try:  # the box's lines, as votes/line_words.py reads them
+            lines = lines_from_text(answer.get("text") or "")
+        except ValueError as e:
+            raise ValidationError(f"Prompt {target.number} takes [X] lines: {e}") from None
+        return Answer(prompt=target.number, lines=lines, reason="set by a moderator")
     text = (answer.get("text") or "").strip()
     if not text:
         raise ValidationError(f"Write the answer to prompt {target.number}: it is a write-in.")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from chapters.models import Vote
 from quest.models import Post
 from votes import selectors
+from votes.line_words import answer_lines, entries_count
 from votes.models import Reading as ReadingRow
 from votes.names import voter_name
 from votes.reading import read_post
@@ -146,6 +147,7 @@ def _answer_row(answer: Answer, spec: VoteSpec) -> dict:
         "text": answer.text,
         "joins": answer.joins,
         "reason": answer.reason,
+        "lines": answer_lines(answer),  # a `lines` prompt's entries; [] otherwise
     }
 
 
@@ -210,18 +212,23 @@ def read_as_lines(posts: list[Post]) -> dict[int, dict]:
 def read_as(data: dict) -> dict | None:
     """A stored Reading's JSON as one compact line for the thread, or None for plain chat.
 
-    {"answers": "1-B · 2-A · 3 write-in", "held": [...reasons], "excluded": reason}
+    {"answers": "1-B · 2-A · 3 write-in · 4: 2 [X] entries", "held": [...], "excluded": reason}
     """
     reading = Reading.from_json(data)
     if reading.excluded:
         return {"answers": "", "held": [], "excluded": reading.excluded}
-    answers = " · ".join(
-        f"{a.prompt} write-in" if a.text is not None else f"{a.prompt}-{''.join(a.letters)}"
-        for a in reading.answers
-    )
+    answers = " · ".join(_compact(a) for a in reading.answers)
     held = [f.reason for f in reading.flags]
     if reading.kind is PostKind.PROXY and reading.proxy_of:
         answers = answers or f"following {reading.proxy_of}"
     if not answers and not held:
         return None
     return {"answers": answers, "held": held, "excluded": None}
+
+
+def _compact(answer: Answer) -> str:
+    if answer.lines:
+        return f"{answer.prompt}: {entries_count(answer)}"
+    if answer.text is not None:
+        return f"{answer.prompt} write-in"
+    return f"{answer.prompt}-{''.join(answer.letters)}"

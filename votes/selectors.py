@@ -15,6 +15,7 @@ from django.urls import reverse
 from chapters.kinds import PassRule
 from chapters.models import Chapter, Vote, VoteEvent
 from quest.models import Post, PostRevision, Quest
+from votes.line_words import answer_lines
 from votes.merging import Merge
 from votes.models import Ballot, Decision, EntryMerge, Outcome, RecountState, TallyRun
 from votes.models import Reading as ReadingRow
@@ -657,7 +658,8 @@ class PanelPrompt:
 
     number: int
     text: str
-    counted: dict[str, Any] | None  # {"options": [{"letter", "text"}], "ranked", "text", "joins"}
+    # {"options": [{"letter", "text"}], "ranked", "text", "joins", "lines": [entries]}
+    counted: dict[str, Any] | None
     post: int | None  # the ref of the post it is counted from
     # Whose ballot it comes from, when through a proxy ({"voter": name}) or an
     # endorsement ({"post": ref}); None when the player wrote it.
@@ -759,7 +761,8 @@ def _held(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _answer_words(answer: Mapping[str, Any], spec: PromptSpec) -> dict[str, Any]:
-    """A stored answer as the panel words it: options with their text, a write-in as written."""
+    """A stored answer as the panel words it: options with their text, a write-in as written,
+    a `lines` prompt's entries (votes/line_words.py)."""
     options = []
     for letter in answer.get("letters") or []:
         option = spec.option(letter)
@@ -769,6 +772,7 @@ def _answer_words(answer: Mapping[str, Any], spec: PromptSpec) -> dict[str, Any]
         "ranked": spec.kind is PromptKind.RANKED,
         "text": answer.get("text"),
         "joins": answer.get("joins"),
+        "lines": answer_lines(answer),
     }
 
 

@@ -319,8 +319,9 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
         # A run missing a post edited meanwhile is not final: the next one is.
         run = _store_run(vote, tally, extra["inputs"], final=not extra["stale"])
         RecountState.objects.update_or_create(vote_id=vote.pk, defaults={"done_at": started})
-        # Every recount: a new run, a voter's ballot or the tally no longer behind.
-        poll.tally_changed(vote=vote)
+        # Every recount: a new run, a voter's ballot or the tally no longer behind;
+        # while the vote is open pollers may see it a little late (votes/poll.py).
+        poll.tally_changed(vote=vote, at_once=run.is_final)
         if extra["stale"]:
             vote_recount_request(vote=vote)
     return run
@@ -354,9 +355,12 @@ def _store_ballots(vote: Vote, folded: Folded) -> None:
 
 
 def _ballot_digest(answers: Mapping[int, Counted]) -> str:
-    # Everything that makes two counted ballots differ, without building JSON.
+    # Everything that makes two counted ballots differ, without building JSON. A `lines`
+    # answer's entries too (a ruling or an edit changes them, not the post); only when
+    # there are some, so the digests of lettered ballots stay as they were stored.
     parts = [
         f"{n}\x1f{','.join(c.answer.letters)}\x1f{c.answer.text}\x1f{c.answer.joins}\x1f{c.post_id}"
+        + (f"\x1f{c.answer.lines!r}" if c.answer.lines else "")
         for n, c in sorted(answers.items())
     ]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, utils
 
 from chapters.kinds import Method, PassRule, pass_rule_words
 from votes.line_tally import APPROVAL, SCORE, entry_label, lines_prompt_json
+from votes.line_words import lines_cell
 from votes.merging import NO_MERGES, Merge, merge_roots
 from votes.ranking import instant_runoff, schulze
 from votes.reading.types import Answer, Counted, Folded, PromptKind, PromptSpec, VoteSpec
@@ -549,6 +550,8 @@ def decided_tally(tally: Tally, calls: Mapping[int, Call]) -> Tally:
 def _answer_cell(prompt: PromptSpec | None, answer: Answer | None) -> str:
     if answer is None:
         return ""
+    if answer.lines:  # a `lines` prompt: its entries, as the tally labels them
+        return lines_cell(answer.lines)
     if prompt is not None and prompt.kind == PromptKind.RANKED:
         return ">".join(answer.letters)
     if answer.letters and (prompt is None or prompt.kind not in _TEXT_KINDS):
@@ -557,7 +560,8 @@ def _answer_cell(prompt: PromptSpec | None, answer: Answer | None) -> str:
 
 
 def csv_answer(prompt: PromptSpec | None, answer: Answer | None) -> str:
-    """An answer as the ballots CSV writes it: letters ("AC", "B>A>C") or the write-in's text."""
+    """An answer as the ballots CSV writes it: letters ("AC", "B>A>C"), the write-in's text,
+    or a `lines` answer's entries joined by " | " ("[Ship] Repair | Rest")."""
     return _answer_cell(prompt, answer)
 
 

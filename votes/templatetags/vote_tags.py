@@ -4,9 +4,12 @@ The reading core (votes/reading/) names post kinds for code ("not_ballot");
 people read these labels instead.
 """
 
+from collections.abc import Iterable, Mapping
+
 from django import template
 
-from votes.reading.types import PostKind
+from votes.line_words import answer_lines, lines_as_text, lines_cell
+from votes.reading.types import Answer, PostKind, PromptKind, XLine
 
 register = template.Library()
 
@@ -44,3 +47,34 @@ def ranked_method(method: object) -> str:
 def of(mapping: object, key: object) -> object:
     """`{{ merging|of:p.number }}`: what a dict holds for a key the template computed."""
     return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def xlines(answer: object) -> list[dict]:
+    """`{% include "votes/_xlines.html" with lines=d.answer|xlines %}`: a lines answer's entries.
+
+    Takes an Answer or its stored JSON (a Decision's `answer`); [] for a lettered answer.
+    """
+    if isinstance(answer, Answer | Mapping):
+        return answer_lines(answer)
+    return []
+
+
+@register.filter
+def lines_text(answer: object) -> str:
+    """A lines answer as the correction box's text (votes.line_words.lines_as_text)."""
+    return lines_as_text(answer.lines) if isinstance(answer, Answer) else ""
+
+
+@register.filter
+def any_lines(prompts: Iterable[object] | None) -> bool:
+    """`{% if prompts|any_lines %}`: whether any of the vote's prompts takes [X] lines."""
+    return any(getattr(p, "kind", None) == PromptKind.LINES for p in prompts or ())
+
+
+@register.filter
+def entries_inline(answer: object) -> str:
+    """A lines answer (or its stored JSON) on one line: "[Ship] Repair | [#1] Rest"."""
+    if isinstance(answer, Mapping):
+        return lines_cell(XLine.from_json(x) for x in answer.get("lines") or ())
+    return lines_cell(answer.lines) if isinstance(answer, Answer) else ""
