@@ -16,9 +16,10 @@ chapter and vote, open, every post a second after the one before.
 2. PostgreSQL with a real Celery worker (prefork, as docker-compose runs it):
    the import, then the clock runs until the vote's tally counts every post.
    The floor: load the JSON, one regex scan and a `COPY` of the posts.
-3. Memory: peak RSS of a child that imports `--memory` posts on SQLite
-   (the parsed document included: the file is read whole), and the peak of the
-   store step alone (tracemalloc around the posts' insert, reading excluded).
+3. Memory: RSS of a child about to import `--memory` posts on SQLite, then
+   the peak (the kernel's high-water mark, reset between steps) while it
+   stores them, streamed from the file as `import_thread` streams it, and
+   while it reads and tallies them.
 
 Each child prints one JSON line; this prints the table docs/benchmarks.md keeps.
 """
@@ -109,7 +110,7 @@ def child(kind: str, file: Path, *, floor: bool, profile: bool, stages: bool) ->
     from django.db import connection
 
     from quest.models import Post
-    from votes.importers.sources import source_read, sources_import
+    from votes.importers.sources import source_file, sources_import
 
     out: dict = {"kind": kind, "vendor": connection.vendor}
     worker = _worker() if kind == "postgres" else None
@@ -121,7 +122,7 @@ def child(kind: str, file: Path, *, floor: bool, profile: bool, stages: bool) ->
         if stages:
             quest = _staged(file, out)
         else:
-            source = source_read(file.name, file.read_bytes())
+            source = source_file(str(file), format="json")  # streamed, as import_thread does
             quest = sources_import([source], format="json", slug=f"{SLUG}-{os.getpid()}")
         out["import_s"] = time.perf_counter() - started
         out["import_cpu_s"] = time.process_time() - cpu
@@ -174,15 +175,13 @@ def _staged(file: Path, out: dict):
     """The import in steps, each step's peak RSS apart (the kernel's high-water mark, reset)."""
     from django.db import transaction
 
-    from votes.importers.thread_json import thread_import
+    from votes.importers.sources import source_file, sources_import
 
-    data = json.loads(file.read_text(encoding="utf-8"))
-    data["quest"]["slug"] = f"{SLUG}-{os.getpid()}"
-    out["document_mb"] = _rss("VmRSS")
+    out["document_mb"] = _rss("VmRSS")  # nothing of the file read yet: it is streamed
     _rss_reset()
     with transaction.atomic():
-        quest = thread_import(data)
-        del data
+        source = source_file(str(file), format="json")
+        quest = sources_import([source], format="json", slug=f"{SLUG}-{os.getpid()}")
         # Before the commit: the posts are stored, reading them is sent at commit.
         out["store_peak_mb"] = _rss("VmHWM")
         _rss_reset()
@@ -340,8 +339,8 @@ def main() -> None:
             thread_file(n, big)
             r = _run_child("sqlite", big, tmp, "--no-floor", "--stages")
             print(
-                f"memory, {n} posts ({big.stat().st_size / 1e6:.0f} MB of JSON): RSS with the "
-                f"parsed document {r['document_mb']:.0f} MB; peak storing the posts "
+                f"memory, {n} posts ({big.stat().st_size / 1e6:.0f} MB of JSON): RSS before the "
+                f"import {r['document_mb']:.0f} MB; peak storing the posts (streamed) "
                 f"{r['store_peak_mb']:.0f} MB, reading and tallying them "
                 f"{r['read_peak_mb']:.0f} MB; import + tally {r['total_s']:.1f} s"
             )

@@ -12,10 +12,11 @@ the place in it; nothing is stored then.
 
 from __future__ import annotations
 
-import json
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from quest.models import Quest
 from votes.importers.export import thread_export
 from votes.importers.paste import PasteError, parse_pastes
 from votes.importers.thread_json import ThreadFormatError, thread_import
+from votes.importers.thread_stream import Opener, StreamError, stream_import
 from votes.importers.xenforo import XenForoFormatError, parse_page
 from votes.importers.xenforo_thread import thread_from_pages
 
@@ -33,6 +35,7 @@ __all__ = [
     "Source",
     "SourceError",
     "guess_format",
+    "source_file",
     "source_read",
     "sources_import",
     "too_large",
@@ -48,10 +51,15 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One file to import: its name (for messages) and its text."""
+    """One file to import: its name (for messages) and its text.
+
+    A JSON file on disk is not read here: `path` names it, to be streamed
+    (thread_stream.py), and `text` holds its start, enough to tell its format.
+    """
 
     name: str
     text: str
+    path: Path | None = None
 
 
 def source_read(name: str, raw: bytes) -> Source:
@@ -68,6 +76,28 @@ def source_read(name: str, raw: bytes) -> Source:
     if not text.strip():
         raise SourceError(f"cannot read {name}: the file is empty")
     return Source(name=name, text=text)
+
+
+def source_file(name: str, *, format: str | None = None) -> Source:
+    """The file `name` on disk, read whole unless it is JSON (given, or guessed from its start)."""
+    path = Path(name)
+    size = path.stat().st_size  # OSError if it is not there: the caller says so
+    if size > settings.IMPORT_MAX_BYTES:
+        raise SourceError(too_large(name))
+    with path.open("rb") as f:
+        head = f.read(_HEAD if size > _HEAD else size)
+    if size <= _HEAD or (format or guess_format(_text_of(head))) != "json":
+        return source_read(name, path.read_bytes() if size > _HEAD else head)
+    start = source_read(name, head[: len(head.decode("utf-8", "ignore").encode())])
+    return Source(name=name, text=start.text, path=path)
+
+
+# The start of a file read to tell its format; a smaller JSON file is read whole.
+_HEAD = 64 * 1024
+
+
+def _text_of(head: bytes) -> str:
+    return head.decode("utf-8-sig", "ignore")
 
 
 def guess_format(text: str) -> str:
@@ -118,18 +148,19 @@ def _json_import(sources: Sequence[Source], slug: str | None) -> Quest:
         )
     source = sources[0]
     try:
-        data = json.loads(source.text)
-    except json.JSONDecodeError as e:
-        raise SourceError(
-            f"cannot read {source.name}: not valid JSON: {e.msg} at line {e.lineno}, "
-            f"column {e.colno}{_hint(source, 'json')}"
-        ) from None
-    if slug and isinstance(data, dict) and isinstance(data.get("quest"), dict):
-        data["quest"]["slug"] = slug
-    try:
-        return thread_import(data)
+        return stream_import(_opener(source), slug=slug)
+    except StreamError as e:
+        raise SourceError(f"cannot read {source.name}: {e}{_hint(source, 'json')}") from None
     except ThreadFormatError as e:
         raise SourceError(f"{source.name}: {'; '.join(e.messages)}") from None
+
+
+def _opener(source: Source) -> Opener:
+    """The JSON file from its start, for each pass over it: from disk, or its text encoded."""
+    path = source.path
+    if path is not None:
+        return lambda: path.open("rb")
+    return lambda: io.BytesIO(source.text.encode())
 
 
 def _pages(sources: Sequence[Source], slug: str | None) -> dict[str, Any]:

@@ -1,7 +1,6 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from votes.importers.sources import FORMATS, SourceError, source_read, sources_import, too_large
+from votes.importers.sources import FORMATS, Source, SourceError, source_file, sources_import
 
 
 class Command(BaseCommand):
@@ -33,20 +32,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, files, format=None, slug=None, **options):
         try:
-            sources = [source_read(file, _read_bytes(file)) for file in files]
+            # A JSON file is streamed from disk as it is imported, never read whole.
+            sources = [_source(file, format) for file in files]
             quest = sources_import(sources, format=format, slug=slug)
         except SourceError as e:
             raise CommandError(str(e)) from None
         self.stdout.write(quest.slug)
 
 
-def _read_bytes(file: str) -> bytes:
-    # Read one byte past the limit, never the whole of an oversized file.
+def _source(file: str, format: str | None) -> Source:
     try:
-        with open(file, "rb") as f:
-            raw = f.read(settings.IMPORT_MAX_BYTES + 1)
+        return source_file(file, format=format)
     except OSError as e:
         raise CommandError(f"cannot read {file}: {e}") from None
-    if len(raw) > settings.IMPORT_MAX_BYTES:
-        raise CommandError(too_large(file))
-    return raw
