@@ -189,3 +189,34 @@ def test_it_reads_only_the_counts_of_each_run_and_draws_what_the_whole_runs_draw
     start = min(runs[0][0], vote.opens_at) if vote.opens_at else runs[0][0]
     assert drawn == figures(runs, start=start, end=runs[-1][0])
     assert [line.counts[-1] for line in drawn[1].series.lines] == [2, 2]  # March, Sing
+
+
+def test_it_draws_the_chart_once_per_stored_run(client, vote, player):
+    """Kept rendered per run (votes/tally_cache.py): the next request takes it from the
+    cache, a new run draws it again with its new point."""
+    vote_in(vote, make_user("voter0"), "1-A")
+    vote_in(vote, player, "1-B")
+    client.force_login(player)
+    url = chapter_url(vote, "chapter-tally")
+    prompt_1 = "Prompt 1: votes for each option after each change of the count"
+
+    first = client.get(url)
+    again = client.get(url)
+    vote_in(vote, make_user("voter2"), "1-A")
+    moved = client.get(url)
+
+    def drawn(response) -> bool:
+        return "votes/_movement.html" in [t.name for t in response.templates]
+
+    assert drawn(first) and not drawn(again) and drawn(moved)
+    assert movement_tables(again.content.decode()) == movement_tables(first.content.decode())
+    rows = movement_tables(moved.content.decode())[prompt_1][1:]
+    assert (
+        [[int(c) for c in row[1:]] for row in rows]
+        == expected_counts(vote, 1)
+        == [
+            [1, 0],
+            [1, 1],
+            [2, 1],
+        ]
+    )
