@@ -50,7 +50,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.reading import adversarial, labelled
-from tests.reading.example import load_thread
+from tests.reading.example import XBALLOTS, load_thread
 from votes.reading import COMPILED, ReadingContext, read_post, read_thread
 from votes.reading.types import PostIn, Reading, VoteSpec
 
@@ -246,12 +246,142 @@ def labelled_report(readings: list[Reading], kinds: dict[int, str]) -> None:
         print(f"  held chatter by kind: {dict(held)}; lost ballots by kind: {dict(lost)}")
 
 
+# --- The [X] corpus (issue 15) ---------------------------------------------------
+
+X_FLOOR = re.compile(r"(?m)^[ \t]*-*[ \t]*\[[^\]\n]{0,8}\]")
+X_ENTRIES = [
+    "Store it for the winter", "Send 2 squads to scout the ridge", "Ration the flour",
+    "Repair the north wall", "Trade furs with the river folk", "Hold a council at dawn",
+    "Build a second granary", "Train the militia in the yard", "Ask the ferryman for news",
+]  # fmt: skip
+X_SUBS = ["With quarried stone", "With timber from the ford", "Before the frost", "Quietly"]
+X_LEADERS = ["Captain Oriel", "Sister Maud", "Ilse the ferryman"]
+
+
+def _x_ballot(rng: random.Random, voters: list[str], plans: list[str]) -> str:
+    """An [X] ballot in one of the shapes the communities write."""
+    parts: list[str] = []
+    for _ in range(rng.randint(1, 3)):
+        roll = rng.random()
+        mark = rng.choice(["[X]", "[x]", "[X]", "[\u2713]", "[ x ]", "-[X]"[1:]])
+        if roll < 0.45:
+            task = rng.choice(["", "", "[Keep] ", "[WALL] "])
+            block = [f"{mark} {task}{rng.choice(X_ENTRIES)}"]
+            block += [f"-[X] {sub}" for sub in rng.sample(X_SUBS, rng.randint(0, 2))]
+            parts.append("\n".join(block))
+        elif roll < 0.6:
+            name = f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()}"
+            plans.append(name)
+            subs = [f"-[X] {rng.choice(X_ENTRIES)}" for _ in range(rng.randint(2, 5))]
+            parts.append("\n".join([f"[X] Plan {name}", *subs]))
+        elif roll < 0.75 and plans:
+            parts.append(f"[X] Plan {rng.choice(plans)}")
+        elif roll < 0.85 and voters:
+            parts.append(f"[X] {rng.choice(voters)}")
+        else:
+            ranks = rng.sample(X_LEADERS, 3)
+            parts.append("2.\n" + "\n".join(f"[#{k}] {n}" for k, n in enumerate(ranks, 1)))
+    if rng.random() < 0.5:
+        parts.append(f"3-{rng.choice('ABC')}")
+    if rng.random() < 0.4:
+        parts.insert(0, _paragraph(rng))
+    return "\n\n".join(parts)
+
+
+def x_corpus(total: int, seed: int = 1953, kinds: dict[int, str] | None = None):
+    """`total` posts of an [X] vote: the test thread, then generated posts, in cycles."""
+    kinds = {} if kinds is None else kinds
+    _, vote, thread = load_thread(XBALLOTS / "thread.json")
+    rng = random.Random(seed)
+    first = next(p for p in thread if vote.opens_at and p.posted_at >= vote.opens_at)
+    out: list[PostIn] = []
+    voters: list[str] = []
+    plans: list[str] = []
+    cycle = 0
+    while len(out) < total:
+        offset = cycle * 1_000_000
+        out += [replace(p, id=p.id + offset) for p in thread if p.posted_at <= first.posted_at]
+        ballots: list[PostIn] = []
+        for i in range(CYCLE - len(thread)):
+            roll = rng.random()
+            author = f"voter{rng.randint(0, 3000)}"
+            if roll < 0.5:
+                body, kind = _x_ballot(rng, voters[-200:], plans[-50:]), "ballot"
+            elif roll < 0.8:
+                body, kind = "\n\n".join(_paragraph(rng) for _ in range(rng.randint(1, 3))), "chat"
+            elif roll < 0.9 and ballots:
+                body, kind = _quote(rng.choice(ballots[-10:])) + rng.choice(AGREE), "endorsement"
+            else:
+                body, kind = rng.choice(CHATTER), "chatter"
+            post = replace(
+                first,
+                id=20_000_000 + offset + i,
+                author=author,
+                posted_at=first.posted_at + timedelta(seconds=i + 1),
+                body=body,
+                edited_at=None,
+            )
+            out.append(post)
+            kinds[post.id] = kind
+            if kind == "ballot":
+                ballots.append(post)
+                voters.append(author)
+        cycle += 1
+    return vote, out[:total]
+
+
+def _gives(reading: Reading) -> bool:
+    """Whether a post counts or waits for a moderator: answers, flags or a proxy."""
+    return bool(reading.answers or reading.flags or reading.proxy_of)
+
+
+def x_report(total: int, rounds: int) -> None:
+    """The [X] corpus: speed against its own floor, ballots lost, the adversarial [X] set."""
+    kinds: dict[int, str] = {}
+    vote, posts = x_corpus(total, kinds=kinds)
+    floor = took = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for p in posts:
+            for _ in X_FLOOR.finditer(p.body):
+                pass
+        floor = min(floor, time.process_time() - started)
+        started = time.process_time()
+        readings = read_thread(vote, posts)
+        took = min(took, time.process_time() - started)
+    print(f"[X] corpus: {len(posts)} posts, {sum(len(p.body) for p in posts):,} characters")
+    print(f"[X] reader: {took:.3f} s  {len(posts) / took:,.0f} posts/s")
+    print(f"[X] floor (one [marker] scan): {floor:.3f} s  ratio reader/floor: {took / floor:.1f}x")
+    by_id = {r.post_id: r for r in readings}
+    ballots = [pid for pid, k in kinds.items() if k in BALLOT_KINDS]
+    lost = [pid for pid in ballots if not _gives(by_id[pid])]
+    held = [pid for pid in ballots if by_id[pid].flags]
+    chat = [pid for pid, k in kinds.items() if k not in BALLOT_KINDS]
+    chat_held = [pid for pid in chat if by_id[pid].flags]
+    print(
+        f"[X] generated: ballots {len(ballots)}, lost {len(lost)}, held {len(held)}; "
+        f"chatter {len(chat)}, held {len(chat_held)}"
+    )
+    template = next(p for p in posts if vote.opens_at and p.posted_at >= vote.opens_at)
+    plain = "\n\n".join(p.body for p in posts if kinds.get(p.id) == "ballot")
+    plain = plain[: adversarial.SIZE]
+    plain_time = _best(plain, vote, template, rounds)
+    times = sorted(
+        ((_best(b, vote, template, rounds), name) for name, b in adversarial.x_cases()),
+        reverse=True,
+    )
+    slowest, name = times[0]
+    print(f"[X] plain ballots of {len(plain):,} characters: {plain_time * 1000:.1f} ms")
+    print(f"[X] slowest adversarial: {name}: {slowest * 1000:.1f} ms = {slowest / plain_time:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--window", type=int, default=2_000, help="earlier posts for read_post")
     parser.add_argument("--rounds", type=int, default=3, help="best of this many runs")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--x-posts", type=int, default=10_000, help="posts of the [X] corpus")
     args = parser.parse_args()
     kinds: dict[int, str] = {}
     vote, posts = corpus(args.posts, kinds=kinds)
@@ -300,6 +430,7 @@ def main() -> None:
     print(f"ReadingContext.read, {window} posts held: {per_call * 1000:.2f} ms per call")
 
     adversarial_ratio(vote, posts, args.rounds)
+    x_report(args.x_posts, args.rounds)
 
     if args.profile:
         profile = cProfile.Profile()

@@ -67,3 +67,31 @@ def cases() -> list[tuple[str, str]]:
     """(id, body) for every family in every wrap, and the nested quotes."""
     found = [(f"{r}/{w}", body(run, wrap)) for r, run in RUNS.items() for w, wrap in WRAPS.items()]
     return [*found, ("nested-quotes", nested_quotes())]
+
+
+# `[X]` ballots (issue 15): families read against a vote with `lines` prompts, where
+# the [X] scanner, the plan book and the line proxies run on every line.
+X_RUNS = {
+    "x-lines": "[X] Scout the wreck\n", "x-sub-lines": "-[X] with parts\n",
+    "x-deep": "-", "x-dash-space": "- ", "x-unclosed": "[X", "x-brackets": "[X][X][X] ",
+    "x-tasks": "[X][Ship] Repair\n", "x-plans": "[X] Plan Quiet Hours\n",
+    "x-plan-blocks": "[X] Plan A\n-[X] b\n", "x-proposed": "Proposed Plan: A\n[ ] b\n",
+    "x-proxies": "[X] voter1\n", "x-pinned": "[X] ^voter1\n", "x-ranks": "[#1] a\n",
+    "x-scores": "[75%] a\n", "x-approval": "[+] a\n[-] b\n", "x-boxes": "\u2612 a\n",
+    "x-lookalikes": "(X) a\n", "x-empty": "[ ] \n", "x-headings": "2.\n[X] a\n",
+    "x-possessive": "[X] voter1's plan\n", "x-struck": "[X] [S]a[/S]\n",
+}  # fmt: skip
+X_WRAPS = {"plain": ("", ""), "after-block": ("[X] Repair\n", "\n-[X] tail")}
+
+
+def x_cases() -> list[tuple[str, str]]:
+    """(id, body) for every [X] family in every wrap: read against tests' LINES_VOTE."""
+    return [
+        (f"{r}/{w}", body(run, wrap)) for r, run in X_RUNS.items() for w, wrap in X_WRAPS.items()
+    ]
+
+
+def x_earlier() -> list[tuple[str, str]]:
+    """Posts before the adversarial one: posters to name, plans to find (author, body)."""
+    plans = [(f"voter{i}", f"[X] Plan Quiet Hours\n-[X] step {i}") for i in range(1, 40)]
+    return [*plans, *((f"voter{i}", "[X] Scout the wreck") for i in range(40, 200))]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from votes.reading import read_post
 from votes.reading.types import (
     OptionSpec,
+    Partition,
     PostIn,
     PromptKind,
     PromptSpec,
@@ -140,3 +141,19 @@ def _check_prompt(reading: Reading, key: int, want: str, got: dict, flags: dict)
 
 def read(body: str, earlier: tuple[PostIn, ...] = (), **kw) -> Reading:
     return read_post(post(body, **kw), VOTE, earlier)
+
+
+# A vote mixing two `lines` prompts ([X] ballots, issue 15) with a lettered one.
+LINES_VOTE = VoteSpec(
+    prompts=(
+        PromptSpec(1, PromptKind.LINES, "What does the expedition do?"),
+        PromptSpec(2, PromptKind.LINES, "Rank the routes home.", partition=Partition.LINE),
+        PromptSpec(
+            3, PromptKind.SINGLE, "Who leads?", (OptionSpec("A", "Anya"), OptionSpec("B", "Bo"))
+        ),
+    ),
+    quest_master=QM,
+    post_id=100,
+    opens_at=OPENS,
+    closes_at=CLOSES,
+)

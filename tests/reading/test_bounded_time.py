@@ -26,7 +26,7 @@ from votes.reading.budget import READ_BUDGET_SECONDS
 from votes.reading.types import PostKind
 
 from . import adversarial
-from .helpers import VOTE, check, post, read
+from .helpers import LINES_VOTE, VOTE, check, post, read
 
 CASES = adversarial.cases()
 OUT_OF_TIME = "could not be read in time"
@@ -142,3 +142,24 @@ def _long_runs(draw):
 @given(_long_runs())
 def test_it_reads_long_separator_runs_within_the_budget(body):
     _read_in_time(body)
+
+
+X_CASES = adversarial.x_cases()
+
+
+@pytest.fixture(scope="module")
+def x_earlier():
+    return tuple(
+        post(text, id=200 + i, author=who, hours=1 + i / 1000)
+        for i, (who, text) in enumerate(adversarial.x_earlier())
+    )
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("body", [b for _, b in X_CASES], ids=[i for i, _ in X_CASES])
+def test_it_reads_each_x_ballot_family_within_the_budget(body, x_earlier):
+    # Against a vote with `lines` prompts, after 200 posts that define plans and name
+    # posters: the [X] scanner, the plan book and the proxies all run on every line.
+    reading = read_post(post(body, id=9999, author="bench", hours=2), LINES_VOTE, x_earlier)
+    reasons = [f.reason for f in reading.flags]
+    assert not any(OUT_OF_TIME in r for r in reasons), reasons

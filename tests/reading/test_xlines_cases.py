@@ -161,3 +161,21 @@ def test_the_ballot_forms_text_of_an_x_ballot_reads_back_as_the_same_entries(cas
     text = canonical_text(first.answers, vote)
     again = read_thread(vote, [PostIn(2, case["author"], OPENS, text)])[0]
     assert [a.lines for a in again.answers] == [a.lines for a in first.answers], text
+
+
+def test_seconding_a_proxy_post_follows_the_same_voter():
+    vote = _vote({"partition": "block", "proxies": "on"})
+    bodies = [
+        ("Anya", "[X] Scout the wreck"),
+        ("Bo", "[X] Anya"),
+        ("Cy", '[QUOTE="Bo, post: 2"]\n[X] Anya\n[/QUOTE]\nI second this'),
+        ("Anya", "[X] Rest a day"),
+    ]
+    posts = [
+        PostIn(i + 1, who, OPENS + timedelta(minutes=i + 1), body)
+        for i, (who, body) in enumerate(bodies)
+    ]
+    readings = read_thread(vote, posts)
+    assert (readings[2].proxy_of, readings[2].proxy_pinned) == ("Anya", False)
+    folded = fold(vote, readings)
+    assert [x.text for x in folded.ballots["Cy"][1].answer.lines] == ["Rest a day"]

@@ -296,7 +296,7 @@ class Thread:
         answers: list[Answer],
         flags: list[Flag],
         chain: frozenset[int],
-    ) -> tuple[list[Answer], list[Flag], int | None, None]:
+    ) -> tuple[list[Answer], list[Flag], int | None, tuple[str, bool] | None]:
         """An endorsement: the quoted post's ballot, if the quote is found earlier."""
         j = self.index.quoted_post(quote, i)
         if j is None:
@@ -314,7 +314,7 @@ class Thread:
         flags: list[Flag],
         chain: frozenset[int],
         quote: Quote | None = None,
-    ) -> tuple[list[Answer], list[Flag], int | None, None]:
+    ) -> tuple[list[Answer], list[Flag], int | None, tuple[str, bool] | None]:
         """Post i agrees with post j: j's answers as post i saw them, under i's own changes."""
         target = self.posts[j]
         if j in chain or len(chain) >= MAX_CHAIN:
@@ -332,6 +332,9 @@ class Thread:
             why = quoted.excluded or "it is not a ballot"
             reason = f"agrees with post {target.id}, which is not counted ({why})"
             return [], [Flag(None, reason, spans=(span,))], target.id, None
+        if quoted.proxy_of is not None and not answers and not flags:
+            # "I second this" under "[X] Anya": the endorser follows Anya too.
+            return [], [], None, (quoted.proxy_of, quoted.proxy_pinned)
         if not quoted.answers and not quoted.flags:
             reason = f"agrees with post {target.id}, which holds no ballot"
             return [], [Flag(None, reason, spans=(span,))], target.id, None

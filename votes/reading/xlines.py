@@ -35,9 +35,10 @@ _LOOKALIKE = re.compile(
     r"(?:\([xX\u2713\u2714]\)|\{[xX\u2713\u2714]\}|\[[xX\u2713\u2714]\}|\{[xX\u2713\u2714]\]"
     r"|\[[xX]{2,}\]|\[[xX][?!]\])[ \t]*\S"
 )
-# "1.", "#2", "Prompt 2:", "Vote 2" alone on a line: the lines below answer that prompt.
+# "1.", "#2", "Prompt 2:", "2. Who leads?" at the start of a line that is not a vote
+# line: the lines below answer that prompt.
 _HEADING = re.compile(
-    r"(?i)[ \t]*(?:#|prompt|question|vote|part)?[ \t]*(\d{1,2})[ \t]*[.):]?[ \t]*"
+    r"(?i)[ \t]*(?:#|prompt|question|vote|part)?[ \t]*(\d{1,2})[ \t]*(?:[.):][ \t]*(?:\S.*)?)?"
 )
 # An answer to a lettered prompt behind a box ("[X] 2. A"): the line walk reads it.
 _LETTERED = re.compile(r"(\d{1,2})[ \t]*[-.):]*[ \t]*([A-Za-z])(?![^\W\d_])")
@@ -246,9 +247,8 @@ def _heading(line: str, prompts: list[PromptSpec], current: int) -> int:
     if len(prompts) < 2:
         return current
     m = _HEADING.fullmatch(line)
-    if m is not None:
-        n = int(m.group(1))
-        return n if any(p.number == n for p in prompts) else current
+    if m is not None and any(p.number == int(m.group(1)) for p in prompts):
+        return int(m.group(1))
     key = bare(line)
     if len(key) >= 4:
         for p in prompts:
@@ -315,12 +315,9 @@ def suggestions(doc: Doc, vote: VoteSpec) -> dict[int, list[str]]:
                 current if m is not None or not line.strip() else _heading(line, prompts, current)
             )
             continue
-        rest = m.group("rest")
-        tm = _TASK.match(rest)
-        if tm is not None and mark_of(tm.group("task")) is None:
-            rest = rest[tm.end() :]
-        words = _clean(rest)
-        if not words:
+        # A task tag stays: "[Crew] Hold a vote" ticked is "[X] [Crew] Hold a vote".
+        words = _clean(m.group("rest"))
+        if not words or words.startswith("[]"):
             continue
         depth = _depth(m.group("dash"))
         listed = out.setdefault(current, [])

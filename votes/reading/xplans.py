@@ -20,6 +20,9 @@ from .types import Answer, Flag, Partition, PromptKind, PromptSpec, Proxies, Vot
 from .xfold import unique
 from .xlines import PLAN, Block, VLine
 
+# No ballot holds more vote lines than this (the biggest plans run to a few dozen): a
+# post with more is held back whole before plans and proxies are looked up for each.
+MAX_LINES = 400
 _POSSESSIVE = re.compile(r"(?i)(?P<who>[^\n]{1,60}?)['\u2019]s?[ \t]+plan[ \t.!]*")
 _PIN = re.compile(r"[ \t]*(?P<pin>\^)?[ \t]*@?(?P<name>[^\n]+?)[ \t.!]*")
 
@@ -74,7 +77,10 @@ class XRead:
 
 def definitions(doc: Doc, vote: VoteSpec, author: str) -> list[PlanDef]:
     """The plans a post defines: `[X] Plan Name` blocks with sub-lines, and proposals."""
-    scanned = xlines.scan_lines(doc, vote)
+    return _defined_in(xlines.scan_lines(doc, vote), author)
+
+
+def _defined_in(scanned: xlines.Scanned, author: str) -> list[PlanDef]:
     who = author.casefold()
     out = [PlanDef(p.name, _plan_text(p.name, p.lines), who) for p in scanned.proposals if p.lines]
     for block in scanned.blocks:
@@ -100,52 +106,57 @@ def read_xlines(doc: Doc, vote: VoteSpec, author: str, posters: Posters, plans: 
     out = XRead(consumed=scanned.consumed, kept=scanned.kept)
     if not scanned.blocks and not scanned.odd:
         return out
-    by_prompt: dict[int, list[Block]] = {}
-    for block in scanned.blocks:
-        by_prompt.setdefault(block.prompt, []).append(block)
-    odd_by_prompt: dict[int, list[tuple[int, int, str]]] = {}
-    first_lines = next(p.number for p in vote.prompts if p.kind is PromptKind.LINES)
-    for start, end, why in scanned.odd:
-        odd_by_prompt.setdefault(first_lines, []).append((start, end, why))
+    if sum(len(b.lines) for b in scanned.blocks) > MAX_LINES:
+        out.flags = [_too_many(doc, scanned, vote)]
+        return out
     whole = _whole_post_proxy(scanned.blocks, vote, posters, plans, author)
     if whole is not None and not scanned.odd:
         out.proxy = whole
         return out
-    reader = _Resolver(author, posters, plans)
+    by_prompt: dict[int, list[Block]] = {}
+    for block in scanned.blocks:
+        by_prompt.setdefault(block.prompt, []).append(block)
+    # A look-alike cannot say which prompt it meant: the first [X] prompt holds it.
+    first_lines = next(p.number for p in vote.prompts if p.kind is PromptKind.LINES)
+    reader = _Resolver(author, posters, plans, _defined_in(scanned, author))
     for prompt in vote.prompts:
         blocks = by_prompt.get(prompt.number, [])
-        odd = odd_by_prompt.get(prompt.number, [])
-        if prompt.kind is not PromptKind.LINES or not (blocks or odd):
-            continue
-        lines, flags = reader.prompt(prompt, blocks)
-        spans = tuple(doc.span(*b.span) for b in blocks)
-        answer = Answer(
-            prompt.number,
-            spans=spans,
-            reason=f"{len(lines)} [X] entr{'y' if len(lines) == 1 else 'ies'}",
-            lines=tuple(lines),
-        )
-        if odd:
-            start, end, why = odd[0]
-            reason = f"{why}: '{doc.text[start:end].strip()[:80]}'; held back for a moderator"
-            out.flags.append(
-                Flag(
-                    prompt.number,
-                    reason,
-                    suggestion=answer if lines else None,
-                    spans=(doc.span(start, end),),
-                )
-            )
-        elif flags:
-            out.flags.extend(
-                Flag(
-                    prompt.number, why, suggestion=answer if lines else None, spans=(doc.span(*s),)
-                )
-                for why, s in flags[:1]
-            )
-        elif lines:
-            out.answers.append(answer)
+        odd = scanned.odd if prompt.number == first_lines else []
+        if prompt.kind is PromptKind.LINES and (blocks or odd):
+            _read_prompt(doc, prompt, blocks, odd, reader, out)
     return out
+
+
+def _read_prompt(
+    doc: Doc,
+    prompt: PromptSpec,
+    blocks: list[Block],
+    odd: list[tuple[int, int, str]],
+    reader: _Resolver,
+    out: XRead,
+) -> None:
+    """One prompt's answer, or a flag (a look-alike, an unplaced name) suggesting it."""
+    lines, flags = reader.prompt(prompt, blocks)
+    spans = tuple(doc.span(*b.span) for b in blocks)
+    reason = f"{len(lines)} [X] entr{'y' if len(lines) == 1 else 'ies'}"
+    answer = Answer(prompt.number, spans=spans, reason=reason, lines=tuple(lines))
+    suggestion = answer if lines else None
+    if odd:
+        start, end, why = odd[0]
+        reason = f"{why}: '{doc.text[start:end].strip()[:80]}'; held back for a moderator"
+        out.flags.append(Flag(prompt.number, reason, suggestion, (doc.span(start, end),)))
+    elif flags:
+        why, span = flags[0]
+        out.flags.append(Flag(prompt.number, why, suggestion, (doc.span(*span),)))
+    elif lines:
+        out.answers.append(answer)
+
+
+def _too_many(doc: Doc, scanned: xlines.Scanned, vote: VoteSpec) -> Flag:
+    """A post of more vote lines than any ballot holds: held back whole, unresolved."""
+    first, last = scanned.blocks[0].span[0], scanned.blocks[-1].span[1]
+    reason = f"more than {MAX_LINES} [X] lines in one post; held back for a moderator"
+    return Flag(None, reason, spans=(doc.span(first, last),))
 
 
 def _whole_post_proxy(
@@ -169,10 +180,12 @@ def _whole_post_proxy(
 class _Resolver:
     """What the blocks of one post say for one prompt, plans and proxies resolved."""
 
-    def __init__(self, author: str, posters: Posters, plans: PlanBook):
+    def __init__(self, author: str, posters: Posters, plans: PlanBook, own: list[PlanDef]):
         self.author = author.casefold()
         self.posters = posters
         self.plans = plans
+        # Plans this post defines itself: "[X] Plan A" further on names the same entry.
+        self.own = {plan_key(d.name): d for d in own}
 
     def prompt(
         self, prompt: PromptSpec, blocks: list[Block]
@@ -209,7 +222,7 @@ class _Resolver:
         if pm is None:
             return None
         name, pinned = pm.group("name"), bool(pm.group("pin"))
-        found: PlanDef | None = self.plans.plan(name)
+        found: PlanDef | None = self.plans.plan(name) or self.own.get(plan_key(name))
         if found is None and (pos := _POSSESSIVE.fullmatch(name)) is not None:
             name = pos.group("who").strip().lstrip("@")  # "Anya's plan": hers, else her vote
             found = self.plans.by(name)
