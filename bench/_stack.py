@@ -106,6 +106,7 @@ class Stack:
         self.workdir = Path(os.environ.get("QT_SERVICES_DIR") or "/tmp")
         env = production_env(settings_dict, secret_key, DJANGO_SETTINGS_MODULE="quest.settings")
         env["PYTHONPATH"] = str(REPO_ROOT)
+        env.setdefault("TALLY_POLL_SETTLE_SECONDS", "6")  # as docker-compose.yml
         if profile_dir:
             env["BENCH_PROFILE_DIR"] = profile_dir
         self.env = env

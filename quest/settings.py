@@ -255,6 +255,10 @@ CELERY_TIMEZONE = "UTC"
 SWEEP_SECONDS = envint("SWEEP_SECONDS", 30)
 # A recount queued this long ago and not yet done is presumed lost and re-queued.
 RECOUNT_STALL_SECONDS = envint("RECOUNT_STALL_SECONDS", 60)
+# A player shown the live tally less than this long ago keeps it through recounts
+# (votes/poll.py): at most one full poll answer per player per this many seconds
+# while ballots stream in. 0: every recount shows at the next poll.
+TALLY_POLL_SETTLE_SECONDS = envint("TALLY_POLL_SETTLE_SECONDS", 0)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "votes.sweep", "schedule": timedelta(seconds=SWEEP_SECONDS)},
     "close-due-votes": {"task": "chapters.close_due_votes", "schedule": timedelta(seconds=15)},

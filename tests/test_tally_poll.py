@@ -6,6 +6,8 @@ next poll goes through the view (access check and all). Under bin/with-services
 the stamp lives in Redis; elsewhere in the process's memory, as on a laptop.
 """
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -203,6 +205,72 @@ def test_it_keeps_the_stamp_while_nothing_changes(client, vote, player):
         client.get(_url(vote), **HTMX)
 
     assert _stamp(vote) == before
+
+
+# --- While ballots stream in: TALLY_POLL_SETTLE_SECONDS ---------------------------------
+
+
+def test_it_holds_a_recount_back_from_a_poller_shown_the_tally_lately(
+    client, vote, player, outsider, settings
+):
+    settings.TALLY_POLL_SETTLE_SECONDS = 60
+    vote_in(vote, player, "1-A")
+    client.force_login(player)
+    etag = _polled(client, vote)
+
+    vote_in(vote, outsider, "1-C")  # recounted: the new counts may reach this page later
+    response = client.get(_url(vote), HTTP_IF_NONE_MATCH=etag, **HTMX)
+
+    assert response.status_code == 304
+    assert not hasattr(response.wsgi_request, "session")
+
+
+def test_it_shows_a_recount_once_the_settle_time_has_passed(
+    client, vote, player, outsider, settings
+):
+    settings.TALLY_POLL_SETTLE_SECONDS = 1
+    vote_in(vote, player, "1-A")
+    client.force_login(player)
+    etag = _polled(client, vote)
+    vote_in(vote, outsider, "1-C")
+    assert client.get(_url(vote), HTTP_IF_NONE_MATCH=etag, **HTMX).status_code == 304
+
+    time.sleep(1.1)
+    response = client.get(_url(vote), HTTP_IF_NONE_MATCH=etag, **HTMX)
+
+    assert response.status_code == 200
+    assert "2 ballots counted." in response.content.decode()
+
+
+@pytest.mark.parametrize("change", ["close", "ruling", "final recount"])
+def test_it_never_holds_back_a_close_a_ruling_or_a_final_tally(
+    client, vote, quest_master, moderator, player, outsider, settings, change
+):
+    settings.TALLY_POLL_SETTLE_SECONDS = 60
+    post = vote_in(vote, player, "1-A")
+    if change == "final recount":
+        chapter_services.vote_close(vote=vote, by=quest_master)
+    client.force_login(player)
+    etag = _polled(client, vote)
+
+    if change == "close":
+        chapter_services.vote_close(vote=vote, by=quest_master)
+    elif change == "ruling":
+        audit.decision_record(
+            vote=vote,
+            post=post,
+            prompt=1,
+            action="reject",
+            answer=None,
+            reason="Test",
+            by=moderator,
+        )
+    else:
+        services.vote_recount(vote_id=vote.pk)
+    response = client.get(_url(vote), HTTP_IF_NONE_MATCH=etag, **HTMX)
+
+    assert response.status_code in (200, 286)
+    assert response["ETag"] != etag
 
 
 # --- Private quests --------------------------------------------------------------------

@@ -9,7 +9,8 @@ its latest run loaded, the ETag computed), costs about what a page costs. So:
    token in the cache (Redis when configured, so every web process and worker
    shares it): a recount stored (a new run, voters' ballots, the tally no
    longer behind), the vote's status, prompts or window changed, a moderator's
-   ruling or merge, the quest master's call (`tally_changed`).
+   ruling or merge, the quest master's call (`tally_changed`). All but an
+   open vote's recounts also move its *at-once* stamp (see 4.).
 2. The full view, answering a poll, remembers for that session cookie, vote and
    kind of poll the ETag it sent and the stamp it read *before* reading any row
    (`stamp`, `remember`): a change committed meanwhile moves the stamp past it.
@@ -19,6 +20,13 @@ its latest run loaded, the ETag computed), costs about what a page costs. So:
    query. Anything else (no entry, a moved stamp, a message waiting, the cache
    down) goes on to the full view, access check and all, so nothing but a 304
    is ever sent without it; a 304 holds nothing the client did not have.
+4. While ballots stream in, every recount (several a second) moves the stamp,
+   so every poll would go through the view. With TALLY_POLL_SETTLE_SECONDS
+   set, a poller shown the tally less than that long ago keeps it through
+   recounts: the new counts reach it at its first poll after that, so each
+   player's page costs at most one full answer per that many seconds. The
+   at-once stamp is never held back: a close, a final tally, a ruling or a
+   call shows at the next poll.
 
 The poll carries the player's own "Your ballot" panel (`?with=ballot`), so its
 ETag is per user (the view's ETag includes the player's ballot). It is kept per
@@ -38,6 +46,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import time
 from typing import Any
 
 from django.conf import settings
@@ -59,9 +68,9 @@ STAMP_SECONDS = 24 * 3600  # a vote nobody polled for a day gets a new stamp: ha
 VARY = "HX-Request, Cookie"  # as the view's @vary_on_headers
 
 
-def _stamp_key(slug: str, number: int | str) -> str:
+def _stamp_keys(slug: str, number: int | str) -> tuple[str, str]:
     # By URL, not by vote id: the middleware knows only the URL.
-    return f"votes:tally-stamp:{slug}:{number}"
+    return f"votes:tally-stamp:{slug}:{number}", f"votes:tally-stamp-now:{slug}:{number}"
 
 
 def _entry_key(request: HttpRequest, slug: str, number: int | str) -> str:
@@ -81,8 +90,11 @@ def is_poll(request: HttpRequest) -> bool:
 # --- 1. Moving the stamp --------------------------------------------------------------
 
 
-def tally_changed(*, vote: Vote) -> None:
+def tally_changed(*, vote: Vote, at_once: bool = True) -> None:
     """What pollers of `vote` are shown changed, or will once this transaction commits.
+
+    `at_once=False` (an open vote's recount): a poller may see it up to
+    TALLY_POLL_SETTLE_SECONDS late.
 
     Moved now and again after the commit. The second is the one a poll can
     rely on: a poll that read the first before the commit saw the old rows and
@@ -93,8 +105,8 @@ def tally_changed(*, vote: Vote) -> None:
     where = _where(vote.pk)
     if where is None:
         return
-    _move(*where)
-    transaction.on_commit(lambda: _move(*where))
+    _move(*where, at_once=at_once)
+    transaction.on_commit(lambda: _move(*where, at_once=at_once))
 
 
 def _where(vote_id: int) -> tuple[str, int] | None:
@@ -105,9 +117,13 @@ def _where(vote_id: int) -> tuple[str, int] | None:
     )
 
 
-def _move(slug: str, number: int) -> None:
+def _move(slug: str, number: int, *, at_once: bool) -> None:
+    every, now = _stamp_keys(slug, number)
+    moved = {every: secrets.token_hex(8)}
+    if at_once:
+        moved[now] = secrets.token_hex(8)
     try:
-        cache.set(_stamp_key(slug, number), secrets.token_hex(8), STAMP_SECONDS)
+        cache.set_many(moved, STAMP_SECONDS)
     except RedisError as e:
         # Pollers cannot read the cache either meanwhile, so they get the full
         # view; the recount that follows an outage (the sweeper) moves it again.
@@ -117,25 +133,34 @@ def _move(slug: str, number: int) -> None:
 # --- 2. The full view remembers what it sent ------------------------------------------
 
 
-def stamp(slug: str, number: int) -> str | None:
-    """The vote's stamp now (made if missing), read before the view reads any row."""
-    key = _stamp_key(slug, number)
+def stamp(slug: str, number: int) -> tuple[str, str] | None:
+    """The vote's stamps now (made if missing), read before the view reads any row."""
+    keys = _stamp_keys(slug, number)
     try:
-        token = cache.get(key)
-        if token is None:
-            cache.add(key, secrets.token_hex(8), STAMP_SECONDS)
-            token = cache.get(key)
+        found = cache.get_many(keys)
+        for key in keys:
+            if key not in found:
+                cache.add(key, secrets.token_hex(8), STAMP_SECONDS)
+                found[key] = cache.get(key)
     except RedisError:
         return None
-    return token
+    every, now = (found[key] for key in keys)
+    return (every, now) if every and now else None
 
 
 def remember(
-    request: HttpRequest, slug: str, number: int, *, token: str, etag: str, private: bool
+    request: HttpRequest,
+    slug: str,
+    number: int,
+    *,
+    token: tuple[str, str],
+    etag: str,
+    private: bool,
 ) -> None:
-    """Remember the ETag the view computed for this poller under the stamp read before."""
+    """Remember the ETag the view computed for this poller under the stamps read before."""
+    entry = (*token, time.time(), etag, private)
     with contextlib.suppress(RedisError):  # if not, the next poll goes through the view again
-        cache.set(_entry_key(request, slug, number), (token, etag, private), REMEMBER_SECONDS)
+        cache.set(_entry_key(request, slug, number), entry, REMEMBER_SECONDS)
 
 
 # --- 3. Answering before the session is loaded ------------------------------------------
@@ -156,16 +181,18 @@ def answer(request: HttpRequest) -> HttpResponse | None:
     if match.url_name != POLL_URL_NAME:
         return None
     slug, number = match.kwargs["slug"], match.kwargs["number"]
-    keys = [_stamp_key(slug, number), _entry_key(request, slug, number)]
+    keys = [*_stamp_keys(slug, number), _entry_key(request, slug, number)]
     try:
         found: dict[str, Any] = cache.get_many(keys)
     except RedisError:
         return None
-    token, entry = found.get(keys[0]), found.get(keys[1])
-    if token is None or entry is None:
+    every, now, entry = (found.get(key) for key in keys)
+    if every is None or now is None or entry is None:
         return None
-    seen, etag, private = entry
-    if seen != token or f'"{etag}"' not in parse_etags(asked):
+    seen_every, seen_now, seen_at, etag, private = entry
+    if seen_now != now or f'"{etag}"' not in parse_etags(asked):
+        return None
+    if seen_every != every and time.time() - seen_at >= settings.TALLY_POLL_SETTLE_SECONDS:
         return None
     response = HttpResponseNotModified()
     response["ETag"] = f'"{etag}"'
