@@ -204,10 +204,13 @@ class Thread:
         xread = read_xlines(doc, self.vote, self.posts[i].author, posters, self.plans_before(i))
         if not xread.consumed:
             return xread, doc
-        text = list(doc.text)
-        for s, e in xread.consumed:
-            text[s:e] = " " * (e - s)
-        rest = Doc("".join(text), doc.quotes, doc._own_starts, doc._body_starts, doc.body)
+        # Read lines become spaces: every offset (and so every span) stays where it was.
+        pieces, pos = [], 0
+        for s, e in sorted(xread.consumed):
+            pieces += [doc.text[pos:s], " " * (e - s)]
+            pos = e
+        pieces.append(doc.text[pos:])
+        rest = Doc("".join(pieces), doc.quotes, doc._own_starts, doc._body_starts, doc.body)
         return xread, rest
 
     def _read_in_window(self, i: int, post: PostIn, doc: Doc, chain: frozenset[int]) -> Reading:
