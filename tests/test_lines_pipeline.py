@@ -18,7 +18,7 @@ from django.core.management import call_command
 from chapters.models import Prompt
 from chapters.prompts import PromptData
 from quest.services import post_create, quest_create
-from tests.factories import make_user, make_vote
+from tests.factories import chapter_url, make_user, make_vote
 from tests.services import wait_until
 from votes.models import Reading, TallyRun
 
@@ -111,3 +111,19 @@ def test_a_worker_recounts_an_x_ballot_into_the_stored_tally(celery_worker):
         reading.data["answers"][0]["lines"][0]["text"]
         == "chart the Northern Pass!\n-with two scouts"
     )
+
+
+def test_the_tally_page_names_a_lines_prompts_method_and_its_winner(client):
+    from chapters.models import Vote
+    from votes.services import vote_recount
+
+    slug, chapter = _import()
+    vote = Vote.objects.get(chapter__quest__slug=slug, chapter__number=chapter)
+    vote_recount(vote_id=vote.pk)
+
+    page = client.get(chapter_url(vote, "chapter-tally"))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Ranked by Schulze: winner Captain Oriel." in text
+    assert "Store it for the winter" in text

@@ -34,13 +34,38 @@ def post_kind(kind: object) -> str:
         return str(kind).replace("_", " ").capitalize()
 
 
-RANKED_METHOD_LABELS = {"schulze": "Schulze", "instant_runoff": "instant runoff"}
+RANKED_METHOD_LABELS = {
+    "schulze": "Schulze",
+    "instant_runoff": "instant runoff",
+    "rated_runoff": "rated instant runoff",
+    "borda": "Borda count",
+}
+# `lines` prompts that approve or score lines instead of ranking them (votes/line_tally.py).
+COUNTED_METHOD_LABELS = {
+    "approval": "approval (approvals minus disapprovals)",
+    "score": "score (the highest mean score)",
+}
 
 
 @register.filter
 def ranked_method(method: object) -> str:
     """`{{ p.method|ranked_method }}`: "instant runoff" for instant_runoff; unknown as is."""
     return RANKED_METHOD_LABELS.get(str(method), str(method).replace("_", " "))
+
+
+@register.filter
+def method_phrase(method: object) -> str:
+    """`{{ p.method|method_phrase }}`: "Ranked by Schulze", "Counted by approval (…)"."""
+    counted = COUNTED_METHOD_LABELS.get(str(method))
+    return f"Counted by {counted}" if counted else f"Ranked by {ranked_method(method)}"
+
+
+@register.filter
+def winners(winner: object) -> str:
+    """A prompt's `winner`: one entry's label (a `lines` prompt), or letters/labels tied."""
+    if isinstance(winner, (list, tuple)):
+        return ", ".join(str(w) for w in winner)
+    return str(winner or "")
 
 
 @register.filter
