@@ -127,3 +127,12 @@ def test_the_tally_page_names_a_lines_prompts_method_and_its_winner(client):
     text = page.content.decode()
     assert "Ranked by Schulze: winner Captain Oriel." in text
     assert "Store it for the winter" in text
+
+
+def test_the_voting_help_explains_x_lines_plans_and_proxies(client):
+    from django.urls import reverse
+
+    text = client.get(reverse("help-voting")).content.decode()
+
+    assert 'id="x-lines"' in text
+    assert "[X] Plan Quiet Hours" in text and "[X] ^Wren" in text and "[#1]" in text
