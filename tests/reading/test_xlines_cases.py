@@ -179,3 +179,25 @@ def test_seconding_a_proxy_post_follows_the_same_voter():
     assert (readings[2].proxy_of, readings[2].proxy_pinned) == ("Anya", False)
     folded = fold(vote, readings)
     assert [x.text for x in folded.ballots["Cy"][1].answer.lines] == ["Rest a day"]
+
+
+def _fold_posts(bodies: list[tuple[str, str]], **prompt) -> dict[str, list[str]]:
+    vote = _vote({"partition": "block", "proxies": "on", **prompt})
+    posts = [
+        PostIn(i + 1, who, OPENS + timedelta(minutes=i + 1), body)
+        for i, (who, body) in enumerate(bodies)
+    ]
+    folded = fold(vote, read_thread(vote, posts))
+    return {v: [x.text for x in b[1].answer.lines] for v, b in folded.ballots.items() if 1 in b}
+
+
+def test_a_proposed_plan_copied_later_is_a_vote_for_that_plan():
+    plan = "[x] Proposed Plan: Invade\n-[x] Setup\n-[x] Transport"
+    got = _fold_posts([("Anya", plan), ("Bo", plan), ("Cy", "[X] Invade")])
+    assert "Anya" not in got  # proposing is not voting
+    assert got["Bo"] == got["Cy"] == ["Plan Invade\n-Setup\n-Transport"]
+
+
+def test_a_plan_named_again_in_the_post_that_defines_it_is_one_entry():
+    body = "[X] Plan Dawn\n-[X] Rise early\n\n[X] Scout the wreck\n\n[X] Plan Dawn"
+    assert _fold_posts([("Anya", body)])["Anya"] == ["Plan Dawn\n-Rise early", "Scout the wreck"]

@@ -104,11 +104,12 @@ def read_xlines(doc: Doc, vote: VoteSpec, author: str, posters: Posters, plans: 
     """The `lines` prompts' answers in one post's own text."""
     scanned = xlines.scan_lines(doc, vote)
     out = XRead(consumed=scanned.consumed, kept=scanned.kept)
-    if not scanned.blocks and not scanned.odd:
+    if not scanned.blocks and not scanned.odd and not scanned.proposals:
         return out
     if sum(len(b.lines) for b in scanned.blocks) > MAX_LINES:
         out.flags = [_too_many(doc, scanned, vote)]
         return out
+    _proposals_copied(scanned, vote, plans)
     whole = _whole_post_proxy(scanned.blocks, vote, posters, plans, author)
     if whole is not None and not scanned.odd:
         out.proxy = whole
@@ -150,6 +151,18 @@ def _read_prompt(
         out.flags.append(Flag(prompt.number, why, suggestion, (doc.span(*span),)))
     elif lines:
         out.answers.append(answer)
+
+
+def _proposals_copied(scanned: xlines.Scanned, vote: VoteSpec, plans: PlanBook) -> None:
+    """A proposed plan copied after it was proposed is a vote for that plan (as NetTally
+    reads it): the copy becomes a one-line block naming the plan, resolved as any."""
+    first = next(p.number for p in vote.prompts if p.kind is PromptKind.LINES)
+    copied = [p for p in scanned.proposals if plans.plan(p.name) is not None]
+    for p in copied:
+        line = xlines.VLine(0, p.name, None, None, None, False, p.start, p.end)
+        scanned.blocks.append(Block(first, [line]))
+    if copied:
+        scanned.blocks.sort(key=lambda b: b.span[0])
 
 
 def _too_many(doc: Doc, scanned: xlines.Scanned, vote: VoteSpec) -> Flag:
