@@ -201,3 +201,11 @@ def test_a_proposed_plan_copied_later_is_a_vote_for_that_plan():
 def test_a_plan_named_again_in_the_post_that_defines_it_is_one_entry():
     body = "[X] Plan Dawn\n-[X] Rise early\n\n[X] Scout the wreck\n\n[X] Plan Dawn"
     assert _fold_posts([("Anya", body)])["Anya"] == ["Plan Dawn\n-Rise early", "Scout the wreck"]
+
+
+def test_a_post_that_only_proposes_a_plan_says_so_for_the_audit():
+    vote = _vote({"partition": "block", "proxies": "on"})
+    post = PostIn(2, "Anya", OPENS, "[x] Proposed Plan: Invade\n-[x] Setup\n-[x] Transport")
+    reading = read_thread(vote, [post])[0]
+    assert not reading.answers and not reading.flags
+    assert reading.mentions == ("proposes Plan Invade (a proposal is not a vote)",)

@@ -213,24 +213,31 @@ class Thread:
         rest = Doc("".join(pieces), doc.quotes, doc._own_starts, doc._body_starts, doc.body)
         return xread, rest
 
+    def _read_own(
+        self, i: int, doc: Doc, chain: frozenset[int]
+    ) -> tuple[list[Answer], list[Flag], int | None, tuple[str, bool] | None, XRead | None, Doc]:
+        """The post's text read: [X] lines first (when the vote has `lines` prompts), then
+        the other rules on what is left; the Doc returned is that rest."""
+        if not self.prompts.has_lines:
+            return (*self._read_body(i, doc, chain), None, doc)
+        xread, doc = self._read_xlines(i, doc)
+        if xread.proxy is not None:
+            return [], [], None, xread.proxy, xread, doc
+        answers, flags, endorses, proxy = self._read_body(i, doc, chain)
+        answers, flags = _with_xlines(self.vote, xread, answers, flags)
+        return answers, flags, endorses, proxy, xread, doc
+
     def _read_in_window(self, i: int, post: PostIn, doc: Doc, chain: frozenset[int]) -> Reading:
-        answers: list[Answer]
-        flags: list[Flag]
-        proxy: tuple[str, bool] | None
-        xread = None
-        if self.prompts.has_lines:
-            xread, doc = self._read_xlines(i, doc)
-        if xread is not None and xread.proxy is not None:
-            answers, flags, endorses, proxy = [], [], None, xread.proxy
-        else:
-            answers, flags, endorses, proxy = self._read_body(i, doc, chain)
-        if xread is not None:
-            answers, flags = _with_xlines(self.vote, xread, answers, flags)
+        answers, flags, endorses, proxy, xread, doc = self._read_own(i, doc, chain)
         answers, flags = self._edited_after_close(i, post, answers, flags, chain)
         mentions: tuple[str, ...] = ()
         if proxy is None and endorses is None:
             posters = self.index.posters_before(i)
             flags, mentions = account_for_rest(doc, self.vote, posters, answers, flags)
+        if xread is not None and not answers and not flags:
+            mentions += tuple(
+                f"proposes {name} (a proposal is not a vote)" for name in xread.proposed
+            )
         if proxy is not None:
             kind = PostKind.PROXY
         elif endorses is not None:

@@ -73,6 +73,9 @@ class XRead:
     proxy: tuple[str, bool] | None = None  # the whole post follows this voter
     consumed: list[tuple[int, int]] = field(default_factory=list)
     kept: list[tuple[int, int]] = field(default_factory=list)
+    # Plans proposed here and not voted for: what the audit lists for a post otherwise
+    # read as no vote ("proposes Plan Invade").
+    proposed: list[str] = field(default_factory=list)
 
 
 def definitions(doc: Doc, vote: VoteSpec, author: str) -> list[PlanDef]:
@@ -109,6 +112,7 @@ def read_xlines(doc: Doc, vote: VoteSpec, author: str, posters: Posters, plans: 
     if sum(len(b.lines) for b in scanned.blocks) > MAX_LINES:
         out.flags = [_too_many(doc, scanned, vote)]
         return out
+    out.proposed = [p.name for p in scanned.proposals if plans.plan(p.name) is None]
     _proposals_copied(scanned, vote, plans)
     whole = _whole_post_proxy(scanned.blocks, vote, posters, plans, author)
     if whole is not None and not scanned.odd:
