@@ -11,12 +11,22 @@ import re
 from dataclasses import replace
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from chapters import services as chapter_services
 from chapters.models import Vote
 from quest.models import Post
-from tests.factories import make_post, make_user, make_vote, prompt_list, vote_in
+from quest.services import moderator_appoint
+from tests.factories import (
+    make_post,
+    make_quest,
+    make_user,
+    make_vote,
+    posts_append,
+    prompt_list,
+    vote_in,
+)
 from votes import audit, audit_pages, selectors, services
 from votes.models import Decision, Reading
 from votes.reading.types import Reading as ReadingOut
@@ -189,3 +199,43 @@ def test_the_audit_page_asks_as_many_queries_for_20_voters_as_for_300(
 
     shown = _listed(response.content.decode())
     assert len(shown) == (1 if show == "held" else min(voters + 1, audit_pages.PER_PAGE))
+
+
+def _vote_of(size: int, quest_master, moderator) -> Vote:
+    """A vote of `size` posts by a few voters changing their minds, one held back, one ruled on."""
+    quest = make_quest(quest_master, title=f"Thread of {size}")
+    moderator_appoint(quest=quest, user=moderator, by=quest_master)
+    vote = make_vote(quest, quest_master, PROMPTS)
+    voters = [make_user(f"voter_{size}_{i}") for i in range(7)]
+    posts_append(quest, voters, ["1-A\n2-Home", "Great chapter!", "1-B", "1-C\n2-Away"], size - 2)
+    make_post(quest, make_user(f"unsure_{size}"), "1-A maybe")
+    ruled = make_post(quest, make_user(f"ruled_{size}"), "1-B")
+    services.vote_recount(vote_id=vote.pk)
+    _decide(vote, ruled, moderator, action="reject", reason="A joke")
+    return vote
+
+
+@pytest.mark.parametrize("show", ["all", "excluded", "held"])
+def test_the_audit_page_reads_as_many_rows_for_60_posts_as_for_600(
+    client, quest_master, moderator, show
+):
+    """Rows returned by every query of the page (PostgreSQL counts them; SQLite says none)."""
+    client.force_login(moderator)
+    work = {}
+    for size in (60, 600):
+        vote = _vote_of(size, quest_master, moderator)
+        url = _url(vote, f"?show={show}")
+        client.get(url)  # the session and caches warm
+        rows = []
+
+        def count(execute, sql, params, many, context, rows=rows):
+            result = execute(sql, params, many, context)
+            rows.append(max(context["cursor"].rowcount, 0))
+            return result
+
+        with connection.execute_wrapper(count):
+            response = client.get(url)
+        assert response.status_code == 200
+        work[size] = (len(rows), sum(rows), len(_listed(response.content.decode())))
+
+    assert work[600] == work[60], work
