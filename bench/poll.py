@@ -1,0 +1,162 @@
+"""CPU per tally poll, in process (run under bin/with-services: `make bench BENCH=poll`).
+
+A live vote of `--voters` (1,000) voters, read and counted by the real
+recount; one signed-in player polls its tally as the chapter page does (htmx,
+`?with=ballot`, with the ETag of the last answer) through the Django test
+client: the whole middleware stack and view, no gunicorn, no network. Each kind
+of poll is timed in CPU time (time.process_time, so a busy machine slows it
+less than wall time), `--requests` times after a warm-up:
+
+- unchanged, answered 304 by votes.poll.TallyPollMiddleware (no query);
+- unchanged, answered 304 by the view (the remembered entry removed first:
+  what every poll cost before the middleware, and what a poll costs after the
+  vote's stamp moved with nothing new for this player);
+- changed, 200: the tally partial already rendered for this stamp by another
+  poller (kept in the cache), only the player's panel built;
+- changed, 200: the stamp moved just before (the first poller after a
+  recount renders the partial for everyone);
+- a plain page (the quest's thread page), for scale.
+
+`--profile KIND` (fast, view, kept, rendered) prints where one kind spends its
+CPU (cProfile, by cumulative time). Each kind's SQL queries are counted too.
+docs/benchmarks.md ("Closing-hour rush") records the figures with this command.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quest.settings")
+# Production settings (DEBUG off), but static files served by name: nothing is collected here.
+os.environ.setdefault("STATIC_MANIFEST", "0")
+
+import django
+
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from chapters.models import Vote  # noqa: E402
+from chapters.prompts import OptionData, PromptData  # noqa: E402
+from chapters.services import chapter_create, chapter_publish, vote_prompts_set  # noqa: E402
+from quest.models import Quest  # noqa: E402
+from quest.services import post_create, quest_create  # noqa: E402
+from votes import poll, services  # noqa: E402
+
+PROMPTS = [
+    PromptData(1, "single", "Agents?", [OptionData("A", "Leniency"), OptionData("B", "Punish")]),
+    PromptData(2, "multi", "Ministries?", [OptionData(x, f"Ministry {x}") for x in "ABCD"]),
+]
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def live_vote(voters: int) -> tuple[Quest, list[User]]:
+    """An open vote with one ballot from each of `voters` players, counted."""
+    qm = User.objects.create_user(f"qm{time.time_ns()}")
+    quest = quest_create(title=f"Poll bench {time.time_ns()}", by=qm)
+    chapter = chapter_create(quest=quest, title="Chapter One", by=qm)
+    closes = timezone.now() + timedelta(days=1)
+    vote_prompts_set(chapter=chapter, prompts=PROMPTS, by=qm, closes_at=closes)
+    chapter_publish(chapter=chapter, by=qm)
+    prefix = f"p{time.time_ns()}-"
+    User.objects.bulk_create([User(username=f"{prefix}{i:05}") for i in range(voters)])
+    players = list(User.objects.filter(username__startswith=prefix).order_by("username"))
+    for i, player in enumerate(players):
+        post_create(quest=quest, author=player, body=f"1-{'AB'[i % 2]}\n2-{'ABCD'[i % 4]}")
+    services.vote_recount(vote_id=Vote.objects.get(chapter=chapter).pk)
+    return quest, players
+
+
+def kinds(quest: Quest, player: User) -> dict[str, Callable[[], None]]:
+    client = Client()
+    client.force_login(player)
+    url = f"/q/{quest.slug}/chapters/1/tally/?with=ballot"
+    # Production settings redirect plain http: every request is made as https.
+    first = client.get(url, secure=True, **HTMX)
+    assert first.status_code == 200, first.status_code
+    etag = first["ETag"]
+    entry = poll._entry_key(first.wsgi_request, quest.slug, 1)
+
+    def get(expected: int, *, etag: str = "") -> None:
+        headers = {**HTMX, "HTTP_IF_NONE_MATCH": etag} if etag else HTMX
+        response = client.get(url, secure=True, **headers)
+        assert response.status_code == expected, response.status_code
+
+    def view() -> None:
+        cache.delete(entry)
+        get(304, etag=etag)
+
+    def rendered() -> None:
+        poll._move(quest.slug, 1, at_once=True)
+        get(200)
+
+    def page() -> None:
+        assert client.get(f"/q/{quest.slug}/", secure=True).status_code == 200
+
+    return {
+        "fast": lambda: get(304, etag=etag),
+        "view": view,
+        "kept": lambda: get(200),
+        "rendered": rendered,
+        "page": page,
+    }
+
+
+LABELS = {
+    "fast": "304, unchanged (TallyPollMiddleware)",
+    "view": "304, unchanged (the view's ETag check)",
+    "kept": "200, changed (shared partial kept)",
+    "rendered": "200, changed (partial rendered)",
+    "page": "thread page",
+}
+
+
+def queries(fn: Callable[[], None]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured.captured_queries)
+
+
+def cpu_ms(fn: Callable[[], None], n: int) -> float:
+    fn()
+    t0 = time.process_time()
+    for _ in range(n):
+        fn()
+    return 1000 * (time.process_time() - t0) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--voters", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--profile", choices=sorted(LABELS), help="cProfile one kind")
+    args = parser.parse_args()
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    quest, players = live_vote(args.voters)
+    polls = kinds(quest, players[0])
+    print(f"tally poll, {args.voters} voters, CPU ms per request ({args.requests} each), queries:")
+    for kind, fn in polls.items():
+        print(f"  {LABELS[kind]:42} {cpu_ms(fn, args.requests):7.2f} {queries(fn):4}")
+    print(f"  load average {os.getloadavg()}")
+    if args.profile:
+        profile = cProfile.Profile(time.process_time)
+        profile.runcall(lambda: [polls[args.profile]() for _ in range(50)])
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
+
+
+if __name__ == "__main__":
+    main()
