@@ -353,6 +353,7 @@ def x_report(total: int, rounds: int) -> None:
     print(f"[X] reader: {took:.3f} s  {len(posts) / took:,.0f} posts/s")
     print(f"[X] floor (one [marker] scan): {floor:.3f} s  ratio reader/floor: {took / floor:.1f}x")
     by_id = {r.post_id: r for r in readings}
+    kinds = {pid: k for pid, k in kinds.items() if pid in by_id}  # the last cycle is cut
     ballots = [pid for pid, k in kinds.items() if k in BALLOT_KINDS]
     lost = [pid for pid in ballots if not _gives(by_id[pid])]
     held = [pid for pid in ballots if by_id[pid].flags]
