@@ -94,6 +94,9 @@ def _stored_values() -> set[str]:
             for value, label in getattr(field, "choices", None) or []:
                 if isinstance(value, str) and value != label:
                     values.add(value)
+    # "on" and "off" (a `lines` prompt's proxies) are words a sentence holds between two
+    # links ("posted by X on <date>"): standing alone they are English, not a value.
+    values -= {"on", "off"}
     return {value for value in values if re.fullmatch(r"[a-z][a-z_]*", value)}
 
 

@@ -30,7 +30,7 @@ CHAPTER = (
 )
 SCOUT = "Scout the wreck of the Meridian"
 REPAIR = "Repair the reactor\n-With the spare parts in the hold"
-CREW = "Hold a vote among the crew"  # listed as the tally lists it: without its task tag
+CREW = "[Crew] Hold a vote among the crew"  # listed as the tally lists it: with its task
 LINES = PromptData(1, "lines", "What does the expedition do?")
 MARCH = PromptData(
     1, "single", "Where do we march?", [OptionData("A", "North"), OptionData("B", "South")]
@@ -111,7 +111,7 @@ def test_it_keeps_a_task_tag_and_drops_bbcode_and_typed_markers(client, vote, pl
 
     client.post(_url(vote), data)
 
-    assert _posts_by(player) == ["[X] Hold a vote among the crew\n[X] [Crew] Ration the air"]
+    assert _posts_by(player) == ["[X] [Crew] Hold a vote among the crew\n[X] [Crew] Ration the air"]
 
 
 def test_it_puts_a_dashed_line_of_ones_own_under_the_line_above(client, vote, player):

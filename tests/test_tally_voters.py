@@ -202,5 +202,5 @@ def test_a_voters_page_asks_as_many_queries_for_20_voters_as_for_300(
     assert response.status_code == 200
 
 
-TALLY_PAGE_QUERIES = 14
+TALLY_PAGE_QUERIES = 11
 VOTERS_PAGE_QUERIES = 7

@@ -109,7 +109,7 @@ def _vote(request: HttpRequest, slug: str, number: int) -> Vote:
     vote = getattr(request, "tally_vote", None)
     if vote is None:
         vote = access.vote_for_reader(request, slug, number)
-        request.tally_vote = vote  # type: ignore[attr-defined]
+        request.tally_vote = vote  # type: ignore[attr-defined]  # loaded once per request
     return vote
 
 
