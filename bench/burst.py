@@ -97,6 +97,7 @@ PROMPTS = [
 PASSWORD = "bench-player-pw"
 REAL_LOGINS = 5
 POLL_SECONDS = 3
+PANEL_POLL_SECONDS = 5  # votes/views/ballot.py PANEL_POLL_SECONDS
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SUBMISSION_FIELD = re.compile(r'name="submission" value="([^"]+)"')
 POSTED = "Your ballot was posted as"
@@ -152,6 +153,7 @@ class Player:
         self.cookie = f"sessionid={session_key}; csrftoken={get_random_string(32)}"
         self.choice = choice
         self.etag = ""
+        self.panel_etag = ""  # their "Your ballot" panel polls apart from the tally
 
 
 # --- Requests -------------------------------------------------------------------------
@@ -500,24 +502,36 @@ async def poll_tally(
     start: float,
     stop: asyncio.Event,
     polls: list,
+    *,
+    every: float = POLL_SECONDS,
+    slot: str = "etag",
 ) -> None:
-    """Poll the tally partial as htmx does (`every 3s`, one request in flight, ETag) until 286."""
+    """Poll the tally partial as htmx does (`every 3s`, one request in flight, ETag) until 286.
+
+    With `slot="panel_etag"` and the panel's URL, the player's panel instead.
+    """
     await asyncio.sleep(max(0.0, start - time.perf_counter()))
     while not stop.is_set():
-        headers = {"Cookie": player.cookie, "HX-Request": "true"}
-        if player.etag:
-            headers["If-None-Match"] = player.etag
         t0 = time.perf_counter()
-        try:
-            response = await http.get(url, headers=headers)
-        except HttpError as e:
-            polls.append({"status": type(e).__name__, "t": time.perf_counter() - t0})
-        else:
-            polls.append({"status": response.status_code, "t": time.perf_counter() - t0})
-            player.etag = response.headers.get("etag", player.etag)
-            if response.status_code == 286:  # htmx: stop polling, the tally is final
-                return
-        await asyncio.sleep(max(0.0, t0 + POLL_SECONDS - time.perf_counter()))
+        if await poll_once(http, url, player, polls, slot=slot) == 286:
+            return  # htmx: stop polling, the tally is final
+        await asyncio.sleep(max(0.0, t0 + every - time.perf_counter()))
+
+
+async def poll_once(http: Http, url: str, player: Player, polls: list, *, slot: str) -> int | None:
+    """One poll with the ETag kept in `player`'s `slot`; its status (None: no answer)."""
+    headers = {"Cookie": player.cookie, "HX-Request": "true"}
+    if getattr(player, slot):
+        headers["If-None-Match"] = getattr(player, slot)
+    t0 = time.perf_counter()
+    try:
+        response = await http.get(url, headers=headers)
+    except HttpError as e:
+        polls.append({"status": type(e).__name__, "t": time.perf_counter() - t0})
+        return None
+    polls.append({"status": response.status_code, "t": time.perf_counter() - t0})
+    setattr(player, slot, response.headers.get("etag", getattr(player, slot)))
+    return response.status_code
 
 
 def _answered(submits: list[asyncio.Task], players: list[Player], grace: float) -> list[dict]:
@@ -550,9 +564,13 @@ async def rush(
     base = stack.web.base_url
     slug = vote.chapter.quest.slug
     ballot_url = f"/q/{slug}/chapters/1/ballot/"
-    tally_url = f"/q/{slug}/chapters/1/tally/?with=ballot"
+    # As the chapter page polls since issue 14: the readers' tally partial (one for
+    # every reader, kept per stamp) and the player's own panel apart.
+    tally_url = f"/q/{slug}/chapters/1/tally/?as=reader"
+    panel_url = f"/q/{slug}/chapters/1/ballot-panel/"
     rng = random.Random(14)
     polls: list[dict] = []
+    panel_polls: list[dict] = []
     stop_polling = asyncio.Event()
     n = len(players)
 
@@ -561,6 +579,8 @@ async def rush(
         async def submit(player: Player, at: float) -> dict:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             result = await ballot(http, ballot_url, player)
+            # The ballot's answer says `ballot-posted` (HX-Trigger): the panel asks at once.
+            await poll_once(http, panel_url, player, panel_polls, slot="panel_etag")
             return result | {"late": result.get("start", at) - at}
 
         with phase(stack) as p:
@@ -569,6 +589,20 @@ async def rush(
                 asyncio.create_task(
                     poll_tally(
                         http, tally_url, pl, t0 + rng.uniform(0, POLL_SECONDS), stop_polling, polls
+                    )
+                )
+                for pl in players
+            ] + [
+                asyncio.create_task(
+                    poll_tally(
+                        http,
+                        panel_url,
+                        pl,
+                        t0 + rng.uniform(0, PANEL_POLL_SECONDS),
+                        stop_polling,
+                        panel_polls,
+                        every=PANEL_POLL_SECONDS,
+                        slot="panel_etag",
                     )
                 )
                 for pl in players
@@ -621,6 +655,9 @@ async def rush(
         "poll_statuses": Counter(str(q["status"]) for q in polls),
         "poll_p50": pct(poll_times, 50),
         "poll_p99": pct(poll_times, 99),
+        "panel_polls": len(panel_polls),
+        "panel_statuses": Counter(str(q["status"]) for q in panel_polls),
+        "panel_p99": pct([q["t"] for q in panel_polls], 99),
         "complete_after_last_response_s": None
         if complete is None
         else round(complete_at - last_response, 3),
@@ -755,7 +792,8 @@ def report(results: dict) -> None:
         )
         print(
             f"  polls {b['polls']} {dict(b['poll_statuses'])}, p50 {ms(b['poll_p50'])} "
-            f"p99 {ms(b['poll_p99'])}"
+            f"p99 {ms(b['poll_p99'])}; panel polls {b['panel_polls']} "
+            f"{dict(b['panel_statuses'])}, p99 {ms(b['panel_p99'])}"
         )
         print(
             f"  tally complete {b['complete_after_last_response_s']} s after the last response "

@@ -15,6 +15,11 @@ less than wall time), `--requests` times after a warm-up:
   poller (kept in the cache), only the player's panel built;
 - changed, 200: the stamp moved just before (the first poller after a
   recount renders the partial for everyone);
+- since issue 14 the chapter page polls the readers' partial (`?as=reader`)
+  and the player's panel apart: a changed reader's poll answered 200 by the
+  middleware from the partial kept for the stamp (`shared`), the panel's poll
+  answered 304 by it (`panel`), and by the view after the player's own
+  ballot changed (`panel-view`);
 - a plain page (the quest's thread page), for scale.
 
 `--profile KIND` (fast, view, kept, rendered) prints where one kind spends its
@@ -103,6 +108,26 @@ def kinds(quest: Quest, player: User) -> dict[str, Callable[[], None]]:
         poll._move(quest.slug, 1, at_once=True)
         get(200)
 
+    reader = f"/q/{quest.slug}/chapters/1/tally/?as=reader"
+    # A visitor's poll renders the readers' partial for this stamp and keeps it.
+    assert Client().get(reader, secure=True, **HTMX).status_code == 200
+
+    def shared() -> None:
+        # No ETag of this stamp: what every poll after a recount gets.
+        assert client.get(reader, secure=True, **HTMX).status_code == 200
+
+    panel_url = f"/q/{quest.slug}/chapters/1/ballot-panel/"
+    panel_etag = client.get(panel_url, secure=True, **HTMX)["ETag"]
+    voter = poll._voter_stamp_key(quest.slug, 1, player.username)
+
+    def panel(expected: int = 304) -> None:
+        headers = {**HTMX, "HTTP_IF_NONE_MATCH": panel_etag}
+        assert client.get(panel_url, secure=True, **headers).status_code == expected
+
+    def panel_view() -> None:
+        cache.delete(voter)  # as the recount moves it when the player's ballot changed
+        assert client.get(panel_url, secure=True, **HTMX).status_code == 200
+
     def page() -> None:
         assert client.get(f"/q/{quest.slug}/", secure=True).status_code == 200
 
@@ -111,6 +136,9 @@ def kinds(quest: Quest, player: User) -> dict[str, Callable[[], None]]:
         "view": view,
         "kept": lambda: get(200),
         "rendered": rendered,
+        "shared": shared,
+        "panel": panel,
+        "panel-view": panel_view,
         "page": page,
     }
 
@@ -120,6 +148,9 @@ LABELS = {
     "view": "304, unchanged (the view's ETag check)",
     "kept": "200, changed (shared partial kept)",
     "rendered": "200, changed (partial rendered)",
+    "shared": "200, changed, reader (kept, middleware)",
+    "panel": "panel 304 (middleware)",
+    "panel-view": "panel 200 (view, own ballot changed)",
     "page": "thread page",
 }
 

@@ -12,7 +12,7 @@ from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from quest import events, registry
+from quest import events, registry, visibility
 from quest.models import (
     Membership,
     Post,
@@ -181,6 +181,7 @@ def quest_visibility_set(*, quest: Quest, is_public: bool, by: User) -> bool:
     quest.is_public = is_public
     quest.save(update_fields=["is_public"])
     events.visibility_changed(quest, by=by)
+    visibility.visibility_changed(quest.slug)  # public content kept in caches stops being served
     return True
 
 

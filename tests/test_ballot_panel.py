@@ -1,6 +1,7 @@
 """The "Your ballot" panel on the chapter page (issue 13): what is counted for you, from
-which post, what is held for a moderator and why, whose ballot yours follows; it rides on
-the tally's poll (hx-swap-oob) instead of polling on its own.
+which post, what is held for a moderator and why, whose ballot yours follows. It polls its
+own URL (issue 14, tests/test_tally_poll_shared.py); pages opened before that still poll the
+tally with `?with=ballot`, and get it there (hx-swap-oob), as tested here.
 
 Posts are read and counted by calling the recount directly, as the worker would.
 """
@@ -139,8 +140,10 @@ def test_it_shows_the_panel_on_the_chapter_page_without_javascript(client, vote,
     assert f"1. Where do we march? B) South from post #{post.ref}" in text
     assert "3. What do we sing on the way? Kalinka loud" in text
     assert f'href="{_link(vote, post.ref)}"' in panel
-    # The tally's loader asks for the panel too, so its poll keeps both current.
-    assert f'hx-get="{chapter_url(vote, "chapter-tally")}{POLL}"' in html
+    # The panel polls on its own; the tally's loader no longer asks for it.
+    assert f'hx-get="{chapter_url(vote, "chapter-ballot-panel")}"' in panel
+    assert f'hx-get="{chapter_url(vote, "chapter-tally")}"' in html
+    assert POLL not in html
 
 
 def test_it_sends_the_panel_with_the_tally_poll_from_the_chapter_page(client, vote, player):

@@ -1,8 +1,9 @@
 """The "Your ballot" panel in a real browser: it follows the player's posts and a moderator's
-decision in the tally's own poll, with no polling request of its own (issue 13).
+decision (issue 13) through a poll of its own, apart from the tally's (issue 14).
 
 Posts are read and counted in process on commit (tasks run eagerly), as the
-worker would; the chapter page's poll (every few seconds) brings the change.
+worker would; the panel's poll (every few seconds, and at once after a ballot
+is posted) brings the change.
 """
 
 import re
@@ -52,7 +53,7 @@ def _decide(vote, post, moderator) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("shape", ["desktop", "phone"])
-def test_it_updates_the_panel_after_a_post_and_a_decision_in_the_tally_poll(
+def test_it_updates_the_panel_after_a_post_and_a_decision(
     transactional_db, live_server, page, shape
 ):
     quest, vote, player, moderator = _world()
@@ -95,10 +96,11 @@ def test_it_updates_the_panel_after_a_post_and_a_decision_in_the_tally_poll(
     sync_api.expect(row.locator(".panel-held")).to_have_count(0)
     screenshot(browser_page, f"ballot-panel-decided-{shape}")
 
-    # Every update came with the tally's poll: no request of the panel's own.
+    # The panel polls its own URL; the tally's poll (the readers' one) no longer brings it.
     polled = {re.sub(r"\?.*", "", url) for url in gets}
-    assert polled == {chapter_url(vote, "chapter-tally")}, gets
-    assert all(url.endswith("?with=ballot") for url in gets)
+    assert polled == {chapter_url(vote, "chapter-tally"), chapter_url(vote, "chapter-ballot-panel")}
+    assert not any("with=ballot" in url for url in gets), gets
+    assert any(url.endswith("?as=reader") for url in gets), gets
     assert not scrolls_sideways(browser_page)
 
 

@@ -34,6 +34,40 @@ session cookie rather than split out: a player's panel changes only through a
 recount (their ballot, what is held, the run) or a ruling, which move the
 stamp like any change to the shared tally.
 
+5. A reader's poll (`?as=reader`: what the page asks for when drawn for
+   someone who is not staff) of a *public* quest gets the same partial
+   whoever asks, so the view, having rendered it once for a stamp, keeps it
+   under that stamp (`share`) and this middleware sends it to every other
+   such poll, 200 or 304, with no session, user or query (`answer_shared`).
+   Kept only when it cannot depend on the viewer: the quest public, results
+   not shown "once you have voted" on an open vote, the viewer not staff
+   (staff pages poll the plain URL, which never takes this path). The entry
+   records the quest's visibility token (quest/visibility.py), read before
+   the view read the quest row; making the quest private moves it, so the
+   entry stops being served. The window: between the commit that makes a
+   quest private and the token's move right after it (a cache write, ~1 ms),
+   a poll may still get the partial of a moment before, as it would have had
+   it polled a moment earlier. Like a session's entry (4.), the kept partial
+   is served through an open vote's recounts for TALLY_POLL_SETTLE_SECONDS,
+   never through an at-once change. Had that move failed (Redis refusing writes
+   while answering reads), the entry is still dropped at the vote's next
+   change or after SHARE_SECONDS. The player's own panel is polled apart
+   (votes/views/ballot.py `chapter_ballot_panel`).
+
+6. The player's own panel polls its own URL (`chapter-ballot-panel`). It
+   changes when the player's ballot does, or what of theirs the tally holds
+   back or leaves out: the recount moves a *voter stamp* for exactly those
+   voters (`tally_changed(voters=...)`). The panel view remembers, for the
+   session cookie, the voter stamp and the vote's at-once stamp it read
+   before the ballot rows (`remember_panel`), and this middleware answers the
+   panel's poll 304 while neither moved (`answer_panel`): a recount of other
+   players' posts costs the player nothing. Its "recounting…" note is not
+   stamped: a panel showing it is remembered PANEL_RECOUNTING_SECONDS only.
+
+The poll carried the player's own "Your ballot" panel (`?with=ballot`); pages
+opened before the panel was split off still poll that way, and are answered
+as they were (by the view, 304 through the remembered entry).
+
 Not stamped, so shown at the latest when a remembered entry expires
 (REMEMBER_SECONDS) or the next stamped change comes: "recounting…" appearing
 while a post waits to be read (the recount moves the stamp a moment later; a
@@ -47,6 +81,7 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -59,11 +94,16 @@ from django.utils.http import parse_etags
 from redis.exceptions import RedisError
 
 from chapters.models import Vote
+from quest import visibility
 
 log = logging.getLogger(__name__)
 
 POLL_URL_NAME = "chapter-tally"
+PANEL_URL_NAME = "chapter-ballot-panel"
+PANEL_RECOUNTING_SECONDS = 20  # how long a panel saying "recounting…" may be answered 304
 REMEMBER_SECONDS = 120  # how stale an unstamped change may get on a page left open
+SHARE_SECONDS = 60  # as REMEMBER_SECONDS, for the shared partial (5.)
+READER = "reader"  # `?as=reader`: the poll of a page drawn for someone who is not staff
 STAMP_SECONDS = 24 * 3600  # a vote nobody polled for a day gets a new stamp: harmless
 VARY = "HX-Request, Cookie"  # as the view's @vary_on_headers
 
@@ -82,6 +122,27 @@ def _entry_key(request: HttpRequest, slug: str, number: int | str) -> str:
     return f"votes:tally-poll:{slug}:{number}:{kind}:{who}"
 
 
+def _voter_stamp_key(slug: str, number: int | str, voter: str) -> str:
+    named = hashlib.sha256(voter.encode()).hexdigest()[:32]
+    return f"votes:voter-stamp:{slug}:{number}:{named}"
+
+
+def _panel_key(request: HttpRequest, slug: str, number: int | str) -> str:
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    who = hashlib.sha256(cookie.encode()).hexdigest()[:32]
+    return f"votes:panel-poll:{slug}:{number}:{who}"
+
+
+def _shared_key(request: HttpRequest, slug: str, number: int | str) -> str:
+    # Dates in the partial are shown in the viewer's zone (quest.middleware.TimezoneMiddleware).
+    zone = hashlib.sha256(request.COOKIES.get("tz", "").encode()).hexdigest()[:16]
+    return f"votes:tally-shared:{slug}:{number}:{zone}"
+
+
+def is_reader_poll(request: HttpRequest) -> bool:
+    return is_poll(request) and request.GET.get("as") == READER and "with" not in request.GET
+
+
 def is_poll(request: HttpRequest) -> bool:
     """A chapter page's tally poll: htmx asking for the partial."""
     return request.method == "GET" and request.headers.get("HX-Request") == "true"
@@ -90,11 +151,11 @@ def is_poll(request: HttpRequest) -> bool:
 # --- 1. Moving the stamp --------------------------------------------------------------
 
 
-def tally_changed(*, vote: Vote, at_once: bool = True) -> None:
+def tally_changed(*, vote: Vote, at_once: bool = True, voters: Collection[str] = ()) -> None:
     """What pollers of `vote` are shown changed, or will once this transaction commits.
 
     `at_once=False` (an open vote's recount): a poller may see it up to
-    TALLY_POLL_SETTLE_SECONDS late.
+    TALLY_POLL_SETTLE_SECONDS late. `voters`: whose own panel changed too (6.).
 
     Moved now and again after the commit. The second is the one a poll can
     rely on: a poll that read the first before the commit saw the old rows and
@@ -105,8 +166,9 @@ def tally_changed(*, vote: Vote, at_once: bool = True) -> None:
     where = _where(vote.pk)
     if where is None:
         return
-    _move(*where, at_once=at_once)
-    transaction.on_commit(lambda: _move(*where, at_once=at_once))
+    voters = tuple(voters)
+    _move(*where, at_once=at_once, voters=voters)
+    transaction.on_commit(lambda: _move(*where, at_once=at_once, voters=voters))
 
 
 def _where(vote_id: int) -> tuple[str, int] | None:
@@ -117,11 +179,12 @@ def _where(vote_id: int) -> tuple[str, int] | None:
     )
 
 
-def _move(slug: str, number: int, *, at_once: bool) -> None:
+def _move(slug: str, number: int, *, at_once: bool, voters: tuple[str, ...] = ()) -> None:
     every, now = _stamp_keys(slug, number)
     moved = {every: secrets.token_hex(8)}
     if at_once:
         moved[now] = secrets.token_hex(8)
+    moved |= {_voter_stamp_key(slug, number, voter): secrets.token_hex(8) for voter in voters}
     try:
         cache.set_many(moved, STAMP_SECONDS)
     except RedisError as e:
@@ -163,24 +226,81 @@ def remember(
         cache.set(_entry_key(request, slug, number), entry, REMEMBER_SECONDS)
 
 
+def share(
+    request: HttpRequest,
+    slug: str,
+    number: int,
+    *,
+    token: tuple[str, str],
+    visibility: str,
+    etag: str,
+    html: str,
+    final: bool,
+) -> None:
+    """Keep a public quest's reader partial for every reader's poll under the stamp read before.
+
+    The caller has checked, from rows read after `token` and `visibility`,
+    that the quest is public and the partial the same for every reader.
+    """
+    entry = (*token, time.time(), visibility, etag, final, html)
+    with contextlib.suppress(RedisError):  # if not, the next poll goes through the view again
+        cache.set(_shared_key(request, slug, number), entry, SHARE_SECONDS)
+
+
+def voter_stamp(slug: str, number: int, voter: str) -> str | None:
+    """The voter's stamp now (made if missing), read before the panel's rows are (6.)."""
+    key = _voter_stamp_key(slug, number, voter)
+    try:
+        cache.add(key, secrets.token_hex(8), STAMP_SECONDS)
+        return cache.get(key)
+    except RedisError:
+        return None
+
+
+def remember_panel(
+    request: HttpRequest,
+    slug: str,
+    number: int,
+    *,
+    token: tuple[str, str],
+    voter: str,
+    mine: str,
+    etag: str,
+    recounting: bool,
+) -> None:
+    """Remember the panel's ETag under the vote's at-once stamp and the voter's stamp `mine`."""
+    entry = (token[1], _voter_stamp_key(slug, number, voter), mine, etag)
+    seconds = PANEL_RECOUNTING_SECONDS if recounting else REMEMBER_SECONDS
+    with contextlib.suppress(RedisError):
+        cache.set(_panel_key(request, slug, number), entry, seconds)
+
+
 # --- 3. Answering before the session is loaded ------------------------------------------
 
 
 def answer(request: HttpRequest) -> HttpResponse | None:
-    """A 304 for a poll whose remembered ETag still holds; None: ask the view."""
+    """The kept reader partial (5.), or a 304 for a poll whose remembered ETag still holds.
+
+    None: ask the view.
+    """
+    polled = _polled_vote(request)
+    if polled is None:
+        return None
+    name, slug, number = polled
+    if name == PANEL_URL_NAME:
+        return answer_panel(request, slug, number)
+    if is_reader_poll(request):
+        shared = answer_shared(request, slug, number)
+        if shared is not None:
+            return shared
+    return _answer_remembered(request, slug, number)
+
+
+def _answer_remembered(request: HttpRequest, slug: str, number: int) -> HttpResponse | None:
+    """A 304 for this session's poll while its remembered ETag holds (3., 4.)."""
     asked = request.headers.get("If-None-Match")
-    if not asked or not is_poll(request) or "messages" in request.COOKIES:
-        return None  # a message waits to be shown: the view never answers 304 then
-    path = request.path_info
-    if not path.endswith("/tally/"):
+    if not asked:
         return None
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return None
-    if match.url_name != POLL_URL_NAME:
-        return None
-    slug, number = match.kwargs["slug"], match.kwargs["number"]
     keys = [*_stamp_keys(slug, number), _entry_key(request, slug, number)]
     try:
         found: dict[str, Any] = cache.get_many(keys)
@@ -199,6 +319,83 @@ def answer(request: HttpRequest) -> HttpResponse | None:
     response["Vary"] = VARY
     if private:
         patch_cache_control(response, private=True)  # as PrivateQuestCacheMiddleware would
+    return response
+
+
+def _polled_vote(request: HttpRequest) -> tuple[str, str, int] | None:
+    """Which poll (URL name), quest slug and chapter number; None for any other request."""
+    if not is_poll(request) or "messages" in request.COOKIES:
+        return None  # a message waits to be shown: the view never answers 304 then
+    path = request.path_info
+    if not path.endswith(("/tally/", "/ballot-panel/")):
+        return None
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.url_name not in (POLL_URL_NAME, PANEL_URL_NAME):
+        return None
+    return match.url_name, match.kwargs["slug"], match.kwargs["number"]
+
+
+def answer_panel(request: HttpRequest, slug: str, number: int) -> HttpResponse | None:
+    """A 304 for the player's panel while neither their stamp nor the at-once one moved (6.)."""
+    asked = request.headers.get("If-None-Match")
+    if not asked:
+        return None
+    keys = [_stamp_keys(slug, number)[1], _panel_key(request, slug, number)]
+    try:
+        now, entry = (cache.get_many(keys).get(key) for key in keys)
+        if now is None or entry is None:
+            return None
+        seen_now, mine_key, seen_mine, etag = entry
+        if seen_now != now or cache.get(mine_key) != seen_mine:
+            return None
+    except RedisError:
+        return None
+    if f'"{etag}"' not in parse_etags(asked):
+        return None
+    response = HttpResponseNotModified()
+    response["ETag"] = f'"{etag}"'
+    response["Vary"] = VARY
+    # Whoever may see a panel, never a shared cache: it is one player's.
+    patch_cache_control(response, private=True)
+    return response
+
+
+def answer_shared(request: HttpRequest, slug: str, number: int) -> HttpResponse | None:
+    """A public quest's reader partial kept for this stamp (304 if the poller has it); None: ask on.
+
+    One cache round trip: the vote's stamps, the quest's visibility token and
+    the kept entry, compared. Kept through an open vote's recounts for
+    TALLY_POLL_SETTLE_SECONDS, as a session's remembered ETag is (4.): in a
+    rush the first pollers after every recount would otherwise all reach the
+    view together before one of them has kept the new partial.
+    """
+    keys = [*_stamp_keys(slug, number), visibility.key(slug), _shared_key(request, slug, number)]
+    try:
+        found: dict[str, Any] = cache.get_many(keys)
+    except RedisError:
+        return None
+    every, now, token, entry = (found.get(key) for key in keys)
+    if every is None or now is None or token is None or entry is None:
+        return None
+    seen_every, seen_now, seen_at, seen_token, etag, final, html = entry
+    if seen_token != token or seen_now != now:
+        return None  # the quest's visibility changed, or the vote at once: the view decides
+    if seen_every != every and time.time() - seen_at >= settings.TALLY_POLL_SETTLE_SECONDS:
+        return None
+    asked = request.headers.get("If-None-Match")
+    response: HttpResponse
+    if asked and f'"{etag}"' in parse_etags(asked):
+        response = HttpResponseNotModified()
+    else:
+        # 286 (htmx's "stop polling") once final, as the view's HttpResponseStopPolling.
+        response = HttpResponse(html, status=286 if final else 200)
+        response["X-Frame-Options"] = settings.X_FRAME_OPTIONS  # as XFrameOptionsMiddleware
+        response["Content-Length"] = str(len(response.content))  # as CommonMiddleware
+    response["ETag"] = f'"{etag}"'
+    response["Vary"] = VARY
     return response
 
 

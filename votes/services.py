@@ -315,20 +315,32 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
         if vote is None:
             return None
         tally, extra = tally_compute(vote=vote, read_stale=False)
-        _store_ballots(vote, extra["folded"])
+        before = selectors.latest_tally(vote)
+        changed = _store_ballots(vote, extra["folded"])
         # A run missing a post edited meanwhile is not final: the next one is.
         run = _store_run(vote, tally, extra["inputs"], final=not extra["stale"])
         RecountState.objects.update_or_create(vote_id=vote.pk, defaults={"done_at": started})
         # Every recount: a new run, a voter's ballot or the tally no longer behind;
         # while the vote is open pollers may see it a little late (votes/poll.py).
-        poll.tally_changed(vote=vote, at_once=run.is_final)
+        # A player's own panel changes only with their ballot or what of theirs
+        # is held back or left out, before or now.
+        held = _held_authors(tally) | (_held_authors(before.data) if before else set())
+        poll.tally_changed(vote=vote, at_once=run.is_final, voters=changed | held)
         if extra["stale"]:
             vote_recount_request(vote=vote)
     return run
 
 
-def _store_ballots(vote: Vote, folded: Folded) -> None:
-    """Make the current Ballot rows match the fold; unchanged ballots are left alone."""
+def _held_authors(tally: Mapping[str, Any]) -> set[str]:
+    """Voters with a post held for a moderator or left out of `tally`."""
+    return {e["author"] for e in [*tally.get("flagged", []), *tally.get("excluded", [])]}
+
+
+def _store_ballots(vote: Vote, folded: Folded) -> set[str]:
+    """Make the current Ballot rows match the fold; unchanged ballots are left alone.
+
+    Returns the voters whose current ballot changed (made, replaced or retired).
+    """
     current = {
         voter: (pk, digest)
         for pk, voter, digest in Ballot.objects.filter(vote=vote, is_current=True).values_list(
@@ -336,12 +348,14 @@ def _store_ballots(vote: Vote, folded: Folded) -> None:
         )
     }
     now = timezone.now()
-    retired, created = [], []
+    retired, created, changed = [], [], set(current)
     for voter, answers in folded.ballots.items():
         digest = _ballot_digest(answers)
         old = current.pop(voter, None)
         if old is not None and old[1] == digest:
+            changed.discard(voter)
             continue
+        changed.add(voter)
         if old is not None:
             retired.append(old[0])
         data = {
@@ -352,6 +366,7 @@ def _store_ballots(vote: Vote, folded: Folded) -> None:
     retired += [pk for pk, _ in current.values()]
     Ballot.objects.filter(pk__in=retired).update(is_current=False)
     Ballot.objects.bulk_create(created)
+    return changed
 
 
 def _ballot_digest(answers: Mapping[int, Counted]) -> str:

@@ -19,6 +19,11 @@ urlpatterns = [
     path("chapters/<int:number>/merges/", tally.entry_merge, name="entry-merge"),
     path("chapters/<int:number>/merges/split/", tally.entry_split, name="entry-split"),
     path("chapters/<int:number>/ballot/", ballot.chapter_ballot, name="ballot-submit"),
+    path(
+        "chapters/<int:number>/ballot-panel/",
+        ballot.chapter_ballot_panel,
+        name="chapter-ballot-panel",
+    ),
     path("chapters/<int:number>/read/", ballot.reading_preview, name="reading-preview"),
     path("chapters/<int:number>/audit/", audit.vote_audit, name="vote-audit"),
     path("chapters/<int:number>/audit/decide/", audit.vote_decide, name="vote-decide"),

@@ -1,22 +1,26 @@
 """The players' ballot form on the chapter page, and "how will this be read" previews."""
 
+import hashlib
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
 
 from chapters.models import Vote
 from quest import ratelimit
 from quest.forms import PostForm
 from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.permissions import can_manage
-from votes import posting, previews
+from votes import poll, posting, previews, selectors
 from votes.forms import BallotForm
+from votes.names import voter_name
 from votes.views import access
 
 
@@ -70,7 +74,11 @@ def _ballot_submit(request: AuthenticatedHttpRequest, vote: Vote) -> HttpRespons
             again = posting.answers_as_stored(form.answers())
             initial = {"submission": form.submission_token}
             fresh = BallotForm(vote=vote, initial_answers=again, initial=initial)
-            return _render_ballot(request, vote, fresh, posted=post, shown=shown)
+            response = _render_ballot(request, vote, fresh, posted=post, shown=shown)
+            # The player's panel asks again at once (it says "recounting…" until
+            # the recount counts this post, then shows it at its next poll).
+            response["HX-Trigger"] = "ballot-posted"
+            return response
     # htmx 2 does not swap error responses: the form with its errors comes back as 200.
     return _render_ballot(request, vote, form, status=200 if request.htmx else 400)
 
@@ -112,3 +120,64 @@ def reading_preview(request: AuthenticatedHttpRequest, slug: str, number: int) -
             shown = previews.reading_preview(vote=vote, user=request.user, body=body)
     context = {"vote": vote, "form": form, "shown": shown}
     return render(request, "votes/_reading_preview.html", context)
+
+
+PANEL_POLL_SECONDS = 5
+
+
+def _panel_etag(request: HttpRequest, slug: str, number: int) -> str | None:
+    # The stamps are read before the ballot rows, so a recount committed
+    # meanwhile moves them past what is remembered (votes/poll.py 6.).
+    token = poll.stamp(slug, number) if poll.is_poll(request) else None
+    vote = access.vote_for_reader(request, slug, number, with_prompts=True)
+    request.panel_vote = vote  # type: ignore[attr-defined]
+    name = voter_name(vote.chapter.quest, request.user) if request.user.is_authenticated else ""
+    mine = poll.voter_stamp(slug, number, name) if token is not None and name else None
+    panel = selectors.ballot_panel(vote=vote, user=request.user)
+    request.ballot_panel = panel  # type: ignore[attr-defined]
+    if panel is None:
+        return None
+    # Everything the panel shows is in the BallotPanel (and the vote's state, below).
+    etag = hashlib.sha256(f"{panel!r}:{vote.status}".encode()).hexdigest()[:32]
+    if token is not None and mine is not None:
+        poll.remember_panel(
+            request,
+            slug,
+            number,
+            token=token,
+            voter=name,
+            mine=mine,
+            etag=etag,
+            recounting=panel.recounting,
+        )
+    return etag
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request", "Cookie")
+@condition(etag_func=_panel_etag)
+def chapter_ballot_panel(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
+    """The player's "Your ballot" panel, polled on its own beside the tally.
+
+    Every PANEL_POLL_SECONDS, and at once after a ballot is posted (the
+    `ballot-posted` event); a recount that changes nothing of the player's is
+    answered 304 before this view (votes/poll.py 6.). Polling stops with the
+    vote's final tally.
+    """
+    vote: Vote = request.panel_vote  # type: ignore[attr-defined]  # read by the ETag check
+    panel = request.ballot_panel  # type: ignore[attr-defined]
+    if panel is None:
+        return HttpResponse(status=204)  # the quest master: no panel, nothing to swap
+    context = {
+        "quest": vote.chapter.quest,
+        "chapter": vote.chapter,
+        "vote": vote,
+        "ballot_panel": panel,
+        "panel_poll_seconds": PANEL_POLL_SECONDS,
+    }
+    response = render(request, "votes/_ballot_panel.html", context)
+    patch_cache_control(response, private=True)  # one player's: never in a shared cache
+    if vote.is_closed and not panel.recounting:
+        return HttpResponseStopPolling(response.content, headers=dict(response.headers))
+    return response

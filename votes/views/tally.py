@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from chapters.kinds import PassRule
 from chapters.models import Vote
+from quest import visibility
 from quest.forms import TextField
 from quest.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from quest.permissions import can_manage, can_moderate
@@ -71,6 +72,9 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # A poll's ETag is remembered under the vote's stamp, read before any row,
     # so the next poll can be answered 304 without the view (votes/poll.py).
     token = poll.stamp(slug, number) if poll.is_poll(request) else None
+    if token is not None and poll.is_reader_poll(request):
+        # Read before the quest row too: a reader partial kept for everyone records it (5.).
+        request.tally_visibility = visibility.token(slug)  # type: ignore[attr-defined]
     vote = _vote(request, slug, number)
     run = selectors.latest_tally(vote)
     request.tally_run = run  # type: ignore[attr-defined]  # the view shows the run the ETag names
@@ -101,6 +105,7 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
         private = not vote.chapter.quest.is_public
         poll.remember(request, slug, number, token=token, etag=etag, private=private)
         request.tally_stamp = token  # type: ignore[attr-defined]  # keys the rendered partial
+        request.tally_etag = etag  # type: ignore[attr-defined]  # sent with a kept reader partial
     return etag
 
 
@@ -167,6 +172,7 @@ def _poll_context(request: HtmxHttpRequest, vote: Vote) -> dict[str, Any]:
         vote.status,
         _with_panel(request),
         (followed.last_post_id, str(followed.last_fetched_at)) if followed else None,
+        request.COOKIES.get("tz", ""),  # its times are shown in the viewer's zone
     ]
     key = "votes:tally-html:" + hashlib.sha256(repr(shape).encode()).hexdigest()[:32]
     try:
@@ -183,7 +189,31 @@ def _poll_context(request: HtmxHttpRequest, vote: Vote) -> dict[str, Any]:
         context = {"quest": vote.chapter.quest, "final": final}
         if _with_panel(request):
             context["ballot_panel"] = selectors.ballot_panel(vote=vote, user=request.user)
+    shown = getattr(request, "tally_visibility", None)
+    if shown is not None and poll.is_reader_poll(request) and _same_for_every_reader(vote):
+        poll.share(
+            request,
+            vote.chapter.quest.slug,
+            vote.chapter.number,
+            token=token,
+            visibility=shown,
+            etag=request.tally_etag,  # type: ignore[attr-defined]
+            html=html,
+            final=context["final"],
+        )
     return {**context, "tally_live": mark_safe(html)}  # rendered above, escaped
+
+
+def _same_for_every_reader(vote: Vote) -> bool:
+    """Whether every reader of `vote` who is not staff sees the same partial (votes/poll.py 5.).
+
+    From the quest row read after the visibility token was: a quest made
+    private meanwhile is seen private here, or moves the token past the entry.
+    """
+    if not vote.chapter.quest.is_public:
+        return False  # members only: every poll goes through the access check
+    # "Once you have voted" differs between those who have and those who have not.
+    return vote.is_closed or vote.results_visibility != Vote.Visibility.AFTER_VOTING
 
 
 def _viewer_role(request: HttpRequest, vote: Vote) -> str:
@@ -228,8 +258,16 @@ def _tally_context(
         "notice": notice,
         # How the vote moved: drawn from the stored runs, shown with the tally.
         "movement": selectors.tally_movement(vote) if shown else [],
-        # On the chapter page the poll swaps the player's panel in beside the tally.
-        "poll_query": "?with=ballot" if _with_panel(request) else "",
+        # Staff poll the plain URL; a reader's poll may be answered with the partial
+        # kept for every reader (votes/poll.py 5.); a page opened before the panel
+        # polled apart asks for it with the tally (`?with=ballot`) and gets it so.
+        "poll_query": (
+            "?with=ballot"
+            if _with_panel(request)
+            else ""
+            if is_staff or can_manage(request.user, vote.chapter.quest)
+            else f"?as={poll.READER}"
+        ),
         "ballot_panel": (
             selectors.ballot_panel(vote=vote, user=request.user) if _with_panel(request) else None
         ),
