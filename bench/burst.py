@@ -434,7 +434,7 @@ async def capacity(stack: Stack, vote: Vote, players: list[Player], plain_n: int
     base = stack.web.base_url
     ballot_url = f"/q/{vote.chapter.quest.slug}/chapters/1/ballot/"
     plain_url = f"/q/{vote.chapter.quest.slug}/"
-    tally_url = f"/q/{vote.chapter.quest.slug}/chapters/1/tally/?with=ballot"
+    tally_url = f"/q/{vote.chapter.quest.slug}/chapters/1/tally/?as=reader"  # as the page polls
     out: dict = {"concurrency": c}
     async with Http(base) as http:
         await plain_pages(http, plain_url, players, 2 * c, c)  # warm every worker

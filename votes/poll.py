@@ -19,7 +19,8 @@ its latest run loaded, the ETag computed), costs about what a page costs. So:
    about and the stamp has not moved (`answer`): one cache round trip, no
    query. Anything else (no entry, a moved stamp, a message waiting, the cache
    down) goes on to the full view, access check and all, so nothing but a 304
-   is ever sent without it; a 304 holds nothing the client did not have.
+   is ever sent without it (but a public quest's reader partial, 5.); a 304
+   holds nothing the client did not have.
 4. While ballots stream in, every recount (several a second) moves the stamp,
    so every poll would go through the view. With TALLY_POLL_SETTLE_SECONDS
    set, a poller shown the tally less than that long ago keeps it through
@@ -27,12 +28,6 @@ its latest run loaded, the ETag computed), costs about what a page costs. So:
    player's page costs at most one full answer per that many seconds. The
    at-once stamp is never held back: a close, a final tally, a ruling or a
    call shows at the next poll.
-
-The poll carries the player's own "Your ballot" panel (`?with=ballot`), so its
-ETag is per user (the view's ETag includes the player's ballot). It is kept per
-session cookie rather than split out: a player's panel changes only through a
-recount (their ballot, what is held, the run) or a ruling, which move the
-stamp like any change to the shared tally.
 
 5. A reader's poll (`?as=reader`: what the page asks for when drawn for
    someone who is not staff) of a *public* quest gets the same partial
@@ -51,7 +46,7 @@ stamp like any change to the shared tally.
    is served through an open vote's recounts for TALLY_POLL_SETTLE_SECONDS,
    never through an at-once change. Had that move failed (Redis refusing writes
    while answering reads), the entry is still dropped at the vote's next
-   change or after SHARE_SECONDS. The player's own panel is polled apart
+   change (past the settle time) or after SHARE_SECONDS. The player's own panel is polled apart
    (votes/views/ballot.py `chapter_ballot_panel`).
 
 6. The player's own panel polls its own URL (`chapter-ballot-panel`). It
