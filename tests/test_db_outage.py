@@ -8,6 +8,7 @@ be counted shortly (the sweeper re-sends its reading when Redis is back).
 """
 
 import http.client
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -351,7 +352,8 @@ def test_it_shows_the_outage_in_a_polling_tally_until_a_poll_succeeds(
             route.continue_()
 
     page.add_init_script(COLLECT_VIOLATIONS)
-    page.route(live_server.url + tally, poll)
+    # The page and its polls (a reader's ask for `?as=reader`, the shared partial).
+    page.route(re.compile(re.escape(live_server.url + tally) + r"(\?.*)?$"), poll)
     page.goto(live_server.url + tally)
     live = page.locator("#tally-live")
     sync_api.expect(live).to_contain_text("1 ballot counted.")

@@ -130,11 +130,11 @@ def _panel_etag(request: HttpRequest, slug: str, number: int) -> str | None:
     # meanwhile moves them past what is remembered (votes/poll.py 6.).
     token = poll.stamp(slug, number) if poll.is_poll(request) else None
     vote = access.vote_for_reader(request, slug, number, with_prompts=True)
-    request.panel_vote = vote  # type: ignore[attr-defined]
+    request.panel_vote = vote  # type: ignore[attr-defined]  # kept for the panel view
     name = voter_name(vote.chapter.quest, request.user) if request.user.is_authenticated else ""
     mine = poll.voter_stamp(slug, number, name) if token is not None and name else None
     panel = selectors.ballot_panel(vote=vote, user=request.user)
-    request.ballot_panel = panel  # type: ignore[attr-defined]
+    request.ballot_panel = panel  # type: ignore[attr-defined]  # built once per request
     if panel is None:
         return None
     # Everything the panel shows is in the BallotPanel (and the vote's state, below).
@@ -166,7 +166,7 @@ def chapter_ballot_panel(request: AuthenticatedHttpRequest, slug: str, number: i
     vote's final tally.
     """
     vote: Vote = request.panel_vote  # type: ignore[attr-defined]  # read by the ETag check
-    panel = request.ballot_panel  # type: ignore[attr-defined]
+    panel = request.ballot_panel  # type: ignore[attr-defined]  # set by the ETag check
     if panel is None:
         return HttpResponse(status=204)  # the quest master: no panel, nothing to swap
     context = {

@@ -74,7 +74,7 @@ def _etag(request: HttpRequest, slug: str, number: int) -> str | None:
     token = poll.stamp(slug, number) if poll.is_poll(request) else None
     if token is not None and poll.is_reader_poll(request):
         # Read before the quest row too: a reader partial kept for everyone records it (5.).
-        request.tally_visibility = visibility.token(slug)  # type: ignore[attr-defined]
+        request.tally_visibility = visibility.token(slug)  # type: ignore[attr-defined]  # before the quest row
     vote = _vote(request, slug, number)
     run = selectors.latest_tally(vote)
     request.tally_run = run  # type: ignore[attr-defined]  # the view shows the run the ETag names
@@ -197,7 +197,7 @@ def _poll_context(request: HtmxHttpRequest, vote: Vote) -> dict[str, Any]:
             vote.chapter.number,
             token=token,
             visibility=shown,
-            etag=request.tally_etag,  # type: ignore[attr-defined]
+            etag=request.tally_etag,  # type: ignore[attr-defined]  # set by the ETag check
             html=html,
             final=context["final"],
         )
