@@ -15,16 +15,18 @@ from quest.celery import app
 log = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task_name: str, *args) -> None:
+def enqueue_on_commit(task_name: str, *args, countdown: float = 0.0) -> None:
     """Send the task once the transaction in progress commits (at once outside one)."""
-    transaction.on_commit(lambda: enqueue(task_name, *args))
+    transaction.on_commit(lambda: enqueue(task_name, *args, countdown=countdown))
 
 
-def enqueue(task_name: str, *args) -> None:
+def enqueue(task_name: str, *args, countdown: float = 0.0) -> None:
     """Send the task named `task_name` with `args`; a broker outage is logged, not raised.
 
     The caller's rows are already committed: a broker outage must not turn into
-    an error page or a lost post. The sweeper finds the work later.
+    an error page or a lost post. The sweeper finds the work later. With a
+    `countdown` the worker runs it that many seconds from now (run at once
+    when eager: nothing else would run it).
     """
     try:
         if app.conf.task_always_eager:
@@ -34,7 +36,7 @@ def enqueue(task_name: str, *args) -> None:
         else:
             # No result kept: only chords use the result backend, and asking
             # for one would make sending wait on Redis for a result channel.
-            app.send_task(task_name, args=args, ignore_result=True)
+            app.send_task(task_name, args=args, ignore_result=True, countdown=countdown or None)
     except Exception:
         log.warning("could not enqueue %s%r; the sweeper will pick it up", task_name, args)
 

@@ -4,19 +4,29 @@ Reads (the latest tally, results, whether a tally is behind) are in
 votes/selectors.py; moderators' decisions in votes/audit.py.
 
 The flow (see README, "How the pieces fit"):
-1. A post is saved: `reading_request` sends `votes.post_reading_refresh` after commit.
-2. That task (`post_reading_refresh`) reads the post against its vote with the
-   pure reader, through the vote's thread the worker keeps (votes/contexts.py),
-   stores the Reading, and asks for a recount.
-3. `vote_recount_request` coalesces: at most one recount task is queued per
-   vote at a time; requests that arrive meanwhile are folded into it.
-4. `vote_recount` recomputes the whole tally from stored rows (reading any
-   post whose Reading is missing or stale first), writes the voters' current
-   ballots, and stores a TallyRun when the result changed.
-5. The sweeper (`recounts_sweep`, celery beat) re-sends whatever a lost message left behind.
+1. A post is saved: `reading_request`, once it commits, finds the vote whose
+   window holds it and asks for that vote's recount; no task per post. A post
+   in no vote's window needs no reading.
+2. `vote_recount_request` coalesces: at most one recount task is queued per
+   vote at a time; requests that arrive meanwhile are folded into it. In a
+   burst it is paced: a recount that started less than
+   RECOUNT_MIN_INTERVAL_SECONDS ago puts the next one off for the rest of
+   that time, so the worker folds the whole vote a few times a second, not
+   after every ballot. A change of what posts are read against (a close) is
+   recounted at once.
+3. `vote_recount` reads every post of the window whose Reading is missing or
+   stale in one pass, through the vote's thread the worker keeps
+   (votes/contexts.py), then recomputes the whole tally from stored rows,
+   writes the voters' current ballots, and stores a TallyRun when the result
+   changed. `post_reading_refresh` still reads one post on its own (the
+   `votes.post_reading_refresh` task, for messages sent before this change).
+4. The sweeper (`recounts_sweep`, celery beat) re-sends whatever a lost message left behind.
 """
 
+import contextlib
 import hashlib
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,8 +36,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -43,6 +53,8 @@ from votes.reading.types import RULES_VERSION, Counted, Folded
 from votes.reading.types import Reading as ReadingOut
 from votes.tally import PromptTally, Tally, tally_json, tally_sha256, tied_options
 
+log = logging.getLogger(__name__)
+
 
 def _recount_stall() -> timedelta:
     """A queued recount whose message has not run after this long is presumed lost."""
@@ -53,35 +65,109 @@ def _recount_stall() -> timedelta:
 
 
 def reading_request(*, post: Post) -> None:
-    """Ask for a post to be read once the transaction that saved it commits."""
-    enqueue_on_commit("votes.post_reading_refresh", post.pk)
+    """Ask for a post to be read once the transaction that saved it commits.
+
+    Not a task per post: the vote whose window holds the post is asked for a
+    recount, which reads every unread post of the window in one pass before it
+    folds. A burst of N posts in one vote costs a few recounts, not N reading
+    tasks and N recounts.
+    """
+    quest_id, seq = post.quest_id, post.seq
+    transaction.on_commit(lambda: _window_recount_request(quest_id=quest_id, seq=seq))
 
 
-def vote_recount_request(*, vote: Vote) -> None:
+def _window_recount_request(*, quest_id: int, seq: int) -> None:
+    # Runs after the post committed, in the request: the post is stored and a
+    # database error here must not turn into an error page. Its missing
+    # Reading marks it: the sweeper finds it (`_has_stale`) and asks again.
+    try:
+        vote_id = _window_vote_id(quest_id=quest_id, seq=seq)
+        if vote_id is not None:
+            _recount_claim(vote_id)
+    except DatabaseError:
+        log.warning("could not ask for a recount after post %s of quest %s", seq, quest_id)
+
+
+def _window_vote_id(*, quest_id: int, seq: int) -> int | None:
+    """The id of the vote whose window holds the post at `seq`, in one query.
+
+    What `selectors.vote_for_post` finds, without loading the vote: the latest
+    vote posted before the post, unless a chapter was posted since (its post
+    ends the window, `selectors.window_bounds`).
+    """
+    later_chapter = Chapter.objects.filter(
+        quest_id=quest_id, post__seq__gt=OuterRef("post__seq"), post__seq__lte=seq
+    )
+    row = (
+        Vote.objects.filter(post__quest_id=quest_id, post__seq__lt=seq)
+        .order_by("-post__seq")
+        .values_list("pk", Exists(later_chapter))
+        .first()
+    )
+    return row[0] if row is not None and not row[1] else None
+
+
+def vote_recount_request(*, vote: Vote, at_once: bool = False) -> None:
     """Record that the vote's tally is behind, and queue one recount for it.
 
     The conditional UPDATE claims the right to enqueue: while a recount is
     queued and not yet started, further requests only move `wanted_at`. The
-    vote's first request makes its RecountState, queued at once.
+    vote's first request makes its RecountState, queued at once. `at_once`
+    (what posts are read against changed: a close) sends a recount now even
+    when a paced one waits.
     """
+    _recount_claim(vote.pk, at_once=at_once)
+
+
+def _recount_claim(vote_id: int, *, at_once: bool = False) -> None:
     now = timezone.now()
-    _, created = RecountState.objects.get_or_create(
-        vote_id=vote.pk, defaults={"wanted_at": now, "queued_at": now}
-    )
-    claimed = created
-    if not created:
-        RecountState.objects.filter(pk=vote.pk).update(wanted_at=now)
-        claimed = bool(
-            RecountState.objects.filter(pk=vote.pk, queued_at__isnull=True).update(queued_at=now)
+    # `wanted_at` moves before the claim: a recount that starts between the two
+    # reads what this request wants, and the claim then queues a harmless extra one.
+    if not RecountState.objects.filter(pk=vote_id).update(wanted_at=now):
+        _, created = RecountState.objects.get_or_create(
+            vote_id=vote_id, defaults={"wanted_at": now, "queued_at": now}
         )
-    if claimed:
-        enqueue_on_commit("votes.recount", vote.pk)
+        if created:
+            enqueue_on_commit("votes.recount", vote_id)
+            return
+        RecountState.objects.filter(pk=vote_id).update(wanted_at=now)
+    claimed = RecountState.objects.filter(pk=vote_id, queued_at__isnull=True).update(queued_at=now)
+    if claimed or at_once:
+        countdown = 0.0 if at_once else _recount_pause(vote_id)
+        enqueue_on_commit("votes.recount", vote_id, countdown=countdown)
+
+
+def _recount_started_key(vote_id: int) -> str:
+    return f"votes:recount-started:{vote_id}"
+
+
+def _recount_pause(vote_id: int) -> float:
+    """Seconds to put a recount off so that it starts at least
+    RECOUNT_MIN_INTERVAL_SECONDS after the vote's last one started; 0 when idle.
+
+    A recount folds every voter of the vote: in a rush, one after every ballot
+    would keep the worker busy folding while the web waits for CPU. The start
+    time is kept in the cache (Redis), set by `vote_recount` as it starts, so a
+    recount still running counts too. Without the cache, no pause: pacing saves
+    work, it is not needed for a correct tally.
+    """
+    interval = settings.RECOUNT_MIN_INTERVAL_SECONDS
+    if interval <= 0:
+        return 0.0
+    try:
+        started = cache.get(_recount_started_key(vote_id))
+    except RedisError:
+        return 0.0
+    if not isinstance(started, float):
+        return 0.0
+    return max(0.0, min(interval, started + interval - time.time()))
 
 
 def vote_reread_request(*, vote: Vote) -> None:
     """What posts are read against changed: the recount re-reads stale readings."""
     poll.tally_changed(vote=vote)  # the status ("Live", "closed") shows before the recount
-    vote_recount_request(vote=vote)
+    # Not paced: a close's final tally, or a changed prompt, must not wait on a rush.
+    vote_recount_request(vote=vote, at_once=True)
 
 
 # --- 2. Reading ---------------------------------------------------------------
@@ -301,6 +387,7 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
     rows, because nothing is incremented: everything is recomputed.
     """
     started = timezone.now()
+    _recount_started(vote_id)
     # A request arriving from now on must queue a new recount: this one may
     # already have read the rows it would change.
     RecountState.objects.filter(pk=vote_id).update(queued_at=None)
@@ -329,6 +416,17 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
         if extra["stale"]:
             vote_recount_request(vote=vote)
     return run
+
+
+def _recount_started(vote_id: int) -> None:
+    """Note when the vote's recount started, for `_recount_pause`: before the
+    claim is released, so a request that queues the next one sees it."""
+    interval = settings.RECOUNT_MIN_INTERVAL_SECONDS
+    if interval <= 0:
+        return
+    # Without the cache, no pause: the next recount comes at once.
+    with contextlib.suppress(RedisError):
+        cache.set(_recount_started_key(vote_id), time.time(), timeout=int(interval) + 1)
 
 
 def _held_authors(tally: Mapping[str, Any]) -> set[str]:

@@ -20,6 +20,8 @@ _RETRY = {
 }
 
 
+# No longer sent for each post (a post asks for its vote's recount, which reads
+# every unread post of the window at once); kept for messages sent before that.
 @shared_task(name="votes.post_reading_refresh", **_RETRY)
 def post_reading_refresh_task(post_id: int) -> None:
     services.post_reading_refresh(post_id=post_id)
