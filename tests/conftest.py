@@ -14,6 +14,7 @@ a failure: a green CI run must mean the real thing was tested.
 """
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,40 @@ settings.load_profile(
 )
 
 SERVICE_FIXTURES = {"celery_worker", "celery_beat", "redis_server"}
+
+
+def _own_redis_database() -> None:
+    """Under pytest-xdist, give this test process a Redis database of its own.
+
+    bin/check runs the suite in two processes beside one Redis: each empties
+    its broker before starting a worker (`_empty_broker`), and each worker
+    takes whatever task is in its queue, so sharing a database would hand one
+    process's tasks to the other's worker. Django's settings are read before
+    this module, so the URL is changed there too; the workers this process
+    starts inherit it through the environment (`_celery_env`).
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = os.environ.get("REDIS_URL", "")
+    if not worker.startswith("gw") or not url:
+        return
+    from django.conf import settings as django_settings
+
+    from quest.celery import app
+
+    # Database 0 is the plain run's; gw0 takes 1, gw1 takes 2, ...
+    own = re.sub(r"(redis://[^/]+)(/\d*)?$", rf"\g<1>/{int(worker[2:]) + 1}", url)
+    os.environ["REDIS_URL"] = own
+    django_settings.REDIS_URL = own
+    django_settings.CELERY_BROKER_URL = own
+    django_settings.CELERY_RESULT_BACKEND = own
+    for config in django_settings.CACHES.values():
+        if config["BACKEND"].endswith("RedisCache"):
+            config["LOCATION"] = own
+    app.conf.broker_url = own
+    app.conf.result_backend = own
+
+
+_own_redis_database()
 
 
 def _in_ci() -> bool:

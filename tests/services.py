@@ -176,6 +176,20 @@ class CeleryProcess:
         return f"<CeleryProcess {self.kind} pid={self.pid} running={self.running}>"
 
 
+def _alone() -> None:
+    """Refuse to stop a shared server while another test process uses it.
+
+    Under pytest-xdist (bin/check's parallel run) the other process's tests
+    would fail at random; a test that stops Redis or PostgreSQL is marked
+    `@pytest.mark.exclusive` and bin/check runs it on its own afterwards.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        raise RuntimeError(
+            "this test stops a server the other test processes share: "
+            "mark it @pytest.mark.exclusive (bin/check runs those alone)"
+        )
+
+
 class RedisServer:
     """The throwaway Redis from bin/with-services, which tests may stop and restart.
 
@@ -210,6 +224,7 @@ class RedisServer:
         return self.ping()
 
     def stop(self, timeout: float = 10) -> None:
+        _alone()
         if not self.pidfile.exists():
             return
         pid = int(self.pidfile.read_text().strip())
@@ -241,7 +256,7 @@ class RedisServer:
 
     def flush(self) -> None:
         with self.client() as client:
-            client.flushall()
+            client.flushdb()  # this process's database only (tests/conftest.py)
 
     def __repr__(self) -> str:
         return f"<RedisServer 127.0.0.1:{self.port}>"
@@ -277,6 +292,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         """A fast shutdown: open connections are cut, as when the server restarts under load."""
+        _alone()
         if self.running:
             self._pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
 

@@ -221,6 +221,7 @@ def _requests(vote, player_session: str) -> list[Request]:
     ]
 
 
+@pytest.mark.exclusive
 @pytest.mark.services
 def test_it_answers_503_while_postgresql_restarts_and_recovers_by_itself(
     client, postgres_server, web_server, quest, quest_master, player
@@ -270,6 +271,7 @@ def test_it_answers_503_while_postgresql_restarts_and_recovers_by_itself(
     assert Post.objects.filter(author=player, body="1-B").exists()
 
 
+@pytest.mark.exclusive
 @pytest.mark.services
 def test_it_replaces_a_connection_the_restart_broke_at_the_next_request(
     postgres_server, transactional_db
@@ -286,6 +288,7 @@ def test_it_replaces_a_connection_the_restart_broke_at_the_next_request(
 # --- Redis down -----------------------------------------------------------------------------
 
 
+@pytest.mark.exclusive
 @pytest.mark.django_db(transaction=True)
 def test_it_takes_a_ballot_and_a_reply_while_redis_is_down(
     client, redis_server, quest, quest_master, player
@@ -312,6 +315,7 @@ def test_it_takes_a_ballot_and_a_reply_while_redis_is_down(
     assert took < 10  # the failed enqueue gives up quickly
 
 
+@pytest.mark.exclusive
 @pytest.mark.django_db(transaction=True)
 def test_it_tells_a_player_without_javascript_too(
     client, redis_server, quest, quest_master, player

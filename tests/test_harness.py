@@ -52,6 +52,7 @@ def test_it_can_kill_and_restart_the_worker(celery_worker):
     wait_until(lambda: f"[{result.id}] succeeded" in celery_worker.log_text())
 
 
+@pytest.mark.exclusive
 def test_it_can_stop_and_restart_redis(redis_server):
     redis_server.client().set("before", "1")
     redis_server.stop()

@@ -96,6 +96,7 @@ def test_it_ends_right_after_the_worker_is_killed_mid_recount(celery_worker):
     assert len(_voters(tally, 1, "A")) == 120
 
 
+@pytest.mark.exclusive
 def test_it_loses_no_post_while_redis_is_down(celery_worker, redis_server):
     quest, vote = _open_vote()
     post_create(quest=quest, author=_user("early"), body="1-A")

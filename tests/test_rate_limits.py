@@ -369,6 +369,7 @@ def test_it_shares_the_count_between_processes(client, settings, redis_server, q
     assert_limited(response, "post")
 
 
+@pytest.mark.exclusive
 def test_it_lets_everyone_through_while_redis_is_down(
     client, settings, redis_server, quest, player, caplog
 ):
