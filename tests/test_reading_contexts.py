@@ -270,3 +270,29 @@ def test_it_keeps_no_more_posts_than_it_may(quest_master, monkeypatch):
             _stored(make_post(quest, voter, body))
 
     assert list(contexts._kept) == [votes[1].pk]  # 4 posts each: the first vote is dropped
+
+
+def test_a_window_loaded_in_batches_with_its_bodies_packed_reads_as_fresh(vote, quest, monkeypatch):
+    # A 100,000-post import is loaded LOAD_BATCH posts at a time and kept with
+    # older bodies compressed: here 3 at a time, every body packed (issue 14).
+    monkeypatch.setattr(contexts, "LOAD_BATCH", 3)
+    monkeypatch.setattr(contexts, "KEPT_BODIES", 0)
+    contexts.kept_clear()
+    anya, boris, chen = make_user("Anya"), make_user("Boris"), make_user("Chen")
+    posts = [
+        make_post(quest, anya, "1-B\n2-Sing loud"),
+        make_post(quest, boris, "Just chatting."),
+        make_post(quest, chen, "[QUOTE=Anya]1-B\n2-Sing loud[/QUOTE]\nI second this"),
+        make_post(quest, boris, "Same as Anya"),
+        make_post(quest, chen, "Nice chapter."),
+        make_post(quest, anya, "Revised vote:\n1-A"),
+        make_post(quest, boris, "[X] Chen"),
+    ]
+    services.vote_recount(vote_id=vote.pk)
+
+    stored = {
+        row.post_id: Reading.from_json(row.data) for row in ReadingRow.objects.filter(vote=vote)
+    }
+    assert stored == {p.pk: _fresh(vote, p) for p in posts}
+    assert stored[posts[2].pk].endorses == posts[0].ref  # found by its quoted text
+    assert len(contexts._kept[vote.pk].context) == len(posts) + 1  # and the vote's post

@@ -15,23 +15,32 @@ moves on (quest.services.post_changes_record). Anything else is loaded again,
 as `selectors.reading_context` loads it. The key is read before the posts, so a
 change committed in between only makes the next read load the thread again.
 
+A long thread is loaded LOAD_BATCH posts at a time, and the context keeps
+the bodies of all but its latest posts compressed (votes.reading.ReadingContext):
+a 100,000-post import is read in memory that grows with a fraction of its
+text. What is kept of each post to tell an edit that raced the load is a
+fingerprint (`_fingerprint`), not its text.
+
 Nothing here writes: the worker (`services.post_reading_refresh`) and the
 recount (`services._read_and_store`) store what it reads. The previews read
 with `selectors.reading_of`, which reads a post as its context here does
 (tests/test_preview_matches_stored.py, tests/test_reading_contexts.py).
 """
 
+import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.db.models import Max
 
 from chapters.models import Vote
 from quest.models import Post, Quest
 from votes import selectors
 from votes.names import voter_names
-from votes.reading import ReadingContext, read_post
+from votes.reading import ReadingContext
 from votes.reading.types import PostIn, Reading, VoteSpec
 
 KEPT_VOTES = 8  # a worker reads a handful of open votes at a time
@@ -39,6 +48,12 @@ KEPT_VOTES = 8  # a worker reads a handful of open votes at a time
 # it, 1-2 KB): past it the least recently read votes are dropped, down to the
 # one being read, however long (an imported 100,000-post thread is kept alone).
 KEPT_POSTS = 100_000
+# Posts loaded from the database at a time (by seq): one batch's bodies are held
+# whole at once, the rest of the thread compressed.
+LOAD_BATCH = 2000
+# The latest posts of a kept thread whose bodies are kept as loaded; older ones are
+# kept compressed (votes.reading.ReadingContext).
+KEPT_BODIES = 1000
 
 
 @dataclass
@@ -46,7 +61,8 @@ class _Kept:
     key: tuple[Any, ...]
     context: ReadingContext
     last_seq: int  # the last post loaded (posts are loaded in seq order)
-    posts: dict[int, PostIn] = field(default_factory=dict)  # ref -> the post as read
+    # ref -> the post as loaded, by digest (the kept thread does not hold every text as it came)
+    posts: dict[int, bytes] = field(default_factory=dict)
     deleted: set[int] = field(default_factory=set)  # refs of the posts deleted on the forum
 
 
@@ -66,18 +82,14 @@ def post_reading(*, vote: Vote, post: Post) -> Reading:
     fresh = selectors.post_in(post)
     with _lock:
         kept = _brought_up_to(vote, upto_seq=post.seq)
-        if kept.posts.get(post.ref) == fresh:
+        if kept.posts.get(post.ref) == _fingerprint(fresh):
             reading = kept.context.reading(post.ref)
         else:
             # The caller's text is not the kept one (an edit committed between
-            # the two loads): read the caller's, as `selectors.reading_of` would,
-            # and leave the kept thread as it is (the edit's own read follows).
-            earlier = []
-            for ref, kept_post in kept.posts.items():
-                if ref == post.ref:
-                    break
-                earlier.append(kept_post)
-            reading = read_post(fresh, kept.context.vote, earlier)
+            # the two loads): read the caller's against the posts before it, as
+            # `selectors.reading_of` would, and leave the kept thread as it is
+            # (the edit's own read follows).
+            reading = kept.context.read_instead(fresh)
     return selectors.deleted_reading(reading) if post.deleted else reading
 
 
@@ -113,7 +125,7 @@ def _brought_up_to(vote: Vote, *, upto_seq: int | None) -> _Kept:
     key, spec, start, window_end = _key(vote)
     kept = _kept.get(vote.pk)
     if kept is None or kept.key != key:
-        kept = _Kept(key=key, context=ReadingContext(spec), last_seq=start - 1)
+        kept = _Kept(key=key, context=ReadingContext(spec, keep=KEPT_BODIES), last_seq=start - 1)
         _kept[vote.pk] = kept
     upto = window_end - 1 if window_end is not None else None
     if upto_seq is not None and (upto is None or upto_seq < upto):
@@ -146,14 +158,45 @@ def _key(vote: Vote) -> tuple[tuple[Any, ...], VoteSpec, int, int | None]:
 
 def _load(kept: _Kept, vote: Vote, *, after_seq: int, upto_seq: int | None) -> None:
     """Append the posts after `after_seq` up to `upto_seq` (None: all) to the kept thread."""
-    rows = selectors.thread_posts_in(
-        quest_id=vote.chapter.quest_id,
-        after_seq=after_seq,
-        upto_seq=upto_seq,
-        names=voter_names(vote.chapter.quest),
-    )
-    kept.context.add([row.post for row in rows])
-    kept.posts.update((row.post.id, row.post) for row in rows)
-    kept.deleted.update(row.post.id for row in rows if row.deleted)
-    if rows:
+    for rows in thread_batches(vote, after_seq=after_seq, upto_seq=upto_seq):
+        kept.context.add([row.post for row in rows])
+        kept.posts.update((row.post.id, _fingerprint(row.post)) for row in rows)
+        kept.deleted.update(row.post.id for row in rows if row.deleted)
         kept.last_seq = rows[-1].seq
+
+
+def thread_batches(
+    vote: Vote, *, after_seq: int, upto_seq: int | None
+) -> Iterator[list[selectors.ThreadPost]]:
+    """The thread's posts after `after_seq` up to `upto_seq` (None: all), in seq order,
+    LOAD_BATCH seqs a query (each batch not empty): `selectors.thread_posts_in` a
+    batch at a time, so that a long thread's bodies are not all loaded at once."""
+    quest = vote.chapter.quest
+    last = upto_seq
+    if last is None or last - after_seq > LOAD_BATCH:
+        # Where to stop: one indexed query (a worker's new post, one batch, needs none).
+        posts = Post.objects.filter(quest_id=quest.pk, seq__gt=after_seq)
+        if upto_seq is not None:
+            posts = posts.filter(seq__lte=upto_seq)
+        last = posts.aggregate(last=Max("seq"))["last"]
+        if last is None:
+            return
+    names = voter_names(quest)
+    start = after_seq
+    while start < last:
+        end = min(start + LOAD_BATCH, last)
+        rows = selectors.thread_posts_in(
+            quest_id=quest.pk, after_seq=start, upto_seq=end, names=names
+        )
+        if rows:
+            yield rows
+        start = end
+
+
+def _fingerprint(post: PostIn) -> bytes:
+    """What tells two copies of a post apart: a digest of every field (16 bytes a post)."""
+    digest = hashlib.blake2b(digest_size=16)
+    fields = (post.id, post.author, post.posted_at, post.edited_at, post.revisions)
+    digest.update(repr(fields).encode())
+    digest.update(b"\0" + post.body.encode())
+    return digest.digest()

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from chapters.models import Vote
 from quest.celery import app
-from votes import selectors
+from votes import contexts, selectors
 from votes.enqueue import enqueue_chord_on_commit
 from votes.models import Reading, RecountState
 from votes.reading import ReadingContext
@@ -59,7 +59,10 @@ def window_chunk_read(*, vote_id: int, first_seq: int, last_seq: int) -> int:
     The thread is loaded from where the vote's posts are read with
     (selectors.context_start) up to `last_seq`, and only this chunk's posts are
     read: ReadingContext reads a post against the posts before it as
-    read_thread would, so chunks read apart store what one pass would.
+    read_thread would, so chunks read apart store what one pass would. It is
+    loaded a batch at a time (contexts.thread_batches) into a context that keeps
+    older bodies compressed, so the last chunk of a long window does not hold
+    every body before it.
     """
     votes = Vote.objects.select_related("chapter__quest__quest_master", "post")
     found = votes.filter(pk=vote_id).first()
@@ -76,31 +79,29 @@ def window_chunk_read(*, vote_id: int, first_seq: int, last_seq: int) -> int:
     versions = {
         ref: (pk, version) for ref, pk, version in posts.values_list("ref", "pk", "version")
     }
-    rows = selectors.thread_posts_in(
-        quest_id=found.chapter.quest_id,
-        after_seq=selectors.context_start(found, window=window) - 1,
-        upto_seq=last,
-    )
-    context = ReadingContext(selectors.vote_spec(found), [row.post for row in rows])
+    context = ReadingContext(selectors.vote_spec(found), keep=contexts.KEPT_BODIES)
     now = timezone.now()
     readings = []
-    for row in rows:
-        if row.seq < first or row.post.id not in versions:
-            continue
-        reading = context.reading(row.post.id)
-        if row.deleted:
-            reading = selectors.deleted_reading(reading)
-        pk, version = versions[row.post.id]
-        readings.append(
-            Reading(
-                vote=found,
-                post_id=pk,
-                post_version=version,
-                spec_version=found.spec_version,
-                read_at=now,
-                **Reading.columns(reading),
+    after = selectors.context_start(found, window=window) - 1
+    for rows in contexts.thread_batches(found, after_seq=after, upto_seq=last):
+        context.add([row.post for row in rows])
+        for row in rows:
+            if row.seq < first or row.post.id not in versions:
+                continue
+            reading = context.reading(row.post.id)
+            if row.deleted:
+                reading = selectors.deleted_reading(reading)
+            pk, version = versions[row.post.id]
+            readings.append(
+                Reading(
+                    vote=found,
+                    post_id=pk,
+                    post_version=version,
+                    spec_version=found.spec_version,
+                    read_at=now,
+                    **Reading.columns(reading),
+                )
             )
-        )
     Reading.objects.bulk_create(
         readings,
         update_conflicts=True,

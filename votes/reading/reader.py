@@ -14,6 +14,10 @@ from .thread import Thread
 from .types import PostIn, Reading, VoteSpec
 from .xlines import suggestions
 
+# A context keeps this many of its latest posts' bodies as they came; older
+# bodies are compressed (a later post reads most often the posts just before it).
+KEEP_BODIES = 1000
+
 
 def read_post(
     post: PostIn,
@@ -48,6 +52,11 @@ class ReadingContext:
     `reading` reads any post of it against the posts before it, as
     `read_thread` would, each read once and memoised, with its own budget.
 
+    Memory: only the last `keep` posts' bodies are kept as they came; older
+    bodies are kept compressed (index.PostIndex.pack_before) and unpacked when
+    a later post reads them, so a 100,000-post thread holds a fraction of its
+    text, plus each post's name, dates and Reading (issue 14).
+
     Posts are only appended: a context stays right while no post in it changes.
     An edited or deleted post, or a changed vote, needs a new context; the
     caller's version key (votes/contexts.py) says when.
@@ -59,10 +68,13 @@ class ReadingContext:
         posts: Sequence[PostIn] = (),
         *,
         seconds: float = budget.READ_BUDGET_SECONDS,
+        keep: int = KEEP_BODIES,
     ) -> None:
         self.vote = vote
+        self._keep = keep
         self._posts = Thread(vote, list(posts), seconds=seconds)
         self._position = {p.id: i for i, p in enumerate(self._posts.posts)}
+        self._pack()
 
     def __len__(self) -> int:
         return len(self._posts.posts)
@@ -76,6 +88,7 @@ class ReadingContext:
         start = len(self._posts.posts)
         self._posts.extend(fresh)
         self._position.update((p.id, i) for i, p in enumerate(fresh, start))
+        self._pack()
 
     def reading(self, post_id: int) -> Reading:
         """How the post with this id reads against the posts before it here."""
@@ -85,6 +98,32 @@ class ReadingContext:
         """Append `post` (if new) and read it: `read_post(post, vote, every post here)`."""
         self.add([post])
         return self.reading(post.id)
+
+    def read_instead(self, post: PostIn) -> Reading:
+        """How `post`, another version of the post here with its id, reads against the
+        posts before that one: `read_post(post, vote, those posts)`. Nothing is kept.
+
+        An edit committed while the worker read the thread: the text the caller has
+        is read, the context stays as it is.
+        """
+        thread = self._posts
+        i = self._position.get(post.id)
+        if i is None:  # not here: read after every post here
+            earlier = [thread.index.post(j) for j in range(len(thread.posts))]
+            return read_post(post, self.vote, earlier, seconds=thread.seconds)
+        kept = thread.posts[i]
+        if kept.author != post.author or kept.posted_at != post.posted_at:
+            # Read where the post stands by its name and time: a thread of its own.
+            earlier = [thread.index.post(j) for j in range(i)]
+            return read_post(post, self.vote, earlier, seconds=thread.seconds)
+        # The same name and time at the same place: only the text differs, and
+        # reading post i looks only at the posts before it (read as they were).
+        return thread.read_in_budget(i, post)
+
+    def _pack(self) -> None:
+        end = len(self._posts.posts) - self._keep
+        if end > self._posts.index.packed_upto:
+            self._posts.index.pack_before(end)
 
 
 def line_suggestions(body: str, vote: VoteSpec) -> dict[int, list[str]]:

@@ -112,16 +112,17 @@ class Thread:
         if i in self.memo:
             return self.memo[i]
         if chain:  # an endorsed post read for its endorser: the endorser's budget runs
-            reading = self._read(i, self.posts[i], chain)
+            reading = self._read(i, self.index.post(i), chain)
         else:
-            reading = self._read_in_budget(i, self.posts[i])
+            reading = self.read_in_budget(i, self.index.post(i))
         self.memo[i] = reading
         return reading
 
-    def _read_in_budget(self, i: int, post: PostIn) -> Reading:
+    def read_in_budget(self, i: int, post: PostIn) -> Reading:
         """_read with a deadline; a post that fails or runs over is held back, not lost.
 
-        A recount reads every post of the window: one post must never stop it.
+        A recount reads every post of the window: one post must never stop it. Not
+        memoised: ReadingContext.read_instead reads another text of post i here.
         """
         try:
             deadline = budget.start(self.seconds)
@@ -145,7 +146,7 @@ class Thread:
         """
         target = self.posts[j]
         body = next((r.body for r in target.revisions if r.at > at), None)
-        if body is None or body == target.body:
+        if body is None or body == self.index.body(j):
             return self.reading(j, chain)
         key = (j, body)
         if key not in self.memo_at:
@@ -184,10 +185,10 @@ class Thread:
     def plans_before(self, i: int) -> PlanBook:
         """The plans defined in the window's posts before post i (docs/xballots.md)."""
         for j in range(self.plans_upto, i):
-            post = self.posts[j]
-            if self.in_window(post) is not None or "plan" not in post.body.lower():
+            body = "" if self.in_window(self.posts[j]) is not None else self.index.body(j)
+            if "plan" not in body.lower():
                 continue
-            for d in definitions(scan(post.body[:MAX_BODY]), self.vote, post.author):
+            for d in definitions(scan(body[:MAX_BODY]), self.vote, self.posts[j].author):
                 self.plan_defs.setdefault(plan_key(d.name), []).append((j, d))
                 self.plans_by.setdefault(d.author, []).append((j, d))
         self.plans_upto = max(self.plans_upto, i)
@@ -373,11 +374,10 @@ class Thread:
         """
         target = self.posts[j]
         unedited = target.edited_at is None and not target.revisions
-        if unedited and quote.text.strip() == target.body.strip():
+        if unedited and quote.text.strip() == self.index.body(j).strip():
             return then  # the whole post, never edited: the quoted text is what it said
         key = (j, "\x00quote\x00" + quote.text)
         if key not in self.memo_at:
-            target = self.posts[j]
             shown = replace(target, body=quote.text, edited_at=None, revisions=())
             self.memo_at[key] = self._read(j, shown, chain)
         seen = self.memo_at[key]
