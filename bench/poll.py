@@ -19,11 +19,14 @@ less than wall time), `--requests` times after a warm-up:
   and the player's panel apart: a changed reader's poll answered 200 by the
   middleware from the partial kept for the stamp (`shared`), the panel's poll
   answered 304 by it (`panel`), and by the view after the player's own
-  ballot changed (`panel-view`);
+  ballot changed (`panel-view`); since session 6 a second panel poll asking
+  with an older ETag or none (htmx's `ballot-posted` beside the timer) gets
+  the panel the view kept, from the middleware (`panel-kept`);
 - a plain page (the quest's thread page), for scale.
 
-`--profile KIND` (fast, view, kept, rendered) prints where one kind spends its
-CPU (cProfile, by cumulative time). Each kind's SQL queries are counted too.
+`--profile KIND` prints where one kind spends its CPU (cProfile, by cumulative
+time); `--sql KIND` lists the SQL statements of one request of that kind. Each
+kind's SQL queries are counted too.
 docs/benchmarks.md ("Closing-hour rush") records the figures with this command.
 """
 
@@ -128,6 +131,10 @@ def kinds(quest: Quest, player: User) -> dict[str, Callable[[], None]]:
         cache.delete(voter)  # as the recount moves it when the player's ballot changed
         assert client.get(panel_url, secure=True, **HTMX).status_code == 200
 
+    def panel_kept() -> None:
+        # No ETag: as a poll sent before the view's answer to the last one came back.
+        assert client.get(panel_url, secure=True, **HTMX).status_code == 200
+
     def page() -> None:
         assert client.get(f"/q/{quest.slug}/", secure=True).status_code == 200
 
@@ -139,6 +146,7 @@ def kinds(quest: Quest, player: User) -> dict[str, Callable[[], None]]:
         "shared": shared,
         "panel": panel,
         "panel-view": panel_view,
+        "panel-kept": panel_kept,
         "page": page,
     }
 
@@ -151,6 +159,7 @@ LABELS = {
     "shared": "200, changed, reader (kept, middleware)",
     "panel": "panel 304 (middleware)",
     "panel-view": "panel 200 (view, own ballot changed)",
+    "panel-kept": "panel 200 (middleware, the panel kept)",
     "page": "thread page",
 }
 
@@ -174,6 +183,7 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--profile", choices=sorted(LABELS), help="cProfile one kind")
+    parser.add_argument("--sql", choices=sorted(LABELS), help="list one kind's SQL statements")
     args = parser.parse_args()
     setup_test_environment()
     call_command("migrate", verbosity=0)
@@ -183,6 +193,11 @@ def main() -> None:
     for kind, fn in polls.items():
         print(f"  {LABELS[kind]:42} {cpu_ms(fn, args.requests):7.2f} {queries(fn):4}")
     print(f"  load average {os.getloadavg()}")
+    if args.sql:
+        with CaptureQueriesContext(connection) as captured:
+            polls[args.sql]()
+        for query in captured.captured_queries:
+            print(f"  {query['sql'][:300]}")
     if args.profile:
         profile = cProfile.Profile(time.process_time)
         profile.runcall(lambda: [polls[args.profile]() for _ in range(50)])

@@ -18,8 +18,8 @@ from chapters import services as chapter_services
 from chapters.models import Vote
 from quest import services as quest_services
 from quest import visibility
-from tests.factories import chapter_url, make_user, make_vote, prompt_list, vote_in
-from votes import poll
+from tests.factories import chapter_url, make_post, make_user, make_vote, prompt_list, vote_in
+from votes import poll, selectors
 from votes import services as vote_services
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -258,7 +258,7 @@ def test_it_shows_the_players_ballot_at_the_panels_next_poll_once_counted(client
     response = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=etag, **HTMX)
     assert response.status_code == 200
     assert "C) " in response.text
-    assert 'hx-trigger="every 5s, ballot-posted from:body"' in response.text
+    assert 'hx-trigger="every 5s, ballot-posted from:body delay:1s"' in response.text
 
 
 def test_it_never_answers_another_players_panel(client, client_factory, vote, player, outsider):
@@ -272,3 +272,95 @@ def test_it_never_answers_another_players_panel(client, client_factory, vote, pl
     assert response.status_code == 200
     assert "Nothing is counted for you yet" in response.text
     assert client_factory().get(_panel_url(vote), **HTMX).status_code == 302  # signed out
+
+
+def test_it_keeps_a_recounting_panel_304_until_the_recount_that_counts_the_players_post(
+    client, vote, player
+):
+    vote_in(vote, player, "1-A")
+    client.force_login(player)
+    waiting = make_post(vote.chapter.quest, player, "Still thinking about the song.")  # not read
+    first = client.get(_panel_url(vote), **HTMX)
+    assert "Recounting: your latest post" in first.text
+
+    # Recounts of other players' ballots (what a recount leaves in the cache; one reading
+    # the player's post would count it): the note is still true.
+    for n in range(3):
+        poll.tally_changed(vote=vote, at_once=False, voters=[f"someone{n}"])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+        assert response.status_code == 304
+        assert queries.captured_queries == []
+
+    # The recount that counts it: the player's ballot is the same (the post holds none),
+    # so their stamp stays, but the note is no longer true and the view says so.
+    vote_services.vote_recount(vote_id=vote.pk)
+    response = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert response.status_code == 200
+    assert "Recounting" not in response.text
+    assert waiting.ref not in selectors.ballot_panel(vote=vote, user=player).waiting
+
+
+def test_it_says_recounting_for_the_players_own_posts_only(client, vote, player):
+    vote_in(vote, player, "1-A")
+    make_post(vote.chapter.quest, make_user("someone"), "1-B")  # not counted yet: not theirs
+    client.force_login(player)
+
+    assert "Recounting" not in client.get(_panel_url(vote), **HTMX).text
+
+
+def test_it_sends_the_kept_panel_to_a_poll_asking_with_an_older_etag(client, vote, player):
+    vote_in(vote, player, "1-A")
+    client.force_login(player)
+    old = client.get(_panel_url(vote), **HTMX)["ETag"]
+    vote_in(vote, player, "Revised vote:\n1-C")
+    new = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=old, **HTMX)
+    assert new.status_code == 200
+
+    # A second poll sent before the first came back (htmx's ballot-posted beside the
+    # timer): the same panel, from the cache, without the session or a query.
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=old, **HTMX)
+    assert queries.captured_queries == []
+    assert not hasattr(again.wsgi_request, "session")
+    assert (again.status_code, again.content, again["ETag"]) == (200, new.content, new["ETag"])
+    for header in ("Content-Type", "Cache-Control", "Vary", "X-Frame-Options"):
+        assert again[header] == new[header], header
+
+
+def test_it_never_sends_a_kept_panel_to_another_session(client, client_factory, vote, player):
+    vote_in(vote, player, "1-A")
+    client.force_login(player)
+    assert client.get(_panel_url(vote), **HTMX).status_code == 200
+
+    other = client_factory()
+    other.force_login(make_user("someone"))
+    response = other.get(_panel_url(vote), **HTMX)
+    assert "A) " not in response.text
+    assert "Nothing is counted for you yet" in response.text
+
+
+def test_it_builds_the_panel_in_the_same_queries_for_any_number_of_prompts(quest, quest_master):
+    def panel_queries(kinds: tuple[str, ...], title: str) -> int:
+        vote = make_vote(quest, quest_master, prompt_list(*kinds, options=3), title=title)
+        player = make_user(f"voter-{title}")
+        anya = vote_in(vote, make_user(f"anya-{title}"), "1-A")
+        body = "\n".join(f"{n}-A" for n in range(1, len(kinds) + 1))
+        vote_in(vote, player, f'[QUOTE="anya-{title}, post: {anya.ref}"]1-A[/QUOTE]\n{body}')
+        vote = access_vote(vote)
+        with CaptureQueriesContext(connection) as queries:
+            panel = selectors.ballot_panel(vote=vote, user=player)
+        assert panel is not None and panel.counts_anything
+        return len(queries.captured_queries)
+
+    assert panel_queries(("single",), "one") == panel_queries(("single", "multi") * 4, "eight")
+    assert panel_queries(("single",), "again") <= 4
+
+
+def access_vote(vote: Vote) -> Vote:
+    """The vote as the panel's view loads it: the prompts and their options with it."""
+    return (
+        Vote.objects.select_related("chapter__quest", "post")
+        .prefetch_related("prompts__options")
+        .get(pk=vote.pk)
+    )

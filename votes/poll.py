@@ -54,10 +54,22 @@ its latest run loaded, the ETag computed), costs about what a page costs. So:
    back or leaves out: the recount moves a *voter stamp* for exactly those
    voters (`tally_changed(voters=...)`). The panel view remembers, for the
    session cookie, the voter stamp and the vote's at-once stamp it read
-   before the ballot rows (`remember_panel`), and this middleware answers the
-   panel's poll 304 while neither moved (`answer_panel`): a recount of other
-   players' posts costs the player nothing. Its "recounting…" note is not
-   stamped: a panel showing it is remembered PANEL_RECOUNTING_SECONDS only.
+   before the ballot rows, and the panel it sent (`remember_panel`); this
+   middleware answers the panel's poll while neither moved (`answer_panel`):
+   304, or the kept panel itself to a poll that asks with an older ETag or
+   none (a second request sent before the first's answer came back: what the
+   player's session was sent already, nothing more). A recount of other
+   players' posts costs the player nothing.
+   Its "recounting…" note names the player's posts in the window not read
+   yet at their current text (`waiting`: a recount reads them, or the worker
+   just before it). Every `tally_changed` also writes which refs are read
+   (`_counted`: their span and the refs missing in it, one query), and a
+   remembered panel waiting only for posts read by then goes to the view. So
+   the note is answered 304 through other players' recounts for as long as it
+   is true, and goes at the first poll after the recount that reads (or
+   follows the reading of) the player's post; that recount moves their stamp
+   too when it changes their ballot. Not stamped: the note appearing when the
+   player posts (the ballot form's answer says "being counted…" meanwhile).
 
 The poll carried the player's own "Your ballot" panel (`?with=ballot`); pages
 opened before the panel was split off still poll that way, and are answered
@@ -82,6 +94,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
@@ -90,12 +103,12 @@ from redis.exceptions import RedisError
 
 from chapters.models import Vote
 from quest import visibility
+from votes.models import Reading
 
 log = logging.getLogger(__name__)
 
 POLL_URL_NAME = "chapter-tally"
 PANEL_URL_NAME = "chapter-ballot-panel"
-PANEL_RECOUNTING_SECONDS = 20  # how long a panel saying "recounting…" may be answered 304
 REMEMBER_SECONDS = 120  # how stale an unstamped change may get on a page left open
 SHARE_SECONDS = 60  # as REMEMBER_SECONDS, for the shared partial (5.)
 READER = "reader"  # `?as=reader`: the poll of a page drawn for someone who is not staff
@@ -115,6 +128,10 @@ def _entry_key(request: HttpRequest, slug: str, number: int | str) -> str:
     # a secret, so only its hash goes into the key.
     who = hashlib.sha256(cookie.encode()).hexdigest()[:32] if cookie else "visitor"
     return f"votes:tally-poll:{slug}:{number}:{kind}:{who}"
+
+
+def _counted_key(slug: str, number: int | str) -> str:
+    return f"votes:tally-counted:{slug}:{number}"
 
 
 def _voter_stamp_key(slug: str, number: int | str, voter: str) -> str:
@@ -161,9 +178,13 @@ def tally_changed(*, vote: Vote, at_once: bool = True, voters: Collection[str] =
     where = _where(vote.pk)
     if where is None:
         return
+    slug, number = where
     voters = tuple(voters)
-    _move(*where, at_once=at_once, voters=voters)
-    transaction.on_commit(lambda: _move(*where, at_once=at_once, voters=voters))
+    counted = _counted(vote.pk)
+    _move(slug, number, at_once=at_once, voters=voters, counted=counted)
+    transaction.on_commit(
+        lambda: _move(slug, number, at_once=at_once, voters=voters, counted=counted)
+    )
 
 
 def _where(vote_id: int) -> tuple[str, int] | None:
@@ -174,12 +195,52 @@ def _where(vote_id: int) -> tuple[str, int] | None:
     )
 
 
-def _move(slug: str, number: int, *, at_once: bool, voters: tuple[str, ...] = ()) -> None:
+Counted = tuple[int, int, tuple[int, ...]]  # (lowest, highest, refs between not counted)
+
+
+def _counted(vote_id: int) -> Counted:
+    """The refs of the vote's posts read at their current text, small: their span and the
+    refs missing in it.
+
+    Called with a recount's own change, so these are the posts it counted. The
+    window's refs follow each other and posts are read out of order only a
+    little (a few waiting for the worker), so the missing refs are few; a ref
+    outside the span is not counted.
+    """
+    refs = set(
+        Reading.objects.filter(vote_id=vote_id, post_version=F("post__version")).values_list(
+            "post__ref", flat=True
+        )
+    )
+    if not refs:
+        return (0, -1, ())
+    low, high = min(refs), max(refs)
+    return (low, high, tuple(r for r in range(low, high) if r not in refs))
+
+
+def _is_counted(counted: Counted | None, refs: Collection[int]) -> bool:
+    """Whether every ref of `refs` is among those the latest run counted."""
+    if counted is None:
+        return False
+    low, high, missing = counted
+    return all(low <= ref <= high and ref not in missing for ref in refs)
+
+
+def _move(
+    slug: str,
+    number: int,
+    *,
+    at_once: bool,
+    voters: tuple[str, ...] = (),
+    counted: Counted | None = None,
+) -> None:
     every, now = _stamp_keys(slug, number)
-    moved = {every: secrets.token_hex(8)}
+    moved: dict[str, Any] = {every: secrets.token_hex(8)}
     if at_once:
         moved[now] = secrets.token_hex(8)
     moved |= {_voter_stamp_key(slug, number, voter): secrets.token_hex(8) for voter in voters}
+    if counted is not None:
+        moved[_counted_key(slug, number)] = counted
     try:
         cache.set_many(moved, STAMP_SECONDS)
     except RedisError as e:
@@ -261,13 +322,15 @@ def remember_panel(
     voter: str,
     mine: str,
     etag: str,
-    recounting: bool,
+    waiting: tuple[int, ...],
+    html: str | None = None,
+    final: bool = False,
 ) -> None:
-    """Remember the panel's ETag under the vote's at-once stamp and the voter's stamp `mine`."""
-    entry = (token[1], _voter_stamp_key(slug, number, voter), mine, etag)
-    seconds = PANEL_RECOUNTING_SECONDS if recounting else REMEMBER_SECONDS
+    """Remember the panel's ETag (and the panel, `html`, when rendered) under the vote's
+    at-once stamp and the voter's stamp `mine`, with the refs it says are not counted yet."""
+    entry = (token[1], _voter_stamp_key(slug, number, voter), mine, etag, waiting, html, final)
     with contextlib.suppress(RedisError):
-        cache.set(_panel_key(request, slug, number), entry, seconds)
+        cache.set(_panel_key(request, slug, number), entry, REMEMBER_SECONDS)
 
 
 # --- 3. Answering before the session is loaded ------------------------------------------
@@ -334,23 +397,34 @@ def _polled_vote(request: HttpRequest) -> tuple[str, str, int] | None:
 
 
 def answer_panel(request: HttpRequest, slug: str, number: int) -> HttpResponse | None:
-    """A 304 for the player's panel while neither their stamp nor the at-once one moved (6.)."""
-    asked = request.headers.get("If-None-Match")
-    if not asked:
-        return None
+    """The player's panel while neither their stamp nor the at-once one moved (6.): 304 for
+    the remembered ETag, else the kept panel. None: ask the view."""
     keys = [_stamp_keys(slug, number)[1], _panel_key(request, slug, number)]
     try:
         now, entry = (cache.get_many(keys).get(key) for key in keys)
         if now is None or entry is None:
             return None
-        seen_now, mine_key, seen_mine, etag = entry
-        if seen_now != now or cache.get(mine_key) != seen_mine:
+        seen_now, mine_key, seen_mine, etag, waiting, html, final = entry
+        if seen_now != now:
             return None
+        found = cache.get_many([mine_key, _counted_key(slug, number)])
     except RedisError:
         return None
-    if f'"{etag}"' not in parse_etags(asked):
+    if found.get(mine_key) != seen_mine:
         return None
-    response = HttpResponseNotModified()
+    if waiting and _is_counted(found.get(_counted_key(slug, number)), waiting):
+        return None  # "recounting…" is no longer true: the view shows what is counted
+    asked = request.headers.get("If-None-Match")
+    response: HttpResponse
+    if asked and f'"{etag}"' in parse_etags(asked):
+        response = HttpResponseNotModified()
+    elif html is not None:
+        # 286 (htmx's "stop polling") once final, as the view's HttpResponseStopPolling.
+        response = HttpResponse(html, status=286 if final else 200)
+        response["X-Frame-Options"] = settings.X_FRAME_OPTIONS  # as XFrameOptionsMiddleware
+        response["Content-Length"] = str(len(response.content))  # as CommonMiddleware
+    else:
+        return None
     response["ETag"] = f'"{etag}"'
     response["Vary"] = VARY
     # Whoever may see a panel, never a shared cache: it is one player's.

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, JSONField, Min, OuterRef, Subquery
+from django.db.models import Exists, JSONField, Min, OuterRef, Subquery, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from chapters.kinds import PassRule
@@ -672,7 +673,13 @@ class BallotPanel:
     prompts: list[PanelPrompt]
     held: list[dict[str, Any]]  # whole posts held for a moderator: [{"post": ref, "reason": ...}]
     not_counted: list[dict[str, Any]]  # the player's posts left out of the tally, and why
-    recounting: bool  # the latest posts may not be counted yet
+    # Refs of the player's posts in the window not read yet: the tally may not count them.
+    waiting: tuple[int, ...] = ()
+
+    @property
+    def recounting(self) -> bool:
+        """A post of the player's is not in the tally yet: what is shown may change."""
+        return bool(self.waiting)
 
     @property
     def counts_anything(self) -> bool:
@@ -700,10 +707,11 @@ def ballot_panel(*, vote: Vote, user: Any) -> BallotPanel | None:
 
     From the stored rows the tally was made from: the player's current Ballot
     (what is counted, and from which post), the latest tally run (what is held
-    for a moderator, what is left out) and whether it is behind, the Readings
-    and proxy decisions of the posts counted (whether a prompt follows someone
-    else's ballot), and the prompts (none when loaded with the vote). None for
-    someone who cannot vote here.
+    for a moderator, what is left out), the Readings and proxy rulings of the
+    posts counted (whether a prompt follows someone else's ballot), the
+    player's posts in the window not read yet (what may be missing from it),
+    and the prompts (none when loaded with the vote). Four queries whatever
+    the number of prompts, voters or posts. None for someone who cannot vote here.
     """
     if not user.is_authenticated or user.pk == vote.chapter.quest.quest_master_id:
         return None
@@ -714,9 +722,16 @@ def ballot_panel(*, vote: Vote, user: Any) -> BallotPanel | None:
         .first()
         or {}
     )
-    run = latest_tally(vote)
-    data: Mapping[str, Any] = run.data if run is not None else {}
-    held = [f for f in data.get("flagged", []) if f["author"] == name]
+    # Only the parts of the run the panel shows: the whole run of a 1,000-voter
+    # vote lists every voter, and decoding it cost more than the rest of the panel.
+    run = (
+        TallyRun.objects.filter(vote=vote)
+        .order_by("-created_at", "-pk")
+        .values_list("data__flagged", "data__excluded")
+        .first()
+    )
+    flagged, excluded = run if run is not None else ([], [])
+    held = [f for f in flagged or [] if f["author"] == name]
     follows = _followed(vote, {a["post"] for a in answers.values() if a.get("post") is not None})
     prompts = []
     for spec in _prompt_specs(vote):
@@ -735,8 +750,32 @@ def ballot_panel(*, vote: Vote, user: Any) -> BallotPanel | None:
     return BallotPanel(
         prompts=prompts,
         held=[_held(f) for f in held if f["prompt"] is None],
-        not_counted=[_held(e) for e in data.get("excluded", []) if e["author"] == name],
-        recounting=tally_is_behind(vote, run),
+        not_counted=[_held(e) for e in excluded or [] if e["author"] == name],
+        waiting=_waiting(vote, user),
+    )
+
+
+def _waiting(vote: Vote, user: Any) -> tuple[int, ...]:
+    """Refs of `user`'s posts in the vote's window not read at their current text yet: the
+    recount reads them (or the worker just before it). One indexed query, the window's
+    bounds as subqueries (from the vote's post to the next chapter's)."""
+    if vote.post_id is None:
+        return ()  # not posted: no window
+    start = Post.objects.filter(pk=vote.post_id).values("seq")[:1]
+    after = (
+        Chapter.objects.filter(quest_id=vote.chapter.quest_id, post__seq__gt=Subquery(start))
+        .order_by("post__seq")
+        .values("post__seq")[:1]
+    )
+    read = ReadingRow.objects.filter(
+        vote=vote, post=OuterRef("pk"), post_version=OuterRef("version")
+    )
+    return tuple(
+        Post.objects.filter(quest_id=vote.chapter.quest_id, author=user, seq__gt=Subquery(start))
+        .filter(seq__lt=Coalesce(Subquery(after), Value(2**31)))
+        .exclude(Exists(read))
+        .order_by("seq")
+        .values_list("ref", flat=True)
     )
 
 
@@ -781,27 +820,29 @@ def _followed(vote: Vote, refs: set[int]) -> dict[int, dict[str, Any]]:
 
     A proxy post ("[X] alice") follows a voter, as does any post a moderator
     ruled a proxy; an endorsement copies the answers of the post it quotes.
+    One query: each post's Readings with its latest ruling on the whole post.
     """
     if not refs:
         return {}
     out: dict[int, dict[str, Any]] = {}
-    rows = ReadingRow.objects.filter(vote=vote, post__ref__in=refs).values_list(
-        "post__ref", "kind", "data"
+    # A moderator's ruling on the whole post overrides how it was read: the latest is in force.
+    rulings = Decision.objects.filter(vote=vote, post=OuterRef("post"), prompt=None).order_by(
+        "-at", "-pk"
     )
-    for ref, kind, data in rows:
-        if kind == PostKind.PROXY and data.get("proxy_of"):
+    rows = (
+        ReadingRow.objects.filter(vote=vote, post__ref__in=refs)
+        .annotate(
+            ruled=Subquery(rulings.values("action")[:1]),
+            ruled_proxy_of=Subquery(rulings.values("proxy_of")[:1]),
+        )
+        .values_list("post__ref", "kind", "data", "ruled", "ruled_proxy_of")
+    )
+    for ref, kind, data, ruled, ruled_proxy_of in rows:
+        if ruled is not None:
+            if ruled == Decision.Action.PROXY:
+                out[ref] = {"voter": ruled_proxy_of}
+        elif kind == PostKind.PROXY and data.get("proxy_of"):
             out[ref] = {"voter": data["proxy_of"]}
         elif kind == PostKind.ENDORSEMENT and data.get("endorses") is not None:
             out[ref] = {"post": data["endorses"]}
-    # A moderator's ruling on the whole post overrides how it was read: the latest is in force.
-    rulings = (
-        Decision.objects.filter(vote=vote, post__ref__in=refs, prompt=None)
-        .order_by("at", "pk")
-        .values_list("post__ref", "action", "proxy_of")
-    )
-    for ref, action, proxy_of in rulings:
-        if action == Decision.Action.PROXY:
-            out[ref] = {"voter": proxy_of}
-        else:
-            out.pop(ref, None)
     return out

@@ -1,6 +1,7 @@
 """The players' ballot form on the chapter page, and "how will this be read" previews."""
 
 import hashlib
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -139,8 +140,10 @@ def _panel_etag(request: HttpRequest, slug: str, number: int) -> str | None:
         return None
     # Everything the panel shows is in the BallotPanel (and the vote's state, below).
     etag = hashlib.sha256(f"{panel!r}:{vote.status}".encode()).hexdigest()[:32]
+    remember = None
     if token is not None and mine is not None:
-        poll.remember_panel(
+        remember = partial(
+            poll.remember_panel,
             request,
             slug,
             number,
@@ -148,8 +151,10 @@ def _panel_etag(request: HttpRequest, slug: str, number: int) -> str | None:
             voter=name,
             mine=mine,
             etag=etag,
-            recounting=panel.recounting,
+            waiting=panel.waiting,
         )
+        remember()  # the ETag alone: what a 304 from this check needs next time
+    request.panel_remember = remember  # type: ignore[attr-defined]  # and with the panel
     return etag
 
 
@@ -160,10 +165,11 @@ def _panel_etag(request: HttpRequest, slug: str, number: int) -> str | None:
 def chapter_ballot_panel(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
     """The player's "Your ballot" panel, polled on its own beside the tally.
 
-    Every PANEL_POLL_SECONDS, and at once after a ballot is posted (the
-    `ballot-posted` event); a recount that changes nothing of the player's is
-    answered 304 before this view (votes/poll.py 6.). Polling stops with the
-    vote's final tally.
+    Every PANEL_POLL_SECONDS, and a second after a ballot is posted (the
+    `ballot-posted` event: the recount has usually counted it by then); while
+    nothing of the player's changed it is answered before this view, 304 or
+    the panel kept from its last answer (votes/poll.py 6.). Polling stops with
+    the vote's final tally.
     """
     vote: Vote = request.panel_vote  # type: ignore[attr-defined]  # read by the ETag check
     panel = request.ballot_panel  # type: ignore[attr-defined]  # set by the ETag check
@@ -178,6 +184,10 @@ def chapter_ballot_panel(request: AuthenticatedHttpRequest, slug: str, number: i
     }
     response = render(request, "votes/_ballot_panel.html", context)
     patch_cache_control(response, private=True)  # one player's: never in a shared cache
-    if vote.is_closed and not panel.recounting:
+    final = vote.is_closed and not panel.recounting
+    remember = request.panel_remember  # type: ignore[attr-defined]  # set by the ETag check
+    if remember is not None:
+        remember(html=response.content.decode(), final=final)
+    if final:
         return HttpResponseStopPolling(response.content, headers=dict(response.headers))
     return response
