@@ -290,7 +290,12 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
+    # Sessions read from Redis instead of a query on every signed-in request,
+    # written to the database too (quest/sessions.py: Redis down, the database).
+    SESSION_ENGINE = "quest.sessions"
 else:
+    # Not on the local memory cache: each process would keep its own copy, and a
+    # log-out in one would leave the session alive in the others.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # At most N requests of a kind in S seconds ("N/S"), per signed-in user, or per
 # client address for visitors. Far above a normal pace: a post a minute, a

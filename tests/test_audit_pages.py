@@ -192,9 +192,10 @@ def test_the_audit_page_asks_as_many_queries_for_20_voters_as_for_300(
     _decide(vote, posts[0], moderator, action="reject", reason="No")
     client.force_login(moderator)
 
-    # The session, the user, the quest, its membership, the vote; the decisions and
-    # the prompts; five to list the tab's page; three to build its posts.
-    with django_assert_num_queries(16):
+    # The user, the vote with its quest, the quest's membership (the session comes
+    # from the cache); the decisions and the prompts; five to list the tab's page;
+    # three to build its posts.
+    with django_assert_num_queries(14):
         response = client.get(_url(vote, f"?show={show}"))
 
     shown = _listed(response.content.decode())

@@ -358,3 +358,54 @@ def test_a_write_in_that_would_answer_another_prompt_is_refused_and_kept(client,
     assert "Your write-in for prompt 4 would not be read as you wrote it" in response.text
     assert "we sing 2-B, 3-C" in response.text  # what the player wrote is kept
     assert _posts_by(player) == []
+
+
+# --- The form's widgets, written out in Python ------------------------------------
+
+
+def test_its_widgets_write_the_html_djangos_templates_write(quest, quest_master, monkeypatch):
+    """Every widget of the form, and every option of a list, as Django's form templates
+    render them: unanswered, answered, refused with errors; the quest master's words
+    with markup in them; a `lines` prompt's suggestions as the template lists them."""
+    from chapters.prompts import PromptData
+    from votes import forms as ballot_forms
+    from votes.forms import BallotForm
+
+    odd = ['<b>"Tea" & biscuits</b>', "Coffee's <i>fine</i>", "Plain"]
+    kinds = prompt_list(
+        "single", "multi", "ranked", "write_in", option_texts={1: odd, 2: odd, 3: odd}
+    )
+    kinds.append(PromptData(5, "lines", "What <now>?"))
+    body = 'Choose.\n[ ] Hold <the> "line"\n-[ ] With & care\n[ ] [Crew] Ask'
+    vote = make_vote(quest, quest_master, kinds, body=body)
+    vote = Vote.objects.select_related("chapter__quest", "post").get(pk=vote.pk)
+    answered = {
+        "1": {"letters": ["B"]},
+        "2": {"letters": ["A", "C"]},
+        "3": {"letters": ["C", "A"]},
+        "4": {"text": "<script>1-A</script> & more"},
+        "5": {"lines": [{"text": 'Hold <the> "line"\n-With & care'}, {"text": "<Mine>"}]},
+    }
+    bad = {"p1": "Z", "p2": ["A", "Q"], "p3_A": "1", "p3_B": "1", "p4": "x" * 30_000}
+
+    def rendered() -> list[str]:
+        shown = [
+            BallotForm(vote=vote),
+            BallotForm(vote=vote, initial_answers=answered),
+            BallotForm(bad, vote=vote),
+        ]
+        out = []
+        for form in shown:
+            for name in form.fields:
+                if name != "submission":
+                    out.append(str(form[name]))
+                    out.extend(w.tag() for w in form[name].subwidgets)
+                    out.extend(str(w) for w in form[name].subwidgets)
+        return out
+
+    written = rendered()
+    monkeypatch.setattr(ballot_forms, "_HTML", {})  # every widget through its templates
+    templated = rendered()
+    assert written == templated
+    assert len(written) > 100
+    assert "&lt;b&gt;&quot;Tea&quot; &amp; biscuits&lt;/b&gt;" in "".join(written)

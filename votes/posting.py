@@ -48,7 +48,7 @@ def ballot_post(*, vote: Vote, user: User, answers: list[Answer], token: str = "
     with transaction.atomic():
         poster_lock(user=user)
         held = _hold_open(vote)
-        spec = selectors.vote_spec(vote)
+        spec = selectors.vote_spec(_as_held(vote, held))
         answers = [a for a in answers if spec.prompt(a.prompt) is not None]
         body = canonical_text(answers, spec) if answers else ""
         # The answers as chosen, not the post: a repeat would be headed "Revised vote:".
@@ -82,6 +82,18 @@ def _hold_open(vote: Vote) -> Vote:
         return Vote.objects.select_for_update().get(pk=vote.pk)
     table = connection.ops.quote_name(Vote._meta.db_table)
     return Vote.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR KEY SHARE", [vote.pk])[0]
+
+
+def _as_held(vote: Vote, held: Vote) -> Vote:
+    """`vote`, whose prompts the request loaded, unless they changed before the hold.
+
+    Its spec version moved (prompts replaced, or the window moved): the prompts
+    are read again, as they are now, not taken from what the request loaded.
+    """
+    if held.spec_version == vote.spec_version:
+        return vote
+    again = Vote.objects.select_related("chapter__quest__quest_master", "post")
+    return again.get(pk=vote.pk)
 
 
 def _check_reads_back(body: str, answers: list[Answer], spec: VoteSpec) -> Reading:

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from chapters.kinds import PassRule
-from chapters.models import Chapter, Vote, VoteEvent
+from chapters.models import Chapter, Prompt, Vote, VoteEvent
 from quest.models import Post, PostRevision, Quest
 from votes.line_words import answer_lines
 from votes.merging import Merge
@@ -65,7 +65,7 @@ def vote_spec(vote: Vote) -> VoteSpec:
             proxies=Proxies(p.proxies),
             method=Method(p.method),
         )
-        for p in vote.prompts.prefetch_related("options")
+        for p in _prompts_with_options(vote)
     )
     quest = vote.chapter.quest
     return VoteSpec(
@@ -75,6 +75,14 @@ def vote_spec(vote: Vote) -> VoteSpec:
         opens_at=vote.opens_at,
         closes_at=vote.closes_at,
     )
+
+
+def _prompts_with_options(vote: Vote) -> Iterable[Prompt]:
+    # The votes pages load them with the vote (`views.access.vote_for_reader`):
+    # a request that builds the spec more than once queries them once.
+    if "prompts" in getattr(vote, "_prefetched_objects_cache", {}):
+        return vote.prompts.all()
+    return vote.prompts.prefetch_related("options")
 
 
 def pass_rules(vote: Vote) -> dict[int, PassRuleTally]:
