@@ -22,6 +22,7 @@ import os
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,7 +63,7 @@ def _run(vote: Vote, players: list, samples: int) -> tuple[_Step, _Step]:
     htmx = {"HX-Request": "true"}
     for i in range(samples):
         client = clients[i % len(clients)]
-        response = _timed(get, lambda: client.get(url, headers=htmx))
+        response = _timed(get, partial(client.get, url, headers=htmx))
         if response.status_code != 200 or 'name="submission"' not in response.text:
             raise SystemExit(f"no form: {response.status_code} {response.text[:500]}")
         # Each player's ballot differs from their last one: the same answers again
@@ -70,7 +71,7 @@ def _run(vote: Vote, players: list, samples: int) -> tuple[_Step, _Step]:
         turn = i // len(clients)
         data = {"p1": "AB"[turn % 2], "p2": ["C", "D"][: 1 + turn // 2 % 2]}
         data["submission"] = new_submission_token()
-        response = _timed(post, lambda: client.post(url, data, headers=htmx))
+        response = _timed(post, partial(client.post, url, data, headers=htmx))
         if response.status_code != 200 or "Your ballot was posted" not in response.text:
             raise SystemExit(f"ballot not posted: {response.status_code} {response.text[:500]}")
         if not any(s.startswith('INSERT INTO "quest_post"') for s in post.statements):
@@ -140,7 +141,8 @@ def main() -> None:
         profile.dump_stats(args.profile)
     else:
         get, post = _run(vote, players, args.samples)
-    print(f"session engine: {settings.SESSION_ENGINE}; {args.posts:,} posts; {args.samples} ballots")
+    engine = settings.SESSION_ENGINE
+    print(f"session engine: {engine}; {args.posts:,} posts; {args.samples} ballots")
     print(f"{'request':>8} {'CPU ms':>7} {'wall ms':>8} {'statements':>10}")
     for name, step in (("GET", get), ("POST", post)):
         cpu, wall = statistics.median(step.cpu) * 1000, statistics.median(step.wall) * 1000
