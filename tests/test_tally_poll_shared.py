@@ -341,20 +341,26 @@ def test_it_never_sends_a_kept_panel_to_another_session(client, client_factory, 
 
 
 def test_it_builds_the_panel_in_the_same_queries_for_any_number_of_prompts(quest, quest_master):
-    def panel_queries(kinds: tuple[str, ...], title: str) -> int:
+    def panel_queries(kinds: tuple[str, ...], title: str) -> list[int]:
         vote = make_vote(quest, quest_master, prompt_list(*kinds, options=3), title=title)
         player = make_user(f"voter-{title}")
         anya = vote_in(vote, make_user(f"anya-{title}"), "1-A")
         body = "\n".join(f"{n}-A" for n in range(1, len(kinds) + 1))
         vote_in(vote, player, f'[QUOTE="anya-{title}, post: {anya.ref}"]1-A[/QUOTE]\n{body}')
-        vote = access_vote(vote)
-        with CaptureQueriesContext(connection) as queries:
-            panel = selectors.ballot_panel(vote=vote, user=player)
-        assert panel is not None and panel.counts_anything
-        return len(queries.captured_queries)
+        counts = []
+        for loaded in (
+            access_vote(vote),
+            Vote.objects.select_related("chapter__quest").get(pk=vote.pk),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                panel = selectors.ballot_panel(vote=loaded, user=player)
+            assert panel is not None and panel.counts_anything
+            counts.append(len(queries.captured_queries))
+        return counts
 
+    # Loaded as the panel's view loads the vote, and bare (the prompts then in two queries).
     assert panel_queries(("single",), "one") == panel_queries(("single", "multi") * 4, "eight")
-    assert panel_queries(("single",), "again") <= 4
+    assert panel_queries(("single",), "again") == [5, 7]
 
 
 def access_vote(vote: Vote) -> Vote:
@@ -364,3 +370,22 @@ def access_vote(vote: Vote) -> Vote:
         .prefetch_related("prompts__options")
         .get(pk=vote.pk)
     )
+
+
+def test_it_stops_the_panels_polling_once_closed_from_the_kept_panel_too(
+    client, vote, quest_master, player
+):
+    vote_in(vote, player, "1-A")
+    client.force_login(player)
+    etag = client.get(_panel_url(vote), **HTMX)["ETag"]
+    chapter_services.vote_close(vote=vote, by=quest_master)  # moves the at-once stamp
+    vote_services.vote_recount(vote_id=vote.pk)  # the final tally
+
+    viewed = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=etag, **HTMX)
+    with CaptureQueriesContext(connection) as queries:
+        kept = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=etag, **HTMX)
+
+    assert viewed.status_code == kept.status_code == 286  # htmx stops polling
+    assert queries.captured_queries == []
+    assert kept.content == viewed.content
+    assert "hx-trigger" not in kept.text
