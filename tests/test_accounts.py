@@ -51,6 +51,28 @@ def test_it_logs_in_and_out(client):
     assert "Start a quest" not in logged_out.text and "Sign up" in logged_out.text
 
 
+def test_a_logged_out_session_cannot_be_used_again_from_the_cache(client, settings):
+    """Sessions are read from Redis (quest/sessions.py): logging out removes the cached
+    copy too, so the old cookie sent again is nobody's."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.core.cache import cache
+
+    if settings.SESSION_ENGINE != "quest.sessions":
+        pytest.skip("the embedded default keeps sessions in the database alone")
+    make_user("alice", password=PASSWORD)
+    client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    cookie = client.cookies["sessionid"].value
+    cached = cache.get(KEY_PREFIX + cookie)
+
+    client.post(reverse("logout"))
+    client.cookies["sessionid"] = cookie  # the old cookie, sent again
+    again = client.get(reverse("home"))
+
+    assert cached is not None and "_auth_user_id" in cached
+    assert cache.get(KEY_PREFIX + cookie) is None
+    assert "Start a quest" not in again.text and "Sign up" in again.text
+
+
 def test_it_refuses_a_wrong_password(client):
     make_user("alice", password=PASSWORD)
 
