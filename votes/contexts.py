@@ -51,9 +51,9 @@ KEPT_POSTS = 100_000
 # Posts loaded from the database at a time (by seq): one batch's bodies are held
 # whole at once, the rest of the thread compressed.
 LOAD_BATCH = 2000
-# The latest posts of a kept thread whose bodies are kept as loaded; older ones are
-# kept compressed (votes.reading.ReadingContext).
-KEPT_BODIES = 1000
+# The latest posts of a kept thread whose bodies are kept as loaded (about 5 MB);
+# older ones are kept compressed (votes.reading.ReadingContext).
+KEPT_BODIES = 5000
 
 
 @dataclass

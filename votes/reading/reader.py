@@ -14,9 +14,11 @@ from .thread import Thread
 from .types import PostIn, Reading, VoteSpec
 from .xlines import suggestions
 
-# A context keeps this many of its latest posts' bodies as they came; older
-# bodies are compressed (a later post reads most often the posts just before it).
-KEEP_BODIES = 1000
+# A context keeps this many of its latest posts' bodies as they came (a later post
+# reads most often the posts just before it), about 5 MB; older bodies are
+# compressed. A vote of a few thousand posts pays nothing: compressing a post
+# costs about a tenth of reading it.
+KEEP_BODIES = 5000
 
 
 def read_post(
