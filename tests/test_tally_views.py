@@ -315,10 +315,10 @@ def test_it_serves_the_ballots_as_csv(client, vote, player):
 
 # The vote with its quest and the latest run are looked up once (kept on the
 # request: the page shows the run its ETag names). The user (the session comes
-# from the cache, quest/sessions.py), the moderator check, the ballots (for voter links) and the runs' times and the
-# runs kept for "how the vote moved" make the rest, with the write-in merges
-# staff see (once for the ETag, once for the page); none of it grows with the
-# voters.
+# from the cache, quest/sessions.py), the moderator check, the ballots (for
+# voter links) and the runs' times and the runs kept for "how the vote moved"
+# make the rest, with the write-in merges staff see (once for the ETag, once
+# for the page); none of it grows with the voters.
 QUERIES = 9
 
 
