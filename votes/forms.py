@@ -122,7 +122,7 @@ class _WrittenOut:
     def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> str:
         write = _HTML.get(template_name)
         if write is None:
-            return super()._render(template_name, context, renderer)  # type: ignore[misc]
+            return super()._render(template_name, context, renderer)  # type: ignore[misc]  # a mixin's super()
         # Stripped, as Django's renderer strips what a template renders.
         return mark_safe(write(context["widget"]).strip())
 
