@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -185,7 +185,9 @@ def quest_visibility_set(*, quest: Quest, is_public: bool, by: User) -> bool:
     return True
 
 
-@transaction.atomic
+# No savepoint inside a caller's transaction (a ballot, a reply, a chapter): none of
+# them goes on after a failed post, and SAVEPOINT and RELEASE are two statements each.
+@transaction.atomic(savepoint=False)
 def post_create(
     *,
     quest: Quest,
@@ -392,16 +394,18 @@ def _shown_again(*, user: User, token: str, digest: str) -> Post | None:
     issued = submission_token_issued_at(token)
     if issued is None:
         return None
+    # Still their latest: no later post of theirs in that quest (asked in the same query).
+    later = Post.objects.filter(
+        quest_id=OuterRef("post__quest_id"), author=user, seq__gt=OuterRef("post__seq")
+    )
     row = (
         Submission.objects.filter(user=user, digest=digest, at__lt=issued)
         .select_related("post")
+        .annotate(posted_since=Exists(later))
         .order_by("-at")
         .first()
     )
-    if row is None:
-        return None
-    latest = Post.objects.filter(quest_id=row.post.quest_id, author=user).order_by("-seq").first()
-    return row.post if latest is not None and latest.pk == row.post_id else None
+    return row.post if row is not None and not row.posted_since else None
 
 
 # How soon after a form is shown an empty one sent from it is taken for a stray click.
@@ -433,10 +437,15 @@ def submission_record(*, user: User, token: str, form: str, text: str, post: Pos
     """Remember what this form render posted last (in the posting transaction)."""
     if not token:
         return
-    Submission.objects.update_or_create(
-        user=user,
-        token=token,
-        defaults={"digest": _submission_digest(form, text), "post": post, "at": timezone.now()},
+    # One INSERT … ON CONFLICT, not update_or_create's locked read, insert and two savepoints.
+    row = Submission(
+        user=user, token=token, digest=_submission_digest(form, text), post=post, at=timezone.now()
+    )
+    Submission.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["user", "token"],
+        update_fields=["digest", "post", "at"],
     )
 
 

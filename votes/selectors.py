@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, JSONField, Min, OuterRef, Subquery
+from django.db.models import Exists, F, JSONField, Min, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from chapters.kinds import PassRule
@@ -471,13 +472,23 @@ def may_have_ballot(*, vote: Vote, user) -> bool:
     read as one, or not read yet (or read from an older text or prompts), so maybe one.
 
     One indexed query over the user's own posts and their stored Readings: it
-    never reads the window, so it costs the same in a thread of any length.
+    never reads the window, so it costs the same in a thread of any length. The
+    window's end (window_bounds) is a subquery of it, not a query of its own;
+    without a next chapter the window is open-ended.
     """
-    bounds = window_bounds(vote)
-    if bounds is None:
+    if vote.post is None:
         return False
-    theirs = Post.objects.filter(quest_id=vote.chapter.quest_id, author=user).between(
-        after_seq=bounds[0], before_seq=bounds[1]
+    quest_id = vote.chapter.quest_id
+    next_chapter = (
+        Chapter.objects.filter(quest_id=quest_id, post__seq__gt=vote.post.seq)
+        .order_by("post__seq")
+        .values("post__seq")[:1]
+    )
+    theirs = Post.objects.filter(
+        quest_id=quest_id,
+        author=user,
+        seq__gt=vote.post.seq,
+        seq__lt=Coalesce(Subquery(next_chapter), F("seq") + 1),
     )
     no_ballot = ReadingRow.objects.filter(
         vote=vote,
