@@ -94,7 +94,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
@@ -103,6 +103,7 @@ from redis.exceptions import RedisError
 
 from chapters.models import Vote
 from quest import visibility
+from quest.models import Post
 from votes.models import Reading
 
 log = logging.getLogger(__name__)
@@ -203,9 +204,11 @@ def _counted(vote_id: int) -> Counted:
     refs missing in it.
 
     Called with a recount's own change, so these are the posts it counted. The
-    window's refs follow each other and posts are read out of order only a
-    little (a few waiting for the worker), so the missing refs are few; a ref
-    outside the span is not counted.
+    window's posts follow each other and are read out of order only a little
+    (a few waiting for the worker), so the missing refs are few; a ref outside
+    the span is not counted. The missing ones are looked for among the quest's
+    posts in the span, not every number in it: an imported thread's refs are
+    the forum's, far apart (a 25,000-post import spans 125 million numbers).
     """
     refs = set(
         Reading.objects.filter(vote_id=vote_id, post_version=F("post__version")).values_list(
@@ -215,7 +218,10 @@ def _counted(vote_id: int) -> Counted:
     if not refs:
         return (0, -1, ())
     low, high = min(refs), max(refs)
-    return (low, high, tuple(r for r in range(low, high) if r not in refs))
+    quest = Vote.objects.filter(pk=vote_id).values("chapter__quest_id")[:1]
+    between = Post.objects.filter(quest_id=Subquery(quest), ref__gt=low, ref__lt=high)
+    refs_between = between.values_list("ref", flat=True).iterator(chunk_size=5000)
+    return (low, high, tuple(sorted(r for r in refs_between if r not in refs)))
 
 
 def _is_counted(counted: Counted | None, refs: Collection[int]) -> bool:
