@@ -67,7 +67,7 @@ def _run(vote: Vote, players: list, samples: int) -> tuple[_Step, _Step]:
         if response.status_code != 200 or 'name="submission"' not in response.text:
             raise SystemExit(f"no form: {response.status_code} {response.text[:500]}")
         # Each player's ballot differs from their last one: the same answers again
-        # would be taken for the same form sent twice (quest/services._shown_again).
+        # would be taken for the same form sent twice (quest/services.submission_repeat).
         turn = i // len(clients)
         data = {"p1": "AB"[turn % 2], "p2": ["C", "D"][: 1 + turn // 2 % 2]}
         data["submission"] = new_submission_token()

@@ -57,7 +57,7 @@ def _time_posts(vote: Vote, players: list, samples: int) -> tuple[list[float], i
         client = clients[i % len(clients)]
         token = new_submission_token()
         # Each player's ballot differs from their last one: the same answers again
-        # would be taken for the same form sent twice (quest/services._shown_again)
+        # would be taken for the same form sent twice (quest/services.submission_repeat)
         # and post nothing.
         turn = i // len(clients)
         data = {"p1": "AB"[turn % 2], "p2": ["C", "D"][: 1 + turn // 2 % 2], "submission": token}

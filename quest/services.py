@@ -3,12 +3,13 @@
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Value
-from django.db.models.functions import Greatest, Lower
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -242,13 +243,23 @@ def _post_numbers(quest: Quest, *, ref: int | None, posted_at: datetime) -> tupl
     post N), and nothing else waits on it: callers check everything first and
     take their numbers last, just before the insert. An imported post keeps
     the forum's `ref`; the counter only moves past it.
+
+    In SQL, to read the counters back from the UPDATE itself (RETURNING, on
+    PostgreSQL and SQLite): the ORM's update cannot, and every post asked again.
     """
-    Quest.objects.filter(pk=quest.pk).update(
-        last_seq=F("last_seq") + 1,
-        last_ref=F("last_ref") + 1 if ref is None else Greatest(F("last_ref"), Value(ref)),
-        last_activity_at=Greatest(F("last_activity_at"), Value(posted_at)),
-    )
-    seq, last_ref = Quest.objects.filter(pk=quest.pk).values_list("last_seq", "last_ref").get()
+    table = connection.ops.quote_name(Quest._meta.db_table)
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"  # SQLite's, of 2+
+    next_ref = "last_ref + 1" if ref is None else f"{greatest}(last_ref, %(ref)s)"
+    sql = f"""
+        UPDATE {table} SET last_seq = last_seq + 1, last_ref = {next_ref},
+          last_activity_at = {greatest}(last_activity_at, %(at)s)
+        WHERE id = %(quest)s
+        RETURNING last_seq, last_ref
+    """
+    at = connection.ops.adapt_datetimefield_value(posted_at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ref": ref, "at": at, "quest": quest.pk})
+        seq, last_ref = cursor.fetchone()
     return seq, last_ref if ref is None else ref
 
 
@@ -369,43 +380,50 @@ def submission_repeat(*, user: User, token: str, form: str, text: str) -> Post |
     poster's for a reply or a ballot, the post for an edit: poster_lock), so that a
     second request waiting on that lock finds the first one's row. `form` names
     the form and what it posts to ("reply:<quest pk>"): a token carried over to
-    another form is not a repeat. No token (an old page, a script) is never one;
-    a token not seen before may be one when the form was shown again (_shown_again).
-    """
-    if not token:
-        return None
-    digest = _submission_digest(form, text)
-    row = Submission.objects.filter(user=user, token=token).select_related("post").first()
-    if row is None:
-        return _shown_again(user=user, token=token, digest=digest)
-    return row.post if row.digest == digest else None
+    another form is not a repeat. No token (an old page, a script) is never one.
 
-
-def _shown_again(*, user: User, token: str, digest: str) -> Post | None:
-    """A form shown after the player's latest post, sent with its very text: that post again.
-
-    Browsers show a page again on Back with what was typed kept, but not always
-    with the token it had: a page at the address the post led to (the thread)
+    A token not seen before may be one too, when the form was shown again:
+    browsers show a page again on Back with what was typed kept, but not always
+    with the token it had; a page at the address the post led to (the thread)
     comes back as rendered after the post, with a later token. So a token not
     seen before counts as a repeat when it was issued after a post this form
     made with the same text, and that post is still the player's latest in
     the quest (had they posted since, sending it again means something).
+
+    Both asked in one query, in SQL (every ballot and reply asks: the ORM's two
+    queries cost more CPU than this one): the token's row if there is one, else
+    the latest with the same text from before the token was issued.
     """
-    issued = submission_token_issued_at(token)
-    if issued is None:
+    if not token:
         return None
-    # Still their latest: no later post of theirs in that quest (asked in the same query).
-    later = Post.objects.filter(
-        quest_id=OuterRef("post__quest_id"), author=user, seq__gt=OuterRef("post__seq")
-    )
-    row = (
-        Submission.objects.filter(user=user, digest=digest, at__lt=issued)
-        .select_related("post")
-        .annotate(posted_since=Exists(later))
-        .order_by("-at")
-        .first()
-    )
-    return row.post if row is not None and not row.posted_since else None
+    issued = submission_token_issued_at(token)
+    submissions, posts = Submission._meta.db_table, Post._meta.db_table
+    sql = f"""
+        SELECT s.token = %(token)s, s.digest = %(digest)s, s.post_id, EXISTS (
+          SELECT 1 FROM {posts} later
+          WHERE later.quest_id = p.quest_id AND later.author_id = %(user)s
+            AND later.seq > p.seq
+        )
+        FROM {submissions} s JOIN {posts} p ON p.id = s.post_id
+        WHERE s.user_id = %(user)s
+          AND (s.token = %(token)s OR (s.digest = %(digest)s AND s.at < %(issued)s))
+        ORDER BY s.token = %(token)s DESC, s.at DESC
+        LIMIT 1
+    """
+    params: dict[str, Any] = {
+        "user": user.pk,
+        "token": token,
+        "digest": _submission_digest(form, text),
+        "issued": connection.ops.adapt_datetimefield_value(issued),  # None: no earlier row
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    same_token, same_text, post_id, posted_since = row
+    repeat = same_text if same_token else not posted_since
+    return Post.objects.get(pk=post_id) if repeat else None
 
 
 # How soon after a form is shown an empty one sent from it is taken for a stray click.
