@@ -8,8 +8,9 @@ cache of the one process there is.
 How a request is counted (a sliding window counter):
 
 1. Time is cut into windows of S seconds. Each (kind, who, window) has one
-   counter, created with `cache.add` and bumped with `cache.incr`: both are
-   single atomic commands in Redis, so two processes never lose a count.
+   counter, created if missing and bumped (SET NX, then INCR, pipelined in one
+   round trip; `cache.add` and `cache.incr` off Redis): each is a single atomic
+   command in Redis, so two processes never lose a count.
 2. The rate over the last S seconds is estimated as this window's count plus
    the previous window's count, weighted by how much of that window is still
    inside the last S seconds. A fixed window alone would let 2N through
@@ -32,12 +33,13 @@ from functools import wraps
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from redis.exceptions import RedisError
 
+from quest.cache import RedisCache
 from quest.http import HtmxHttpRequest
 
 logger = logging.getLogger(__name__)
@@ -113,10 +115,7 @@ def _check(kind: str, who: str, *, count: bool) -> int | None:
     previous = f"ratelimit:{kind}:{who}:{int(window) - 1}"
     try:
         if count:
-            # Kept for two windows: the next window weighs this one's count.
-            cache.add(current, 0, timeout=2 * seconds)
-            this = cache.incr(current)
-            last = cache.get(previous, 0)
+            this, last = _counted(current, previous, timeout=2 * seconds)
         else:
             found = cache.get_many([current, previous])
             this, last = found.get(current, 0), found.get(previous, 0)
@@ -132,6 +131,26 @@ def _check(kind: str, who: str, *, count: bool) -> int | None:
         # past it: a flood of refused requests must not flood the log instead.
         logger.info("Rate limit %s reached by %s", kind, who)
     return _retry_after(limit, seconds, elapsed, this, last)
+
+
+def _counted(current: str, previous: str, *, timeout: int) -> tuple[int, int]:
+    """Count one in `current` (kept for `timeout` seconds); the counts of both windows.
+
+    On Redis, one pipelined round trip (SET NX, INCR, GET), not the cache calls'
+    four: a ballot POST counts itself on every request.
+    """
+    backend = caches[DEFAULT_CACHE_ALIAS]  # `cache` is a proxy: not an instance of it
+    if not isinstance(backend, RedisCache):  # the embedded default's local memory
+        cache.add(current, 0, timeout=timeout)
+        return cache.incr(current), cache.get(previous, 0)
+    key = backend.make_and_validate_key(current)
+    previous_key = backend.make_and_validate_key(previous)
+    pipe = backend.client(write=True).pipeline(transaction=False)
+    pipe.set(key, 0, ex=timeout, nx=True)
+    pipe.incr(key)
+    pipe.get(previous_key)
+    _, this, last = pipe.execute()
+    return this, 0 if last is None else int(last)
 
 
 def _retry_after(limit: int, seconds: int, elapsed: float, this: int, last: int) -> int:

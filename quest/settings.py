@@ -283,7 +283,7 @@ CELERY_BEAT_SCHEDULE = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "quest.cache.RedisCache",  # Django's, its client shared
             "LOCATION": REDIS_URL,
             # The tests give each test its own, and their Celery workers the same one.
             "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "quest"),
