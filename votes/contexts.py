@@ -30,7 +30,7 @@ with `selectors.reading_of`, which reads a post as its context here does
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,8 @@ LOAD_BATCH = 2000
 # The latest posts of a kept thread whose bodies are kept as loaded (about 5 MB);
 # older ones are kept compressed (votes.reading.ReadingContext).
 KEPT_BODIES = 5000
+# Posts the recount reads and stores at a time (`window_reading_batches`).
+READ_BATCH = 1000
 
 
 @dataclass
@@ -94,16 +96,40 @@ def post_reading(*, vote: Vote, post: Post) -> Reading:
 
 
 def window_readings(*, vote: Vote, refs: Collection[int]) -> dict[int, Reading]:
-    """Post ref -> how it reads, for the posts `refs` of the vote's window (the recount's
-    stale posts), through the vote's kept thread brought up to the window's end."""
-    with _lock:
-        kept = _brought_up_to(vote, upto_seq=None)
-        wanted = [ref for ref in refs if ref in kept.context]
-        readings = {ref: kept.context.reading(ref) for ref in wanted}
-        deleted = kept.deleted & readings.keys()
+    """Post ref -> how it reads, for the posts `refs` of the vote's window, through the
+    vote's kept thread brought up to the window's end (`window_reading_batches` at once)."""
     return {
-        ref: selectors.deleted_reading(r) if ref in deleted else r for ref, r in readings.items()
+        ref: r for batch in window_reading_batches(vote=vote, refs=list(refs)) for ref, r in batch
     }
+
+
+def window_reading_batches(
+    *, vote: Vote, refs: Sequence[int], size: int | None = None
+) -> Iterator[list[tuple[int, Reading]]]:
+    """(ref, how it reads) for the posts `refs` of the vote's window (the recount's stale
+    posts, in thread order), `size` posts a batch, through the vote's kept thread brought
+    up to the window's end; refs not in the window are left out.
+
+    A batch at a time, so that the recount stores each batch before the next is
+    read and never holds every Reading of a long window at once (a 100,000-post
+    import: issue 14). The kept thread is locked for one batch only and brought
+    up to date again for the next (one query when nothing changed): a post
+    changed in between is read against the thread as it is then, as the
+    recount's next pass would.
+    """
+    size = size or READ_BATCH
+    for start in range(0, len(refs), size):
+        with _lock:
+            kept = _brought_up_to(vote, upto_seq=None)
+            context, deleted = kept.context, kept.deleted
+            batch = [
+                (ref, context.reading(ref)) for ref in refs[start : start + size] if ref in context
+            ]
+            batch = [
+                (ref, selectors.deleted_reading(r) if ref in deleted else r) for ref, r in batch
+            ]
+        if batch:
+            yield batch
 
 
 def kept_clear() -> None:

@@ -27,7 +27,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
@@ -245,18 +245,29 @@ class _ParsedReadings:
 _parsed = _ParsedReadings()
 
 
+# A window of up to this many posts keeps its parsed Readings in `_parsed` (a live
+# vote is recounted after every burst of posts). A longer one (an import of a whole
+# thread) is folded from its stored rows a chunk at a time and nothing of it is
+# kept: keeping it would hold every Reading at once (issue 14), and a cache smaller
+# than the window, filled in window order, would evict each row before it is used again.
+PARSED_WINDOW_MAX = 20_000
+# Stored Readings loaded, parsed and folded at a time.
+FOLD_CHUNK = 1000
+
+
 def _fresh_readings(
     vote: Vote, *, read_stale: bool = True
-) -> tuple[list[tuple[int, int, int]], list[ReadingOut], bool]:
+) -> tuple[list[tuple[int, int, int]], Iterator[ReadingOut], bool]:
     """The window's posts as (pk, ref, version), their Readings, and whether any is stale.
 
     1. Load ids and versions only, of the window's posts and stored Readings.
     2. Posts with no current Reading are read (bodies loaded only then) and
-       their Readings written back in one query. With read_stale=False (the
+       their Readings written back a batch at a time. With read_stale=False (the
        vote's row is locked) nothing is read: posts with a stored Reading use
        it, posts with none are left out, and the caller asks for another recount.
-    3. Current Readings come from the in-process cache, or are loaded and
-       parsed once.
+    3. The Readings come as they are iterated, in window order
+       (`_stored_readings`): from the in-process cache, or loaded and parsed
+       FOLD_CHUNK rows at a time, so a fold holds one chunk of rows, not every one.
     """
     window = selectors.window_index(vote)
 
@@ -278,50 +289,71 @@ def _fresh_readings(
         stale = set()
     else:
         window = [w for w in window if w[0] in stored]
-    # read_at is part of the key: ids can be reused (SQLite after a rollback),
-    # a row's read time with its versions cannot.
-    keys = {pk: (vote.pk, pk, *stored[pk]) for pk, _, _ in window}
-    readings = {pk: r for pk, _, _ in window if (r := _parsed.get(keys[pk])) is not None}
-    missing = [pk for pk, _, _ in window if pk not in readings]
-    for start in range(0, len(missing), 1000):
-        chunk = missing[start : start + 1000]
-        for post_id, data in Reading.objects.filter(vote=vote, post_id__in=chunk).values_list(
-            "post_id", "data"
-        ):
-            readings[post_id] = ReadingOut.from_json(data)
-            _parsed.put(keys[post_id], readings[post_id])
-    return window, [readings[pk] for pk, _, _ in window], bool(stale)
+    return window, _stored_readings(vote, window, stored), bool(stale)
+
+
+def _stored_readings(
+    vote: Vote,
+    window: list[tuple[int, int, int]],
+    stored: Mapping[int, tuple[int, int, int, datetime]],
+) -> Iterator[ReadingOut]:
+    """The stored Readings of `window`'s posts, in its order, FOLD_CHUNK posts a query;
+    kept parsed in `_parsed` only for a window of up to PARSED_WINDOW_MAX posts."""
+    keep = len(window) <= PARSED_WINDOW_MAX
+    for start in range(0, len(window), FOLD_CHUNK):
+        chunk = [pk for pk, _, _ in window[start : start + FOLD_CHUNK]]
+        # read_at is part of the key: ids can be reused (SQLite after a rollback),
+        # a row's read time with its versions cannot.
+        keys = {pk: (vote.pk, pk, *stored[pk]) for pk in chunk}
+        readings = {pk: r for pk in chunk if (r := _parsed.get(keys[pk])) is not None}
+        missing = [pk for pk in chunk if pk not in readings]
+        if missing:
+            rows = Reading.objects.filter(vote=vote, post_id__in=missing)
+            for post_id, data in rows.values_list("post_id", "data"):
+                readings[post_id] = reading = ReadingOut.from_json(data)
+                if keep:
+                    _parsed.put(keys[post_id], reading)
+        yield from (readings[pk] for pk in chunk)
 
 
 def _readings_refresh(vote: Vote) -> None:
     """Read the window's stale posts and store their Readings, holding no lock.
 
     Each post is read within the reader's time budget, so this ends however
-    hostile the posts are; the recount that follows folds what is stored.
+    hostile the posts are; the recount that follows folds what is stored. A
+    window whose Readings are kept parsed has them parsed here, outside the
+    vote's lock; a longer one is parsed only as the fold takes it.
     """
-    _fresh_readings(vote, read_stale=True)
+    window, readings, _ = _fresh_readings(vote, read_stale=True)
+    if len(window) <= PARSED_WINDOW_MAX:
+        for _ in readings:
+            pass
 
 
 def _read_and_store(vote: Vote, window: list[tuple[int, int, int]], stale: set[int]) -> datetime:
-    """Read the stale posts of the window and upsert their Readings; returns their read time."""
-    # The kept thread reads only the stale posts (the posts before them as
-    # needed), not the whole window again.
-    fresh = contexts.window_readings(vote=vote, refs={ref for pk, ref, _ in window if pk in stale})
+    """Read the stale posts of the window and upsert their Readings; returns their read time.
+
+    The kept thread reads only the stale posts (the posts before them as needed),
+    not the whole window again, and a batch at a time: each batch's rows are
+    built and stored before the next is read, so neither the Readings nor their
+    rows are all held at once (issue 14: an import's 100,000 of them were most
+    of the recount's memory).
+    """
+    read = {ref: (pk, version) for pk, ref, version in window if pk in stale}
     now = timezone.now()
-    read = [(pk, ref, version) for pk, ref, version in window if pk in stale]
-    # Rows built and stored a thousand at a time: an import's 100,000 rows with
-    # their JSON, built at once, were most of the recount's memory (issue 14).
-    for start in range(0, len(read), 1000):
+    done = 0
+    for batch in contexts.window_reading_batches(vote=vote, refs=list(read)):
+        done += len(batch)
         rows = [
             Reading(
                 vote=vote,
-                post_id=pk,
-                post_version=version,
+                post_id=read[ref][0],
+                post_version=read[ref][1],
                 spec_version=vote.spec_version,
                 read_at=now,
-                **Reading.columns(fresh[ref]),
+                **Reading.columns(reading),
             )
-            for pk, ref, version in read[start : start + 1000]
+            for ref, reading in batch
         ]
         Reading.objects.bulk_create(
             rows,
@@ -329,6 +361,9 @@ def _read_and_store(vote: Vote, window: list[tuple[int, int, int]], stale: set[i
             unique_fields=["vote", "post"],
             update_fields=["post_version", "spec_version", "read_at", *Reading.READ_FIELDS],
         )
+        del rows, batch  # not held while the next batch is read
+    if done != len(read):  # a stale post the kept thread does not hold: never marked read
+        raise LookupError(f"{len(read) - done} stale posts of {vote} are not in its thread")
     return now
 
 

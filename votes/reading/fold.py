@@ -74,8 +74,11 @@ class _Voter:
     proxy: _Proxy | None = None
 
 
-def fold(vote: VoteSpec, readings: Sequence[Reading], decisions: Sequence[Decision] = ()) -> Folded:
+def fold(vote: VoteSpec, readings: Iterable[Reading], decisions: Sequence[Decision] = ()) -> Folded:
     """Fold Readings (in post order) into one counted ballot per voter.
+
+    `readings` is iterated once and no Reading is kept (only what it counts):
+    a recount feeds it a long window's stored rows a chunk at a time (issue 14).
 
     1. An excluded Reading goes to `excluded` and changes nothing, unless a
        moderator counted something from it (set, proxy): then only what the
