@@ -5,12 +5,14 @@ The quest is let in as on every page (quest/access.py); who sees results is
 votes/permissions.py.
 """
 
+import functools
 import logging
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import connection, models
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
 from redis.exceptions import RedisError
@@ -18,6 +20,7 @@ from redis.exceptions import RedisError
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.access import quest_for_reader
 from quest.middleware import shows_quest
+from quest.models import Post, Quest
 from quest.permissions import can_manage, can_moderate, can_post, can_read
 
 
@@ -31,22 +34,28 @@ def vote_for_reader(
     a vote the quest is looked up alone, so that a private quest's missing
     vote says no more than a missing quest.
     """
-    votes = Vote.objects.select_related("chapter__quest__quest_master", "post")
-    if not with_prompts:
-        # The tally pages: the recount state (is the tally behind?) and the thread
-        # the quest follows on a forum (their "as of forum post #N"). The ballot
-        # side (with_prompts: the form, the panel, previews) shows neither, and its
-        # every request is cheaper without the two joins.
-        votes = votes.select_related("chapter__quest__followed_thread", "recount_state")
-    vote = (
-        votes.filter(
-            chapter__quest__slug=slug,
-            chapter__number=number,
-            chapter__status=Chapter.Status.PUBLISHED,
+    if with_prompts:
+        # The ballot side (the form, the panel, previews): neither of the tally
+        # pages' joins below, and the query built once (_ballot_side_vote).
+        vote = _ballot_side_vote(slug, number)
+    else:
+        # The tally pages: the recount state too (is the tally behind?), and the
+        # thread the quest follows on a forum (their "as of forum post #N").
+        votes = Vote.objects.select_related(
+            "chapter__quest__quest_master",
+            "chapter__quest__followed_thread",
+            "post",
+            "recount_state",
         )
-        .exclude(post=None)
-        .first()
-    )
+        vote = (
+            votes.filter(
+                chapter__quest__slug=slug,
+                chapter__number=number,
+                chapter__status=Chapter.Status.PUBLISHED,
+            )
+            .exclude(post=None)
+            .first()
+        )
     if vote is None:
         quest_for_reader(request, slug)  # Http404 for a missing or hidden quest
         raise Http404("This chapter has no vote.")
@@ -57,6 +66,77 @@ def vote_for_reader(
     if with_prompts:
         _prompts_loaded(vote)
     return vote
+
+
+# The ballot side's vote and what comes with it: (model, alias, join), in SELECT order.
+_JOINED: tuple[tuple[type[models.Model], str, str], ...] = (
+    (Vote, "v", ""),
+    (Chapter, "c", "c.id = v.chapter_id"),
+    (Quest, "q", "q.id = c.quest_id"),
+    (User, "u", "u.id = q.quest_master_id"),
+    (Post, "p", "p.id = v.post_id"),
+)
+
+
+def _ballot_side_vote(slug: str, number: int) -> Vote | None:
+    """The published chapter's vote with its chapter, quest, quest master and post, as
+    `select_related("chapter__quest__quest_master", "post")` loads them, or None.
+
+    Every ballot form's GET and POST and every panel poll asks for it: the ORM
+    spent ~2.8 ms of CPU building this one query each time, and ~1 ms more on
+    its rows, for a statement PostgreSQL answers in a tenth of that. The SQL
+    is built once (_ballot_side_sql); rows become models through `from_db`
+    with the fields' own converters, as the ORM's do.
+    """
+    sql, fields = _ballot_side_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug, number, Chapter.Status.PUBLISHED.value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    db = connection.alias
+    loaded: list[Any] = []
+    start = 0
+    for (model, _, _), (names, converters) in zip(_JOINED, fields, strict=True):
+        values = list(row[start : start + len(names)])
+        start += len(names)
+        for i, field_converters in converters:
+            for convert in field_converters:
+                values[i] = convert(values[i], None, connection)
+        loaded.append(model.from_db(db, names, values))
+    vote, chapter, quest, quest_master, post = loaded
+    Quest.quest_master.field.set_cached_value(quest, quest_master)
+    Chapter.quest.field.set_cached_value(chapter, quest)
+    # One-to-ones both ways, as select_related sets them: chapter.vote, post.vote.
+    Vote.chapter.field.set_cached_value(vote, chapter)
+    Vote.chapter.field.remote_field.set_cached_value(chapter, vote)
+    Vote.post.field.set_cached_value(vote, post)
+    Vote.post.field.remote_field.set_cached_value(post, vote)
+    return vote
+
+
+@functools.cache
+def _ballot_side_sql() -> tuple[str, list[tuple[list[str], list[tuple[int, list[Any]]]]]]:
+    """_ballot_side_vote's SQL, and per model its fields' names and DB converters."""
+    quote = connection.ops.quote_name
+    columns, joins, fields = [], [], []
+    for model, alias, on in _JOINED:
+        concrete = model._meta.concrete_fields
+        columns += [f"{alias}.{quote(f.column)}" for f in concrete if f.column]
+        table = f"{quote(model._meta.db_table)} {alias}"
+        joins.append(f"JOIN {table} ON {on}" if on else table)
+        converters = []
+        for i, f in enumerate(concrete):
+            col = f.get_col(alias)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                converters.append((i, found))
+        fields.append(([f.attname for f in concrete], converters))
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {' '.join(joins)} "
+        "WHERE q.slug = %s AND c.number = %s AND c.status = %s ORDER BY v.id LIMIT 1"
+    )
+    return sql, fields
 
 
 logger = logging.getLogger(__name__)
