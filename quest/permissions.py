@@ -33,8 +33,7 @@ def role_in(user: User | AnonymousUser, quest: Quest) -> Role:
         return Role.ANONYMOUS
     if quest.quest_master_id == user.pk:
         return Role.QUEST_MASTER
-    # Cached per request object: a page asks this several times.
-    cache = user.__dict__.setdefault("_quest_roles", {})
+    cache = _roles_known(user)
     if quest.pk not in cache:
         membership = Membership.objects.filter(quest=quest, user=user)
         cache[quest.pk] = membership.values_list("role", flat=True).first()
@@ -46,6 +45,19 @@ def role_in(user: User | AnonymousUser, quest: Quest) -> Role:
         case Membership.Role.PLAYER:
             return Role.PLAYER
     return Role.OUTSIDER
+
+
+def role_loaded(user: User | AnonymousUser, quest: Quest, membership_role: str | None) -> None:
+    """The user's Membership.role in `quest` (None: none), loaded with something else:
+    role_in takes it from here instead of asking (the ballot side's vote brings it)."""
+    if user.is_authenticated:
+        _roles_known(user)[quest.pk] = membership_role
+
+
+def _roles_known(user: User) -> dict[int, str | None]:
+    # Cached per request object: a page asks this several times.
+    known: dict[int, str | None] = user.__dict__.setdefault("_quest_roles", {})
+    return known
 
 
 def is_member(user: User | AnonymousUser, quest: Quest) -> bool:

@@ -9,7 +9,7 @@ import functools
 import logging
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models
@@ -20,8 +20,8 @@ from redis.exceptions import RedisError
 from chapters.models import Chapter, Option, Prompt, Vote
 from quest.access import quest_for_reader
 from quest.middleware import shows_quest
-from quest.models import Post, Quest
-from quest.permissions import can_manage, can_moderate, can_post, can_read
+from quest.models import Membership, Post, Quest
+from quest.permissions import can_manage, can_moderate, can_post, can_read, role_loaded
 
 
 def vote_for_reader(
@@ -37,7 +37,7 @@ def vote_for_reader(
     if with_prompts:
         # The ballot side (the form, the panel, previews): neither of the tally
         # pages' joins below, and the query built once (_ballot_side_vote).
-        vote = _ballot_side_vote(slug, number)
+        vote = _ballot_side_vote(slug, number, request.user)
     else:
         # The tally pages: the recount state too (is the tally behind?), and the
         # thread the quest follows on a forum (their "as of forum post #N").
@@ -78,9 +78,11 @@ _JOINED: tuple[tuple[type[models.Model], str, str], ...] = (
 )
 
 
-def _ballot_side_vote(slug: str, number: int) -> Vote | None:
+def _ballot_side_vote(slug: str, number: int, user: User | AnonymousUser) -> Vote | None:
     """The published chapter's vote with its chapter, quest, quest master and post, as
-    `select_related("chapter__quest__quest_master", "post")` loads them, or None.
+    `select_related("chapter__quest__quest_master", "post")` loads them, or None;
+    and the user's membership role in the quest, which every ballot-side view
+    asks (can_read, can_manage): one query for both.
 
     Every ballot form's GET and POST and every panel poll asks for it: the ORM
     spent ~2.8 ms of CPU building this one query each time, and ~1 ms more on
@@ -90,10 +92,11 @@ def _ballot_side_vote(slug: str, number: int) -> Vote | None:
     """
     sql, fields = _ballot_side_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [slug, number, Chapter.Status.PUBLISHED.value])
+        cursor.execute(sql, [user.pk, slug, number, Chapter.Status.PUBLISHED.value])
         row = cursor.fetchone()
     if row is None:
         return None
+    *row, membership_role = row
     db = connection.alias
     loaded: list[Any] = []
     start = 0
@@ -112,6 +115,7 @@ def _ballot_side_vote(slug: str, number: int) -> Vote | None:
     Vote.chapter.field.remote_field.set_cached_value(chapter, vote)
     Vote.post.field.set_cached_value(vote, post)
     Vote.post.field.remote_field.set_cached_value(post, vote)
+    role_loaded(user, quest, membership_role)
     return vote
 
 
@@ -132,8 +136,13 @@ def _ballot_side_sql() -> tuple[str, list[tuple[list[str], list[tuple[int, list[
             if found:
                 converters.append((i, found))
         fields.append(([f.attname for f in concrete], converters))
+    members = quote(Membership._meta.db_table)
+    role = (  # role_in's query
+        f"(SELECT m.role FROM {members} m WHERE m.quest_id = q.id AND m.user_id = %s "
+        "ORDER BY m.id LIMIT 1)"
+    )
     sql = (
-        f"SELECT {', '.join(columns)} FROM {' '.join(joins)} "
+        f"SELECT {', '.join(columns)}, {role} FROM {' '.join(joins)} "
         "WHERE q.slug = %s AND c.number = %s AND c.status = %s ORDER BY v.id LIMIT 1"
     )
     return sql, fields
