@@ -13,11 +13,14 @@ are skipped with the reason, except in CI (CI=true), where a missing service is
 a failure: a green CI run must mean the real thing was tested.
 """
 
+import asyncio
+import contextlib
 import os
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -25,6 +28,9 @@ from hypothesis import settings
 from quest import services as quest_services
 from tests.factories import make_quest, make_user
 from tests.services import CeleryProcess, RedisServer, database_url_for, services_missing
+
+if TYPE_CHECKING:
+    from playwright import sync_api
 
 # Property tests check outcomes, not speed (speed is measured in bench/): with
 # Hypothesis's per-example deadline a busy CI machine failed them at random.
@@ -319,24 +325,68 @@ def plain_http_live_server(live_server, web_test_settings):
     return live_server
 
 
-@pytest.fixture
-def page(plain_http_live_server, monkeypatch):
-    """A Chromium page (headless) against the live server."""
-    from django.db import connections
+@pytest.fixture(scope="session")
+def _chromium() -> Iterator[tuple[asyncio.AbstractEventLoop, "sync_api.Browser"]]:
+    """One headless Chromium per test process, launched by the first browser test.
+
+    Starting Playwright's driver and Chromium took 1.5-3 s of every browser
+    test; each test still gets contexts (cookies, storage, cache) of its own
+    (`page`). Playwright's sync API marks its event loop as running in this
+    thread between its calls, which would make every later test in the process
+    look like async code to Django (SynchronousOnlyOperation, and connections
+    kept apart from the usual ones): the loop is marked running only while a
+    browser test runs (`_browser_loop`).
+    """
     from playwright import sync_api
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # made here between page actions are ordinary blocking ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    playwright = sync_api.sync_playwright().start()
+    loop = asyncio.get_running_loop()  # marked running by the sync call that started it
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        asyncio._set_running_loop(None)
+        yield loop, browser
+        with _browser_loop(loop):
+            browser.close()
+    finally:
+        asyncio._set_running_loop(loop)
         try:
-            page = browser.new_page()
+            playwright.stop()
+        finally:
+            asyncio._set_running_loop(None)
+
+
+@contextlib.contextmanager
+def _browser_loop(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Playwright's loop marked running in this thread, as its sync calls expect, then not."""
+    asyncio._set_running_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(None)
+
+
+@pytest.fixture
+def page(plain_http_live_server, monkeypatch, _chromium):
+    """A Chromium page (headless) against the live server, in a context of its own."""
+    from django.db import connections
+
+    loop, browser = _chromium
+    # With Playwright's event loop running in this thread, the ORM calls made
+    # here between page actions are ordinary blocking ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with _browser_loop(loop):
+        try:
+            page = browser.new_context().new_page()
             page.set_default_timeout(15_000)
             yield page
         finally:
             try:
-                browser.close()
+                # Every context the test opened (tests/browsing.py's `open_page`
+                # too): the next test starts with no cookies, pages or routes.
+                for context in browser.contexts:
+                    context.close()
             finally:
                 # With that loop running, Django keeps this thread's connections
                 # apart from its usual ones (asgiref's Local, thread-critical: a
