@@ -23,6 +23,7 @@ from tests.factories import (
     prompt_list,
 )
 from votes import audit
+from votes.views import ballot as ballot_views
 
 PROMPTS = prompt_list("single", "write_in", options=3)
 POLL_WAIT = 15_000  # ms: a few polls
@@ -54,8 +55,11 @@ def _decide(vote, post, moderator) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("shape", ["desktop", "phone"])
 def test_it_updates_the_panel_after_a_post_and_a_decision(
-    transactional_db, live_server, page, shape
+    transactional_db, live_server, page, shape, monkeypatch
 ):
+    # The panel polls every second once it has polled (the chapter page's first
+    # render keeps its own pace): steps 2 and 3 wait for a poll, not for 5 s ones.
+    monkeypatch.setattr(ballot_views, "PANEL_POLL_SECONDS", 1)
     quest, vote, player, moderator = _world()
     browser_page = open_page(page, shape)
     path = chapter_url(vote, "chapter-detail")
