@@ -21,6 +21,7 @@ from tests.factories import (
     prompt_list,
 )
 from votes import services
+from votes.views import tally as tally_views
 from votes.views.voters import PER_PAGE, VOTERS_SHOWN
 
 VOTERS = PER_PAGE + 15
@@ -29,8 +30,10 @@ VOTERS = PER_PAGE + 15
 @pytest.mark.browser
 @pytest.mark.parametrize("shape", SHAPES)
 def test_it_opens_an_options_full_voter_list_from_the_tally(
-    transactional_db, live_server, page, shape
+    transactional_db, live_server, page, shape, monkeypatch
 ):
+    # The tally polls every second: the latecomer's post shows at the next poll, not a 3 s one.
+    monkeypatch.setattr(tally_views, "POLL_SECONDS", 1)
     make_user("player", password=PASSWORD)
     quest = make_quest(make_user("quest_master"), title="Crowded Quest")
     vote = make_vote(quest, quest.quest_master, prompt_list("single", options=2))
