@@ -1,8 +1,9 @@
 """Django's Redis cache, with one client per connection pool instead of one per call.
 
 Django's RedisCacheClient makes a new `redis.Redis` for every cache call; each
-builds its table of response callbacks (~0.17 ms of CPU here), and a ballot
-POST makes five calls (its session, its vote's prompts, its rate limit). A
+builds its table of response callbacks (~0.17 ms of CPU here), and every
+signed-in request makes some (its session; a ballot its vote's prompts and
+its rate limit too). A
 client shared over its pool is what redis-py intends: it is safe to share
 between threads, and the pool checks the process id, so a forked worker opens
 its own connections.
