@@ -66,7 +66,8 @@ def test_a_post_added_twice_is_kept_once():
 
 
 # A long thread's context keeps older bodies compressed (issue 14); keep=0 packs
-# every post as soon as it is added, so each later read unpacks what it needs.
+# every post as soon as it is added, so each later read unpacks what it needs,
+# and every Reading but the latest as soon as the next post is read.
 _, XBALLOT_VOTE, XBALLOT_POSTS = load_thread(XBALLOTS / "thread.json")
 
 
@@ -102,3 +103,12 @@ def test_another_text_of_a_post_reads_as_read_post_with_the_posts_before_it():
     assert context.read_instead(new) == read_post(new, VOTE, BALLOTS)
     # The kept posts are as they were.
     assert [context.reading(p.id) for p in BALLOTS] == read_thread(VOTE, BALLOTS)
+
+
+def test_a_context_keeps_only_its_latest_readings_whole_and_reads_the_rest_back_the_same():
+    context = ReadingContext(EXAMPLE_VOTE, EXAMPLE, keep=2)
+    readings = [context.reading(p.id) for p in EXAMPLE]
+    memo = context._posts.memo
+    assert len(memo.readings) <= 4 and len(memo.packed) >= len(EXAMPLE) - 4
+    assert [context.reading(p.id) for p in EXAMPLE] == readings
+    assert [r.to_json() for r in readings] == EXPECTED

@@ -56,8 +56,10 @@ class ReadingContext:
 
     Memory: only the last `keep` posts' bodies are kept as they came; older
     bodies are kept compressed (index.PostIndex.pack_before) and unpacked when
-    a later post reads them, so a 100,000-post thread holds a fraction of its
-    text, plus each post's name, dates and Reading (issue 14).
+    a later post reads them, and so are the Readings of the posts more than
+    `keep` before the latest read (memo.Memo.pack_before), so a
+    100,000-post thread holds a fraction of its text and of its Readings, plus
+    each post's name and dates (issue 14).
 
     Posts are only appended: a context stays right while no post in it changes.
     An edited or deleted post, or a changed vote, needs a new context; the
@@ -94,7 +96,14 @@ class ReadingContext:
 
     def reading(self, post_id: int) -> Reading:
         """How the post with this id reads against the posts before it here."""
-        return self._posts.reading(self._position[post_id])
+        i = self._position[post_id]
+        reading = self._posts.reading(i)
+        # Readings more than `keep` posts before the latest read are packed, up to
+        # a thousand at a time (memo.Memo.pack_before).
+        end = i - self._keep
+        if end >= self._posts.memo.packed_upto + min(max(self._keep, 1), 1000):
+            self._posts.memo.pack_before(end)
+        return reading
 
     def read(self, post: PostIn) -> Reading:
         """Append `post` (if new) and read it: `read_post(post, vote, every post here)`."""

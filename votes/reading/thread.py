@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from . import budget, endorse, social, xlines
+from . import budget, endorse, memo, social, xlines
 from .bbcode import Doc, Quote, scan
 from .found import MAX_BODY, Draft
 from .index import PostIndex
@@ -57,7 +57,7 @@ class Thread:
         self.seconds = seconds
         self.index = PostIndex(posts, one_post=one_post)
         self.posts, self.keys = self.index.posts, self.index.keys
-        self.memo: dict[int, Reading] = {}
+        self.memo = memo.Memo()  # older Readings packed by a long kept thread (memo.py)
         self.memo_at: dict[tuple[int, str], Reading] = {}  # earlier texts of edited posts
         self.prompts = Prompts.of(vote)
         self.qm = vote.quest_master.casefold()
@@ -86,7 +86,7 @@ class Thread:
         for j in self.index.by_author(self.keys[i]):
             if j >= i:
                 return False
-            if self.reading(j).kind in COUNTED_KINDS:
+            if (self.memo.kind(j) or self.reading(j).kind) in COUNTED_KINDS:
                 return True
         return False
 
@@ -109,13 +109,13 @@ class Thread:
         6. Rule 11 checks: unknown shapes and edits after the close hold back.
         7. The kind follows from what was found and the author's earlier posts.
         """
-        if i in self.memo:
-            return self.memo[i]
+        if (memoised := self.memo.get(i)) is not None:
+            return memoised
         if chain:  # an endorsed post read for its endorser: the endorser's budget runs
             reading = self._read(i, self.index.post(i), chain)
         else:
             reading = self.read_in_budget(i, self.index.post(i))
-        self.memo[i] = reading
+        self.memo.put(i, reading)
         return reading
 
     def read_in_budget(self, i: int, post: PostIn) -> Reading:
@@ -398,7 +398,7 @@ class Thread:
         """The latest post before i by this case-folded name holding a ballot, else their last."""
         theirs = [j for j in self.index.by_author(key) if j < i]
         for j in reversed(theirs[-50:]):
-            if self.reading(j).kind in COUNTED_KINDS:
+            if (self.memo.kind(j) or self.reading(j).kind) in COUNTED_KINDS:
                 return j
         return theirs[-1] if theirs else None
 
