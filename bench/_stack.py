@@ -6,9 +6,15 @@ and Redis of bin/with-services: gunicorn (`quest.wsgi`, sync workers, as the
 pool) and beat, all with production settings (tests.services.production_env:
 DEBUG off, ALLOWED_HOSTS 127.0.0.1, plain http on loopback).
 
+With `split_polls`, a second gunicorn (same app and settings, its own port,
+`poll_workers` workers) runs under `nice -n 10`: the bench sends the tally and
+panel polls there and everything else to the main one, as a reverse proxy
+routing those paths to a pool of their own would (bench/burst.py --split-polls).
+
 `cpu_seconds()` reads /proc for the CPU time each part of the stack used so
-far (the web workers, the Celery worker, this PostgreSQL's server processes,
-Redis, and the load generator itself), so a figure can say what was busy.
+far (the web workers, the poll pool's as `web-polls`, the Celery worker, this
+PostgreSQL's server processes, Redis, and the load generator itself), so a
+figure can say what was busy.
 """
 
 import os
@@ -42,12 +48,22 @@ class ProductionWorker(CeleryProcess):
 class Gunicorn:
     """`gunicorn quest.wsgi --workers N` (sync workers, as the `web` service) on a free port."""
 
-    def __init__(self, *, env: dict[str, str], workdir: Path, workers: int, profile: bool) -> None:
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        workdir: Path,
+        workers: int,
+        profile: bool,
+        name: str = "gunicorn",
+        nice: int = 0,
+    ) -> None:
         self.env = env
         self.workers = workers
         self.profile = profile
+        self.nice = nice
         self.port = free_port()
-        self.log_path = workdir / "gunicorn.log"
+        self.log_path = workdir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
     @property
@@ -55,7 +71,10 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> "Gunicorn":
+        # `nice` execs gunicorn in place (the same pid); the workers it forks inherit it.
+        niced = ["nice", "-n", str(self.nice)] if self.nice else []
         command = [
+            *niced,
             sys.executable,
             *("-m", "gunicorn", "quest.wsgi", f"--bind=127.0.0.1:{self.port}"),
             f"--workers={self.workers}",
@@ -101,7 +120,15 @@ class Stack:
     """gunicorn, a Celery worker and beat with production settings; a context manager."""
 
     def __init__(
-        self, *, settings_dict: dict, secret_key: str, workers: int = 3, profile_dir: str = ""
+        self,
+        *,
+        settings_dict: dict,
+        secret_key: str,
+        workers: int = 3,
+        profile_dir: str = "",
+        split_polls: bool = False,
+        poll_workers: int = 2,
+        poll_nice: int = 10,
     ) -> None:
         self.workdir = Path(os.environ.get("QT_SERVICES_DIR") or "/tmp")
         env = production_env(settings_dict, secret_key, DJANGO_SETTINGS_MODULE="quest.settings")
@@ -113,6 +140,20 @@ class Stack:
         self.web = Gunicorn(
             env=env, workdir=self.workdir, workers=workers, profile=bool(profile_dir)
         )
+        # The polls' own pool, at a lower CPU priority: under overload the reads slow
+        # down and the ballots, forms and pages of the main pool do not.
+        self.polls: Gunicorn | None = None
+        if split_polls:
+            self.polls = Gunicorn(
+                env=env,
+                workdir=self.workdir,
+                workers=poll_workers,
+                profile=False,
+                name="gunicorn-polls",
+                nice=poll_nice,
+            )
+            while self.polls.port == self.web.port:
+                self.polls.port = free_port()
         self.worker = ProductionWorker("worker", env=env, workdir=self.workdir)
         self.beat = CeleryProcess("beat", env=env, workdir=self.workdir)
 
@@ -121,6 +162,8 @@ class Stack:
             self.worker.start()
             self.beat.start()
             self.web.start()
+            if self.polls is not None:
+                self.polls.start()
         except BaseException:
             self.stop()
             raise
@@ -129,7 +172,14 @@ class Stack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    @property
+    def polls_base_url(self) -> str:
+        """Where the tally and panel polls go: the poll pool if there is one."""
+        return (self.polls or self.web).base_url
+
     def stop(self) -> None:
+        if self.polls is not None:
+            self.polls.stop()
         self.web.stop()
         self.beat.stop()
         self.worker.stop()
@@ -139,6 +189,7 @@ class Stack:
         roots = {"generator": os.getpid()}
         for name, proc in (
             ("web", self.web.process),
+            ("web-polls", self.polls.process if self.polls else None),
             ("worker", self.worker.process),
             ("beat", self.beat.process),
         ):

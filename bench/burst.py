@@ -3,10 +3,19 @@
     make bench                                  # every bench/*.py, this one included
     bin/with-services .venv/bin/python bench/burst.py [--players N] [--seconds S] [--quick]
                                                 [--profile] [--posts N] [--json PATH]
+                                                [--parts capacity,rush,big]
+                                                [--workers N] [--split-polls [--poll-workers N]]
 
 The stack is what docker-compose.yml runs, on loopback (bench/_stack.py):
 gunicorn `quest.wsgi` with 3 sync workers, a Celery worker and beat, with
-production settings (DEBUG off, ALLOWED_HOSTS 127.0.0.1, plain http). The load
+production settings (DEBUG off, ALLOWED_HOSTS 127.0.0.1, plain http;
+`--workers` changes the 3). With `--split-polls` (an experiment, off by default)
+a second gunicorn, `--poll-workers` (2) workers under `nice -n 10` on a port
+of its own, answers the polls: the tally partial (`.../tally/?as=reader`)
+and the player's panel (`.../ballot-panel/`) go there, everything else
+(ballot forms and POSTs, pages, log-ins) to the main pool, as a reverse proxy
+routing those two paths to a pool of their own would. Its CPU is reported
+apart as `web-polls`. The load
 generator is this process: asyncio (a lean HTTP/1.0 client: httpx's own cost
 with a thousand connections open outweighed the server's on this 2-core
 machine; httpx for the real log-ins), every player a distinct signed-in user
@@ -433,6 +442,8 @@ def wait_complete(vote_id: int, n: int, *, final: bool, timeout: float) -> float
 async def capacity(stack: Stack, vote: Vote, players: list[Player], plain_n: int, c: int) -> dict:
     base = stack.web.base_url
     ballot_url = f"/q/{vote.chapter.quest.slug}/chapters/1/ballot/"
+    # The polls go where a proxy routing by path would send them (the poll pool, if any).
+    poll_http = Http(stack.polls_base_url)
     plain_url = f"/q/{vote.chapter.quest.slug}/"
     tally_url = f"/q/{vote.chapter.quest.slug}/chapters/1/tally/?as=reader"  # as the page polls
     out: dict = {"concurrency": c}
@@ -445,7 +456,7 @@ async def capacity(stack: Stack, vote: Vote, players: list[Player], plain_n: int
                         c, players, lambda pl: ballot(http, ballot_url, pl)
                     )
                 elif label == "polls":
-                    results, seconds = await tally_polls(http, tally_url, players, plain_n, c)
+                    results, seconds = await tally_polls(poll_http, tally_url, players, plain_n, c)
                 else:
                     results, seconds = await plain_pages(http, plain_url, players, plain_n, c)
             ok = [r for r in results if r["ok"]]
@@ -573,6 +584,9 @@ async def rush(
     panel_polls: list[dict] = []
     stop_polling = asyncio.Event()
     n = len(players)
+    # What a reverse proxy routing by path does: the tally and panel polls to the poll
+    # pool when there is one (--split-polls), the ballot form and POST to the main pool.
+    poll_http = Http(stack.polls_base_url)
 
     async with Http(base) as http:
 
@@ -580,7 +594,7 @@ async def rush(
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             result = await ballot(http, ballot_url, player)
             # The ballot's answer says `ballot-posted` (HX-Trigger): the panel asks at once.
-            await poll_once(http, panel_url, player, panel_polls, slot="panel_etag")
+            await poll_once(poll_http, panel_url, player, panel_polls, slot="panel_etag")
             return result | {"late": result.get("start", at) - at}
 
         with phase(stack) as p:
@@ -588,14 +602,19 @@ async def rush(
             pollers = [
                 asyncio.create_task(
                     poll_tally(
-                        http, tally_url, pl, t0 + rng.uniform(0, POLL_SECONDS), stop_polling, polls
+                        poll_http,
+                        tally_url,
+                        pl,
+                        t0 + rng.uniform(0, POLL_SECONDS),
+                        stop_polling,
+                        polls,
                     )
                 )
                 for pl in players
             ] + [
                 asyncio.create_task(
                     poll_tally(
-                        http,
+                        poll_http,
                         panel_url,
                         pl,
                         t0 + rng.uniform(0, PANEL_POLL_SECONDS),
@@ -753,6 +772,7 @@ async def big_vote(stack: Stack, vote: Vote, authors: list[User], posts: int, la
 def report(results: dict) -> None:
     a, b, c = results.get("capacity"), results.get("rush"), results.get("big_vote")
     print(f"\nburst bench, {results['started']}, commit {results['commit']}")
+    print(f"  web: {results['web']}")
     if a:
         ballots = a["ballots"]
         print(
@@ -878,6 +898,14 @@ async def main_async(args: argparse.Namespace, prepared: tuple) -> dict:
         settings_dict=connection.settings_dict,
         secret_key=os.environ["SECRET_KEY"],
         profile_dir=profile_dir,
+        workers=args.workers,
+        split_polls=args.split_polls,
+        poll_workers=args.poll_workers,
+    )
+    results["web"] = (
+        f"{args.workers} workers; polls to a pool of {args.poll_workers} under nice -n 10"
+        if args.split_polls
+        else f"{args.workers} workers, polls included"
     )
     with stack:
         async with login_client() as http:
@@ -902,10 +930,7 @@ async def main_async(args: argparse.Namespace, prepared: tuple) -> dict:
                 stack, vote, users[: args.players], args.posts, late
             )
             report({**results, "capacity": None, "rush": None})
-    RESULTS_DIR.mkdir(exist_ok=True)
-    for process in (stack.web, stack.worker, stack.beat):
-        kept = RESULTS_DIR / f"burst-{run_id}-{process.log_path.name}"
-        kept.write_text(process.log_path.read_text(errors="replace"))
+    keep_logs(stack, run_id)
     results["worker_tasks"] = worker_tasks(stack.worker.log_text())
     print("\nCelery worker, tasks over the whole run:")
     for name, row in results["worker_tasks"].items():
@@ -916,6 +941,15 @@ async def main_async(args: argparse.Namespace, prepared: tuple) -> dict:
         print("\nweb workers, cProfile of CPU time, by cumulative (app, ORM and template frames):")
         print(text)
     return results
+
+
+def keep_logs(stack: Stack, run_id: str) -> None:
+    """Each server's log beside the results."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    for process in (stack.web, stack.polls, stack.worker, stack.beat):
+        if process is not None:
+            kept = RESULTS_DIR / f"burst-{run_id}-{process.log_path.name}"
+            kept.write_text(process.log_path.read_text(errors="replace"))
 
 
 def main() -> None:
@@ -937,6 +971,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 players, 15 s, 2,000 posts")
     parser.add_argument("--profile", action="store_true", help="cProfile the web workers")
     parser.add_argument("--json", default="", help="where to write the results")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (main pool)")
+    parser.add_argument(
+        "--split-polls",
+        action="store_true",
+        help="experiment: the tally and panel polls to a second gunicorn under nice -n 10, "
+        "as a proxy routing them by path would; the rest to the main pool",
+    )
+    parser.add_argument(
+        "--poll-workers", type=int, default=2, help="workers of the poll pool (--split-polls)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.players, args.seconds, args.posts, args.timed = 200, 15.0, 2000, 10
