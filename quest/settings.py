@@ -255,11 +255,14 @@ CELERY_TIMEZONE = "UTC"
 SWEEP_SECONDS = envint("SWEEP_SECONDS", 30)
 # A recount queued this long ago and not yet done is presumed lost and re-queued.
 RECOUNT_STALL_SECONDS = envint("RECOUNT_STALL_SECONDS", 60)
-# In a burst of posts a vote's recount starts at most once per this many
-# seconds (votes/services.py, `_recount_pause`): each folds every voter, so one
-# per ballot would keep the worker behind. Idle votes and closes recount at
-# once. 0: every request that finds none queued sends one at once.
+# In a burst of posts a vote's next recount starts RECOUNT_PACE times the last
+# one's duration after it started, and at most RECOUNT_MIN_INTERVAL_SECONDS after
+# (votes/services.py, `_recount_pause`): each folds every voter, so one per
+# ballot would keep the worker behind, while a fixed pause made every ballot of
+# a quick vote wait it out. Idle votes and closes recount at once. 0: every
+# request that finds none queued sends one at once.
 RECOUNT_MIN_INTERVAL_SECONDS = envfloat("RECOUNT_MIN_INTERVAL_SECONDS", 0.75)
+RECOUNT_PACE = envfloat("RECOUNT_PACE", 3.0)
 # A player shown the live tally less than this long ago keeps it through recounts
 # (votes/poll.py): at most one full poll answer per player per this many seconds
 # while ballots stream in. 0: every recount shows at the next poll.

@@ -3,8 +3,9 @@
 A saved post sends no task of its own: it asks for the recount of the vote
 whose window holds it (one conditional UPDATE claims the one queued recount),
 and that recount reads every unread post of the window in one pass. While a
-vote's recount started less than RECOUNT_MIN_INTERVAL_SECONDS ago, the next
-one is put off for the rest of that time; a close is recounted at once.
+vote's recount started less than RECOUNT_PACE times its last duration ago (at
+most RECOUNT_MIN_INTERVAL_SECONDS), the next one is put off for the rest of
+that time; a close is recounted at once.
 """
 
 import time
@@ -75,9 +76,11 @@ def _paced(celery_worker, settings, seconds: float) -> None:
     celery_worker.start()
 
 
-def _a_recount_starts_now(vote) -> None:
-    # What `vote_recount` notes as it starts: the next recount of the vote waits out the interval.
+def _a_recount_starts_now(vote, *, last_took: float) -> None:
+    # What `vote_recount` notes as it starts, and as the one before it ended: the
+    # next recount waits RECOUNT_PACE times `last_took`, at most the longest pause.
     cache.set(f"votes:recount-started:{vote.pk}", time.time(), timeout=120)
+    cache.set(f"votes:recount-took:{vote.pk}", last_took, timeout=120)
 
 
 @pytest.mark.services
@@ -108,7 +111,7 @@ def test_a_recount_asked_for_right_after_one_started_waits_out_the_interval(
     quest, _, vote = _open_vote()
     services.vote_recount(vote_id=vote.pk)  # counted once: no recount queued
 
-    _a_recount_starts_now(vote)
+    _a_recount_starts_now(vote, last_took=10)
     post_create(quest=quest, author=_user("player"), body="1-A")
     posted = time.monotonic()
     assert RecountState.objects.get(pk=vote.pk).queued_at is not None
@@ -120,12 +123,39 @@ def test_a_recount_asked_for_right_after_one_started_waits_out_the_interval(
 
 
 @pytest.mark.services
+def test_a_vote_that_counts_quickly_waits_its_own_pace_not_the_longest_pause(
+    celery_worker, settings
+):
+    _paced(celery_worker, settings, 90)
+    quest, _, vote = _open_vote()
+    services.vote_recount(vote_id=vote.pk)  # counted once: no recount queued
+
+    # Its recounts take 0.4 s: the next starts 1.2 s after this one, not 90 s.
+    _a_recount_starts_now(vote, last_took=0.4)
+    post_create(quest=quest, author=_user("player"), body="1-A")
+    posted = time.monotonic()
+    assert RecountState.objects.get(pk=vote.pk).queued_at is not None  # put off, a little
+
+    wait_until(lambda: _ballots(vote) == 1, timeout=30, interval=0.1)
+    assert 0.8 <= time.monotonic() - posted < 30
+
+
+@pytest.mark.django_db
+@pytest.mark.services
+def test_a_recount_notes_how_long_it_took_for_the_next_ones_pause():
+    _, _, vote = _open_vote()
+    services.vote_recount(vote_id=vote.pk)
+    took = cache.get(f"votes:recount-took:{vote.pk}")
+    assert isinstance(took, float) and 0 < took < 30
+
+
+@pytest.mark.services
 def test_closing_recounts_at_once_while_a_paced_recount_waits(celery_worker, settings):
     _paced(celery_worker, settings, 90)
     quest, quest_master, vote = _open_vote()
     services.vote_recount(vote_id=vote.pk)  # counted once: no recount queued
 
-    _a_recount_starts_now(vote)
+    _a_recount_starts_now(vote, last_took=60)
     post_create(quest=quest, author=_user("player"), body="1-B")
     assert RecountState.objects.get(pk=vote.pk).queued_at is not None  # put off for 90 s
     chapter_services.vote_close(vote=vote, by=quest_master)

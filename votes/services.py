@@ -9,11 +9,11 @@ The flow (see README, "How the pieces fit"):
    in no vote's window needs no reading.
 2. `vote_recount_request` coalesces: at most one recount task is queued per
    vote at a time; requests that arrive meanwhile are folded into it. In a
-   burst it is paced: a recount that started less than
-   RECOUNT_MIN_INTERVAL_SECONDS ago puts the next one off for the rest of
-   that time, so the worker folds the whole vote a few times a second, not
-   after every ballot. A change of what posts are read against (a close) is
-   recounted at once.
+   burst it is paced: the next recount starts RECOUNT_PACE times the last
+   one's duration after it started (at most RECOUNT_MIN_INTERVAL_SECONDS),
+   so the worker folds the whole vote a few times a second, not after every
+   ballot, and a quick recount is not held back as long as a slow one. A
+   change of what posts are read against (a close) is recounted at once.
 3. `vote_recount` reads every post of the window whose Reading is missing or
    stale in one pass, through the vote's thread the worker keeps
    (votes/contexts.py), then recomputes the whole tally from stored rows,
@@ -141,25 +141,40 @@ def _recount_started_key(vote_id: int) -> str:
     return f"votes:recount-started:{vote_id}"
 
 
+def _recount_took_key(vote_id: int) -> str:
+    return f"votes:recount-took:{vote_id}"
+
+
 def _recount_pause(vote_id: int) -> float:
-    """Seconds to put a recount off so that it starts at least
-    RECOUNT_MIN_INTERVAL_SECONDS after the vote's last one started; 0 when idle.
+    """Seconds to put a recount off so that it starts RECOUNT_PACE times the
+    vote's last recount's duration after that one started, and never more than
+    RECOUNT_MIN_INTERVAL_SECONDS after it; 0 when idle.
 
     A recount folds every voter of the vote: in a rush, one after every ballot
-    would keep the worker busy folding while the web waits for CPU. The start
-    time is kept in the cache (Redis), set by `vote_recount` as it starts, so a
-    recount still running counts too. Without the cache, no pause: pacing saves
-    work, it is not needed for a correct tally.
+    would keep the worker busy folding while the web waits for CPU. Paced by
+    its own duration, a vote's recounts take at most 1/RECOUNT_PACE of a
+    worker, and a ballot waits about as long as its vote takes to count: a
+    fixed pause made a 170 ms recount of 1,000 voters wait 0.75 s. The start
+    and the duration are kept in the cache (Redis), the start set by
+    `vote_recount` as it starts, so a recount still running counts too; until a
+    vote's first recount ends its duration is unknown and the pause is the
+    longest. Without the cache, no pause: pacing saves work, it is not needed
+    for a correct tally.
     """
-    interval = settings.RECOUNT_MIN_INTERVAL_SECONDS
-    if interval <= 0:
+    longest = settings.RECOUNT_MIN_INTERVAL_SECONDS
+    if longest <= 0:
         return 0.0
     try:
-        started = cache.get(_recount_started_key(vote_id))
+        noted = cache.get_many([_recount_started_key(vote_id), _recount_took_key(vote_id)])
     except RedisError:
         return 0.0
+    started = noted.get(_recount_started_key(vote_id))
+    took = noted.get(_recount_took_key(vote_id))
     if not isinstance(started, float):
         return 0.0
+    interval = longest
+    if isinstance(took, float):
+        interval = min(longest, settings.RECOUNT_PACE * took)
     return max(0.0, min(interval, started + interval - time.time()))
 
 
@@ -425,7 +440,15 @@ def vote_recount(*, vote_id: int) -> TallyRun | None:
     rows, because nothing is incremented: everything is recomputed.
     """
     started = timezone.now()
+    clock = time.monotonic()
     _recount_started(vote_id)
+    try:
+        return _recount(vote_id, started)
+    finally:
+        _recount_took(vote_id, time.monotonic() - clock)
+
+
+def _recount(vote_id: int, started: datetime) -> TallyRun | None:
     # A request arriving from now on must queue a new recount: this one may
     # already have read the rows it would change.
     RecountState.objects.filter(pk=vote_id).update(queued_at=None)
@@ -465,6 +488,15 @@ def _recount_started(vote_id: int) -> None:
     # Without the cache, no pause: the next recount comes at once.
     with contextlib.suppress(RedisError):
         cache.set(_recount_started_key(vote_id), time.time(), timeout=int(interval) + 1)
+
+
+def _recount_took(vote_id: int, seconds: float) -> None:
+    """Note how long the vote's recount took: the next one's pause (`_recount_pause`)."""
+    if settings.RECOUNT_MIN_INTERVAL_SECONDS <= 0:
+        return
+    # Kept past the pause itself: the next burst on the vote starts from it.
+    with contextlib.suppress(RedisError):
+        cache.set(_recount_took_key(vote_id), seconds, timeout=3600)
 
 
 def _held_authors(tally: Mapping[str, Any]) -> set[str]:
