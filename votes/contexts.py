@@ -63,6 +63,7 @@ class _Kept:
     key: tuple[Any, ...]
     context: ReadingContext
     last_seq: int  # the last post loaded (posts are loaded in seq order)
+    ends: bool  # the window ends (the next chapter is posted): no post comes into it
     # ref -> the post as loaded, by digest (the kept thread does not hold every text as it came)
     posts: dict[int, bytes] = field(default_factory=dict)
     deleted: set[int] = field(default_factory=set)  # refs of the posts deleted on the forum
@@ -130,6 +131,15 @@ def window_reading_batches(
             ]
         if batch:
             yield batch
+    # A window that ends takes no new post, and an edit or a new spec changes
+    # its key, so its kept thread would only be loaded again: once its stale
+    # posts are read it is dropped, not kept holding its posts. An import of a
+    # whole thread reads one ended window after another, each of up to a few
+    # thousand posts (issue 14); the vote still open is kept.
+    with _lock:
+        done = _kept.get(vote.pk)
+        if done is not None and done.ends:
+            del _kept[vote.pk]
 
 
 def kept_clear() -> None:
@@ -151,7 +161,12 @@ def _brought_up_to(vote: Vote, *, upto_seq: int | None) -> _Kept:
     key, spec, start, window_end = _key(vote)
     kept = _kept.get(vote.pk)
     if kept is None or kept.key != key:
-        kept = _Kept(key=key, context=ReadingContext(spec, keep=KEPT_BODIES), last_seq=start - 1)
+        kept = _Kept(
+            key=key,
+            context=ReadingContext(spec, keep=KEPT_BODIES),
+            last_seq=start - 1,
+            ends=window_end is not None,
+        )
         _kept[vote.pk] = kept
     upto = window_end - 1 if window_end is not None else None
     if upto_seq is not None and (upto is None or upto_seq < upto):

@@ -154,9 +154,14 @@ def post_readings(posts: list[Post]) -> dict[int, dict]:
     return dict(rows.values_list("post_id", "data"))
 
 
-def window_index(vote: Vote) -> list[tuple[int, int, int]]:
-    """(pk, ref, version) of the window's posts in thread order: enough to find stale readings."""
-    bounds = window_bounds(vote)
+def window_index(
+    vote: Vote, *, bounds: tuple[int, int | None] | None = None
+) -> list[tuple[int, int, int]]:
+    """(pk, ref, version) of the window's posts in thread order: enough to find stale readings.
+
+    `bounds`: the vote's `window_bounds`, when the caller has them.
+    """
+    bounds = bounds or window_bounds(vote)
     if bounds is None:
         return []
     return list(

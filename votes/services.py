@@ -260,8 +260,8 @@ class _ParsedReadings:
 _parsed = _ParsedReadings()
 
 
-# A window of up to this many posts keeps its parsed Readings in `_parsed` (a live
-# vote is recounted after every burst of posts). A longer one (an import of a whole
+# A window of up to this many posts, not ended, keeps its parsed Readings in `_parsed`
+# (a live vote is recounted after every burst of posts). A longer one (an import of a whole
 # thread) is folded from its stored rows a chunk at a time and nothing of it is
 # kept: keeping it would hold every Reading at once (issue 14), and a cache smaller
 # than the window, filled in window order, would evict each row before it is used again.
@@ -272,8 +272,9 @@ FOLD_CHUNK = 1000
 
 def _fresh_readings(
     vote: Vote, *, read_stale: bool = True
-) -> tuple[list[tuple[int, int, int]], Iterator[ReadingOut], bool]:
-    """The window's posts as (pk, ref, version), their Readings, and whether any is stale.
+) -> tuple[list[tuple[int, int, int]], Iterator[ReadingOut], bool, bool]:
+    """The window's posts as (pk, ref, version), their Readings, whether any is stale,
+    and whether the Readings are kept parsed in `_parsed`.
 
     1. Load ids and versions only, of the window's posts and stored Readings.
     2. Posts with no current Reading are read (bodies loaded only then) and
@@ -284,7 +285,13 @@ def _fresh_readings(
        (`_stored_readings`): from the in-process cache, or loaded and parsed
        FOLD_CHUNK rows at a time, so a fold holds one chunk of rows, not every one.
     """
-    window = selectors.window_index(vote)
+    bounds = selectors.window_bounds(vote)
+    window = selectors.window_index(vote, bounds=bounds)
+    # Parsed Readings are kept for a vote still taking posts, recounted after each
+    # burst of them: a window that ends (the next chapter is posted) is recounted
+    # rarely, and an import of a whole thread would fill the cache with every
+    # closed chapter's Readings (issue 14).
+    keep = bounds is not None and bounds[1] is None and len(window) <= PARSED_WINDOW_MAX
 
     def current(version: int) -> tuple[int, int, int]:
         return Reading.current_versions(post_version=version, spec_version=vote.spec_version)
@@ -304,17 +311,18 @@ def _fresh_readings(
         stale = set()
     else:
         window = [w for w in window if w[0] in stored]
-    return window, _stored_readings(vote, window, stored), bool(stale)
+    return window, _stored_readings(vote, window, stored, keep=keep), bool(stale), keep
 
 
 def _stored_readings(
     vote: Vote,
     window: list[tuple[int, int, int]],
     stored: Mapping[int, tuple[int, int, int, datetime]],
+    *,
+    keep: bool,
 ) -> Iterator[ReadingOut]:
     """The stored Readings of `window`'s posts, in its order, FOLD_CHUNK posts a query;
-    kept parsed in `_parsed` only for a window of up to PARSED_WINDOW_MAX posts."""
-    keep = len(window) <= PARSED_WINDOW_MAX
+    kept parsed in `_parsed` when `keep` (`_fresh_readings` says when)."""
     for start in range(0, len(window), FOLD_CHUNK):
         chunk = [pk for pk, _, _ in window[start : start + FOLD_CHUNK]]
         # read_at is part of the key: ids can be reused (SQLite after a rollback),
@@ -337,10 +345,10 @@ def _readings_refresh(vote: Vote) -> None:
     Each post is read within the reader's time budget, so this ends however
     hostile the posts are; the recount that follows folds what is stored. A
     window whose Readings are kept parsed has them parsed here, outside the
-    vote's lock; a longer one is parsed only as the fold takes it.
+    vote's lock; any other is parsed only as the fold takes it.
     """
-    window, readings, _ = _fresh_readings(vote, read_stale=True)
-    if len(window) <= PARSED_WINDOW_MAX:
+    _, readings, _, keep = _fresh_readings(vote, read_stale=True)
+    if keep:
         for _ in readings:
             pass
 
@@ -397,7 +405,7 @@ def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyI
     The `tally` command and the workers both come through here. Inside a
     recount (the vote's row locked) read_stale=False: nothing is read there.
     """
-    window, readings, stale = _fresh_readings(vote, read_stale=read_stale)
+    window, readings, stale, _ = _fresh_readings(vote, read_stale=read_stale)
     # Undone decisions and their undos are on record, not in the count.
     decisions = list(
         Decision.objects.filter(vote=vote).standing().select_related("post").order_by("at", "pk")
