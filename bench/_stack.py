@@ -7,7 +7,8 @@ pool) and beat, all with production settings (tests.services.production_env:
 DEBUG off, ALLOWED_HOSTS 127.0.0.1, plain http on loopback).
 
 With `split_polls`, a second gunicorn (same app and settings, its own port,
-`poll_workers` workers) runs under `nice -n 10`: the bench sends the tally and
+`poll_workers` workers) runs under `nice -n 10` (its session too, where the
+kernel schedules sessions as groups): the bench sends the tally and
 panel polls there and everything else to the main one, as a reverse proxy
 routing those paths to a pool of their own would (bench/burst.py --split-polls).
 
@@ -102,8 +103,24 @@ class Gunicorn:
                 return False
             return True
 
+        if self.nice:
+            self._autogroup_nice()
         wait_until(listening, timeout=timeout, interval=0.1)
         return self
+
+    def _autogroup_nice(self) -> None:
+        """Give this gunicorn's session its nice value too, where the kernel groups by session.
+
+        With autogroup scheduling (Linux's default on desktops and many VMs;
+        /proc/sys/kernel/sched_autogroup_enabled) a process's nice ranks it only
+        within its session, and each session (gunicorn starts one of its own here)
+        gets an equal share of the CPU: `nice` alone would not lower the pool
+        against the main one. The session's weight is set through /proc, as a
+        deployment would set its service's CPU weight (systemd's CPUWeight).
+        """
+        path = Path(f"/proc/{self.process.pid}/autogroup")
+        if path.exists():
+            path.write_text(str(self.nice))
 
     def stop(self, timeout: float = 30) -> None:
         if self.process is None or self.process.poll() is not None:
