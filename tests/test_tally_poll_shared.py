@@ -248,6 +248,26 @@ def test_it_answers_the_panel_304_through_other_players_recounts(client, vote, p
     assert "private" in response["Cache-Control"]
 
 
+def test_it_answers_a_held_players_panel_304_until_what_of_theirs_is_held_changes(
+    client, vote, player
+):
+    vote_in(vote, player, "1-D")  # no option D: held for a moderator
+    client.force_login(player)
+    first = client.get(_panel_url(vote), **HTMX)
+    assert "option D does not exist" in first.text
+
+    vote_in(vote, make_user("someone"), "1-B")  # a recount; the player's held post is as it was
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert response.status_code == 304
+    assert queries.captured_queries == []  # from the middleware: their stamp did not move
+
+    vote_in(vote, player, "1-E")  # a new held post of theirs: their panel changed
+    response = client.get(_panel_url(vote), HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert response.status_code == 200
+    assert "option E does not exist" in response.text
+
+
 def test_it_shows_the_players_ballot_at_the_panels_next_poll_once_counted(client, vote, player):
     vote_in(vote, player, "1-A")
     client.force_login(player)
