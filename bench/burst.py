@@ -4,13 +4,14 @@
     bin/with-services .venv/bin/python bench/burst.py [--players N] [--seconds S] [--quick]
                                                 [--profile] [--posts N] [--json PATH]
                                                 [--parts capacity,rush,big]
-                                                [--workers N] [--split-polls [--poll-workers N]]
+                                                [--workers N] [--split-polls
+                                                [--poll-workers N] [--poll-nice N]]
 
 The stack is what docker-compose.yml runs, on loopback (bench/_stack.py):
 gunicorn `quest.wsgi` with 3 sync workers, a Celery worker and beat, with
 production settings (DEBUG off, ALLOWED_HOSTS 127.0.0.1, plain http;
 `--workers` changes the 3). With `--split-polls` (an experiment, off by default)
-a second gunicorn, `--poll-workers` (2) workers under `nice -n 10` on a port
+a second gunicorn, `--poll-workers` (2) workers at `--poll-nice` (10) on a port
 of its own, answers the polls: the tally partial (`.../tally/?as=reader`)
 and the player's panel (`.../ballot-panel/`) go there, everything else
 (ballot forms and POSTs, pages, log-ins) to the main pool, as a reverse proxy
@@ -583,6 +584,7 @@ async def rush(
     polls: list[dict] = []
     panel_polls: list[dict] = []
     stop_polling = asyncio.Event()
+    followups: list[asyncio.Task] = []
     n = len(players)
     # What a reverse proxy routing by path does: the tally and panel polls to the poll
     # pool when there is one (--split-polls), the ballot form and POST to the main pool.
@@ -593,8 +595,13 @@ async def rush(
         async def submit(player: Player, at: float) -> dict:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             result = await ballot(http, ballot_url, player)
-            # The ballot's answer says `ballot-posted` (HX-Trigger): the panel asks at once.
-            await poll_once(poll_http, panel_url, player, panel_polls, slot="panel_etag")
+            # The ballot's answer says `ballot-posted` (HX-Trigger): the panel asks at once,
+            # beside the ballot: a slow poll must not make the ballot look unanswered.
+            followups.append(
+                asyncio.create_task(
+                    poll_once(poll_http, panel_url, player, panel_polls, slot="panel_etag")
+                )
+            )
             return result | {"late": result.get("start", at) - at}
 
         with phase(stack) as p:
@@ -650,7 +657,9 @@ async def rush(
         except TimeoutError:
             pollers_stopped = None
         stop_polling.set()
-        await asyncio.gather(*pollers, return_exceptions=True)
+        for task in followups:
+            task.cancel()
+        await asyncio.gather(*pollers, *followups, return_exceptions=True)
 
     ok = [r for r in results if r["ok"]]
     posts = [r["post"] for r in ok]
@@ -901,9 +910,10 @@ async def main_async(args: argparse.Namespace, prepared: tuple) -> dict:
         workers=args.workers,
         split_polls=args.split_polls,
         poll_workers=args.poll_workers,
+        poll_nice=args.poll_nice,
     )
     results["web"] = (
-        f"{args.workers} workers; polls to a pool of {args.poll_workers} under nice -n 10"
+        f"{args.workers} workers; polls to a pool of {args.poll_workers} at nice {args.poll_nice}"
         if args.split_polls
         else f"{args.workers} workers, polls included"
     )
@@ -980,6 +990,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--poll-workers", type=int, default=2, help="workers of the poll pool (--split-polls)"
+    )
+    parser.add_argument(
+        "--poll-nice", type=int, default=10, help="the poll pool's nice (--split-polls; 0: none)"
     )
     args = parser.parse_args()
     if args.quick:
