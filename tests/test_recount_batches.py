@@ -104,3 +104,8 @@ def test_what_pollers_are_told_is_counted_names_only_posts_far_apart_refs_or_not
     edited = refs[len(refs) // 2]  # an edit not read yet
     Post.objects.filter(quest=quest, ref=edited).update(version=F("version") + 1)
     assert poll._counted(vote.pk) == (refs[0], refs[-1], (edited,))
+
+    # A recount under the vote's lock reads nothing and says the same of what it counted.
+    _, extra = services.tally_compute(vote=vote, read_stale=False)
+    assert extra["counted"] == poll._counted(vote.pk)
+    assert extra["stale"]

@@ -164,11 +164,19 @@ def is_poll(request: HttpRequest) -> bool:
 # --- 1. Moving the stamp --------------------------------------------------------------
 
 
-def tally_changed(*, vote: Vote, at_once: bool = True, voters: Collection[str] = ()) -> None:
+def tally_changed(
+    *,
+    vote: Vote,
+    at_once: bool = True,
+    voters: Collection[str] = (),
+    counted: "Counted | None" = None,
+) -> None:
     """What pollers of `vote` are shown changed, or will once this transaction commits.
 
     `at_once=False` (an open vote's recount): a poller may see it up to
     TALLY_POLL_SETTLE_SECONDS late. `voters`: whose own panel changed too (6.).
+    `counted`: which refs are read, when the caller (a recount) knows; asked of
+    the database otherwise.
 
     Moved now and again after the commit. The second is the one a poll can
     rely on: a poll that read the first before the commit saw the old rows and
@@ -181,7 +189,7 @@ def tally_changed(*, vote: Vote, at_once: bool = True, voters: Collection[str] =
         return
     slug, number = where
     voters = tuple(voters)
-    counted = _counted(vote.pk)
+    counted = _counted(vote.pk) if counted is None else counted
     _move(slug, number, at_once=at_once, voters=voters, counted=counted)
     transaction.on_commit(
         lambda: _move(slug, number, at_once=at_once, voters=voters, counted=counted)
@@ -224,6 +232,15 @@ def _counted(vote_id: int) -> Counted:
     between = Post.objects.filter(quest_id=Subquery(quest), ref__gt=low, ref__lt=high)
     missing = between.exclude(Exists(read)).order_by("ref").values_list("ref", flat=True)
     return (low, high, tuple(missing))
+
+
+def counted_span(counted: Collection[int], not_counted: Collection[int]) -> Counted:
+    """`Counted` from the refs of a window read at their current text and those not:
+    what a recount knows without asking the database (`_counted` asks it)."""
+    if not counted:
+        return (0, -1, ())
+    low, high = min(counted), max(counted)
+    return (low, high, tuple(sorted(r for r in not_counted if low < r < high)))
 
 
 def _is_counted(counted: Counted | None, refs: Collection[int]) -> bool:

@@ -272,9 +272,9 @@ FOLD_CHUNK = 1000
 
 def _fresh_readings(
     vote: Vote, *, read_stale: bool = True
-) -> tuple[list[tuple[int, int, int]], Iterator[ReadingOut], bool, bool]:
-    """The window's posts as (pk, ref, version), their Readings, whether any is stale,
-    and whether the Readings are kept parsed in `_parsed`.
+) -> tuple[list[tuple[int, int, int]], Iterator[ReadingOut], set[int], bool]:
+    """The window's posts as (pk, ref, version), their Readings, the refs of the stale
+    ones left out, and whether the Readings are kept parsed in `_parsed`.
 
     1. Load ids and versions only, of the window's posts and stored Readings.
     2. Posts with no current Reading are read (bodies loaded only then) and
@@ -309,9 +309,10 @@ def _fresh_readings(
             {pk: (*current(version), read_at) for pk, _, version in window if pk in stale}
         )
         stale = set()
-    else:
+    left_out = {ref for pk, ref, _ in window if pk in stale}
+    if stale:
         window = [w for w in window if w[0] in stored]
-    return window, _stored_readings(vote, window, stored, keep=keep), bool(stale), keep
+    return window, _stored_readings(vote, window, stored, keep=keep), left_out, keep
 
 
 def _stored_readings(
@@ -397,6 +398,7 @@ class TallyInputs(TypedDict):
     inputs: dict[str, Any]  # what TallyRun.inputs stores: the posts, decisions and merges counted
     folded: Folded
     stale: bool  # a post went stale and was left out (read_stale=False)
+    counted: poll.Counted  # the refs read at their current text, as pollers are told
 
 
 def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyInputs]:
@@ -405,7 +407,7 @@ def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyI
     The `tally` command and the workers both come through here. Inside a
     recount (the vote's row locked) read_stale=False: nothing is read there.
     """
-    window, readings, stale, _ = _fresh_readings(vote, read_stale=read_stale)
+    window, readings, left_out, _ = _fresh_readings(vote, read_stale=read_stale)
     # Undone decisions and their undos are on record, not in the count.
     decisions = list(
         Decision.objects.filter(vote=vote).standing().select_related("post").order_by("at", "pk")
@@ -432,7 +434,8 @@ def tally_compute(*, vote: Vote, read_stale: bool = True) -> tuple[Tally, TallyI
         "merges": [m.pk for m in merges],
         "spec_version": vote.spec_version,
     }
-    return tally, {"inputs": inputs, "folded": folded, "stale": stale}
+    counted = poll.counted_span([ref for _, ref, _ in window if ref not in left_out], left_out)
+    return tally, {"inputs": inputs, "folded": folded, "stale": bool(left_out), "counted": counted}
 
 
 def vote_recount(*, vote_id: int) -> TallyRun | None:
@@ -481,7 +484,9 @@ def _recount(vote_id: int, started: datetime) -> TallyRun | None:
         # A player's own panel changes only with their ballot or what of theirs
         # is held back or left out.
         held = _held_changed(before.data if before else {}, tally)
-        poll.tally_changed(vote=vote, at_once=run.is_final, voters=changed | held)
+        poll.tally_changed(
+            vote=vote, at_once=run.is_final, voters=changed | held, counted=extra["counted"]
+        )
         if extra["stale"]:
             vote_recount_request(vote=vote)
     return run
