@@ -415,6 +415,18 @@ def latest_tally(vote: Vote) -> TallyRun | None:
     return TallyRun.objects.filter(vote=vote).order_by("-created_at", "-pk").first()
 
 
+def latest_held(vote: Vote) -> dict[str, Any]:
+    """The latest run's `flagged` and `excluded` parts ({} before any run): what a recount
+    compares its own with, without loading every voter of the run."""
+    row = (
+        TallyRun.objects.filter(vote=vote)
+        .order_by("-created_at", "-pk")
+        .values_list("data__flagged", "data__excluded")
+        .first()
+    )
+    return {"flagged": row[0], "excluded": row[1]} if row is not None else {}
+
+
 def final_tally(vote: Vote) -> TallyRun | None:
     return TallyRun.objects.filter(vote=vote, is_final=True).first()
 

@@ -480,7 +480,9 @@ def _recount(vote_id: int, started: datetime) -> TallyRun | None:
         if vote is None:
             return None
         tally, extra = tally_compute(vote=vote, read_stale=False)
-        before = selectors.latest_tally(vote)
+        # What of the last run the panels' stamps are compared with: its held and
+        # left-out parts, not the whole run (every voter, every post counted).
+        before = selectors.latest_held(vote)
         changed = _store_ballots(vote, extra["folded"])
         # A run missing a post edited meanwhile is not final: the next one is.
         run = _store_run(vote, tally, extra["inputs"], final=not extra["stale"])
@@ -489,7 +491,7 @@ def _recount(vote_id: int, started: datetime) -> TallyRun | None:
         # while the vote is open pollers may see it a little late (votes/poll.py).
         # A player's own panel changes only with their ballot or what of theirs
         # is held back or left out.
-        held = _held_changed(before.data if before else {}, tally)
+        held = _held_changed(before, tally)
         poll.tally_changed(
             vote=vote, at_once=run.is_final, voters=changed | held, counted=extra["counted"]
         )
@@ -583,7 +585,9 @@ def _ballot_digest(answers: Mapping[int, Counted]) -> str:
 
 def _store_run(vote: Vote, tally: Tally, inputs: dict[str, Any], *, final: bool = True) -> TallyRun:
     sha = tally_sha256(tally)
-    latest = TallyRun.objects.filter(vote=vote).order_by("-created_at", "-pk").first()
+    # Not its data or inputs: a 1,000-voter run's JSON, loaded only to compare hashes.
+    runs = TallyRun.objects.filter(vote=vote).order_by("-created_at", "-pk")
+    latest = runs.only("pk", "sha256", "is_final").first()
     if latest is None or latest.sha256 != sha:
         latest = TallyRun.objects.create(
             vote=vote, data=tally, sha256=sha, rules_version=RULES_VERSION, inputs=inputs
