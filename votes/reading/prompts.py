@@ -21,6 +21,10 @@ _WORD_THEN_SPACE = re.compile(r"[^ \t]{1,20}[ \t]+")
 
 # Prompts.of's cache, module-level so that the mypyc build (compiled.py) keeps it too.
 _MADE: dict[VoteSpec, Prompts] = {}
+# A process reads a handful of votes at a time (votes/contexts.py keeps 8 threads);
+# each entry holds up to 4,096 lines read, and an import of a whole thread reads
+# one vote per chapter: 64 kept ~3 MB a 5,000-post chapter's vote long after it ended.
+_MADE_MAX = 8
 
 
 class Prompts:
@@ -32,8 +36,8 @@ class Prompts:
         # reads, and the line cache is worth keeping between those calls.
         made = _MADE.get(vote)
         if made is None:
-            if len(_MADE) >= 64:
-                _MADE.clear()
+            if len(_MADE) >= _MADE_MAX:
+                del _MADE[next(iter(_MADE))]  # the vote first read of those kept
             made = _MADE[vote] = cls(vote)
         return made
 
