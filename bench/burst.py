@@ -985,8 +985,9 @@ def main() -> None:
     parser.add_argument(
         "--split-polls",
         action="store_true",
-        help="experiment: the tally and panel polls to a second gunicorn under nice -n 10, "
-        "as a proxy routing them by path would; the rest to the main pool",
+        help="experiment: the tally and panel polls to a second gunicorn at --poll-nice "
+        "(its session's weight too), as a proxy routing them by path would; the rest to the "
+        "main pool",
     )
     parser.add_argument(
         "--poll-workers", type=int, default=2, help="workers of the poll pool (--split-polls)"
