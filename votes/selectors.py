@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, JSONField, Min, OuterRef, Subquery
+from django.db.models import JSONField, Min, Subquery
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
@@ -167,30 +167,6 @@ def window_index(
     return list(
         Post.objects.filter(quest_id=vote.chapter.quest_id)
         .between(after_seq=bounds[0], before_seq=bounds[1])
-        .order_by("seq")
-        .values_list("pk", "ref", "version")
-    )
-
-
-def window_stale(vote: Vote, *, bounds: tuple[int, int | None]) -> list[tuple[int, int, int]]:
-    """(pk, ref, version) of the window's posts with no current Reading, in thread order.
-
-    One query returning the few posts a recount must read: `window_index` and
-    the stored versions beside it are the whole window (20,000 rows at 10,000
-    posts), which the fold needs but the check before it does not.
-    """
-    # What ReadingRow.is_stale checks, post by post.
-    current = ReadingRow.objects.filter(
-        vote=vote,
-        post_id=OuterRef("pk"),
-        post_version=OuterRef("version"),
-        spec_version=vote.spec_version,
-        rules_version=RULES_VERSION,
-    )
-    return list(
-        Post.objects.filter(quest_id=vote.chapter.quest_id)
-        .between(after_seq=bounds[0], before_seq=bounds[1])
-        .exclude(Exists(current))
         .order_by("seq")
         .values_list("pk", "ref", "version")
     )

@@ -344,20 +344,14 @@ def _readings_refresh(vote: Vote) -> None:
     """Read the window's stale posts and store their Readings, holding no lock.
 
     Each post is read within the reader's time budget, so this ends however
-    hostile the posts are; the recount that follows folds what is stored. The
-    stale posts are found by one query (`selectors.window_stale`), not by
-    loading the window's ids and stored versions, which the fold under the
-    lock loads again: at 10,000 posts that was a fifth of every recount. A
-    worker that keeps the window's Readings parsed parses them as the fold
-    takes them, so a new worker process parses a window once, under the lock
-    (which ballots being posted do not wait for).
+    hostile the posts are; the recount that follows folds what is stored. A
+    window whose Readings are kept parsed has them parsed here, outside the
+    vote's lock; any other is parsed only as the fold takes it.
     """
-    bounds = selectors.window_bounds(vote)
-    if bounds is None:
-        return
-    stale = selectors.window_stale(vote, bounds=bounds)
-    if stale:
-        _read_and_store(vote, stale, {pk for pk, _, _ in stale})
+    _, readings, _, keep = _fresh_readings(vote, read_stale=True)
+    if keep:
+        for _ in readings:
+            pass
 
 
 def _read_and_store(vote: Vote, window: list[tuple[int, int, int]], stale: set[int]) -> datetime:
