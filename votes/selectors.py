@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import JSONField, Min, Subquery
+from django.db.models import Count, JSONField, Min, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
@@ -170,6 +170,20 @@ def window_index(
         .order_by("seq")
         .values_list("pk", "ref", "version")
     )
+
+
+def window_shape(vote: Vote, *, bounds: tuple[int, int | None] | None) -> tuple[int, int, int]:
+    """(posts, sum of versions, sum of ids) of the window: moved by any post added,
+    removed or edited, and counted in the index without loading a row (`window_index`
+    gives the same from the rows it loads)."""
+    if bounds is None:
+        return (0, 0, 0)
+    shape = (
+        Post.objects.filter(quest_id=vote.chapter.quest_id)
+        .between(after_seq=bounds[0], before_seq=bounds[1])
+        .aggregate(posts=Count("pk"), versions=Sum("version"), ids=Sum("pk"))
+    )
+    return (shape["posts"], shape["versions"] or 0, shape["ids"] or 0)
 
 
 def context_posts(vote: Vote, *, upto_seq: int | None = None) -> list[Post]:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.tally.build import QM, VOTE, answer, flag, held, post, summary
-from votes.reading.fold import fold
+from votes.reading.fold import Folding, fold
 from votes.reading.rulings import in_force
 from votes.reading.types import Decision, DecisionAction, PostKind, Reading
 
@@ -289,14 +289,25 @@ def _thread(draw) -> tuple[list[Reading], list[Decision]]:
     readings = []
     for post_id in range(1, draw(st.integers(0, 12)) + 1):
         author = draw(st.sampled_from(AUTHORS))
-        shape = draw(st.sampled_from(["ballot", "amend", "replace", "proxy", "chatter", "late"]))
+        shapes = ["ballot", "amend", "replace", "proxy", "pinned", "chatter", "late"]
+        shape = draw(st.sampled_from(shapes))
         answers = "" if shape == "chatter" else " ".join(draw(st.lists(_tokens, max_size=3)))
         flags = tuple(flag(p) for p in draw(st.lists(st.sampled_from([None, 1, 2]), max_size=1)))
         kind = {"amend": AMEND, "replace": REPLACE, "chatter": CHATTER}.get(shape)
-        proxy = draw(st.sampled_from([*AUTHORS, "ghost"])) if shape == "proxy" else None
+        proxying = shape in ("proxy", "pinned")
+        proxy = draw(st.sampled_from([*AUTHORS, "ghost"])) if proxying else None
         late = "after the close" if shape == "late" else None
         readings.append(
-            post(post_id, author, answers, kind=kind, flags=flags, proxy=proxy, excluded=late)
+            post(
+                post_id,
+                author,
+                answers,
+                kind=kind,
+                flags=flags,
+                proxy=proxy,
+                pinned=shape == "pinned",
+                excluded=late,
+            )
         )
     rulings = draw(
         st.lists(
@@ -339,3 +350,20 @@ def test_a_post_excluded_then_counted_by_a_moderator_then_ruled_out_is_listed():
     folded = fold(VOTE, readings, [rule(4, None, "set", "1B"), rule(4, 1, "reject", "1B")])
     assert folded.ballots == {}
     assert [e.post_id for e in folded.excluded] == [4]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_thread(), st.lists(st.integers(0, 12), max_size=3))
+def test_a_fold_taken_in_parts_is_the_fold_of_the_whole(thread, cuts):
+    # A live vote's recount adds only the new posts to the last recount's Folding
+    # (votes/services.py), asking for its result between parts: that must change nothing.
+    readings, rulings = thread
+    folding = Folding(VOTE, rulings)
+    start = 0
+    for cut in sorted(min(c, len(readings)) for c in cuts):
+        folding.add(readings[start:cut])
+        assert folding.result() == fold(VOTE, readings[:cut], rulings)
+        start = cut
+    folding.add(readings[start:])
+    assert folding.result() == fold(VOTE, readings, rulings)
+    assert folding.result() == folding.result()

@@ -1,8 +1,9 @@
 """Fold a vote's Readings into one counted ballot per voter.
 
-`fold` is the only public function. It is pure: the same Readings and
-Decisions always give the same Folded, and it runs in time linear in the
-number of Readings (proxy chains are resolved once each, never walked in a loop).
+`fold` is the public function, and `Folding` the same fold taken in parts. It
+is pure: the same Readings and Decisions always give the same Folded, and it
+runs in time linear in the number of Readings (proxy chains are resolved once
+each, never walked in a loop).
 """
 
 from __future__ import annotations
@@ -109,18 +110,39 @@ def fold(vote: VoteSpec, readings: Iterable[Reading], decisions: Sequence[Decisi
        replaced by the voter's later posts, or ruled out by a moderator) is
        listed in `excluded` with why, beside the excluded Readings.
     """
-    folder = _Folder(vote, decisions)
-    excluded: list[Excluded] = []
-    for reading in readings:
-        folder.position.setdefault(reading.post_id, len(folder.position))
-        if reading.excluded is None:
-            folder.apply(reading)
-        elif folder.overruled(reading.post_id):
-            folder.was_excluded[reading.post_id] = reading.excluded
-            folder.apply(nothing_read(reading))
-        else:
-            excluded.append(Excluded(reading.post_id, reading.author, reading.excluded))
-    return folder.result(excluded)
+    folding = Folding(vote, decisions)
+    folding.add(readings)
+    return folding.result()
+
+
+class Folding:
+    """A fold that takes its Readings in parts: `fold` in steps.
+
+    `add` takes the next Readings in post order; `result` is what `fold` of every
+    Reading added so far gives, and changes nothing, so more can be added after
+    it. A live vote's recount after new posts at the end of its window adds only
+    those to the last recount's Folding (votes/services.py) instead of folding
+    every post again (issue 14).
+    """
+
+    def __init__(self, vote: VoteSpec, decisions: Sequence[Decision] = ()) -> None:
+        self._folder = _Folder(vote, decisions)
+        self._excluded: list[Excluded] = []
+
+    def add(self, readings: Iterable[Reading]) -> None:
+        folder = self._folder
+        for reading in readings:
+            folder.position.setdefault(reading.post_id, len(folder.position))
+            if reading.excluded is None:
+                folder.apply(reading)
+            elif folder.overruled(reading.post_id):
+                folder.was_excluded[reading.post_id] = reading.excluded
+                folder.apply(nothing_read(reading))
+            else:
+                self._excluded.append(Excluded(reading.post_id, reading.author, reading.excluded))
+
+    def result(self) -> Folded:
+        return self._folder.result(self._excluded)
 
 
 class _Folder:
@@ -253,6 +275,8 @@ class _Folder:
         voter.own, voter.proxy = _Ballot(), proxy
 
     def result(self, excluded: list[Excluded]) -> Folded:
+        # Changes nothing of the folder (the resolver works on copies of the ballots):
+        # a Folding asks for it between one part of the Readings and the next.
         resolver = self._resolver()
         folded = Folded()
         held: list[HeldBack] = []
