@@ -97,6 +97,8 @@ def test_every_chapter_is_tallied_and_an_ended_window_is_not_kept(
     parsed = {key[0] for key in services._parsed.items}
     assert last.pk in parsed
     assert ended.pk not in parsed
+    assert last.pk in services._folds
+    assert ended.pk not in services._folds
 
     # The ended vote still recounts from its stored rows to the same tally.
     tally, _ = services.tally_compute(vote=ended)

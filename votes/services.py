@@ -517,6 +517,7 @@ def _fold(vote: Vote, spec: VoteSpec, decided: list[DecisionIn], window: _Window
     earlier post, a ruling, a reread) folds the whole window again.
     """
     if not window.keep:  # an ended window or an import: folded rarely, kept by no one
+        _folds.pop(vote.pk, None)
         readings = _stored_readings(vote, window.posts, window.stored, keep=False)
         return fold(spec, readings, decided)
     keys = window.keys(vote.pk)
