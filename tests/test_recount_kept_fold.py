@@ -7,6 +7,8 @@ while the recount ran) must give the tally a worker that has just started
 computes from the stored rows.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.db.models import F
 
@@ -14,6 +16,7 @@ from quest.models import Post
 from quest.services import post_edit
 from tests.factories import make_post, make_quest, make_user, make_vote, prompt_list, vote_in
 from votes import audit, selectors, services
+from votes.models import Reading
 
 pytestmark = pytest.mark.django_db
 
@@ -139,5 +142,26 @@ def test_a_post_edited_while_the_recount_reads_is_not_told_as_counted(vote, vote
     assert edited.ref in extra["counted"][2]  # left out: not read at its text yet
     monkeypatch.setattr(services, "_readings_refresh", real_refresh)
     services.vote_recount(vote_id=vote.pk)
+    assert _latest(vote)["ballots"] == 5
+    assert _latest(vote) == _from_scratch(vote)
+
+
+def test_readings_written_over_by_another_process_as_the_recount_reads_are_taken_as_they_stand(
+    vote, voters, monkeypatch
+):
+    # Another process's read of the same posts lands just after this recount's: the
+    # rows carry its read time, not this one's, and are folded as they now stand.
+    real = services._read_and_store
+
+    def read_then_written_over(vote, window, stale):
+        read_at = real(vote, window, stale)
+        later = read_at + timedelta(microseconds=1)
+        Reading.objects.filter(vote=vote, post_id__in=stale).update(read_at=later)
+        return read_at
+
+    monkeypatch.setattr(services, "_read_and_store", read_then_written_over)
+    make_post(vote.chapter.quest, make_user("eve"), "1-B\n2-B")
+    services.vote_recount(vote_id=vote.pk)
+
     assert _latest(vote)["ballots"] == 5
     assert _latest(vote) == _from_scratch(vote)

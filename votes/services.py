@@ -27,7 +27,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
@@ -334,13 +334,24 @@ def _window(vote: Vote, *, read_stale: bool = True) -> _Window:
     def current(version: int) -> tuple[int, int, int]:
         return Reading.current_versions(post_version=version, spec_version=vote.spec_version)
 
+    def behind(among: Collection[int]) -> set[int]:
+        """The posts of `among` with no stored Reading, or one of other versions."""
+        return {
+            pk
+            for pk, _, version in window
+            if pk in among and stored.get(pk, ())[:3] != current(version)
+        }
+
     stored = _stored_versions(vote)
-    stale = {pk for pk, _, version in window if stored.get(pk, ())[:3] != current(version)}
+    stale = behind({pk for pk, _, _ in window})
     if stale and read_stale:
         read_at = _read_and_store(vote, window, stale)
         # As the database gives them back: the keys of the next recount's look.
         stored.update(_stored_versions(vote, read_at=read_at))
-        stale = set()
+        stale = behind(stale)
+        if stale:  # written over since by another process's read: as they stand now
+            stored.update(_stored_versions(vote, post_id__in=stale))
+            stale = behind(stale)
     left_out = {ref for pk, ref, _ in window if pk in stale}
     if stale:
         window = [w for w in window if w[0] in stored]
