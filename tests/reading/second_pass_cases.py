@@ -440,4 +440,9 @@ HELD = [
     ("switching to B", WHOLE),
     ("Switching my vote to A", WHOLE),
     ("1-B 2-A\n\nAlso 7-A if that's allowed", WHOLE),
+    # The rest of a ballot in a shape too loose to read alone: held, never dropped.
+    ("For 1 I'm going with B. 2 is A.", {1: "B", 2: FLAG}),
+    ("1-B\n2 would be A", {1: "B", 2: FLAG}),
+    ("1 A\n2 A\n3 Purge the remaining loyalists from the ministry", {1: "A", 2: "A", 3: FLAG}),
+    ("1b\n2a\n3 a five-year plan for the farms", {1: "B", 2: "A", 3: FLAG}),
 ]

@@ -234,8 +234,9 @@ def test_it_is_deterministic_and_stamps_the_rules_version():
     # to 3 with the answers after a named or restated prompt ("On 1, B", "2. …? Yes"),
     # to 4 with the caps on repetition and the per-post time budget, and to 5 with the
     # second pass (every post accounted for: agreements, changes of mind, marks, doubt),
-    # to 6 with the [X] lines of `lines` prompts.
-    assert {r["rules_version"] for r in first} == {6}
+    # to 6 with the [X] lines of `lines` prompts, to 7 with voting statements asked or
+    # supposed held back and a ballot's rest in loose shapes held ("2 is A").
+    assert {r["rules_version"] for r in first} == {7}
 
 
 def test_it_reads_each_post_of_a_thread_as_read_post_would():

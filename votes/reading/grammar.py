@@ -26,7 +26,7 @@ from .letters import (
     read_letters,
     restates_prompt,
 )
-from .text import closest_option, match_end, match_option, search_start
+from .text import asked, closest_option, match_end, match_option, search_start
 from .types import PromptKind, PromptSpec, VoteSpec
 
 # Caps on repetition, so no post costs more than its length times a constant:
@@ -195,6 +195,8 @@ def _read_unnumbered(line: str, start: int, vote: VoteSpec) -> LineRead | None:
         tried = (start, *(m.end() for m in islice(_WORD_GAP.finditer(line, start), 4)))
     for at in tried:
         hits = _letters_first(line, at, vote)
+        if hits and asked(line, at, max(h.end for h in hits)):
+            break  # "what if I vote A on 2": mentioned, held back below
         if hits:
             return LineRead(hits, line[start:at])
     # Not at the start: a voting statement inside the line ("After all that, I
@@ -202,6 +204,8 @@ def _read_unnumbered(line: str, start: int, vote: VoteSpec) -> LineRead | None:
     statements = VOTING_ANYWHERE.finditer(line, start) if may_vote_inside(line) else ()
     for m in islice(statements, MAX_MATCHES):
         hits = _read_answers(line, m.end(), vote, after_phrase=True)
+        if hits and asked(line, m.start(), max(h.end for h in hits)):
+            break  # "What if I vote A on 2?": mentioned, held back below
         if hits:
             if _REVISES.search(line, 0, m.end()):
                 hits = tuple(replace(h, revises=True) for h in hits)

@@ -140,6 +140,12 @@ def _prose_found(ans: prose.ProseAnswer, number: int, offset: int, vote: VoteSpe
     if prompt is None:
         problem = f"{ans.why} names prompt {number}, which this vote does not have"
         return Found(number, start, end, problem=problem)
+    if ans.asked:
+        problem = (
+            f"{ans.why} is asked or supposed, not given as a vote; "
+            f"it reads as {', '.join(ans.chosen)}; a moderator must decide"
+        )
+        return Found(number, start, end, problem=problem, suggestion=ans.chosen)
     if not ans.firm:
         problem = (
             f"{ans.why} is not the text of an option of prompt {number}; "

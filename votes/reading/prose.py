@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
 from . import hints
@@ -11,6 +11,7 @@ from .grammar import MAX_MATCHES, prompt_of
 from .letters import DASHES, read_letters
 from .text import (
     STOPWORDS,
+    asked,
     closest_option,
     content_stems,
     match_option,
@@ -131,6 +132,8 @@ class ProseAnswer:
     firm: bool  # an explicit letter; otherwise only a suggestion
     why: str
     letters: tuple[str, ...] = ()  # several letters ("On 4, A and C"); else (letter,)
+    # Asked or supposed, not stated ("What if we pick A on 2?"): held, never counted.
+    asked: bool = False
 
     @property
     def chosen(self) -> tuple[str, ...]:
@@ -167,6 +170,9 @@ def explicit_letters(paragraph: str, vote: VoteSpec, placed: int | None) -> list
     found = [
         n for n in named if not any(f.start < n.end and n.start < f.end for f in found)
     ] + found
+    found = [
+        replace(f, firm=False, asked=True) if asked(paragraph, f.start, f.end) else f for f in found
+    ]
     return _letters_named(paragraph, vote, placed, found)
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
+from itertools import islice
 
 from . import grammar, optionwords, signals, social
 from .bbcode import Doc
 from .found import Found
 from .text import bare
-from .types import Answer, Flag, Span, VoteSpec
+from .types import Answer, Flag, PromptKind, Span, VoteSpec
 
 _SENTENCE = re.compile(r"[^.!?;\n]+")
 
@@ -118,7 +119,43 @@ def _rest_of_ballot(
         shown = ", ".join(letters)
         reason = f"the post also seems to give prompt {number} option(s) {shown}"
         extra.append(Flag(number, reason, suggestion=Answer(number, letters=letters)))
+    still_open = open_prompts - set(likely)
+    if still_open and any(str(n) in doc.text for n in still_open):
+        extra += _loose_numbered(_unread_lines(doc, [*answers, *flags]), vote, still_open)
     return extra
+
+
+# Shapes too loose to read as answers on their own, held back when a ballot's unread
+# rest has them for a prompt it did not answer: "2 is A", "2 = A", and a write-in's
+# number heading a line with no separator ("3 Purge the loyalists" under "1 A", "2 A":
+# without a separator it is read only after other answers on its own line).
+_NUMBER_IS_LETTER = re.compile(
+    r"(?<![\w.,])(\d{1,2})[ \t]+(?:[Ii]s|=|would[ \t]+be|will[ \t]+be|gets?)[ \t]+"
+    r"(?:[Oo]ption[ \t]+)?([A-Z])(?![\w'\u2019])"
+)
+_NUMBER_THEN_TEXT = re.compile(
+    r"(?m)^[ \t]*(?:#|[Qq]|[Qq]uestion|[Pp]rompt)?[ \t]*(\d{1,2})[ \t]+([^\W\d_][^\n]{2,})$"
+)
+
+
+def _loose_numbered(rest: str, vote: VoteSpec, prompts: set[int]) -> list[Flag]:
+    held: dict[int, Flag] = {}
+    for m in islice(_NUMBER_IS_LETTER.finditer(rest), grammar.MAX_MATCHES):
+        prompt = grammar.prompt_of(vote, int(m.group(1)))
+        if prompt is None or prompt.number not in prompts or prompt.option(m.group(2)) is None:
+            continue
+        reason = f"the post also seems to give prompt {prompt.number} option(s) {m.group(2)}"
+        answer = Answer(prompt.number, letters=(m.group(2),))
+        held.setdefault(prompt.number, Flag(prompt.number, reason, suggestion=answer))
+    for m in islice(_NUMBER_THEN_TEXT.finditer(rest), grammar.MAX_MATCHES):
+        prompt = grammar.prompt_of(vote, int(m.group(1)))
+        if prompt is None or prompt.number not in prompts or prompt.kind is not PromptKind.WRITE_IN:
+            continue
+        text = m.group(2).strip()
+        reason = f"the post also seems to answer prompt {prompt.number}: '{text[:60]}'"
+        answer = Answer(prompt.number, text=text)
+        held.setdefault(prompt.number, Flag(prompt.number, reason, suggestion=answer))
+    return [held[n] for n in sorted(held)]
 
 
 def _unread_lines(doc: Doc, read: Iterable[Answer | Flag]) -> str:

@@ -167,3 +167,25 @@ def has_stem(low: str, s: str) -> bool:
 
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+# What ends a statement's clause, and the words that make it a supposition.
+_CLAUSE_STOP = re.compile(r"[.!?;,\n]")
+# Up to three words between ("if I vote for"), none across a comma: "If not, I vote B" states.
+_SUPPOSING = re.compile(
+    r"(?i)\b(?:if|whether|unless|suppose|supposing)[ \t]+(?:[^\s,;.]+[ \t]+){0,3}$"
+)
+
+
+def asked(text: str, start: int, end: int) -> bool:
+    """Whether the voting statement at text[start:end] is asked or supposed, not stated.
+
+    "What happens if we pick A on 2?", "Would it be crazy if I vote A on 2?",
+    "If we pick B on 1 the MGB will hate us": its clause ends in a question
+    mark, or it follows "if" or "whether". "I vote B on 1, why not?" states
+    it: the question is a clause of its own.
+    """
+    stop = _CLAUSE_STOP.search(text, end)
+    if stop is not None and stop.group() == "?":
+        return True
+    return _SUPPOSING.search(text, max(0, start - 24), start) is not None
