@@ -356,6 +356,7 @@ DECLARED = [
 
 CHATTER = [
     ("B seems risky, the army won't like it.", {}),
+    ("We keep 1/2 of the grain and 24/7 patrols on the border.", {}),
     ("Option A on the first one would make the army angry.", {}),
     ("Plan B for Korea never works in these quests.", {}),
     ("Team B did a better job on the map.", {}),
@@ -445,4 +446,8 @@ HELD = [
     ("1-B\n2 would be A", {1: "B", 2: FLAG}),
     ("1 A\n2 A\n3 Purge the remaining loyalists from the ministry", {1: "A", 2: "A", 3: FLAG}),
     ("1b\n2a\n3 a five-year plan for the farms", {1: "B", 2: "A", 3: FLAG}),
+    # The forum's [X] mark in a vote with no [X] prompt, and "/" between number and letter.
+    ("[X] B\n[X] A", WHOLE),
+    ("Vote:\n[X] Punish them\n[X] End the war", WHOLE),
+    ("1/B 2/A", {1: FLAG, 2: FLAG}),
 ]

@@ -48,11 +48,11 @@ class Signals:
         self.suggestion, self.guess = {}, {}
 
 
-# "2bd", "Q1: B", "#3 - a", "1 -> C": a prompt number, then letters (checked below).
+# "2bd", "Q1: B", "#3 - a", "1 -> C", "1/B": a prompt number, then letters (checked below).
 # A match's digits are at most 10 characters in ("question  1b"): see _number_letters.
 _NUMBER_LETTERS = re.compile(
     rf"(?i)(?<![\w.,/$£€%\[])(?:q(?:uestion)?|prompt|vote|#|no\.?)?[ \t]{{0,2}}(\d{{1,2}})"
-    rf"(?:[ \t]{{0,3}}(?:[{DASHES}]{{1,2}}>?|[.:)=>\]]|->|=>|\u2192)[ \t]{{0,3}}|[ \t]{{0,2}})"
+    rf"(?:[ \t]{{0,3}}(?:[{DASHES}]{{1,2}}>?|[.:)=>\]/]|->|=>|\u2192)[ \t]{{0,3}}|[ \t]{{0,2}})"
     r"([a-z]{1,4})(?![\w'\u2019-])"
 )
 # "B on 1", "A for the second", "C for #2".
@@ -307,6 +307,8 @@ def _line_signals(
     if not stripped or len(stripped) > _MAX_LINE:
         return
     _option_text_list(stripped, start, vote, found)
+    if stripped[0] == "[" and (mark := _CHECKED.match(stripped)) is not None:
+        _checked_line(stripped[mark.end() :].strip(), start, len(line), vote, found)
     option = _copied_option(stripped, vote)
     if option is not None:
         prompt, spec = option
@@ -332,6 +334,21 @@ def _line_signals(
             found.strong.append((start, start + len(line), why))
             if len(owners) == 1:
                 found.guess.setdefault(owners[0].number, tuple(letters[:1]))
+
+
+# "[X] …", "[x]", "[✓]": the forum's mark of a vote, whatever follows it.
+_CHECKED = re.compile(r"\[[ \t]*[xX\u2713\u2714][ \t]*\]")
+
+
+def _checked_line(rest: str, start: int, length: int, vote: VoteSpec, found: Signals) -> None:
+    """An `[X]` line in a vote with no `[X]` prompt: a vote in the forum's shape, never
+    chatter (`[X] B`, `[X] Punish them`); a lone letter only one prompt has is suggested."""
+    why = f"an [X] line, the forum's mark of a vote: '{rest[:40]}'"
+    found.strong.append((start, start + length, why))
+    letter = rest.rstrip(".!").upper()
+    owners = [p for p in vote.prompts if len(letter) == 1 and p.option(letter)]
+    if len(owners) == 1:
+        found.guess.setdefault(owners[0].number, (letter,))
 
 
 _LIST_SPLIT = re.compile(
