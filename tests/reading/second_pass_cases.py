@@ -133,6 +133,12 @@ AGREE_HELD = [  # a name that matches no voter with a ballot, or more than one
     ("^ this", CHATTER_ABOVE, WHOLE),
     ("same as above", CHATTER_ABOVE, WHOLE),
     ("^ this", QM_ABOVE, WHOLE),
+    # A bare agreement right under a ballot, quoting and naming no one: held, not guessed.
+    ("+1", ANYA_ABOVE, WHOLE),
+    ("Ditto.", ANYA_ABOVE, WHOLE),
+    ("Same.", BORIS_ABOVE, WHOLE),
+    ("Seconded!", ANYA_ABOVE, WHOLE),
+    ("This.", ANYA_ABOVE, WHOLE),
 ]
 
 # -- endorsements under a quote, with commentary --------------------------
@@ -417,6 +423,8 @@ CHATTER_IN_THREAD = [  # naming voters of the thread, who hold ballots
     ("What the QM said about the winter worries me.", THREAD, {}),
     ("Same thing happened in my last quest, lol.", THREAD, {}),
     ("^ lol", CHATTER_ABOVE, {}),
+    ("+1", CHATTER_ABOVE, {}),  # a reaction to chatter
+    ("Agreed.", CHATTER_ABOVE, {}),
     (Q_ANYA + "I disagree, the farms are a waste of money.", THREAD, {}),
     (Q_ANYA + "Not sure about this one, the farms seem like a waste.", THREAD, {}),
 ]

@@ -59,6 +59,20 @@ class Agreement:
     known: bool  # target is ABOVE or a poster of the thread
 
 
+# A bare agreement that is a post's whole text: "+1", "Ditto.", "Same.", "Seconded!",
+# "This.", "Agreed". It names no one and quotes nothing, so what it seconds is a guess.
+_BARE = re.compile(
+    r"(?i)[ \t\n]*(?P<word>\+[ \t]?1(?:[ \t]+to[ \t]+this)?|ditto|same(?:[ \t]+here)?"
+    r"|seconded|second(?:ing)?[ \t]+this|this|agreed?|i[ \t]+agree|me[ \t]+too)[ \t.!\n]*$"
+)
+
+
+def bare_agreement(text: str) -> str | None:
+    """The word of a post that is only a bare agreement, else None."""
+    m = _BARE.match(text) if len(text) <= 40 else None
+    return m.group("word") if m is not None else None
+
+
 def may_agree(line: str) -> bool:
     """False only when read_agreement cannot find an agreement (a cheap exact pre-check)."""
     return any(p.match(line) for p in (_CARET, _ABOVE, _WHAT, _LEAD)) and bool(line.strip())

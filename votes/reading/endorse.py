@@ -32,6 +32,8 @@ class ThreadView(Protocol):
 
     def ballot_post_of(self, key: str, i: int) -> int | None: ...
 
+    def holds_ballot(self, j: int) -> bool: ...
+
 
 def proxy(doc: Doc, posters: social.Posters) -> tuple[str, bool] | None:
     """A post whose own text is one line naming a poster; stops at a second line."""
@@ -126,6 +128,13 @@ def named_agreement(
         return None
     s, e = first
     line = doc.text[s:e]
+    if (bare := agree.bare_agreement(doc.text)) is not None:
+        # "+1" right under a ballot most likely seconds it, but names nothing: held, not
+        # guessed; under anything else it is a reaction, as chatter.
+        if i == 0 or not thread.holds_ballot(i - 1):
+            return None
+        why = f"a bare '{bare}' under a ballot, quoting and naming no one; a moderator must decide"
+        return why, (s, e), []
     if not agree.may_agree(line):
         return None  # most posts: no agreement phrase, so no list of posters is built
     posters = sorted(set(thread.keys[:i]) - {thread.keys[i], thread.qm}, key=len, reverse=True)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import takewhile
 
 from . import budget, endorse, memo, social, xlines
 from .bbcode import Doc, Quote, scan
@@ -83,12 +84,8 @@ class Thread:
         return None
 
     def has_earlier_ballot(self, i: int) -> bool:
-        for j in self.index.by_author(self.keys[i]):
-            if j >= i:
-                return False
-            if (self.memo.kind(j) or self.reading(j).kind) in COUNTED_KINDS:
-                return True
-        return False
+        earlier = takewhile(lambda j: j < i, self.index.by_author(self.keys[i]))
+        return any(self.holds_ballot(j) for j in earlier)
 
     # -- reading ---------------------------------------------------------
 
@@ -398,9 +395,12 @@ class Thread:
         """The latest post before i by this case-folded name holding a ballot, else their last."""
         theirs = [j for j in self.index.by_author(key) if j < i]
         for j in reversed(theirs[-50:]):
-            if (self.memo.kind(j) or self.reading(j).kind) in COUNTED_KINDS:
+            if self.holds_ballot(j):
                 return j
         return theirs[-1] if theirs else None
+
+    def holds_ballot(self, j: int) -> bool:
+        return (self.memo.kind(j) or self.reading(j).kind) in COUNTED_KINDS
 
     def _edited_after_close(
         self, i: int, post: PostIn, answers: list[Answer], flags: list[Flag], chain: frozenset[int]
